@@ -1,0 +1,98 @@
+import {
+  GetSecretValueCommand,
+  type GetSecretValueCommandOutput,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { SecretAccessDeniedError, SecretError, SecretMalformedError, SecretNotFoundError } from './errors.js';
+
+export interface SecretsLoaderOptions {
+  client: SecretsManagerClient;
+  /** How long a value is reused before Secrets Manager is asked again. Default 5 minutes. */
+  ttlMs?: number;
+  now?: () => number;
+}
+
+interface CacheEntry {
+  expiresAt: number;
+  value: Promise<string>;
+}
+
+const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException']);
+
+/**
+ * Reads string or JSON secrets, caching each for a TTL (Lambdas reuse them across warm
+ * invocations) and sharing one request between concurrent readers. Failures are not cached.
+ */
+export class SecretsLoader {
+  readonly #client: SecretsManagerClient;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, CacheEntry>();
+
+  constructor(options: SecretsLoaderOptions) {
+    this.#client = options.client;
+    this.#ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async getString(secretId: string): Promise<string> {
+    const cached = this.#cache.get(secretId);
+    if (cached && cached.expiresAt > this.#now()) return cached.value;
+    const value = this.#fetch(secretId);
+    this.#cache.set(secretId, { expiresAt: this.#now() + this.#ttlMs, value });
+    value.catch(() => this.#cache.delete(secretId));
+    return value;
+  }
+
+  /** The secret parsed as a JSON object; each `requiredKeys` entry must be a non-empty string. */
+  async getJson<K extends string>(secretId: string, requiredKeys: readonly K[] = []): Promise<Record<K, string>> {
+    const text = await this.getString(secretId);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // The parser's message quotes the text, which is the secret: say only where it broke.
+      throw new SecretMalformedError(
+        secretId,
+        'it is not valid JSON. E.g. {"url":"https://site.com","adminApiKey":"id:secret"}',
+      );
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new SecretMalformedError(secretId, 'it must be a JSON object. E.g. {"password":"..."}');
+    }
+    const record = parsed as Record<string, unknown>;
+    const missing = requiredKeys.filter((key) => typeof record[key] !== 'string' || record[key] === '');
+    if (missing.length > 0) {
+      throw new SecretMalformedError(secretId, `it lacks the string key(s) ${missing.map((k) => `'${k}'`).join(', ')}`);
+    }
+    return record as Record<K, string>;
+  }
+
+  /** Forgets cached values, e.g. after a credential was rejected and may have been rotated. */
+  invalidate(secretId?: string): void {
+    if (secretId === undefined) this.#cache.clear();
+    else this.#cache.delete(secretId);
+  }
+
+  async #fetch(secretId: string): Promise<string> {
+    let response: GetSecretValueCommandOutput;
+    try {
+      response = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    } catch (error) {
+      throw translate(secretId, error);
+    }
+    if (typeof response.SecretString === 'string') return response.SecretString;
+    if (response.SecretBinary) return Buffer.from(response.SecretBinary).toString('utf8');
+    throw new SecretMalformedError(secretId, 'it has no value (neither SecretString nor SecretBinary)');
+  }
+}
+
+function translate(secretId: string, error: unknown): SecretError {
+  const name = error instanceof Error ? error.name : 'UnknownError';
+  // The SDK error holds the raw response; keep only its name and message as the cause.
+  const cause = error instanceof Error ? { name, message: error.message } : undefined;
+  if (name === 'ResourceNotFoundException') return new SecretNotFoundError(secretId, { cause });
+  if (ACCESS_DENIED.has(name)) return new SecretAccessDeniedError(secretId, { cause });
+  const message = error instanceof Error ? error.message : String(error);
+  return new SecretError(`Reading secret '${secretId}' failed: ${name}: ${message}`, secretId, { cause });
+}

@@ -1,0 +1,29 @@
+export { type Env, EnvReader } from './EnvReader.js';
+export {
+  ConfigError,
+  GhostApiError,
+  SecretAccessDeniedError,
+  SecretError,
+  SecretMalformedError,
+  SecretNotFoundError,
+} from './errors.js';
+export {
+  type BrowseOptions,
+  type BulkDeleteResult,
+  type ContentResource,
+  GhostAdminClient,
+  type GhostAdminClientOptions,
+  type GhostPost,
+  type Pagination,
+} from './GhostAdminClient.js';
+export { ghostAdminToken, isAdminApiKey } from './ghostAdminToken.js';
+export {
+  createLogger,
+  type ErrorSummary,
+  type Logger,
+  type LoggerSettings,
+  REDACTED_PATHS,
+  summarizeError,
+} from './logger.js';
+export { createRegistry, Registry } from './metrics.js';
+export { SecretsLoader, type SecretsLoaderOptions } from './SecretsLoader.js';
