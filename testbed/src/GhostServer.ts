@@ -1,0 +1,231 @@
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GhostAdminClient, type GhostPost } from '@ghost-ha/core';
+import { freePort } from './freePort.js';
+import type { DatabaseSettings } from './MariaDbServer.js';
+import { ManagedProcess } from './ManagedProcess.js';
+import { ghostInstallDir, ghostVersion, nodeBinaryFor } from './tools.js';
+import { waitFor } from './waitFor.js';
+
+export interface GhostServerOptions {
+  /** Default: `GHOST_VERSION` or 5.130.6. */
+  version?: string;
+  /** A MySQL database (MariaDB from the test bed): Ghost runs in production mode on it. Default: SQLite in development mode. */
+  database?: DatabaseSettings;
+  /** Extra Ghost config as env vars (`__` separates levels), e.g. `{ caching__frontend__maxAge: '60' }`. */
+  config?: Record<string, string>;
+}
+
+export const OWNER = {
+  name: 'Test Owner',
+  email: 'owner@example.com',
+  password: 'Correct-Horse-Battery-9',
+  blogTitle: 'Ghost HA test site',
+} as const;
+
+/**
+ * A real Ghost from the npm package, on a free port, with its own content directory and database,
+ * set up with an owner and a custom integration whose Admin API key `admin` uses.
+ */
+export class GhostServer {
+  readonly version: string;
+  readonly dir: string;
+  readonly contentDir: string;
+  readonly port: number;
+  readonly url: string;
+  adminApiKey = '';
+  contentApiKey = '';
+  #admin: GhostAdminClient | undefined;
+  #process: ManagedProcess | undefined;
+  #cookie = '';
+  readonly #options: GhostServerOptions;
+
+  private constructor(options: GhostServerOptions, dir: string, port: number) {
+    this.#options = options;
+    this.version = options.version ?? ghostVersion();
+    this.dir = dir;
+    this.contentDir = join(dir, 'content');
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(options: GhostServerOptions = {}): Promise<GhostServer> {
+    const installDir = ghostInstallDir(options.version ?? ghostVersion());
+    const dir = await mkdtemp(join(tmpdir(), 'ghost-ha-ghost-'));
+    const ghost = new GhostServer(options, dir, await freePort());
+    await mkdir(ghost.contentDir, { recursive: true });
+    for (const sub of ['data', 'images', 'files', 'media', 'logs', 'settings', 'public']) {
+      await mkdir(join(ghost.contentDir, sub), { recursive: true });
+    }
+    await cp(join(installDir, 'content', 'themes'), join(ghost.contentDir, 'themes'), { recursive: true });
+    await writeFile(join(dir, `config.${ghost.mode}.json`), JSON.stringify(ghost.#config(), null, 2));
+    await ghost.start();
+    await ghost.#setUp();
+    return ghost;
+  }
+
+  get mode(): 'development' | 'production' {
+    return this.#options.database ? 'production' : 'development';
+  }
+
+  get admin(): GhostAdminClient {
+    if (!this.#admin) throw new Error('Ghost is not set up yet');
+    return this.#admin;
+  }
+
+  get isRunning(): boolean {
+    return this.#process?.isRunning ?? false;
+  }
+
+  /** Starts Ghost (again) and waits until it serves the Admin API (it answers 503 while booting). */
+  async start(): Promise<void> {
+    const installDir = ghostInstallDir(this.version);
+    this.#process = new ManagedProcess({
+      name: 'ghost',
+      command: nodeBinaryFor(this.version),
+      args: [join(installDir, 'index.js')],
+      cwd: this.dir,
+      env: { ...process.env, NODE_ENV: this.mode, ...this.#options.config },
+      logFile: join(this.dir, 'ghost.log'),
+    });
+    this.#process.start();
+    const managed = this.#process;
+    await waitFor(
+      async () => {
+        const response = await fetch(`${this.url}/ghost/api/admin/site/`, { redirect: 'manual' });
+        return response.status === 200 ? true : undefined;
+      },
+      {
+        what: `Ghost ${this.version} to boot`,
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        abortIf: () => (managed.isRunning ? undefined : `Ghost exited:\n${managed.tail()}`),
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#process?.stop(15_000);
+  }
+
+  async kill(): Promise<void> {
+    await this.#process?.kill();
+  }
+
+  async destroy(): Promise<void> {
+    await this.kill();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  logTail(lines = 60): string {
+    return this.#process?.tail(lines) ?? '';
+  }
+
+  /** Registers a webhook on the test integration; Ghost delivers it to `targetUrl` on `event`. */
+  async registerWebhook(event: string, targetUrl: string, secret?: string): Promise<Record<string, unknown>> {
+    return this.admin.addWebhook({ event, target_url: targetUrl, name: `${event} → test`, ...(secret ? { secret } : {}) });
+  }
+
+  /** Creates `count` posts through the Admin API, one request each (about 10 per second). */
+  async seedPosts(
+    count: number,
+    options: { status?: 'published' | 'draft'; tags?: string[]; titlePrefix?: string; resource?: 'posts' | 'pages' } = {},
+  ): Promise<GhostPost[]> {
+    const posts: GhostPost[] = [];
+    const prefix = options.titlePrefix ?? 'Seeded post';
+    for (let i = 0; i < count; i++) {
+      posts.push(
+        await this.admin.add(
+          options.resource ?? 'posts',
+          {
+            title: `${prefix} ${i + 1}`,
+            html: `<p>Body of ${prefix.toLowerCase()} ${i + 1}.</p>`,
+            status: options.status ?? 'published',
+            tags: options.tags ?? [],
+          },
+          { source: 'html' },
+        ),
+      );
+    }
+    return posts;
+  }
+
+  /**
+   * A call as the owner (session cookie), for what integrations may not do, such as editing
+   * settings. Path relative to `/ghost/api/admin`.
+   */
+  async staffRequest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+    if (!this.#cookie) await this.#signIn();
+    const response = await fetch(`${this.url}/ghost/api/admin${path}`, {
+      method,
+      headers: {
+        Origin: this.url,
+        Cookie: this.#cookie,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  #config(): Record<string, unknown> {
+    const database = this.#options.database
+      ? {
+          client: 'mysql',
+          connection: {
+            host: this.#options.database.host,
+            port: this.#options.database.port,
+            user: this.#options.database.user,
+            password: this.#options.database.password,
+            database: this.#options.database.database,
+          },
+        }
+      : { client: 'sqlite3', connection: { filename: join(this.contentDir, 'data', 'ghost.db') }, useNullAsDefault: true };
+    return {
+      url: this.url,
+      server: { host: '127.0.0.1', port: this.port },
+      database,
+      paths: { contentPath: this.contentDir },
+      logging: { level: 'info', transports: ['stdout'] },
+      mail: { transport: 'stub' },
+      // No calls to the outside world (update checks, gravatar, ...): the machine has no network.
+      privacy: { useTinfoil: true },
+      security: { staffDeviceVerification: false },
+    };
+  }
+
+  async #setUp(): Promise<void> {
+    const setup = await fetch(`${this.url}/ghost/api/admin/authentication/setup/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: this.url },
+      body: JSON.stringify({ setup: [OWNER] }),
+    });
+    if (!setup.ok) throw new Error(`Ghost setup failed: HTTP ${setup.status} ${await setup.text()}`);
+    const created = await this.staffRequest('POST', '/integrations/?include=api_keys', {
+      integrations: [{ name: 'ghost-ha test integration' }],
+    });
+    if (created.status !== 201) throw new Error(`Creating the integration failed: HTTP ${created.status}`);
+    const integration = (created.body as { integrations: { api_keys: { type: string; id: string; secret: string }[] }[] })
+      .integrations[0];
+    for (const key of integration?.api_keys ?? []) {
+      const full = key.secret.includes(':') ? key.secret : `${key.id}:${key.secret}`;
+      if (key.type === 'admin') this.adminApiKey = full;
+      if (key.type === 'content') this.contentApiKey = key.secret;
+    }
+    if (!this.adminApiKey) throw new Error('The integration came back without an Admin API key');
+    this.#admin = new GhostAdminClient({ url: this.url, adminApiKey: this.adminApiKey });
+  }
+
+  async #signIn(): Promise<void> {
+    const response = await fetch(`${this.url}/ghost/api/admin/session/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: this.url },
+      body: JSON.stringify({ username: OWNER.email, password: OWNER.password }),
+    });
+    if (!response.ok) throw new Error(`Signing in as the owner failed: HTTP ${response.status} ${await response.text()}`);
+    const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
+    this.#cookie = cookies.join('; ');
+  }
+}

@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mysql from 'mysql2/promise';
+import { freePort } from './freePort.js';
+import { ManagedProcess } from './ManagedProcess.js';
+import { mariadbBin } from './tools.js';
+import { waitFor } from './waitFor.js';
+
+const run = promisify(execFile);
+
+export interface DatabaseSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * A MariaDB server of the test bed's own: its own data directory under /tmp and a free port, so a
+ * system database is never touched. One application user (`ghost`) for `%` and `localhost`, since
+ * MariaDB's anonymous localhost user would otherwise shadow it.
+ */
+export class MariaDbServer {
+  readonly host = '127.0.0.1';
+  port = 0;
+  readonly user = 'ghost';
+  readonly password = 'ghost-test-password';
+  #dir = '';
+  #process: ManagedProcess | undefined;
+
+  static async start(): Promise<MariaDbServer> {
+    const server = new MariaDbServer();
+    await server.#init();
+    await server.start();
+    await server.#createUser();
+    return server;
+  }
+
+  /** Settings for a database of this server, created if missing. */
+  async database(name: string): Promise<DatabaseSettings> {
+    if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name '${name}' must match [a-z0-9_]+`);
+    await this.rootQuery(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+    return { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
+  }
+
+  get isRunning(): boolean {
+    return this.#process?.isRunning ?? false;
+  }
+
+  async start(): Promise<void> {
+    const bin = mariadbBin();
+    this.#process = new ManagedProcess({
+      name: 'mariadbd',
+      command: join(bin, 'mariadbd'),
+      args: [
+        '--no-defaults',
+        `--datadir=${join(this.#dir, 'data')}`,
+        `--socket=${join(this.#dir, 'mysqld.sock')}`,
+        `--pid-file=${join(this.#dir, 'mysqld.pid')}`,
+        `--port=${this.port}`,
+        '--bind-address=127.0.0.1',
+        '--user=root',
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=64M',
+        '--innodb-log-file-size=16M',
+        '--max-connections=200',
+      ],
+      logFile: join(this.#dir, 'mariadbd.log'),
+    });
+    this.#process.start();
+    const managed = this.#process;
+    await waitFor(async () => ((await this.#ping()) ? true : undefined), {
+      what: 'MariaDB to accept connections',
+      timeoutMs: 30_000,
+      abortIf: () => (managed.isRunning ? undefined : `mariadbd exited:\n${managed.tail()}`),
+    });
+  }
+
+  /** A clean shutdown. */
+  async stop(): Promise<void> {
+    await this.#process?.stop(20_000);
+  }
+
+  /** SIGKILL, as a crashed or vanished database. */
+  async kill(): Promise<void> {
+    await this.#process?.kill();
+  }
+
+  /** `read_only` as on an Aurora secondary: writes by non-admin users fail. */
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    await this.rootQuery(`SET GLOBAL read_only = ${readOnly ? 'ON' : 'OFF'}`);
+  }
+
+  /** Runs one statement as root over the socket. */
+  async rootQuery(sql: string, values?: unknown[]): Promise<unknown> {
+    const connection = await mysql.createConnection({ socketPath: join(this.#dir, 'mysqld.sock'), user: 'root' });
+    try {
+      const [rows] = await connection.query(sql, values);
+      return rows;
+    } finally {
+      await connection.end();
+    }
+  }
+
+  /** Stops the server and removes its data directory. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+
+  async #init(): Promise<void> {
+    this.#dir = await mkdtemp(join(tmpdir(), 'ghost-ha-mariadb-'));
+    this.port = await freePort();
+    await run(
+      'mariadb-install-db',
+      ['--no-defaults', `--datadir=${join(this.#dir, 'data')}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'],
+      { timeout: 120_000 },
+    );
+  }
+
+  async #createUser(): Promise<void> {
+    for (const host of ['%', 'localhost']) {
+      await this.rootQuery(`CREATE USER IF NOT EXISTS '${this.user}'@'${host}' IDENTIFIED BY '${this.password}'`);
+      await this.rootQuery(`GRANT ALL PRIVILEGES ON *.* TO '${this.user}'@'${host}'`);
+    }
+    // Without SUPER, the application user is subject to read_only, as Ghost is on an Aurora reader.
+    for (const host of ['%', 'localhost']) {
+      await this.rootQuery(`REVOKE SUPER, READ_ONLY ADMIN ON *.* FROM '${this.user}'@'${host}'`).catch(() => undefined);
+    }
+  }
+
+  async #ping(): Promise<boolean> {
+    try {
+      await this.rootQuery('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './freePort.js';
+import { ManagedProcess } from './ManagedProcess.js';
+import { pythonToolsBin } from './tools.js';
+import { waitFor } from './waitFor.js';
+
+/** Credentials moto accepts; they reach no AWS account. */
+export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+export const MOTO_REGION = 'us-east-1';
+
+/**
+ * moto_server on a free port: CloudFront, Secrets Manager and S3 over their real wire protocols.
+ * Clients reach it through the SDK's standard `AWS_ENDPOINT_URL`, which `awsEnv()` sets.
+ */
+export class MotoServer {
+  endpoint = '';
+  #dir = '';
+  #process: ManagedProcess | undefined;
+
+  static async start(): Promise<MotoServer> {
+    const server = new MotoServer();
+    server.#dir = await mkdtemp(join(tmpdir(), 'ghost-ha-moto-'));
+    const port = await freePort();
+    server.endpoint = `http://127.0.0.1:${port}`;
+    server.#process = new ManagedProcess({
+      name: 'moto_server',
+      command: join(pythonToolsBin(), 'moto_server'),
+      args: ['-H', '127.0.0.1', '-p', String(port)],
+      logFile: join(server.#dir, 'moto.log'),
+    });
+    server.#process.start();
+    const managed = server.#process;
+    await waitFor(async () => ((await fetch(`${server.endpoint}/moto-api/`)).ok ? true : undefined), {
+      what: 'moto_server to answer',
+      timeoutMs: 30_000,
+      abortIf: () => (managed.isRunning ? undefined : `moto_server exited:\n${managed.tail()}`),
+    });
+    return server;
+  }
+
+  /** The environment an AWS SDK client (in this process or a child) needs to talk to moto. */
+  awsEnv(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.endpoint,
+      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+      AWS_REGION: MOTO_REGION,
+    };
+  }
+
+  /** Puts `awsEnv()` into this process's environment; returns a function that restores it. */
+  useInThisProcess(): () => void {
+    const saved = new Map<string, string | undefined>();
+    for (const [key, value] of Object.entries(this.awsEnv())) {
+      saved.set(key, process.env[key]);
+      process.env[key] = value;
+    }
+    return () => {
+      for (const [key, value] of saved) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    };
+  }
+
+  /** Forgets every resource moto holds. */
+  async reset(): Promise<void> {
+    await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });
+  }
+
+  async destroy(): Promise<void> {
+    await this.#process?.stop(5_000);
+    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+  }
+}
