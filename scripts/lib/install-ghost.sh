@@ -44,7 +44,12 @@ node -e '
 
 install_deps() {
   cd "$pkg"
-  if [[ -n "$node_bin_dir" ]]; then export PATH="$node_bin_dir:$PATH"; export npm_config_nodedir="$(dirname "$node_bin_dir")"; fi
+  if [[ -n "$node_bin_dir" ]]; then
+    # Native modules build against the headers of the Node they run on.
+    PATH="$node_bin_dir:$PATH"
+    npm_config_nodedir="$(dirname "$node_bin_dir")"
+    export PATH npm_config_nodedir
+  fi
   npm install --omit=dev --legacy-peer-deps --no-audit --no-fund
   # npm 11 skips install scripts unless allowed; sqlite3 needs its native binding.
   npm rebuild sqlite3

@@ -15,7 +15,7 @@ if [[ -z "$(find_mariadbd)" ]]; then
   log "Installing MariaDB server from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
   run_with_progress "apt-get install mariadb-server" "$GHOST_HA_CACHE/apt-mariadb.log" \
-    bash -c 'mkdir -p "$(dirname "$0")" && apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server' "$GHOST_HA_CACHE/x"
+    bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server'
 fi
 mariadbd="$(find_mariadbd)"
 [[ -n "$mariadbd" ]] || die "mariadbd is still missing after installing mariadb-server; see $GHOST_HA_CACHE/apt-mariadb.log"

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GhostAdminClient, type GhostPost } from '@ghost-ha/core';
 import { freePort } from './freePort.js';
-import type { DatabaseSettings } from './MariaDbServer.js';
 import { ManagedProcess } from './ManagedProcess.js';
+import type { DatabaseSettings } from './MariaDbServer.js';
 import { ghostInstallDir, ghostVersion, nodeBinaryFor } from './tools.js';
 import { waitFor } from './waitFor.js';
 
@@ -124,13 +124,23 @@ export class GhostServer {
 
   /** Registers a webhook on the test integration; Ghost delivers it to `targetUrl` on `event`. */
   async registerWebhook(event: string, targetUrl: string, secret?: string): Promise<Record<string, unknown>> {
-    return this.admin.addWebhook({ event, target_url: targetUrl, name: `${event} → test`, ...(secret ? { secret } : {}) });
+    return this.admin.addWebhook({
+      event,
+      target_url: targetUrl,
+      name: `${event} → test`,
+      ...(secret ? { secret } : {}),
+    });
   }
 
   /** Creates `count` posts through the Admin API, one request each (about 10 per second). */
   async seedPosts(
     count: number,
-    options: { status?: 'published' | 'draft'; tags?: string[]; titlePrefix?: string; resource?: 'posts' | 'pages' } = {},
+    options: {
+      status?: 'published' | 'draft';
+      tags?: string[];
+      titlePrefix?: string;
+      resource?: 'posts' | 'pages';
+    } = {},
   ): Promise<GhostPost[]> {
     const posts: GhostPost[] = [];
     const prefix = options.titlePrefix ?? 'Seeded post';
@@ -182,7 +192,11 @@ export class GhostServer {
             database: this.#options.database.database,
           },
         }
-      : { client: 'sqlite3', connection: { filename: join(this.contentDir, 'data', 'ghost.db') }, useNullAsDefault: true };
+      : {
+          client: 'sqlite3',
+          connection: { filename: join(this.contentDir, 'data', 'ghost.db') },
+          useNullAsDefault: true,
+        };
     return {
       url: this.url,
       server: { host: '127.0.0.1', port: this.port },
@@ -207,8 +221,9 @@ export class GhostServer {
       integrations: [{ name: 'ghost-ha test integration' }],
     });
     if (created.status !== 201) throw new Error(`Creating the integration failed: HTTP ${created.status}`);
-    const integration = (created.body as { integrations: { api_keys: { type: string; id: string; secret: string }[] }[] })
-      .integrations[0];
+    const integration = (
+      created.body as { integrations: { api_keys: { type: string; id: string; secret: string }[] }[] }
+    ).integrations[0];
     for (const key of integration?.api_keys ?? []) {
       const full = key.secret.includes(':') ? key.secret : `${key.id}:${key.secret}`;
       if (key.type === 'admin') this.adminApiKey = full;
@@ -224,7 +239,8 @@ export class GhostServer {
       headers: { 'Content-Type': 'application/json', Origin: this.url },
       body: JSON.stringify({ username: OWNER.email, password: OWNER.password }),
     });
-    if (!response.ok) throw new Error(`Signing in as the owner failed: HTTP ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`Signing in as the owner failed: HTTP ${response.status} ${await response.text()}`);
     const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
     this.#cookie = cookies.join('; ');
   }

@@ -117,7 +117,13 @@ export class MariaDbServer {
     this.port = await freePort();
     await run(
       'mariadb-install-db',
-      ['--no-defaults', `--datadir=${join(this.#dir, 'data')}`, '--user=root', '--auth-root-authentication-method=socket', '--skip-test-db'],
+      [
+        '--no-defaults',
+        `--datadir=${join(this.#dir, 'data')}`,
+        '--user=root',
+        '--auth-root-authentication-method=socket',
+        '--skip-test-db',
+      ],
       { timeout: 120_000 },
     );
   }

@@ -1,8 +1,8 @@
 export { freePort } from './freePort.js';
-export { GhostServer, OWNER, type GhostServerOptions } from './GhostServer.js';
+export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';
-export { MariaDbServer, type DatabaseSettings } from './MariaDbServer.js';
+export { type DatabaseSettings, MariaDbServer } from './MariaDbServer.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from './MotoServer.js';
 export { ghostInstallDir, ghostVersion, nodeBinaryFor, pythonToolsBin, REPO_ROOT } from './tools.js';
-export { waitFor, type WaitOptions } from './waitFor.js';
-export { WebhookListener, type ReceivedRequest } from './WebhookListener.js';
+export { type ReceivedRequest, WebhookListener } from './WebhookListener.js';
+export { type WaitOptions, waitFor } from './waitFor.js';

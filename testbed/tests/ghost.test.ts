@@ -32,7 +32,9 @@ describe('GhostServer (real Ghost from the npm package)', () => {
     const match = /^sha256=([0-9a-f]{64}), t=(\d+)$/.exec(header);
     expect(match, `unexpected X-Ghost-Signature: ${header}`).not.toBeNull();
     const [, signature = '', timestamp = ''] = match ?? [];
-    const expected = createHmac('sha256', secret).update(Buffer.concat([request.rawBody, Buffer.from(timestamp)])).digest();
+    const expected = createHmac('sha256', secret)
+      .update(Buffer.concat([request.rawBody, Buffer.from(timestamp)]))
+      .digest();
     expect(timingSafeEqual(Buffer.from(signature, 'hex'), expected)).toBe(true);
     // The body alone (without the timestamp) must not verify: that is the common mistake.
     const bodyOnly = createHmac('sha256', secret).update(request.rawBody).digest('hex');

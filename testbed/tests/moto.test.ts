@@ -1,4 +1,10 @@
-import { CloudFrontClient, CreateDistributionCommand, CreateInvalidationCommand, GetInvalidationCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
+import {
+  CloudFrontClient,
+  CreateDistributionCommand,
+  CreateInvalidationCommand,
+  GetInvalidationCommand,
+  ListInvalidationsCommand,
+} from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MotoServer } from '../src/MotoServer.js';
@@ -25,8 +31,21 @@ describe('MotoServer (moto_server from PyPI)', () => {
           CallerReference: 'testbed-distribution',
           Comment: 'testbed',
           Enabled: true,
-          Origins: { Quantity: 1, Items: [{ Id: 'ghost', DomainName: 'origin.example.com', CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' } }] },
-          DefaultCacheBehavior: { TargetOriginId: 'ghost', ViewerProtocolPolicy: 'redirect-to-https', CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6' },
+          Origins: {
+            Quantity: 1,
+            Items: [
+              {
+                Id: 'ghost',
+                DomainName: 'origin.example.com',
+                CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' },
+              },
+            ],
+          },
+          DefaultCacheBehavior: {
+            TargetOriginId: 'ghost',
+            ViewerProtocolPolicy: 'redirect-to-https',
+            CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+          },
         },
       }),
     );
@@ -39,7 +58,9 @@ describe('MotoServer (moto_server from PyPI)', () => {
         InvalidationBatch: { CallerReference: 'batch-1', Paths: { Quantity: 2, Items: ['/', '/my-post/'] } },
       }),
     );
-    const read = await cloudfront.send(new GetInvalidationCommand({ DistributionId: distributionId, Id: invalidation.Invalidation?.Id ?? '' }));
+    const read = await cloudfront.send(
+      new GetInvalidationCommand({ DistributionId: distributionId, Id: invalidation.Invalidation?.Id ?? '' }),
+    );
     expect(read.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/', '/my-post/']);
     const list = await cloudfront.send(new ListInvalidationsCommand({ DistributionId: distributionId }));
     expect(list.InvalidationList?.Quantity).toBe(1);

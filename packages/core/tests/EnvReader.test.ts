@@ -43,7 +43,9 @@ describe('EnvReader', () => {
     env.int('PORT', { example: '8080', max: 65535 });
     env.url('URL', { example: 'https://site.com' });
     env.int('TIMEOUT', { default: 1, example: '1000', min: 0 });
-    expect(() => env.done()).toThrow(/'PORT' must be at most 65535[\s\S]*'URL' must start with http[\s\S]*'TIMEOUT' must be at least 0/);
+    expect(() => env.done()).toThrow(
+      /'PORT' must be at most 65535[\s\S]*'URL' must start with http[\s\S]*'TIMEOUT' must be at least 0/,
+    );
   });
 
   it('keeps a subdirectory in a URL', () => {

@@ -15,7 +15,9 @@ describe('SecretsLoader against moto Secrets Manager', () => {
     restoreEnv = moto.useInThisProcess();
     client = new SecretsManagerClient({});
     await client.send(new CreateSecretCommand({ Name: 'plain', SecretString: 'hunter2' }));
-    await client.send(new CreateSecretCommand({ Name: 'json', SecretString: '{"url":"https://site.com","adminApiKey":"id:secret"}' }));
+    await client.send(
+      new CreateSecretCommand({ Name: 'json', SecretString: '{"url":"https://site.com","adminApiKey":"id:secret"}' }),
+    );
     await client.send(new CreateSecretCommand({ Name: 'broken', SecretString: '{"url": "https://site.com", oops' }));
   });
 
@@ -27,7 +29,10 @@ describe('SecretsLoader against moto Secrets Manager', () => {
   it('round-trips string and JSON secrets', async () => {
     const loader = new SecretsLoader({ client });
     expect(await loader.getString('plain')).toBe('hunter2');
-    expect(await loader.getJson('json', ['url', 'adminApiKey'])).toEqual({ url: 'https://site.com', adminApiKey: 'id:secret' });
+    expect(await loader.getJson('json', ['url', 'adminApiKey'])).toEqual({
+      url: 'https://site.com',
+      adminApiKey: 'id:secret',
+    });
   });
 
   it('caches values for the TTL, then reads again', async () => {
@@ -64,7 +69,9 @@ describe('SecretsLoader against moto Secrets Manager', () => {
   it('maps AccessDeniedException (which moto does not produce) to an actionable error', async () => {
     const denied = new SecretsManagerClient({});
     const mock = mockClient(denied);
-    mock.on(GetSecretValueCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    mock
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
     const loader = new SecretsLoader({ client: denied });
     const error = await loader.getString('plain').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SecretAccessDeniedError);

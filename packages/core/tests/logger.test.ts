@@ -43,7 +43,11 @@ describe('summarizeError', () => {
     });
     const wrapped = new Error('send failed', { cause: sdkError });
     const summary = summarizeError(wrapped);
-    expect(summary).toEqual({ name: 'Error', message: 'send failed', cause: { name: 'Throttling', message: 'Rate exceeded', status: 400 } });
+    expect(summary).toEqual({
+      name: 'Error',
+      message: 'send failed',
+      cause: { name: 'Throttling', message: 'Rate exceeded', status: 400 },
+    });
     expect(JSON.stringify(summary)).not.toContain('AKIA');
   });
 });

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, idempotently: npm dependencies, the Python tools venv,
+# MariaDB's server binaries and the pinned Ghost. Safe to run any number of times.
+# Exports GHOST_HA_PY_BIN for the caller when sourced.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+command -v node >/dev/null || die "Node.js is not installed. Install Node.js 20 or newer with npm (e.g. 'apt-get install nodejs npm') and run again."
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+((node_major >= 20)) || die "Node.js $(node --version) is too old; this project needs Node.js 20 or newer."
+
+cd "$REPO_ROOT"
+lock_hash="$(hash_files package-lock.json)"
+if [[ "$(cat node_modules/.ghost-ha-lock 2>/dev/null)" != "$lock_hash" ]]; then
+  log "Installing npm dependencies (npm ci)"
+  run_with_progress "npm ci" "$GHOST_HA_CACHE/npm-ci.log" npm ci --no-audit --no-fund
+  echo "$lock_hash" >node_modules/.ghost-ha-lock
+fi
+
+GHOST_HA_PY_BIN="$(bash scripts/lib/install-python-tools.sh)"
+export GHOST_HA_PY_BIN
+bash scripts/lib/install-mariadb.sh >/dev/null
+bash scripts/lib/install-ghost.sh "${GHOST_VERSION:-5.130.6}" >/dev/null

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the suite locally: a real Ghost (SQLite) with the services beside it and a local AWS
+# stand-in. Installs what it needs first. Ctrl-C stops everything.
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+mkdir -p "$GHOST_HA_CACHE"
+# shellcheck source=scripts/lib/bootstrap.sh
+source "$REPO_ROOT/scripts/lib/bootstrap.sh"
+cd "$REPO_ROOT"
+exec node --conditions=source --import tsx testbed/src/cli/local.ts
