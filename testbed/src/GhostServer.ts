@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GhostAdminClient, type GhostPost } from '@ghost-ha/core';
@@ -59,9 +59,17 @@ export class GhostServer {
       await mkdir(join(ghost.contentDir, sub), { recursive: true });
     }
     await cp(join(installDir, 'content', 'themes'), join(ghost.contentDir, 'themes'), { recursive: true });
+    // Ghost finds its package root through a `current` link in its working directory (the layout
+    // Ghost-CLI uses), and reads config.<env>.json from that directory: one directory per instance.
+    await symlink(installDir, join(dir, 'current'));
     await writeFile(join(dir, `config.${ghost.mode}.json`), JSON.stringify(ghost.#config(), null, 2));
-    await ghost.start();
-    await ghost.#setUp();
+    try {
+      await ghost.start();
+      await ghost.#setUp();
+    } catch (error) {
+      await ghost.destroy();
+      throw error;
+    }
     return ghost;
   }
 
@@ -84,7 +92,7 @@ export class GhostServer {
     this.#process = new ManagedProcess({
       name: 'ghost',
       command: nodeBinaryFor(this.version),
-      args: [join(installDir, 'index.js')],
+      args: [join(this.dir, 'current', 'index.js')],
       cwd: this.dir,
       env: { ...process.env, NODE_ENV: this.mode, ...this.#options.config },
       logFile: join(this.dir, 'ghost.log'),
@@ -217,10 +225,20 @@ export class GhostServer {
       body: JSON.stringify({ setup: [OWNER] }),
     });
     if (!setup.ok) throw new Error(`Ghost setup failed: HTTP ${setup.status} ${await setup.text()}`);
-    const created = await this.staffRequest('POST', '/integrations/?include=api_keys', {
-      integrations: [{ name: 'ghost-ha test integration' }],
-    });
-    if (created.status !== 201) throw new Error(`Creating the integration failed: HTTP ${created.status}`);
+    // Right after setup Ghost sometimes rejects a fresh session once ("Unable to determine the
+    // authenticated user"); signing in again a moment later works.
+    let created = { status: 0, body: undefined as unknown };
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      created = await this.staffRequest('POST', '/integrations/?include=api_keys', {
+        integrations: [{ name: 'ghost-ha test integration' }],
+      });
+      if (created.status !== 403) break;
+      this.#cookie = '';
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+    if (created.status !== 201) {
+      throw new Error(`Creating the integration failed: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    }
     const integration = (
       created.body as { integrations: { api_keys: { type: string; id: string; secret: string }[] }[] }
     ).integrations[0];

@@ -13,10 +13,30 @@ export interface ManagedProcessOptions {
 
 const running = new Set<ChildProcess>();
 
-// Whatever a test forgot to stop dies with the test process, even when it crashes.
-process.once('exit', () => {
+// A test worker can be killed outright (SIGKILL), and then no handler of ours runs. A tiny detached
+// watchdog per child polls both pids and kills the child once its parent is gone.
+const WATCHDOG = `
+const [parent, child] = process.argv.slice(1).map(Number);
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (!alive(child)) process.exit(0);
+  if (!alive(parent)) { try { process.kill(child, 'SIGKILL'); } catch {} process.exit(0); }
+}, 1000);
+`;
+
+function killAll(): void {
   for (const child of running) child.kill('SIGKILL');
-});
+}
+
+// Whatever a test forgot to stop dies with the test process: on exit, and on a terminating signal
+// (after which the signal's default action is restored unless someone else handles it).
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAll();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  });
+}
 
 /** A child process the test bed owns: started, stopped gently or killed, output kept in a file. */
 export class ManagedProcess {
@@ -49,6 +69,12 @@ export class ManagedProcess {
     child.stderr?.pipe(this.#log, { end: false });
     running.add(child);
     this.#child = child;
+    if (child.pid !== undefined) {
+      spawn(process.execPath, ['-e', WATCHDOG, String(process.pid), String(child.pid)], {
+        stdio: 'ignore',
+        detached: true,
+      }).unref();
+    }
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code) => {
         running.delete(child);

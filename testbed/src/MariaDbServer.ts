@@ -34,9 +34,14 @@ export class MariaDbServer {
 
   static async start(): Promise<MariaDbServer> {
     const server = new MariaDbServer();
-    await server.#init();
-    await server.start();
-    await server.#createUser();
+    try {
+      await server.#init();
+      await server.start();
+      await server.#createUser();
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
     return server;
   }
 

@@ -32,11 +32,16 @@ export class MotoServer {
     });
     server.#process.start();
     const managed = server.#process;
-    await waitFor(async () => ((await fetch(`${server.endpoint}/moto-api/`)).ok ? true : undefined), {
-      what: 'moto_server to answer',
-      timeoutMs: 30_000,
-      abortIf: () => (managed.isRunning ? undefined : `moto_server exited:\n${managed.tail()}`),
-    });
+    try {
+      await waitFor(async () => ((await fetch(`${server.endpoint}/moto-api/`)).ok ? true : undefined), {
+        what: 'moto_server to answer',
+        timeoutMs: 30_000,
+        abortIf: () => (managed.isRunning ? undefined : `moto_server exited:\n${managed.tail()}`),
+      });
+    } catch (error) {
+      await server.destroy();
+      throw error;
+    }
     return server;
   }
 
