@@ -88,7 +88,6 @@ export class GhostServer {
 
   /** Starts Ghost (again) and waits until it serves the Admin API (it answers 503 while booting). */
   async start(): Promise<void> {
-    const installDir = ghostInstallDir(this.version);
     this.#process = new ManagedProcess({
       name: 'ghost',
       command: nodeBinaryFor(this.version),
