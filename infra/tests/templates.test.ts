@@ -1,0 +1,473 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation !Sub strings, compared verbatim.
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  loadTemplate,
+  TEMPLATE_DIR,
+  TEMPLATE_NAMES,
+  type Template,
+  type TemplateResource,
+} from '../src/parseTemplate.js';
+import { resolveConditions } from '../src/resolveConditions.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: container definitions and statements are template JSON.
+type Json = any;
+
+const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'];
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+
+function resource(template: Template, logicalId: string): TemplateResource {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`${logicalId} is missing`);
+  return found;
+}
+
+function resourcesOfType(template: Template, type: string): [string, TemplateResource][] {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+function container(task: TemplateResource, name: string): Json {
+  const found = task.Properties?.ContainerDefinitions.find((c: Json) => c.Name === name);
+  if (!found) throw new Error(`container ${name} is missing`);
+  return found;
+}
+
+function env(definition: Json): Record<string, unknown> {
+  return Object.fromEntries((definition.Environment ?? []).map((e: Json) => [e.Name, e.Value]));
+}
+
+const APP_PARAMETERS = {
+  SiteUrl: 'https://blog.example.com',
+  HealthSidecarImage: 'sidecar:1',
+  CacheInvalidatorImage: 'invalidator:1',
+  CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+  OriginFacingPrefixListId: 'pl-1234',
+};
+
+describe('templates', () => {
+  it('has exactly one template per lifecycle layer', () => {
+    const files = readdirSync(TEMPLATE_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    expect(files).toEqual(TEMPLATE_NAMES.map((n) => `${n}.yaml`).sort());
+  });
+
+  it.each(TEMPLATE_NAMES)('%s documents every parameter and output', (name) => {
+    const template = loadTemplate(name);
+    expect(template.Description?.length).toBeGreaterThan(40);
+    for (const [key, parameter] of Object.entries(template.Parameters ?? {})) {
+      expect(parameter.Description, `parameter ${key}`).toBeTruthy();
+    }
+    for (const [key, output] of Object.entries(template.Outputs ?? {})) {
+      expect(output.Description, `output ${key}`).toBeTruthy();
+    }
+  });
+
+  it.each(TEMPLATE_NAMES)('%s keeps logs for a bounded time, encrypted with the region key', (name) => {
+    for (const [id, group] of resourcesOfType(loadTemplate(name), 'AWS::Logs::LogGroup')) {
+      expect(group.Properties?.RetentionInDays, id).toBeDefined();
+      expect(group.Properties?.KmsKeyId, id).toBeDefined();
+    }
+  });
+
+  it.each(TEMPLATE_NAMES)('%s justifies every checkov skip inline', (name) => {
+    for (const [id, r] of Object.entries(loadTemplate(name).Resources)) {
+      const skips = ((r.Metadata?.checkov as Json)?.skip ?? []) as Json[];
+      for (const skip of skips) {
+        expect(skip.id, id).toMatch(/^CKV2?_AWS_\d+$/);
+        expect(String(skip.comment ?? '').length, `${id} ${skip.id}`).toBeGreaterThan(40);
+      }
+    }
+  });
+
+  describe('IAM', () => {
+    const statements = (name: (typeof TEMPLATE_NAMES)[number]) =>
+      resourcesOfType(
+        resolveConditions(
+          loadTemplate(name),
+          name === 'app'
+            ? { ...APP_PARAMETERS, DistributionId: 'E2ABCDEF123456' }
+            : name === 'data'
+              ? { Role: 'primary', SecondaryRegion: 'eu-central-1' }
+              : {},
+        ),
+        'AWS::IAM::Role',
+      ).flatMap(([id, role]) =>
+        (role.Properties?.Policies ?? []).flatMap((p: Json) =>
+          p.PolicyDocument.Statement.map((s: Json) => ({ role: id, policy: p.PolicyName, ...s })),
+        ),
+      );
+
+    it.each(TEMPLATE_NAMES)('%s grants no wildcard action or resource in its roles', (name) => {
+      for (const s of statements(name)) {
+        const actions = [s.Action].flat();
+        const resources = [s.Resource].flat();
+        expect(s.Effect, `${s.role}/${s.policy}`).toBe('Allow');
+        for (const action of actions) expect(action, `${s.role}/${s.policy}`).not.toMatch(/\*/);
+        for (const r of resources) expect(r, `${s.role}/${s.policy}`).not.toBe('*');
+      }
+    });
+
+    it('lets the task call CreateInvalidation/GetInvalidation on its one distribution only', () => {
+      const cloudfront = statements('app').filter((s) =>
+        [s.Action].flat().some((a: string) => a.startsWith('cloudfront:')),
+      );
+      expect(cloudfront).toHaveLength(1);
+      expect([cloudfront[0].Action].flat().sort()).toEqual([
+        'cloudfront:CreateInvalidation',
+        'cloudfront:GetInvalidation',
+      ]);
+      expect(cloudfront[0].Resource).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${DistributionId}',
+      });
+    });
+
+    it('without a distribution, the task role has no CloudFront permission', () => {
+      const app = resolveConditions(loadTemplate('app'), APP_PARAMETERS);
+      expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('cloudfront:');
+    });
+
+    it('scopes the Lambdas: delete writes backups, restore reads them, both read only the Ghost secret', () => {
+      const byRole = (role: string) => statements('functions').filter((s) => s.role === role);
+      const actions = (role: string) =>
+        byRole(role)
+          .flatMap((s) => [s.Action].flat())
+          .sort();
+      expect(actions('DeleteAllPostsRole')).toEqual([
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+      ]);
+      expect(actions('RestorePostsRole')).toEqual([
+        'kms:Decrypt',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        'secretsmanager:GetSecretValue',
+      ]);
+      for (const role of ['DeleteAllPostsRole', 'RestorePostsRole']) {
+        const secret = byRole(role).find((s) => s.Action === 'secretsmanager:GetSecretValue');
+        expect(secret.Resource['Fn::Sub']).toMatch(/:secret:\$\{ProjectName\}\/ghost-admin-\?{6}$/);
+        const s3 = byRole(role).find((s) => String(s.Action).startsWith('s3:'));
+        expect(s3.Resource).toEqual({ 'Fn::Sub': '${BackupBucket.Arn}/*' });
+      }
+    });
+
+    it('gives the Lambdas the environment their code reads', () => {
+      const functions = loadTemplate('functions');
+      for (const id of ['DeleteAllPostsFunction', 'RestorePostsFunction']) {
+        const variables = resource(functions, id).Properties?.Environment.Variables;
+        expect(Object.keys(variables)).toEqual(expect.arrayContaining(['GHOST_SECRET_ID', 'BACKUP_BUCKET']));
+        expect(resource(functions, id).Properties?.ReservedConcurrentExecutions).toBe(1);
+      }
+    });
+  });
+
+  describe('app: the one Ghost task', () => {
+    const app = resolveConditions(loadTemplate('app'), { ...APP_PARAMETERS, DistributionId: 'E2ABCDEF123456' });
+    const task = resource(app, 'TaskDefinition');
+    const service = resource(app, 'Service');
+
+    it('never runs two copies: desired count 0 or 1, stop before start, circuit breaker', () => {
+      expect(loadTemplate('app').Parameters?.DesiredCount?.AllowedValues).toEqual([0, 1]);
+      expect(service.Properties?.DesiredCount).toEqual({ Ref: 'DesiredCount' });
+      expect(service.Properties?.DeploymentConfiguration).toEqual({
+        MinimumHealthyPercent: 0,
+        MaximumPercent: 100,
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      });
+      expect(service.Properties?.LaunchType).toBe('FARGATE');
+    });
+
+    it('routes ALB traffic to the sidecar gate and health checks to its health port', () => {
+      const targetGroup = resource(app, 'TargetGroup').Properties;
+      expect(targetGroup?.Port).toBe(8080);
+      expect(targetGroup?.HealthCheckPort).toBe('9000');
+      expect(targetGroup?.HealthCheckPath).toBe('/health/ready');
+      expect(service.Properties?.LoadBalancers).toEqual([
+        { ContainerName: 'health-sidecar', ContainerPort: 8080, TargetGroupArn: { Ref: 'TargetGroup' } },
+      ]);
+      const sidecar = container(task, 'health-sidecar');
+      expect(env(sidecar)).toMatchObject({
+        GATE_PORT: '8080',
+        HEALTH_PORT: '9000',
+        GHOST_URL: 'http://127.0.0.1:2368',
+      });
+      expect(sidecar.PortMappings.map((p: Json) => p.ContainerPort).sort()).toEqual([8080, 9000]);
+    });
+
+    it('starts Ghost only after the sidecar is healthy on /health/startup, and the sidecar is essential', () => {
+      const ghost = container(task, 'ghost');
+      const sidecar = container(task, 'health-sidecar');
+      expect(ghost.DependsOn).toEqual([{ ContainerName: 'health-sidecar', Condition: 'HEALTHY' }]);
+      expect(sidecar.Essential).toBe(true);
+      expect(sidecar.HealthCheck.Command.join(' ')).toContain('http://127.0.0.1:9000/health/startup');
+    });
+
+    it('configures Ghost for the database, its url, its content volume and local webhooks', () => {
+      const ghost = container(task, 'ghost');
+      expect(env(ghost)).toMatchObject({
+        url: { Ref: 'SiteUrl' },
+        database__client: 'mysql',
+        security__allowWebhookInternalIPs: 'true',
+      });
+      expect(ghost.Secrets.map((s: Json) => s.Name).sort()).toEqual([
+        'database__connection__password',
+        'database__connection__user',
+      ]);
+      for (const name of ['ghost', 'health-sidecar']) {
+        expect(container(task, name).MountPoints).toContainEqual({
+          SourceVolume: 'content',
+          ContainerPath: '/var/lib/ghost/content',
+          ReadOnly: false,
+        });
+      }
+      const content = task.Properties?.Volumes.find((v: Json) => v.Name === 'content');
+      expect(content.EFSVolumeConfiguration.TransitEncryption).toBe('ENABLED');
+    });
+
+    it('gives the sidecar the database settings Ghost uses', () => {
+      const ghost = container(task, 'ghost');
+      const sidecar = container(task, 'health-sidecar');
+      for (const key of [
+        'database__connection__host',
+        'database__connection__port',
+        'database__connection__database',
+      ]) {
+        expect(env(sidecar)[key], key).toEqual(env(ghost)[key]);
+      }
+      expect(sidecar.Secrets).toEqual(ghost.Secrets);
+      expect(env(sidecar).CONTENT_PATH).toBe('/var/lib/ghost/content');
+    });
+
+    it('runs the cache-invalidator with its contract, checked on /health/live', () => {
+      const invalidator = container(task, 'cache-invalidator');
+      expect(env(invalidator)).toMatchObject({
+        PORT: '3000',
+        CLOUDFRONT_DISTRIBUTION_IDS: { Ref: 'DistributionId' },
+        JOURNAL_DIR: '/var/lib/cache-invalidator',
+      });
+      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeDefined();
+      expect(invalidator.HealthCheck.Command.join(' ')).toContain('http://127.0.0.1:3000/health/live');
+      expect(invalidator.MountPoints.map((m: Json) => m.ContainerPath)).toContain('/var/lib/cache-invalidator');
+    });
+
+    it('leaves the cache-invalidator out until the distribution exists', () => {
+      const first = resolveConditions(loadTemplate('app'), APP_PARAMETERS);
+      const names = resource(first, 'TaskDefinition').Properties?.ContainerDefinitions.map((c: Json) => c.Name);
+      expect(names).toEqual(['ghost', 'health-sidecar']);
+    });
+
+    it('logs every container to CloudWatch', () => {
+      for (const c of task.Properties?.ContainerDefinitions ?? []) {
+        expect(c.LogConfiguration.LogDriver, c.Name).toBe('awslogs');
+      }
+    });
+
+    it('serves HTTPS with the given certificate and redirects HTTP', () => {
+      const https = resource(app, 'HttpsListener').Properties;
+      expect(https?.Protocol).toBe('HTTPS');
+      expect(https?.Certificates).toEqual([{ CertificateArn: { Ref: 'CertificateArn' } }]);
+      const http = resource(app, 'HttpRedirectListener').Properties;
+      expect(http?.DefaultActions[0].RedirectConfig).toMatchObject({ Protocol: 'HTTPS', StatusCode: 'HTTP_301' });
+    });
+
+    it('admits only CloudFront to the ALB and only the ALB to the task', () => {
+      const ingress = resource(app, 'LoadBalancerSecurityGroup').Properties?.SecurityGroupIngress;
+      for (const rule of ingress) expect(rule.SourcePrefixListId).toEqual({ Ref: 'OriginFacingPrefixListId' });
+      for (const id of ['TaskGateIngress', 'TaskHealthIngress']) {
+        expect(resource(app, id).Properties?.SourceSecurityGroupId).toEqual({ Ref: 'LoadBalancerSecurityGroup' });
+      }
+    });
+  });
+
+  describe('edge: CloudFront over both regions', () => {
+    const edgeFor = (ActiveRegion: string) =>
+      resource(
+        resolveConditions(loadTemplate('edge'), {
+          ActiveRegion,
+          PrimaryRegion: 'eu-west-1',
+          SecondaryRegion: 'eu-central-1',
+        }),
+        'Distribution',
+      ).Properties?.DistributionConfig;
+    const config = edgeFor('primary');
+
+    it('fails over between the two ALBs on 500/502/503/504, active region first', () => {
+      const [group] = config.OriginGroups.Items;
+      expect(config.OriginGroups.Quantity).toBe(1);
+      expect(group.FailoverCriteria.StatusCodes).toEqual({ Quantity: 4, Items: [500, 502, 503, 504] });
+      const members = (c: Json) => c.OriginGroups.Items[0].Members.Items.map((m: Json) => m.OriginId);
+      expect(members(config)).toEqual([{ 'Fn::Sub': 'alb-${PrimaryRegion}' }, { 'Fn::Sub': 'alb-${SecondaryRegion}' }]);
+      expect(members(edgeFor('secondary'))).toEqual([
+        { 'Fn::Sub': 'alb-${SecondaryRegion}' },
+        { 'Fn::Sub': 'alb-${PrimaryRegion}' },
+      ]);
+    });
+
+    it('sends only cacheable methods to the origin group', () => {
+      const grouped = [config.DefaultCacheBehavior, ...config.CacheBehaviors].filter(
+        (b: Json) => b.TargetOriginId === 'ghost-regions',
+      );
+      expect(grouped.length).toBeGreaterThanOrEqual(3);
+      expect(config.DefaultCacheBehavior.TargetOriginId).toBe('ghost-regions');
+      for (const behavior of grouped) {
+        expect(['GET', 'HEAD', 'OPTIONS']).toEqual(expect.arrayContaining(behavior.AllowedMethods));
+        expect(behavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+      }
+    });
+
+    it.each(['/ghost/*', '/members/*', '/p/*', '/r/*'])(
+      'sends %s to the active region only, uncached, with every method',
+      (path) => {
+        for (const [active, origin] of [
+          ['primary', 'alb-${PrimaryRegion}'],
+          ['secondary', 'alb-${SecondaryRegion}'],
+        ] as const) {
+          const behavior = edgeFor(active).CacheBehaviors.find((b: Json) => b.PathPattern === path);
+          expect(behavior, path).toBeDefined();
+          expect(behavior.TargetOriginId).toEqual({ 'Fn::Sub': origin });
+          expect([...behavior.AllowedMethods].sort()).toEqual([...ALL_METHODS].sort());
+          expect(behavior.CachePolicyId).toBe(CACHING_DISABLED);
+        }
+      },
+    );
+
+    it('caches pages despite max-age=0, keyed only by the cookies Ghost renders differently for', () => {
+      const edge = loadTemplate('edge');
+      const policy = resource(edge, 'PageCachePolicy').Properties?.CachePolicyConfig;
+      expect(policy.MinTTL).toEqual({ Ref: 'CacheTtlSeconds' });
+      expect(Number(edge.Parameters?.CacheTtlSeconds?.Default)).toBeGreaterThan(0);
+      expect(policy.ParametersInCacheKeyAndForwardedToOrigin.CookiesConfig).toEqual({
+        CookieBehavior: 'whitelist',
+        Cookies: ['ghost-members-ssr', 'ghost-members-ssr.sig', 'ghost-private'],
+      });
+      expect(config.DefaultCacheBehavior.CachePolicyId).toEqual({ Ref: 'PageCachePolicy' });
+    });
+
+    it('forwards the viewer Host over HTTPS, so the ALB sets X-Forwarded-Proto: https for Ghost', () => {
+      const edge = loadTemplate('edge');
+      const policy = resource(edge, 'OriginRequestPolicy').Properties?.OriginRequestPolicyConfig;
+      expect(policy.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Host'] });
+      for (const origin of config.Origins) {
+        expect(origin.CustomOriginConfig.OriginProtocolPolicy).toBe('https-only');
+      }
+    });
+
+    it('does not cache error responses past a failover', () => {
+      for (const code of [500, 502, 503, 504]) {
+        expect(config.CustomErrorResponses).toContainEqual({ ErrorCode: code, ErrorCachingMinTTL: 0 });
+      }
+    });
+  });
+
+  describe('data', () => {
+    const primary = resolveConditions(loadTemplate('data'), {
+      Role: 'primary',
+      SecondaryRegion: 'eu-central-1',
+      ReplicaFileSystemId: 'fs-0123456789abcdef0',
+    });
+    const secondary = resolveConditions(loadTemplate('data'), { Role: 'secondary' });
+
+    it('makes the primary cluster the source of an Aurora MySQL 8 global database the secondary joins', () => {
+      expect(resource(primary, 'GlobalCluster').Properties?.SourceDBClusterIdentifier).toEqual({ Ref: 'Cluster' });
+      const cluster = resource(primary, 'Cluster').Properties;
+      expect(cluster?.Engine).toBe('aurora-mysql');
+      expect(String(loadTemplate('data').Parameters?.EngineVersion?.Default)).toMatch(/^8\.0\.mysql_aurora\.3\./);
+      expect(cluster?.BackupRetentionPeriod).toEqual({ Ref: 'BackupRetentionDays' });
+      expect(cluster?.StorageEncrypted).toBe(true);
+      expect(secondary.Resources.GlobalCluster).toBeUndefined();
+      expect(resource(secondary, 'Cluster').Properties?.GlobalClusterIdentifier).toEqual({
+        Ref: 'GlobalClusterIdentifier',
+      });
+      expect(resource(secondary, 'Cluster').Properties?.MasterUsername).toBeUndefined();
+    });
+
+    it('replicates the content file system into the secondary one, which accepts being overwritten', () => {
+      const source = resource(primary, 'ContentFileSystem').Properties;
+      expect(source?.Encrypted).toBe(true);
+      expect(source?.ReplicationConfiguration.Destinations).toEqual([
+        { Region: { Ref: 'SecondaryRegion' }, FileSystemId: { Ref: 'ReplicaFileSystemId' } },
+      ]);
+      expect(resource(secondary, 'ContentFileSystem').Properties?.FileSystemProtection).toEqual({
+        ReplicationOverwriteProtection: 'DISABLED',
+      });
+    });
+
+    it('backs the content file system up with AWS Backup in both regions', () => {
+      for (const t of [primary, secondary]) {
+        const selection = resource(t, 'BackupSelection').Properties?.BackupSelection;
+        expect(JSON.stringify(selection.Resources)).toContain('${ContentFileSystem}');
+      }
+    });
+
+    it('keeps the three secrets in the primary, encrypted and replicated to the secondary', () => {
+      const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
+      expect(secrets.map(([id]) => id).sort()).toEqual(['DatabaseSecret', 'GhostAdminSecret', 'WebhookSecret']);
+      for (const [id, secret] of secrets) {
+        expect(secret.Properties?.KmsKeyId, id).toBeDefined();
+        expect(secret.Properties?.ReplicaRegions, id).toEqual([
+          { Region: { Ref: 'SecondaryRegion' }, KmsKeyId: { 'Fn::Sub': 'alias/${ProjectName}' } },
+        ]);
+      }
+      expect(resourcesOfType(secondary, 'AWS::SecretsManager::Secret')).toEqual([]);
+    });
+  });
+
+  describe('network', () => {
+    const network = loadTemplate('network');
+
+    it('spreads public and private subnets over two zones', () => {
+      const zoneOf = (id: string) => resource(network, id).Properties?.AvailabilityZone['Fn::Select'][0];
+      expect([zoneOf('PublicSubnetA'), zoneOf('PublicSubnetB')]).toEqual([0, 1]);
+      expect([zoneOf('PrivateSubnetA'), zoneOf('PrivateSubnetB')]).toEqual([0, 1]);
+    });
+
+    it('has the VPC endpoints the task needs', () => {
+      const services = resourcesOfType(network, 'AWS::EC2::VPCEndpoint').map(
+        ([, e]) => e.Properties?.ServiceName['Fn::Sub'],
+      );
+      for (const name of ['s3', 'ecr.api', 'ecr.dkr', 'logs', 'secretsmanager']) {
+        expect(services).toContain(`com.amazonaws.\${AWS::Region}.${name}`);
+      }
+    });
+  });
+
+  describe('observability', () => {
+    const observability = resolveConditions(loadTemplate('observability'), {
+      DistributionId: 'E2ABCDEF123456',
+      'AWS::Region': 'us-east-1',
+    });
+    const alarms = resourcesOfType(observability, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+    it('alarms on health verdict, 5xx rates, invalidation failures and backlog, CPU and memory', () => {
+      const metricNames = alarms.map(
+        (a) => a?.MetricName ?? a?.Metrics.map((m: Json) => m.MetricStat?.Metric.MetricName).join(','),
+      );
+      expect(metricNames).toEqual(
+        expect.arrayContaining([
+          'HealthyHostCount',
+          expect.stringContaining('HTTPCode_Target_5XX_Count'),
+          '5xxErrorRate',
+          'Failures',
+          'BacklogAgeSeconds',
+          'CPUUtilization',
+          'MemoryUtilization',
+        ]),
+      );
+      for (const alarm of alarms) expect(alarm?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    });
+
+    it('creates the CloudFront alarm only in us-east-1, where its metrics are', () => {
+      const elsewhere = resolveConditions(loadTemplate('observability'), {
+        DistributionId: 'E2ABCDEF123456',
+        'AWS::Region': 'eu-west-1',
+      });
+      expect(elsewhere.Resources.CloudFront5xxAlarm).toBeUndefined();
+      expect(observability.Resources.CloudFront5xxAlarm).toBeDefined();
+    });
+  });
+});
