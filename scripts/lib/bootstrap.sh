@@ -13,8 +13,10 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 cd "$REPO_ROOT"
 lock_hash="$(hash_files package-lock.json)"
 if [[ "$(cat node_modules/.ghost-ha-lock 2>/dev/null)" != "$lock_hash" ]]; then
-  log "Installing npm dependencies (npm ci)"
-  run_with_progress "npm ci" "$GHOST_HA_CACHE/npm-ci.log" npm ci --no-audit --no-fund
+  # Not `npm ci`: it insists on every platform's optional binaries (Biome's, esbuild's) being in the
+  # lock file, and a registry mirror may not carry them all. This installs what the lock file pins.
+  log "Installing npm dependencies"
+  run_with_progress "npm install" "$GHOST_HA_CACHE/npm-install.log" npm install --no-audit --no-fund --no-save
   echo "$lock_hash" >node_modules/.ghost-ha-lock
 fi
 
