@@ -30,7 +30,8 @@ if ((${#templates[@]} > 0)); then
   log "CloudFormation templates: cfn-lint (${#templates[@]} templates)"
   "$GHOST_HA_PY_BIN/cfn-lint" -- "${templates[@]}"
   log "CloudFormation templates: checkov"
-  "$GHOST_HA_PY_BIN/checkov" --quiet --compact --framework cloudformation -d infra/cloudformation
+  # --skip-download: no network beyond package registries, and the scan needs none.
+  "$GHOST_HA_PY_BIN/checkov" --quiet --compact --framework cloudformation --skip-download -d infra/cloudformation
 else
   log "CloudFormation templates: none yet under infra/cloudformation"
 fi
