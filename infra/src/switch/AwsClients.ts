@@ -1,0 +1,44 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { RDSClient } from '@aws-sdk/client-rds';
+
+/** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
+export class AwsClients {
+  readonly #clients = new Map<string, unknown>();
+
+  #get<T>(key: string, create: () => T): T {
+    let client = this.#clients.get(key) as T | undefined;
+    if (!client) {
+      client = create();
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  rds(region: string): RDSClient {
+    return this.#get(`rds:${region}`, () => new RDSClient({ region }));
+  }
+
+  efs(region: string): EFSClient {
+    return this.#get(`efs:${region}`, () => new EFSClient({ region }));
+  }
+
+  ecs(region: string): ECSClient {
+    return this.#get(`ecs:${region}`, () => new ECSClient({ region }));
+  }
+
+  cloudwatch(region: string): CloudWatchClient {
+    return this.#get(`cloudwatch:${region}`, () => new CloudWatchClient({ region }));
+  }
+
+  cloudfront(): CloudFrontClient {
+    return this.#get('cloudfront', () => new CloudFrontClient({ region: 'us-east-1' }));
+  }
+
+  destroy(): void {
+    for (const client of this.#clients.values()) (client as { destroy(): void }).destroy();
+    this.#clients.clear();
+  }
+}

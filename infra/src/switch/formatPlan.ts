@@ -1,0 +1,27 @@
+import { formatCall } from './AwsCall.js';
+import type { SwitchPlan } from './planSwitch.js';
+
+/** The plan as operators read it: ordered steps, each with its exact AWS calls. */
+export function formatPlan(plan: SwitchPlan, apply: boolean): string {
+  const kind =
+    plan.mode === 'planned'
+      ? 'planned: Aurora switchover, no data loss'
+      : 'disaster: Aurora failover allowing data loss, the old region may not answer';
+  const lines = [
+    `${plan.direction === 'failover' ? 'Failover' : 'Failback'}: ${plan.from.region} -> ${plan.to.region} (${kind})`,
+    apply
+      ? 'Applying: each step is verified before the next; the first failure stops the run.'
+      : 'Plan only: nothing is changed. Run again with --apply to make these calls in this order.',
+    '',
+  ];
+  plan.steps.forEach((step, index) => {
+    lines.push(`${index + 1}. ${step.title}${step.bestEffort ? ' [best effort]' : ''}  (${step.id})`);
+    lines.push(`   why: ${step.why}`);
+    lines.push('   calls:');
+    for (const call of step.calls) lines.push(`     ${call.readOnly ? 'read ' : 'WRITE'} ${formatCall(call)}`);
+    lines.push(`   verify: ${step.verify}`);
+    lines.push(`   if it fails: ${step.ifFailed}`);
+    lines.push('');
+  });
+  return lines.join('\n');
+}

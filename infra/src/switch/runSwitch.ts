@@ -1,0 +1,58 @@
+import { summarizeError } from '@ghost-ha/core';
+import { DiscoveryError, StepFailedError, SwitchUsageError } from '../errors.js';
+import { AwsClients } from './AwsClients.js';
+import { applyPlan } from './applyPlan.js';
+import { discoverDeployment } from './discoverDeployment.js';
+import { formatPlan } from './formatPlan.js';
+import { planSwitch } from './planSwitch.js';
+import { type Pacing, REAL_PACING } from './poll.js';
+import { parseSwitchArgs } from './SwitchRequest.js';
+
+export interface SwitchIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly pacing?: Pacing;
+}
+
+/** Exit codes: 0 done (or planned), 1 a step or discovery failed, 2 the command line is wrong. */
+export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'failover' && command !== 'failback') {
+    io.err(`The first argument must be 'failover' or 'failback' (got '${command ?? ''}').\n`);
+    return 2;
+  }
+  const clients = new AwsClients();
+  try {
+    const request = parseSwitchArgs(command, rest);
+    const deployment = await discoverDeployment(request, clients);
+    const plan = planSwitch(deployment, request.direction, request.mode);
+    io.out(`${formatPlan(plan, request.apply)}\n`);
+    if (!request.apply) return 0;
+    await applyPlan(plan, clients, io.pacing ?? REAL_PACING, (line) => io.out(`${line}\n`));
+    io.out(`\n${command === 'failover' ? 'Failover' : 'Failback'} complete: Ghost runs in ${plan.to.region}.\n`);
+    if (command === 'failover') {
+      io.out(
+        `${plan.from.region} is now the standby with a stale copy of the content. When it is healthy, run failback.sh: it replicates the content back first.\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof SwitchUsageError) {
+      io.err(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof StepFailedError) {
+      io.err(`\n${error.message}\nWhat to do next: ${error.next}\n`);
+      return 1;
+    }
+    if (error instanceof DiscoveryError) {
+      io.err(`${error.message}\n`);
+      return 1;
+    }
+    const { name, message } = summarizeError(error);
+    io.err(`Unexpected ${name}: ${message}\n`);
+    return 1;
+  } finally {
+    clients.destroy();
+  }
+}
