@@ -213,7 +213,8 @@ export class GhostServer {
       mail: { transport: 'stub' },
       // No calls to the outside world (update checks, gravatar, ...): the machine has no network.
       privacy: { useTinfoil: true },
-      security: { staffDeviceVerification: false },
+      // Ghost 6 refuses webhook targets on loopback addresses unless this is set; 5.x ignores it.
+      security: { staffDeviceVerification: false, allowWebhookInternalIPs: true },
     };
   }
 
