@@ -1,5 +1,5 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -7,6 +7,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 /** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
 export class AwsClients {
   readonly #clients = new Map<string, unknown>();
+  readonly #cloudWatchConfig: CloudWatchClientConfig;
+
+  /** `cloudWatchConfig` lets tests pick the query protocol, the one moto's CloudWatch speaks. */
+  constructor(options: { cloudWatchConfig?: CloudWatchClientConfig } = {}) {
+    this.#cloudWatchConfig = options.cloudWatchConfig ?? {};
+  }
 
   #get<T>(key: string, create: () => T): T {
     let client = this.#clients.get(key) as T | undefined;
@@ -30,7 +36,7 @@ export class AwsClients {
   }
 
   cloudwatch(region: string): CloudWatchClient {
-    return this.#get(`cloudwatch:${region}`, () => new CloudWatchClient({ region }));
+    return this.#get(`cloudwatch:${region}`, () => new CloudWatchClient({ ...this.#cloudWatchConfig, region }));
   }
 
   cloudfront(): CloudFrontClient {

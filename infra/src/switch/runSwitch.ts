@@ -12,6 +12,7 @@ export interface SwitchIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
   readonly pacing?: Pacing;
+  readonly clients?: AwsClients;
 }
 
 /** Exit codes: 0 done (or planned), 1 a step or discovery failed, 2 the command line is wrong. */
@@ -21,7 +22,7 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
     io.err(`The first argument must be 'failover' or 'failback' (got '${command ?? ''}').\n`);
     return 2;
   }
-  const clients = new AwsClients();
+  const clients = io.clients ?? new AwsClients();
   try {
     const request = parseSwitchArgs(command, rest);
     const deployment = await discoverDeployment(request, clients);
@@ -53,6 +54,6 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
     io.err(`Unexpected ${name}: ${message}\n`);
     return 1;
   } finally {
-    clients.destroy();
+    if (!io.clients) clients.destroy();
   }
 }

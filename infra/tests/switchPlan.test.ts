@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { activateOrigin, isOriginActive } from '../src/switch/activateOrigin.js';
+import { runSwitch } from '../src/switch/runSwitch.js';
+
+const IDENTIFIERS = [
+  '--primary-region',
+  'eu-west-1',
+  '--secondary-region',
+  'eu-central-1',
+  '--distribution-id',
+  'E2ABCDEF123456',
+  '--primary-cluster-arn',
+  'arn:aws:rds:eu-west-1:123456789012:cluster:ghost-primary',
+  '--secondary-cluster-arn',
+  'arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary',
+  '--primary-file-system',
+  'fs-0aaaaaaaaaaaaaaa1',
+  '--secondary-file-system',
+  'fs-0bbbbbbbbbbbbbbb2',
+];
+
+/** Runs the tool in plan mode with every identifier given, so it never calls AWS. */
+async function plan(...argv: string[]) {
+  let out = '';
+  let err = '';
+  // An endpoint nothing listens on: a call to AWS would fail the run instead of reaching a real account.
+  const saved = process.env.AWS_ENDPOINT_URL;
+  process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+  try {
+    const code = await runSwitch(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+    return { code, out, err, steps: [...out.matchAll(/^\d+\. .*\((\S+)\)$/gm)].map((m) => m[1]) };
+  } finally {
+    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+    else process.env.AWS_ENDPOINT_URL = saved;
+  }
+}
+
+describe('failover/failback plan', () => {
+  it('planned failover: stop, let EFS catch up, switchover, make the replica writable, start, CloudFront, alarms', async () => {
+    const { code, out, steps } = await plan('failover', ...IDENTIFIERS);
+    expect(code).toBe(0);
+    expect(steps).toEqual([
+      'preflight',
+      'stop-ghost-eu-west-1',
+      'sync-content',
+      'promote-database',
+      'make-content-writable',
+      'start-ghost-eu-central-1',
+      'switch-cloudfront',
+      'switch-alarms',
+    ]);
+    expect(out).toContain('Plan only: nothing is changed');
+    expect(out).toContain(
+      'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":0}',
+    );
+    expect(out).toContain(
+      'WRITE rds:SwitchoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary"}',
+    );
+    expect(out).not.toContain('FailoverGlobalCluster');
+    expect(out).toContain(
+      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2"}',
+    );
+    expect(out).toContain(
+      'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":1}',
+    );
+    expect(out).toContain('origin group members [alb-eu-central-1, alb-eu-west-1]');
+    expect(out).toContain('WRITE cloudwatch:EnableAlarmActions @eu-central-1');
+    // Every step says what is verified and what to do if it fails.
+    expect(out.match(/^ {3}verify: /gm)).toHaveLength(steps.length);
+    expect(out.match(/^ {3}if it fails: /gm)).toHaveLength(steps.length);
+  });
+
+  it('disaster failover: best-effort stop, Aurora failover allowing data loss, local-only replication delete', async () => {
+    const { code, out, steps } = await plan('failover', '--mode', 'disaster', ...IDENTIFIERS);
+    expect(code).toBe(0);
+    expect(steps).toEqual([
+      'preflight',
+      'stop-ghost-eu-west-1',
+      'promote-database',
+      'make-content-writable',
+      'start-ghost-eu-central-1',
+      'switch-cloudfront',
+      'switch-alarms',
+    ]);
+    expect(out).toMatch(/Stop Ghost in eu-west-1 \[best effort\]/);
+    expect(out).toContain(
+      'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
+    );
+    expect(out).toContain(
+      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2","DeletionMode":"LOCAL_CONFIGURATION_ONLY"}',
+    );
+    expect(out).not.toContain('SwitchoverGlobalCluster');
+  });
+
+  it('planned failback: replicate content back first, then switch, then restore the pilot light', async () => {
+    const { code, out, steps } = await plan('failback', ...IDENTIFIERS);
+    expect(code).toBe(0);
+    expect(steps).toEqual([
+      'preflight',
+      'bring-content-back',
+      'stop-ghost-eu-central-1',
+      'sync-content',
+      'promote-database',
+      'make-content-writable',
+      'start-ghost-eu-west-1',
+      'switch-cloudfront',
+      'restore-pilot-light',
+      'switch-alarms',
+    ]);
+    const bringBack = out.slice(out.indexOf('(bring-content-back)'), out.indexOf('(stop-ghost-eu-central-1)'));
+    expect(bringBack).toContain(
+      'WRITE efs:UpdateFileSystemProtection @eu-west-1 {"FileSystemId":"fs-0aaaaaaaaaaaaaaa1","ReplicationOverwriteProtection":"DISABLED"}',
+    );
+    expect(bringBack).toContain(
+      'WRITE efs:CreateReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2","Destinations":[{"Region":"eu-west-1","FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}]}',
+    );
+    const restore = out.slice(out.indexOf('(restore-pilot-light)'));
+    expect(restore).toContain(
+      'WRITE efs:CreateReplicationConfiguration @eu-west-1 {"SourceFileSystemId":"fs-0aaaaaaaaaaaaaaa1","Destinations":[{"Region":"eu-central-1","FileSystemId":"fs-0bbbbbbbbbbbbbbb2"}]}',
+    );
+    expect(out).toContain(
+      'WRITE rds:SwitchoverGlobalCluster @eu-west-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-west-1:123456789012:cluster:ghost-primary"}',
+    );
+    expect(out).toContain(
+      'WRITE efs:DeleteReplicationConfiguration @eu-west-1 {"FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}',
+    );
+  });
+
+  it('disaster failback: no wait for EFS, failover of the database to the primary', async () => {
+    const { code, out, steps } = await plan('failback', '--mode=disaster', ...IDENTIFIERS);
+    expect(code).toBe(0);
+    expect(steps).not.toContain('sync-content');
+    expect(steps[0]).toBe('preflight');
+    expect(out).toContain('WRITE rds:FailoverGlobalCluster @eu-west-1');
+  });
+
+  it('uses the project name for the ECS names, origin ids, alarms and global database', async () => {
+    const { out } = await plan('failover', '--project', 'blog', ...IDENTIFIERS);
+    expect(out).toContain('{"cluster":"blog","service":"blog-ghost","desiredCount":0}');
+    expect(out).toContain('{"GlobalClusterIdentifier":"blog-global"');
+    expect(out).toContain('"AlarmNames":["blog-health-verdict","blog-ecs-cpu","blog-ecs-memory"]');
+  });
+
+  it.each([
+    [
+      ['failover', '--primary-region', 'eu-west-1', '--secondary-region', 'eu-central-1'],
+      /--distribution-id is required, e\.g\. --distribution-id E2ABCDEF123456/,
+    ],
+    [['failover', ...IDENTIFIERS, '--mode', 'fast'], /--mode 'fast' is not valid, e\.g\. --mode planned/],
+    [['failover', ...IDENTIFIERS, '--secondary-region', 'eu-west-1'], /must differ/],
+    [['failover', ...IDENTIFIERS, '--force'], /Unknown argument '--force'/],
+    [['failover', ...IDENTIFIERS, '--project'], /--project needs a value/],
+    [['switch', ...IDENTIFIERS], /must be 'failover' or 'failback'/],
+  ])('rejects a bad command line with exit code 2 and what to fix: %j', async (argv, message) => {
+    const { code, err, out } = await plan(...argv);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(out).toBe('');
+  });
+});
+
+describe('activateOrigin', () => {
+  const config = {
+    CallerReference: 'x',
+    Comment: '',
+    Enabled: true,
+    Origins: {
+      Quantity: 2,
+      Items: [
+        { Id: 'alb-a', DomainName: 'a' },
+        { Id: 'alb-b', DomainName: 'b' },
+      ],
+    },
+    OriginGroups: {
+      Quantity: 1,
+      Items: [
+        {
+          Id: 'regions',
+          FailoverCriteria: { StatusCodes: { Quantity: 1, Items: [503] } },
+          Members: { Quantity: 2, Items: [{ OriginId: 'alb-a' }, { OriginId: 'alb-b' }] },
+        },
+      ],
+    },
+    DefaultCacheBehavior: { TargetOriginId: 'regions', ViewerProtocolPolicy: 'redirect-to-https' },
+    CacheBehaviors: {
+      Quantity: 2,
+      Items: [
+        { PathPattern: '/ghost/*', TargetOriginId: 'alb-a', ViewerProtocolPolicy: 'https-only' },
+        { PathPattern: '/assets/*', TargetOriginId: 'regions', ViewerProtocolPolicy: 'https-only' },
+      ],
+    },
+  };
+
+  it('puts the active origin first and moves single-origin behaviors to it', () => {
+    const switched = activateOrigin(config, 'alb-b', 'alb-a');
+    expect(switched.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual(['alb-b', 'alb-a']);
+    expect(switched.CacheBehaviors?.Items?.map((b) => b.TargetOriginId)).toEqual(['alb-b', 'regions']);
+    expect(switched.DefaultCacheBehavior?.TargetOriginId).toBe('regions');
+    expect(switched.Origins).toEqual(config.Origins);
+    expect(isOriginActive(config, 'alb-b', 'alb-a')).toBe(false);
+    expect(isOriginActive(switched, 'alb-b', 'alb-a')).toBe(true);
+    expect(activateOrigin(switched, 'alb-a', 'alb-b')).toEqual(config);
+  });
+});
