@@ -1,3 +1,4 @@
+import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
 import { activateOrigin, isOriginActive } from '../src/switch/activateOrigin.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
@@ -160,7 +161,7 @@ describe('failover/failback plan', () => {
 });
 
 describe('activateOrigin', () => {
-  const config = {
+  const config: DistributionConfig = {
     CallerReference: 'x',
     Comment: '',
     Enabled: true,
