@@ -1,0 +1,174 @@
+import { type Logger, summarizeError } from '@ghost-ha/core';
+import { type Check, type Observation, worstStatus } from './Check.js';
+import { CheckTimeoutError } from './errors.js';
+import { type CheckEntry, type HealthReport, RenderedReport } from './HealthReport.js';
+import type { SidecarMetrics } from './SidecarMetrics.js';
+
+export interface HealthMonitorOptions {
+  checks: readonly Check[];
+  intervalMs: number;
+  timeoutMs: number;
+  now: () => number;
+  metrics: SidecarMetrics;
+  logger: Logger;
+}
+
+const DESCRIPTION = 'Ghost task deep health (ghost-ha health-sidecar)';
+
+/**
+ * Runs every check in the background, all at once each round, each under its own timeout, and keeps
+ * the last completed round rendered. HTTP handlers only read `current`: probes from any number of
+ * load balancer nodes never reach Ghost or the database.
+ */
+export class HealthMonitor {
+  readonly #options: HealthMonitorOptions;
+  readonly #log: Logger;
+  readonly #entries = new Map<string, CheckEntry>();
+  /** A check that outlived its timeout is not started again until it settles (no pile-up on a hung volume). */
+  readonly #stillRunning = new Map<string, Promise<unknown>>();
+  #current: RenderedReport;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #draining = false;
+  #round: Promise<void> | undefined;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ module: 'HealthMonitor' });
+    this.#current = new RenderedReport({
+      status: 'fail',
+      description: DESCRIPTION,
+      output: 'no check round has completed yet',
+      checks: {},
+    });
+  }
+
+  /** The last completed round's report (with the drain state applied). */
+  get current(): RenderedReport {
+    return this.#current;
+  }
+
+  /** Starts the first round now and the next ones every interval. */
+  start(): void {
+    this.#stopped = false;
+    void this.#loop();
+  }
+
+  /** From now on the verdict is `fail`, whatever the checks say: the task is going away. */
+  setDraining(): void {
+    this.#draining = true;
+    this.#render();
+  }
+
+  /** Runs one round of every check and publishes it. */
+  async runRound(): Promise<RenderedReport> {
+    const round = Promise.all(this.#options.checks.map((check) => this.#runOne(check))).then(() => this.#render());
+    this.#round = round;
+    await round;
+    return this.#current;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#round?.catch(() => undefined);
+  }
+
+  async #loop(): Promise<void> {
+    if (this.#stopped) return;
+    const started = Date.now();
+    try {
+      await this.runRound();
+    } catch (error) {
+      this.#log.error({ err: summarizeError(error) }, 'health round failed');
+    }
+    if (this.#stopped) return;
+    const wait = Math.max(0, this.#options.intervalMs - (Date.now() - started));
+    this.#timer = setTimeout(() => void this.#loop(), wait);
+  }
+
+  async #runOne(check: Check): Promise<void> {
+    const { now, timeoutMs, metrics } = this.#options;
+    const started = now();
+    let observation: Observation;
+    if (this.#stillRunning.has(check.key)) {
+      observation = { status: 'fail', output: `still running since an earlier round (over ${timeoutMs} ms)` };
+    } else {
+      observation = await this.#runWithTimeout(check);
+    }
+    const elapsedMs = now() - started;
+    metrics.recordCheck(check.key, observation.status, Math.min(elapsedMs, timeoutMs) / 1000);
+    const previous = this.#entries.get(check.key);
+    if (previous?.status !== observation.status) {
+      const fields = {
+        check: check.key,
+        status: observation.status,
+        was: previous?.status,
+        output: observation.output,
+      };
+      if (observation.status === 'pass') this.#log.info(fields, 'check passes');
+      else this.#log.warn(fields, `check ${observation.status === 'warn' ? 'warns' : 'fails'}`);
+    }
+    this.#entries.set(check.key, {
+      componentType: check.componentType,
+      ...observation,
+      time: new Date(now()).toISOString(),
+    });
+  }
+
+  async #runWithTimeout(check: Check): Promise<Observation> {
+    const { timeoutMs } = this.#options;
+    const controller = new AbortController();
+    const running = check.run(controller.signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const winner = await Promise.race([running, timedOut]);
+      if (winner !== 'timeout') return winner;
+      controller.abort(new CheckTimeoutError(check.key, timeoutMs));
+      const settled = running.catch(() => undefined).finally(() => this.#stillRunning.delete(check.key));
+      this.#stillRunning.set(check.key, settled);
+      return { status: 'fail', output: `no answer within ${timeoutMs} ms` };
+    } catch (error) {
+      const summary = summarizeError(error);
+      return { status: 'fail', output: `${summary.name}: ${summary.message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #render(): void {
+    const checks: Record<string, CheckEntry[]> = {};
+    for (const [key, entry] of this.#entries) checks[key] = [entry];
+    const checked = this.#entries.size > 0 ? worstStatus([...this.#entries.values()].map((e) => e.status)) : 'fail';
+    const status = this.#draining ? 'fail' : checked;
+    const output = this.#draining
+      ? 'shutting down'
+      : this.#entries.size === 0
+        ? 'no check round has completed yet'
+        : failingOutput(this.#entries);
+    const report: HealthReport = {
+      status,
+      description: DESCRIPTION,
+      ...(output ? { output } : {}),
+      checks,
+    };
+    if (status !== this.#current.report.status)
+      this.#log.info({ status, was: this.#current.report.status, output }, 'verdict changed');
+    this.#current = new RenderedReport(report);
+    this.#options.metrics.setVerdict(status);
+  }
+}
+
+/** The reasons of failing (else warning) checks, so `/health/ready` says why in one line. */
+function failingOutput(entries: ReadonlyMap<string, CheckEntry>): string | undefined {
+  for (const wanted of ['fail', 'warn'] as const) {
+    const reasons = [...entries]
+      .filter(([, e]) => e.status === wanted)
+      .map(([key, e]) => `${key}: ${e.output ?? wanted}`);
+    if (reasons.length > 0) return reasons.join('; ');
+  }
+  return undefined;
+}

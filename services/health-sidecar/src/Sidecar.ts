@@ -1,0 +1,189 @@
+import { createRegistry, type Logger, type SecretsLoader, summarizeError } from '@ghost-ha/core';
+import type { Check } from './Check.js';
+import { ContentVolumeCheck } from './ContentVolumeCheck.js';
+import { EXIT_MARGIN_MS, type SidecarConfig } from './config.js';
+import { DatabaseCheck } from './DatabaseCheck.js';
+import { type ConnectDatabase, connectWithMysql2, DatabaseConnector } from './DatabaseConnector.js';
+import { DiskSpaceCheck } from './DiskSpaceCheck.js';
+import { Gate } from './Gate.js';
+import { GhostCheck } from './GhostCheck.js';
+import { HealthMonitor } from './HealthMonitor.js';
+import type { RenderedReport } from './HealthReport.js';
+import { HealthServer } from './HealthServer.js';
+import { SidecarMetrics } from './SidecarMetrics.js';
+import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
+import { waitForGhostToStop } from './waitForGhostToStop.js';
+
+/** Side effects, passed in so tests run the real thing and swap only these. */
+export interface SidecarDependencies {
+  logger: Logger;
+  now?: () => number;
+  /** Opens MySQL connections; mysql2 unless given. */
+  connect?: ConnectDatabase;
+  /** Needed when the password comes from a Secrets Manager secret. */
+  secrets?: SecretsLoader;
+  /** Ends the process after shutdown (code 0) or when the stop timeout is reached (code 1). */
+  exit?: (code: number) => void;
+  /** Where to listen; all interfaces unless given. */
+  host?: string;
+}
+
+/** Everything in the task's sidecar: checks, the lock, the health port and the gate. */
+export class Sidecar {
+  readonly config: SidecarConfig;
+  readonly monitor: HealthMonitor;
+  readonly lock: SingletonLock;
+  readonly metrics: SidecarMetrics;
+  readonly #log: Logger;
+  readonly #exit: (code: number) => void;
+  readonly #databaseCheck: DatabaseCheck;
+  readonly #healthServer: HealthServer;
+  readonly #gate: Gate | undefined;
+  #healthPort = 0;
+  #gatePort: number | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  private constructor(config: SidecarConfig, deps: SidecarDependencies) {
+    const now = deps.now ?? Date.now;
+    this.config = config;
+    this.#log = deps.logger.child({ module: 'Sidecar' });
+    this.#exit = deps.exit ?? (() => undefined);
+    this.metrics = new SidecarMetrics(createRegistry());
+    const connector = new DatabaseConnector({
+      settings: config.database,
+      connect: deps.connect ?? connectWithMysql2,
+      secrets: deps.secrets,
+      connectTimeoutMs: config.checks.timeoutMs,
+    });
+    const ghostCheck = new GhostCheck({ ghost: config.ghost, startupGraceMs: config.checks.startupGraceMs, now });
+    this.lock = new SingletonLock({
+      settings: config.lock,
+      connector,
+      checkIntervalMs: config.checks.intervalMs,
+      logger: deps.logger,
+      onChange: (held) => {
+        this.metrics.setLockHeld(held);
+        // Ghost starts once its sidecar holds the lock: its boot gets the grace period from now.
+        if (held) ghostCheck.startGrace();
+      },
+    });
+    this.#databaseCheck = new DatabaseCheck({ connector, now });
+    const checks: Check[] = [
+      ghostCheck,
+      this.#databaseCheck,
+      new ContentVolumeCheck({ contentPath: config.contentPath, now }),
+      new DiskSpaceCheck({ contentPath: config.contentPath, warnBelowBytes: config.checks.diskFreeWarnBytes }),
+      new SingletonLockCheck(this.lock),
+    ];
+    this.monitor = new HealthMonitor({
+      checks,
+      intervalMs: config.checks.intervalMs,
+      timeoutMs: config.checks.timeoutMs,
+      now,
+      metrics: this.metrics,
+      logger: deps.logger,
+    });
+    this.#healthServer = new HealthServer({
+      report: () => this.monitor.current,
+      lockHeld: () => this.lock.held,
+      metrics: this.metrics,
+      logger: deps.logger,
+    });
+    this.#gate = config.gate
+      ? new Gate({
+          ghostUrl: config.ghost.url,
+          retryAfterSeconds: config.gate.retryAfterSeconds,
+          verdict: () => this.monitor.current.report.status,
+          metrics: this.metrics,
+          logger: deps.logger,
+          now,
+        })
+      : undefined;
+  }
+
+  /** Listens on the health port (and the gate's), starts the checks and starts taking the lock. */
+  static async start(config: SidecarConfig, deps: SidecarDependencies): Promise<Sidecar> {
+    const sidecar = new Sidecar(config, deps);
+    sidecar.#healthPort = await sidecar.#healthServer.listen(config.healthPort, deps.host);
+    if (sidecar.#gate && config.gate) {
+      try {
+        sidecar.#gatePort = await sidecar.#gate.listen(config.gate.port, deps.host);
+      } catch (error) {
+        await sidecar.#healthServer.close();
+        throw error;
+      }
+    }
+    sidecar.lock.start();
+    sidecar.monitor.start();
+    sidecar.#log.info(
+      { healthPort: sidecar.#healthPort, gatePort: sidecar.#gatePort, lock: config.lock.name },
+      'health-sidecar started',
+    );
+    return sidecar;
+  }
+
+  get healthPort(): number {
+    return this.#healthPort;
+  }
+
+  /** Undefined when the gate is disabled. */
+  get gatePort(): number | undefined {
+    return this.#gatePort;
+  }
+
+  get report(): RenderedReport {
+    return this.monitor.current;
+  }
+
+  /**
+   * SIGTERM: readiness fails at once; the gate finishes in-flight requests while Ghost is given
+   * time to stop; the lock goes last, so no other task starts a Ghost while this one still runs;
+   * then exit, within the stop timeout whatever happens.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.#shutdown ??= this.#runShutdown(reason);
+    return this.#shutdown;
+  }
+
+  async #runShutdown(reason: string): Promise<void> {
+    const { drainTimeoutMs, ghostStopWaitMs, stopTimeoutMs } = this.config.shutdown;
+    const started = Date.now();
+    const hardStop = setTimeout(
+      () => {
+        this.#log.error({ stopTimeoutMs }, 'shutdown overran the stop timeout; exiting now');
+        this.#exit(1);
+      },
+      stopTimeoutMs - EXIT_MARGIN_MS / 2,
+    );
+    hardStop.unref();
+    this.monitor.setDraining();
+    this.#log.info({ reason, drainTimeoutMs, ghostStopWaitMs }, 'shutting down: readiness fails from now on');
+    try {
+      const [cut, ghostStopped] = await Promise.all([
+        this.#gate?.drain(drainTimeoutMs) ?? Promise.resolve(0),
+        waitForGhostToStop(this.config.ghost.url, ghostStopWaitMs),
+      ]);
+      this.#log.info({ cut, ghostStopped }, 'gate drained; Ghost %s', ghostStopped ? 'has stopped' : 'still listens');
+      await this.monitor.stop();
+      await this.lock.release();
+      await this.#databaseCheck.close();
+      await this.#healthServer.close();
+      this.#log.info({ ms: Date.now() - started }, 'shutdown complete');
+      clearTimeout(hardStop);
+      this.#exit(0);
+    } catch (error) {
+      this.#log.error({ err: summarizeError(error) }, 'shutdown failed');
+      clearTimeout(hardStop);
+      this.#exit(1);
+    }
+  }
+
+  /** Stops everything without the shutdown sequence (tests, failed start-up). */
+  async close(): Promise<void> {
+    await this.monitor.stop();
+    await this.#gate?.drain(0);
+    await this.lock.release();
+    await this.#databaseCheck.close();
+    await this.#healthServer.close();
+  }
+}

@@ -1,0 +1,96 @@
+import type { Registry } from '@ghost-ha/core';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { HealthStatus } from './Check.js';
+
+const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
+
+/** Every metric the sidecar exports, registered on the app's own registry. */
+export class SidecarMetrics {
+  readonly registry: Registry;
+  readonly #verdict: Gauge;
+  readonly #checkStatus: Gauge;
+  readonly #checkDuration: Histogram;
+  readonly #lockHeld: Gauge;
+  readonly #lockAcquisitions: Counter;
+  readonly #gateRequests: Counter;
+  readonly #gateDuration: Histogram;
+  readonly #gateInFlight: Gauge;
+
+  constructor(registry: Registry) {
+    this.registry = registry;
+    const registers = [registry];
+    this.#verdict = new Gauge({
+      name: 'ghost_ha_health_status',
+      help: 'The deep health verdict: 1 for the current status (pass, warn or fail), 0 for the others.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#checkStatus = new Gauge({
+      name: 'ghost_ha_health_check_status',
+      help: 'Result of each check in the last round: 1 for its current status, 0 for the others.',
+      labelNames: ['check', 'status'],
+      registers,
+    });
+    this.#checkDuration = new Histogram({
+      name: 'ghost_ha_health_check_duration_seconds',
+      help: 'How long each check took (a timed-out check counts as its timeout).',
+      labelNames: ['check'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.#lockHeld = new Gauge({
+      name: 'ghost_ha_singleton_lock_held',
+      help: '1 while this task holds the database lock that lets its Ghost run.',
+      registers,
+    });
+    this.#lockAcquisitions = new Counter({
+      name: 'ghost_ha_singleton_lock_acquisitions_total',
+      help: 'Times this task took the database lock.',
+      registers,
+    });
+    this.#gateRequests = new Counter({
+      name: 'ghost_ha_gate_requests_total',
+      help: 'Requests through the gate by response status code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#gateDuration = new Histogram({
+      name: 'ghost_ha_gate_request_duration_seconds',
+      help: 'Time from request to the end of the response through the gate, by status code.',
+      labelNames: ['code'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#gateInFlight = new Gauge({
+      name: 'ghost_ha_gate_requests_in_flight',
+      help: 'Requests the gate is forwarding right now.',
+      registers,
+    });
+    this.setVerdict('fail');
+    this.#lockHeld.set(0);
+  }
+
+  setVerdict(status: HealthStatus): void {
+    for (const each of STATUSES) this.#verdict.set({ status: each }, each === status ? 1 : 0);
+  }
+
+  recordCheck(check: string, status: HealthStatus, seconds: number): void {
+    for (const each of STATUSES) this.#checkStatus.set({ check, status: each }, each === status ? 1 : 0);
+    this.#checkDuration.observe({ check }, seconds);
+  }
+
+  setLockHeld(held: boolean): void {
+    this.#lockHeld.set(held ? 1 : 0);
+    if (held) this.#lockAcquisitions.inc();
+  }
+
+  recordGateRequest(code: number, seconds: number): void {
+    const label = String(code);
+    this.#gateRequests.inc({ code: label });
+    this.#gateDuration.observe({ code: label }, seconds);
+  }
+
+  setGateInFlight(count: number): void {
+    this.#gateInFlight.set(count);
+  }
+}

@@ -1,0 +1,198 @@
+import { createHash } from 'node:crypto';
+import { type Env, EnvReader } from '@ghost-ha/core';
+
+/** Where and how the database is reached, as Ghost reads it (`database__connection__*`). */
+export interface DatabaseSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** Either the password itself or a Secrets Manager secret holding it (plain, or JSON with `password`). */
+  readonly password: string | undefined;
+  readonly passwordSecretId: string | undefined;
+}
+
+export interface GhostSettings {
+  /** Where the sidecar reaches Ghost inside the task, e.g. `http://127.0.0.1:2368`. */
+  readonly url: string;
+  /** The Host header Ghost expects: the host of its site url. */
+  readonly host: string;
+  /** `X-Forwarded-Proto` Ghost expects: the scheme of its site url (`https` avoids Ghost's redirect). */
+  readonly forwardedProto: 'http' | 'https';
+  /** The site url's subdirectory, e.g. `/blog`, or '' at the root. */
+  readonly pathPrefix: string;
+}
+
+export interface CheckSettings {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** How long Ghost may answer 503 (booting) or refuse connections after the lock is taken before it counts as failing. */
+  readonly startupGraceMs: number;
+  readonly diskFreeWarnBytes: number;
+}
+
+export interface LockSettings {
+  /** MySQL named lock (at most 64 characters); one per site. */
+  readonly name: string;
+  /** How long one `GET_LOCK` call waits before it is repeated. */
+  readonly waitSeconds: number;
+  /** Pause before reconnecting after the lock connection failed. */
+  readonly retryDelayMs: number;
+}
+
+export interface ShutdownSettings {
+  /** How long the gate waits for in-flight requests after SIGTERM. */
+  readonly drainTimeoutMs: number;
+  /** How long to wait for Ghost to stop answering before the lock is released anyway. */
+  readonly ghostStopWaitMs: number;
+  /** The container's stop timeout (ECS `stopTimeout`): the process exits before it. */
+  readonly stopTimeoutMs: number;
+}
+
+export interface GateSettings {
+  readonly port: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** The sidecar's settings as accepted from the environment. */
+export interface SidecarConfig {
+  readonly healthPort: number;
+  /** Undefined when `GATE_PORT=0`. */
+  readonly gate: GateSettings | undefined;
+  readonly ghost: GhostSettings;
+  readonly contentPath: string;
+  readonly database: DatabaseSettings;
+  readonly lock: LockSettings;
+  readonly checks: CheckSettings;
+  readonly shutdown: ShutdownSettings;
+  readonly logLevel: string;
+}
+
+/** Time left for releasing the lock and exiting once draining and waiting for Ghost are over. */
+export const EXIT_MARGIN_MS = 1_000;
+
+const MAX_LOCK_NAME = 64;
+
+/** Reads and checks every setting at once; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Env): SidecarConfig {
+  const read = new EnvReader(env);
+  const healthPort = read.int('HEALTH_PORT', { default: 9000, min: 0, max: 65535, example: '9000' });
+  const gatePort = read.int('GATE_PORT', { default: 8080, min: 0, max: 65535, example: '8080 (0 disables the gate)' });
+  const retryAfterSeconds = read.int('GATE_RETRY_AFTER_SECONDS', { default: 5, min: 0, max: 3600, example: '5' });
+
+  const ghostUrl =
+    read.url('GHOST_URL', { example: 'http://127.0.0.1:2368', optional: true }) ?? 'http://127.0.0.1:2368';
+  const siteUrl = read.url('SITE_URL', { example: 'https://blog.example.com', optional: true });
+  const site = siteUrl ? new URL(siteUrl) : undefined;
+  const ghostHost = read.string('GHOST_HOST', {
+    default: site?.host ?? safeHost(ghostUrl),
+    example: 'blog.example.com',
+  });
+  const forwardedProto = read.oneOf('GHOST_FORWARDED_PROTO', ['http', 'https'] as const, {
+    default: site?.protocol === 'https:' ? 'https' : 'http',
+    example: 'https',
+  });
+
+  const contentPath = read.string('CONTENT_PATH', {
+    default: '/var/lib/ghost/content',
+    example: '/var/lib/ghost/content',
+  });
+  if (!contentPath.startsWith('/'))
+    read.problem(
+      `'CONTENT_PATH' must be an absolute path (got '${contentPath}'). E.g. CONTENT_PATH=/var/lib/ghost/content`,
+    );
+
+  const database: DatabaseSettings = {
+    host: read.string('database__connection__host', { example: 'ghost.cluster-abc.eu-west-1.rds.amazonaws.com' }),
+    port: read.int('database__connection__port', { default: 3306, min: 1, max: 65535, example: '3306' }),
+    user: read.string('database__connection__user', { example: 'ghost' }),
+    database: read.string('database__connection__database', { example: 'ghost' }),
+    password: read.string('database__connection__password', { example: '…', optional: true }),
+    passwordSecretId: read.string('DATABASE_PASSWORD_SECRET_ID', { example: 'ghost-ha/database', optional: true }),
+  };
+  if (database.password === undefined && database.passwordSecretId === undefined) {
+    read.problem(
+      "'database__connection__password' or 'DATABASE_PASSWORD_SECRET_ID' is required. E.g. DATABASE_PASSWORD_SECRET_ID=ghost-ha/database",
+    );
+  }
+
+  const lockName = read.string('LOCK_NAME', { default: defaultLockName(database.database), example: 'ghost-ha:ghost' });
+  if (lockName.length > MAX_LOCK_NAME) {
+    read.problem(
+      `'LOCK_NAME' is longer than ${MAX_LOCK_NAME} characters (got '${lockName}'). E.g. LOCK_NAME=ghost-ha:ghost`,
+    );
+  }
+  const lock: LockSettings = {
+    name: lockName,
+    waitSeconds: read.int('LOCK_WAIT_SECONDS', { default: 5, min: 1, max: 60, example: '5' }),
+    retryDelayMs: read.int('LOCK_RETRY_DELAY_MS', { default: 2_000, min: 10, max: 60_000, example: '2000' }),
+  };
+
+  const checks: CheckSettings = {
+    intervalMs: read.int('CHECK_INTERVAL_MS', { default: 5_000, min: 100, max: 300_000, example: '5000' }),
+    timeoutMs: read.int('CHECK_TIMEOUT_MS', { default: 2_000, min: 50, max: 120_000, example: '2000' }),
+    startupGraceMs: read.int('STARTUP_GRACE_MS', { default: 180_000, min: 0, max: 3_600_000, example: '180000' }),
+    diskFreeWarnBytes:
+      read.int('DISK_FREE_WARN_MB', { default: 1024, min: 0, max: 1_000_000_000, example: '1024' }) * 1024 * 1024,
+  };
+  if (checks.timeoutMs >= checks.intervalMs) {
+    read.problem(
+      `'CHECK_TIMEOUT_MS' (${checks.timeoutMs}) must be shorter than 'CHECK_INTERVAL_MS' (${checks.intervalMs}). E.g. CHECK_INTERVAL_MS=5000 CHECK_TIMEOUT_MS=2000`,
+    );
+  }
+
+  const shutdown: ShutdownSettings = {
+    drainTimeoutMs: read.int('DRAIN_TIMEOUT_MS', { default: 10_000, min: 0, max: 600_000, example: '10000' }),
+    ghostStopWaitMs: read.int('GHOST_STOP_WAIT_MS', { default: 20_000, min: 0, max: 600_000, example: '20000' }),
+    stopTimeoutMs: read.int('STOP_TIMEOUT_MS', { default: 30_000, min: 2_000, max: 600_000, example: '30000' }),
+  };
+  const budget = shutdown.stopTimeoutMs - EXIT_MARGIN_MS;
+  if (shutdown.drainTimeoutMs > budget) {
+    read.problem(
+      `'DRAIN_TIMEOUT_MS' (${shutdown.drainTimeoutMs}) must leave ${EXIT_MARGIN_MS} ms of 'STOP_TIMEOUT_MS' (${shutdown.stopTimeoutMs}) to release the lock and exit. E.g. DRAIN_TIMEOUT_MS=10000 STOP_TIMEOUT_MS=30000`,
+    );
+  }
+  if (shutdown.ghostStopWaitMs > budget) {
+    read.problem(
+      `'GHOST_STOP_WAIT_MS' (${shutdown.ghostStopWaitMs}) must leave ${EXIT_MARGIN_MS} ms of 'STOP_TIMEOUT_MS' (${shutdown.stopTimeoutMs}) to release the lock and exit. E.g. GHOST_STOP_WAIT_MS=20000 STOP_TIMEOUT_MS=30000`,
+    );
+  }
+
+  const logLevel = read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
+    default: 'info',
+    example: 'info',
+  });
+  read.done();
+
+  return {
+    healthPort,
+    gate: gatePort === 0 ? undefined : { port: gatePort, retryAfterSeconds },
+    ghost: {
+      url: ghostUrl,
+      host: ghostHost,
+      forwardedProto,
+      pathPrefix: site ? site.pathname.replace(/\/+$/, '') : '',
+    },
+    contentPath,
+    database,
+    lock,
+    checks,
+    shutdown,
+    logLevel,
+  };
+}
+
+/** `ghost-ha:<database>`: a MySQL lock is server-wide, so the database name tells sites apart. */
+function defaultLockName(database: string): string {
+  const name = `ghost-ha:${database}`;
+  if (name.length <= MAX_LOCK_NAME) return name;
+  return `ghost-ha:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '127.0.0.1:2368';
+  }
+}

@@ -1,0 +1,193 @@
+import { type DatabaseSettings, GhostServer, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sidecar } from '../src/Sidecar.js';
+import { ContentVolume, get, INTERVAL_MS, sidecarEnv, startSidecar, TIMEOUT_MS } from './sidecarFixture.js';
+
+type Checks = Record<string, { status: string; output?: string; componentType: string; time: string }[]>;
+
+/** One round plus its timeout, and a little for the test's own polling. */
+const ONE_ROUND = INTERVAL_MS + TIMEOUT_MS + 300;
+
+describe('health-sidecar against a real Ghost on a real MariaDB', () => {
+  let mariadb: MariaDbServer;
+  let database: DatabaseSettings;
+  let ghost: GhostServer;
+  let content: ContentVolume;
+  let sidecar: Sidecar;
+
+  const ready = async () => (await get(sidecar.healthPort, '/health/ready')).status;
+  const checkStatus = async (key: string) => {
+    const { body } = await get(sidecar.healthPort, '/health');
+    return (body.checks as Checks)[key]?.[0];
+  };
+  /** Polls until `/health/ready` answers `status`; resolves with how long that took. */
+  const readyBecomes = async (status: number, timeoutMs: number, port = sidecar.healthPort): Promise<number> => {
+    const started = Date.now();
+    await waitFor(async () => ((await get(port, '/health/ready')).status === status ? true : undefined), {
+      what: `/health/ready to answer ${status}`,
+      timeoutMs,
+      intervalMs: 50,
+    });
+    return Date.now() - started;
+  };
+
+  beforeAll(async () => {
+    mariadb = await MariaDbServer.start();
+    database = await mariadb.database('ghost_health');
+    [ghost, content] = await Promise.all([GhostServer.start({ database }), ContentVolume.create()]);
+    sidecar = await startSidecar(sidecarEnv(ghost, database, content.path));
+    await readyBecomes(200, 10_000);
+  });
+
+  afterAll(async () => {
+    await sidecar?.close();
+    await ghost?.destroy();
+    await mariadb?.destroy();
+    await content?.destroy();
+  });
+
+  it('passes when Ghost, the database, the content volume and the lock are fine, as application/health+json', async () => {
+    const full = await get(sidecar.healthPort, '/health');
+    expect(full.status).toBe(200);
+    expect(full.contentType).toBe('application/health+json');
+    expect(full.body.status).toBe('pass');
+    const checks = full.body.checks as Checks;
+    expect(Object.keys(checks).sort()).toEqual([
+      'contentVolume:freeSpace',
+      'contentVolume:responseTime',
+      'database:responseTime',
+      'ghost:responseTime',
+      'singletonLock:held',
+    ]);
+    for (const [entry] of Object.values(checks)) {
+      expect(entry).toMatchObject({ status: 'pass', componentType: expect.any(String) });
+      expect(Date.parse(entry?.time ?? '')).toBeGreaterThan(Date.now() - 5_000);
+    }
+    expect(checks['ghost:responseTime']?.[0]).toMatchObject({ observedUnit: 'ms', observedValue: expect.any(Number) });
+    expect((await get(sidecar.healthPort, '/health/ready')).body).toEqual({ status: 'pass' });
+    expect((await get(sidecar.healthPort, '/health/live')).status).toBe(200);
+    expect((await get(sidecar.healthPort, '/health/startup')).status).toBe(200);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${sidecar.healthPort}/metrics`)).text();
+    expect(metrics).toContain('ghost_ha_health_status{status="pass"} 1');
+    expect(metrics).toContain('ghost_ha_singleton_lock_held 1');
+    expect(metrics).toContain('ghost_ha_health_check_status{check="ghost:responseTime",status="pass"} 1');
+    expect(metrics).toMatch(/ghost_ha_health_check_duration_seconds_count\{check="database:responseTime"\} \d+/);
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('fails within one interval plus timeout of Ghost stopping, and passes again once Ghost is back', async () => {
+    await ghost.stop();
+    const tookMs = await readyBecomes(503, ONE_ROUND * 2);
+    expect(tookMs).toBeLessThanOrEqual(ONE_ROUND);
+    expect(await checkStatus('ghost:responseTime')).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/ECONNREFUSED/),
+    });
+    expect((await get(sidecar.healthPort, '/health/ready')).body.output).toMatch(/^ghost:responseTime: /);
+    // The lock is still ours: only readiness fails, the startup check does not.
+    expect((await get(sidecar.healthPort, '/health/startup')).status).toBe(200);
+
+    await ghost.start();
+    await readyBecomes(200, ONE_ROUND * 2);
+  });
+
+  it('fails while the database is read-only (a standby), and passes once it is writable again', async () => {
+    await mariadb.setReadOnly(true);
+    try {
+      expect(await readyBecomes(503, ONE_ROUND * 2)).toBeLessThanOrEqual(ONE_ROUND);
+      expect(await checkStatus('database:responseTime')).toMatchObject({
+        status: 'fail',
+        output: expect.stringMatching(/read-only/),
+      });
+    } finally {
+      await mariadb.setReadOnly(false);
+    }
+    await readyBecomes(200, ONE_ROUND * 2);
+  });
+
+  it('fails while the content volume is read-only, and passes once it is writable again', async () => {
+    await content.setReadOnly(true);
+    try {
+      expect(await readyBecomes(503, ONE_ROUND * 2)).toBeLessThanOrEqual(ONE_ROUND);
+      expect(await checkStatus('contentVolume:responseTime')).toMatchObject({
+        status: 'fail',
+        output: `content path ${content.path} is on a read-only file system`,
+      });
+    } finally {
+      await content.setReadOnly(false);
+    }
+    await readyBecomes(200, ONE_ROUND * 2);
+  });
+
+  it('warns (and stays ready) when the content volume has less free space than the threshold', async () => {
+    // Its own lock name: this one is not competing with the main sidecar.
+    const roomy = await startSidecar(
+      sidecarEnv(ghost, database, content.path, { DISK_FREE_WARN_MB: '100000', LOCK_NAME: 'ghost-ha:disk-test' }),
+    );
+    try {
+      await readyBecomes(200, 10_000, roomy.healthPort);
+      const { body } = await get(roomy.healthPort, '/health');
+      expect(body.status).toBe('warn');
+      expect((body.checks as Checks)['contentVolume:freeSpace']?.[0]).toMatchObject({
+        status: 'warn',
+        output: 'less than 100000 MiB free on the content volume',
+      });
+    } finally {
+      await roomy.close();
+    }
+  });
+
+  it('lets exactly one of two sidecars on one database pass; the other takes over when it exits', async () => {
+    const second = await startSidecar(sidecarEnv(ghost, database, content.path));
+    try {
+      // Give the second several rounds to (wrongly) pass.
+      await new Promise((resolve) => setTimeout(resolve, ONE_ROUND * 3));
+      expect((await get(sidecar.healthPort, '/health/startup')).status).toBe(200);
+      expect((await get(sidecar.healthPort, '/health/ready')).status).toBe(200);
+      expect((await get(second.healthPort, '/health/startup')).status).toBe(503);
+      const standby = await get(second.healthPort, '/health/ready');
+      expect(standby.status).toBe(503);
+      expect(standby.body.output).toMatch(/singletonLock:held: this task does not hold lock 'ghost-ha:ghost_health'/);
+
+      await sidecar.close();
+      const takeover = Date.now();
+      await waitFor(async () => ((await get(second.healthPort, '/health/startup')).status === 200 ? true : undefined), {
+        what: 'the second sidecar to take the lock',
+        timeoutMs: 5_000,
+        intervalMs: 50,
+      });
+      await readyBecomes(200, ONE_ROUND * 2, second.healthPort);
+      expect(Date.now() - takeover).toBeLessThanOrEqual(ONE_ROUND + 500);
+    } finally {
+      // Hand the lock back to a fresh main sidecar for the remaining tests.
+      await second.close();
+      sidecar = await startSidecar(sidecarEnv(ghost, database, content.path));
+      await readyBecomes(200, 10_000);
+    }
+  });
+
+  it('fails and loses the lock while MariaDB is down; takes the lock again and passes once it is back', async () => {
+    await mariadb.stop();
+    expect(await readyBecomes(503, ONE_ROUND * 2)).toBeLessThanOrEqual(ONE_ROUND);
+    await waitFor(async () => ((await get(sidecar.healthPort, '/health/startup')).status === 503 ? true : undefined), {
+      what: 'the lock to count as lost',
+      timeoutMs: ONE_ROUND * 2,
+      intervalMs: 50,
+    });
+    expect(await checkStatus('database:responseTime')).toMatchObject({ status: 'fail' });
+    expect(await checkStatus('singletonLock:held')).toMatchObject({ status: 'fail' });
+
+    await mariadb.start();
+    await waitFor(async () => ((await get(sidecar.healthPort, '/health/startup')).status === 200 ? true : undefined), {
+      what: 'the lock to be taken again',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    await waitFor(async () => ((await checkStatus('database:responseTime'))?.status === 'pass' ? true : undefined), {
+      what: 'the database check to pass again',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+  });
+});

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createLogger, type Env } from '@ghost-ha/core';
+import type { DatabaseSettings, GhostServer } from '@ghost-ha/testbed';
+import { loadConfig } from '../src/config.js';
+import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
+
+const run = promisify(execFile);
+
+/** Fast rounds for tests: a verdict changes within 0.9 s of what it reflects. */
+export const INTERVAL_MS = 500;
+export const TIMEOUT_MS = 400;
+
+export const testLogger = createLogger({
+  service: 'health-sidecar-test',
+  level: process.env.TEST_LOG_LEVEL ?? 'silent',
+});
+
+/** The environment a task definition would give the sidecar, pointed at the test bed's Ghost and MariaDB. */
+export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, contentPath: string, extra: Env = {}): Env {
+  return {
+    HEALTH_PORT: '0',
+    GATE_PORT: '0',
+    GHOST_URL: ghost.url,
+    SITE_URL: ghost.url,
+    CONTENT_PATH: contentPath,
+    database__connection__host: database.host,
+    database__connection__port: String(database.port),
+    database__connection__user: database.user,
+    database__connection__password: database.password,
+    database__connection__database: database.database,
+    CHECK_INTERVAL_MS: String(INTERVAL_MS),
+    CHECK_TIMEOUT_MS: String(TIMEOUT_MS),
+    LOCK_WAIT_SECONDS: '1',
+    LOCK_RETRY_DELAY_MS: '200',
+    DISK_FREE_WARN_MB: '0',
+    DRAIN_TIMEOUT_MS: '5000',
+    GHOST_STOP_WAIT_MS: '20000',
+    STOP_TIMEOUT_MS: '30000',
+    ...extra,
+  };
+}
+
+export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> = {}): Promise<Sidecar> {
+  return Sidecar.start(loadConfig(env), { logger: testLogger, host: '127.0.0.1', ...deps });
+}
+
+export async function get(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown>; contentType: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text },
+    contentType: response.headers.get('content-type') ?? '',
+  };
+}
+
+/**
+ * A directory on its own tmpfs, so the test can make it read-only the way a volume turns read-only
+ * (tests run as root, for whom permission bits do not stop writes).
+ */
+export class ContentVolume {
+  readonly path: string;
+  readonly #base: string;
+
+  private constructor(base: string) {
+    this.#base = base;
+    this.path = join(base, 'content');
+  }
+
+  static async create(): Promise<ContentVolume> {
+    const volume = new ContentVolume(await mkdtemp(join(tmpdir(), 'ghost-ha-sidecar-content-')));
+    await mkdir(volume.path);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', volume.path]);
+    return volume;
+  }
+
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    await run('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, this.path]);
+  }
+
+  async destroy(): Promise<void> {
+    await run('umount', [this.path]).catch(() => undefined);
+    await rm(this.#base, { recursive: true, force: true });
+  }
+}
