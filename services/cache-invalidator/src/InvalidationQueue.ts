@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import { type Logger, summarizeError } from '@ghost-ha/core';
+import { type CompactionLimits, compactPaths } from './compactPaths.js';
+import type { Journal } from './Journal.js';
+import type { AcceptedEvent, Batch, JournalRecord } from './JournalRecord.js';
+
+export interface CoalescingSettings {
+  /** A batch is cut this long after the last event, if no other event came. */
+  windowMs: number;
+  /** ...and at the latest this long after its first event. */
+  maxWaitMs: number;
+  /** A `site.changed` this close to a post, page or tag change is that change's echo. */
+  echoWindowMs: number;
+  limits: CompactionLimits;
+}
+
+export interface InvalidationQueueOptions extends CoalescingSettings {
+  journal: Journal<JournalRecord>;
+  distributionIds: readonly string[];
+  /** Called with each batch that some distribution still has to accept; `recovered` after a restart. */
+  onBatch: (batch: Batch, recovered: boolean) => void;
+  onBatchCut?: (batch: Batch, events: readonly AcceptedEvent[]) => void;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** A content change (events about one entity close together), which explains at most one `site.changed`. */
+interface ContentChange {
+  key: string;
+  firstAt: number;
+  lastAt: number;
+  explainedSiteChange: boolean;
+}
+
+/** Rewrite the journal once it is this large even when work is pending. */
+const JOURNAL_REWRITE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Accepted events wait here, journaled, until their batch is cut (window after the last event,
+ * max wait after the first) and every distribution has accepted the batch. Each event and batch is
+ * on disk before anyone relies on it; a batch leaves the journal only once CloudFront accepted it
+ * for every distribution.
+ */
+export class InvalidationQueue {
+  readonly #options: InvalidationQueueOptions;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  #open: AcceptedEvent[] = [];
+  readonly #batches = new Map<string, Batch>();
+  #changes: ContentChange[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #timerDue = 0;
+  #cutting: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: InvalidationQueueOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.logger.child({ module: 'InvalidationQueue' });
+  }
+
+  /** Rebuilds the pending work from journal records, rewrites the journal to it, and resumes sending. */
+  async restore(records: readonly JournalRecord[]): Promise<{ events: number; batches: number }> {
+    const open = new Map<string, AcceptedEvent>();
+    for (const record of records) {
+      if (record.type === 'event') {
+        const { type: _type, ...event } = record;
+        open.set(event.id, event);
+      } else if (record.type === 'batch') {
+        const { type: _type, ...batch } = record;
+        this.#batches.set(batch.id, { ...batch, sent: { ...batch.sent } });
+        for (const event of batch.events) open.delete(event.id);
+      } else {
+        const batch = this.#batches.get(record.batchId);
+        if (batch) batch.sent[record.distributionId] = record.invalidationId;
+      }
+    }
+    for (const batch of [...this.#batches.values()]) if (this.#isDone(batch)) this.#batches.delete(batch.id);
+    this.#open = [...open.values()].sort((a, b) => a.receivedAt - b.receivedAt);
+    for (const event of this.#open) this.#noteContentChange(event);
+    await this.#options.journal.rewrite(() => this.#liveRecords());
+    for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
+    if (this.#open.length > 0) this.#scheduleCut(this.#now());
+    return { events: this.#open.length, batches: this.#batches.size };
+  }
+
+  /** Journals the event (durable when this resolves) and schedules its batch. */
+  async accept(event: AcceptedEvent): Promise<void> {
+    this.#open.push(event);
+    this.#noteContentChange(event);
+    try {
+      await this.#options.journal.append({ type: 'event', ...event });
+    } catch (error) {
+      this.#open = this.#open.filter((candidate) => candidate !== event);
+      throw error;
+    }
+    this.#scheduleCut();
+  }
+
+  /** Cuts the open window now (manual requests, shutdown). */
+  flushNow(): Promise<void> {
+    return this.#cut();
+  }
+
+  /** Records that a distribution accepted a batch; the batch leaves once all have. */
+  async markSent(batchId: string, distributionId: string, invalidationId: string): Promise<void> {
+    const batch = this.#batches.get(batchId);
+    if (!batch) return;
+    batch.sent[distributionId] = invalidationId;
+    try {
+      await this.#options.journal.append({ type: 'sent', batchId, distributionId, invalidationId });
+    } catch (error) {
+      // CloudFront has the batch; after a restart the sender finds it by CallerReference instead of resending.
+      this.#log.error({ err: summarizeError(error), batchId }, 'could not journal an accepted invalidation');
+    }
+    if (this.#isDone(batch)) {
+      this.#batches.delete(batchId);
+      await this.#maybeRewrite();
+    }
+  }
+
+  /** Events accepted but not yet in a batch, and batches not yet accepted everywhere. */
+  get depth(): { events: number; batches: number } {
+    return { events: this.#open.length, batches: this.#batches.size };
+  }
+
+  /** When the oldest event still waiting (open or in an unsent batch) was received. */
+  oldestPendingAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const event of this.#open) oldest = Math.min(oldest ?? event.receivedAt, event.receivedAt);
+    for (const batch of this.#batches.values()) {
+      for (const event of batch.events) oldest = Math.min(oldest ?? event.receivedAt, event.receivedAt);
+    }
+    return oldest;
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  #isDone(batch: Batch): boolean {
+    return this.#options.distributionIds.every((id) => batch.sent[id] !== undefined);
+  }
+
+  #noteContentChange(event: AcceptedEvent): void {
+    if (event.plan.siteChanged || event.event === 'manual') return;
+    const key = event.plan.entityId ?? event.id;
+    const window = this.#options.echoWindowMs;
+    const known = this.#changes.find((change) => change.key === key && event.receivedAt - change.lastAt <= window);
+    if (known) {
+      known.lastAt = Math.max(known.lastAt, event.receivedAt);
+    } else {
+      this.#changes.push({ key, firstAt: event.receivedAt, lastAt: event.receivedAt, explainedSiteChange: false });
+    }
+    const horizon = this.#now() - 10 * window - this.#options.maxWaitMs;
+    this.#changes = this.#changes.filter((change) => change.lastAt >= horizon);
+  }
+
+  /** Pairs a `site.changed` with a content change close to it in time; false means it stands alone. */
+  #isEcho(siteChangedAt: number): boolean {
+    const window = this.#options.echoWindowMs;
+    const change = this.#changes.find(
+      (candidate) =>
+        !candidate.explainedSiteChange &&
+        siteChangedAt >= candidate.firstAt - window &&
+        siteChangedAt <= candidate.lastAt + window,
+    );
+    if (!change) return false;
+    change.explainedSiteChange = true;
+    return true;
+  }
+
+  #scheduleCut(at?: number): void {
+    if (this.#closed || this.#open.length === 0) return;
+    let due = at;
+    if (due === undefined) {
+      const first = this.#open[0]?.receivedAt ?? this.#now();
+      const last = this.#open.reduce((latest, event) => Math.max(latest, event.receivedAt), first);
+      due = Math.min(last + this.#options.windowMs, first + this.#options.maxWaitMs);
+      // A lone site.changed waits out its echo window: the change it echoes may still be on its way.
+      for (const event of this.#open) {
+        if (event.plan.siteChanged) due = Math.max(due, event.receivedAt + this.#options.echoWindowMs);
+      }
+    }
+    if (this.#timer !== undefined && this.#timerDue === due) return;
+    clearTimeout(this.#timer);
+    this.#timerDue = due;
+    this.#timer = setTimeout(() => void this.#cut(), Math.max(0, due - this.#now()));
+  }
+
+  #cut(): Promise<void> {
+    this.#cutting = this.#cutting.then(() => this.#cutOpenWindow());
+    return this.#cutting;
+  }
+
+  async #cutOpenWindow(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const events = this.#open;
+    if (events.length === 0 || this.#closed) return;
+    this.#open = [];
+    const { limits } = this.#options;
+    let everything = false;
+    const paths: string[] = [];
+    for (const event of events) {
+      if (event.plan.siteChanged) everything ||= !this.#isEcho(event.receivedAt);
+      everything ||= event.plan.everything;
+      paths.push(...event.plan.paths);
+    }
+    const compacted = everything ? [limits.everything] : compactPaths(paths, limits);
+    if (compacted.length === 0) {
+      this.#log.debug({ events: events.length }, 'events changed no public path');
+      await this.#maybeRewrite();
+      return;
+    }
+    const batch: Batch = {
+      id: batchIdOf(compacted, events),
+      createdAt: this.#now(),
+      paths: compacted,
+      events: events.map(({ id, receivedAt }) => ({ id, receivedAt })),
+      sent: {},
+    };
+    this.#batches.set(batch.id, batch);
+    try {
+      await this.#options.journal.append({ type: 'batch', ...batch });
+    } catch (error) {
+      // Sending a batch that is not on disk could send it twice after a crash: keep the events open.
+      this.#batches.delete(batch.id);
+      this.#open = [...events, ...this.#open];
+      this.#log.error({ err: summarizeError(error) }, 'could not journal a batch; retrying after the window');
+      this.#scheduleCut(this.#now() + this.#options.windowMs);
+      return;
+    }
+    this.#options.onBatchCut?.(batch, events);
+    this.#log.info(
+      { batchId: batch.id, events: events.length, paths: batch.paths.length, everything },
+      'invalidation batch cut',
+    );
+    this.#options.onBatch(batch, false);
+  }
+
+  async #maybeRewrite(): Promise<void> {
+    const idle = this.#open.length === 0 && this.#batches.size === 0;
+    if (!idle && this.#options.journal.bytes < JOURNAL_REWRITE_BYTES) return;
+    try {
+      await this.#options.journal.rewrite(() => this.#liveRecords());
+    } catch (error) {
+      this.#log.error({ err: summarizeError(error) }, 'could not rewrite the journal; it keeps growing');
+    }
+  }
+
+  #liveRecords(): JournalRecord[] {
+    return [
+      ...[...this.#batches.values()].map((batch): JournalRecord => ({ type: 'batch', ...batch })),
+      ...this.#open.map((event): JournalRecord => ({ type: 'event', ...event })),
+    ];
+  }
+}
+
+/** The CallerReference: the same batch (paths and events) always gets the same one. */
+function batchIdOf(paths: readonly string[], events: readonly AcceptedEvent[]): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(paths));
+  for (const event of events) hash.update(`\n${event.id}`);
+  return `ghost-ha-${hash.digest('hex').slice(0, 40)}`;
+}

@@ -1,0 +1,143 @@
+import { type Env, EnvReader } from '@ghost-ha/core';
+
+/** Settings as read from the environment: secrets may still be Secrets Manager ids. */
+export interface CacheInvalidatorConfig {
+  port: number;
+  /** Ghost's configured url; its path (e.g. `/blog`) prefixes every planned path. */
+  siteUrl: string;
+  distributionIds: readonly string[];
+  webhookSecret: string | undefined;
+  webhookSecretId: string | undefined;
+  allowUnsignedWebhooks: boolean;
+  signatureToleranceMs: number;
+  maxBodyBytes: number;
+  journalDir: string;
+  windowMs: number;
+  maxWaitMs: number;
+  echoWindowMs: number;
+  wildcardThreshold: number;
+  maxPathsPerBatch: number;
+  maxWildcardsPerBatch: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  busyDelayMs: number;
+  permanentErrorDelayMs: number;
+  readyMaxPendingAgeMs: number;
+  manualToken: string | undefined;
+  manualTokenSecretId: string | undefined;
+  shutdownGraceMs: number;
+  logLevel: string;
+  /** Registration: where this service is reachable from Ghost, e.g. `http://127.0.0.1:3000`. */
+  publicUrl: string | undefined;
+  /** Registration: Ghost's Admin API base (defaults to the site url). */
+  ghostAdminUrl: string;
+  ghostAdminApiKey: string | undefined;
+  ghostAdminSecretId: string | undefined;
+  registerWebhooksOnStart: boolean;
+}
+
+/** Settings in use, with secrets resolved. `webhookSecret` undefined only when unsigned webhooks were allowed. */
+export interface ResolvedConfig extends CacheInvalidatorConfig {
+  webhookSecret: string | undefined;
+  manualToken: string | undefined;
+}
+
+/** Reads every setting once; every problem is reported together, naming the variable. */
+export function loadConfig(env: Env): CacheInvalidatorConfig {
+  const read = new EnvReader(env);
+  const siteUrl = read.url('SITE_URL', { example: 'https://example.com/blog' });
+  const config: CacheInvalidatorConfig = {
+    port: read.int('PORT', { default: 3000, min: 0, max: 65535, example: '3000' }),
+    siteUrl,
+    distributionIds: read.list('CLOUDFRONT_DISTRIBUTION_IDS', { example: 'E2QWRUHAPOMQZL,E1ABCDEF234567' }),
+    webhookSecret: read.string('WEBHOOK_SECRET', { optional: true, example: 'a-long-random-string' }),
+    webhookSecretId: read.string('WEBHOOK_SECRET_ID', { optional: true, example: 'ghost/webhook-secret' }),
+    allowUnsignedWebhooks: read.bool('ALLOW_UNSIGNED_WEBHOOKS', { default: false, example: 'false' }),
+    signatureToleranceMs:
+      read.int('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', { default: 300, min: 1, max: 86_400, example: '300' }) * 1000,
+    maxBodyBytes: read.int('WEBHOOK_MAX_BODY_BYTES', {
+      default: 5 * 1024 * 1024,
+      min: 1024,
+      max: 100 * 1024 * 1024,
+      example: '5242880',
+    }),
+    journalDir: read.string('JOURNAL_DIR', {
+      default: '/var/lib/cache-invalidator',
+      example: '/var/lib/cache-invalidator',
+    }),
+    windowMs: read.int('INVALIDATION_WINDOW_MS', { default: 5000, min: 0, max: 600_000, example: '5000' }),
+    maxWaitMs: read.int('INVALIDATION_MAX_WAIT_MS', { default: 30_000, min: 0, max: 3_600_000, example: '30000' }),
+    echoWindowMs: read.int('SITE_CHANGED_ECHO_WINDOW_MS', { default: 1000, min: 0, max: 60_000, example: '1000' }),
+    wildcardThreshold: read.int('WILDCARD_THRESHOLD', { default: 20, min: 2, max: 3000, example: '20' }),
+    maxPathsPerBatch: read.int('MAX_PATHS_PER_BATCH', { default: 300, min: 1, max: 3000, example: '300' }),
+    maxWildcardsPerBatch: read.int('MAX_WILDCARDS_PER_BATCH', { default: 10, min: 1, max: 15, example: '10' }),
+    retryBaseDelayMs: read.int('RETRY_BASE_DELAY_MS', { default: 500, min: 1, max: 60_000, example: '500' }),
+    retryMaxDelayMs: read.int('RETRY_MAX_DELAY_MS', { default: 60_000, min: 1, max: 3_600_000, example: '60000' }),
+    busyDelayMs: read.int('BUSY_RETRY_DELAY_MS', { default: 30_000, min: 1, max: 3_600_000, example: '30000' }),
+    permanentErrorDelayMs: read.int('PERMANENT_ERROR_RETRY_DELAY_MS', {
+      default: 300_000,
+      min: 1,
+      max: 86_400_000,
+      example: '300000',
+    }),
+    readyMaxPendingAgeMs:
+      read.int('READY_MAX_PENDING_AGE_SECONDS', { default: 900, min: 1, max: 86_400, example: '900' }) * 1000,
+    manualToken: read.string('MANUAL_INVALIDATION_TOKEN', { optional: true, example: 'a-long-random-string' }),
+    manualTokenSecretId: read.string('MANUAL_INVALIDATION_TOKEN_SECRET_ID', {
+      optional: true,
+      example: 'ghost/invalidator-token',
+    }),
+    shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', { default: 5000, min: 0, max: 120_000, example: '5000' }),
+    logLevel: read.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
+      default: 'info',
+      example: 'info',
+    }),
+    publicUrl: read.url('PUBLIC_URL', { optional: true, example: 'http://127.0.0.1:3000' }),
+    ghostAdminUrl: read.url('GHOST_ADMIN_URL', { optional: true, example: 'http://127.0.0.1:2368' }) ?? siteUrl,
+    ghostAdminApiKey: read.string('GHOST_ADMIN_API_KEY', { optional: true, example: '6489f3f0a1b2c3d4e5f60718:0123…' }),
+    ghostAdminSecretId: read.string('GHOST_ADMIN_SECRET_ID', { optional: true, example: 'ghost/admin-api-key' }),
+    registerWebhooksOnStart: read.bool('REGISTER_WEBHOOKS_ON_START', { default: false, example: 'true' }),
+  };
+  if (config.distributionIds.length === 0) {
+    read.problem("'CLOUDFRONT_DISTRIBUTION_IDS' lists no id. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL");
+  }
+  for (const id of config.distributionIds) {
+    if (!/^[A-Z0-9]{1,64}$/.test(id)) {
+      read.problem(
+        `'CLOUDFRONT_DISTRIBUTION_IDS' has '${id}', which is not a distribution id. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL`,
+      );
+    }
+  }
+  if (config.webhookSecret && config.webhookSecretId) {
+    read.problem(
+      "Set only one of 'WEBHOOK_SECRET' and 'WEBHOOK_SECRET_ID'. E.g. WEBHOOK_SECRET_ID=ghost/webhook-secret",
+    );
+  }
+  if (!config.webhookSecret && !config.webhookSecretId && !config.allowUnsignedWebhooks) {
+    read.problem(
+      "'WEBHOOK_SECRET' or 'WEBHOOK_SECRET_ID' is required (or ALLOW_UNSIGNED_WEBHOOKS=true to accept unsigned webhooks). E.g. WEBHOOK_SECRET_ID=ghost/webhook-secret",
+    );
+  }
+  if (config.manualToken && config.manualTokenSecretId) {
+    read.problem(
+      "Set only one of 'MANUAL_INVALIDATION_TOKEN' and 'MANUAL_INVALIDATION_TOKEN_SECRET_ID'. E.g. MANUAL_INVALIDATION_TOKEN_SECRET_ID=ghost/invalidator-token",
+    );
+  }
+  if (config.maxWaitMs < config.windowMs) {
+    read.problem(
+      `'INVALIDATION_MAX_WAIT_MS' (${config.maxWaitMs}) must be at least INVALIDATION_WINDOW_MS (${config.windowMs}). E.g. INVALIDATION_MAX_WAIT_MS=30000`,
+    );
+  }
+  if (config.registerWebhooksOnStart && !config.publicUrl) {
+    read.problem(
+      "'PUBLIC_URL' is required with REGISTER_WEBHOOKS_ON_START=true. E.g. PUBLIC_URL=http://127.0.0.1:3000",
+    );
+  }
+  if (config.registerWebhooksOnStart && !config.ghostAdminApiKey && !config.ghostAdminSecretId) {
+    read.problem(
+      "'GHOST_ADMIN_API_KEY' or 'GHOST_ADMIN_SECRET_ID' is required with REGISTER_WEBHOOKS_ON_START=true. E.g. GHOST_ADMIN_SECRET_ID=ghost/admin-api-key",
+    );
+  }
+  read.done();
+  return config;
+}

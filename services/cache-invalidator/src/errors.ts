@@ -1,0 +1,39 @@
+/** A webhook or manual request that is refused; `status` is the HTTP answer (never 410: Ghost deletes a webhook on 410). */
+export class RequestRejectedError extends Error {
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RequestRejectedError';
+    this.status = status === 410 ? 400 : status;
+    this.reason = reason;
+  }
+}
+
+/** The journal could not make accepted work durable; the request is answered 503 and nothing is promised. */
+export class JournalWriteError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JournalWriteError';
+  }
+}
+
+/** A webhook payload whose shape is not what Ghost sends for its event. */
+export class PayloadShapeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PayloadShapeError';
+  }
+}
+
+/** Registering webhooks in Ghost failed for a reason other than "already registered". */
+export class WebhookRegistrationError extends Error {
+  readonly event: string;
+
+  constructor(event: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WebhookRegistrationError';
+    this.event = event;
+  }
+}

@@ -1,0 +1,60 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError, createLogger, SecretsLoader, summarizeError } from '@ghost-ha/core';
+import { CacheInvalidator } from './CacheInvalidator.js';
+import { loadConfig } from './config.js';
+import { createCloudFrontClient } from './createCloudFrontClient.js';
+import { registerWebhooks } from './registerWebhooks.js';
+import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
+
+const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
+const log = logger.child({ module: 'main' });
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  let secrets: SecretsLoader | undefined;
+  const loader = () => {
+    secrets ??= new SecretsLoader({ client: new SecretsManagerClient({}) });
+    return secrets;
+  };
+  const resolved = await resolveSecrets(config, loader);
+  const service = await CacheInvalidator.start(resolved, { logger, cloudFront: createCloudFrontClient(process.env) });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    service.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: summarizeError(error) }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  if (config.registerWebhooksOnStart && config.publicUrl && resolved.webhookSecret !== undefined) {
+    const adminApiKey = await resolveAdminApiKey(config, loader);
+    if (adminApiKey) {
+      // Ghost may still be booting beside us: registration failing must not stop receiving.
+      registerWebhooks({
+        ghostUrl: config.ghostAdminUrl,
+        adminApiKey,
+        targetBaseUrl: config.publicUrl,
+        secret: resolved.webhookSecret,
+        logger,
+      }).catch((error: unknown) => log.error({ err: summarizeError(error) }, 'registering webhooks failed'));
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    log.fatal({ problems: error.problems }, error.message);
+  } else {
+    log.fatal({ err: summarizeError(error) }, 'could not start');
+  }
+  process.exit(1);
+});

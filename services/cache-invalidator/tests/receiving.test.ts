@@ -1,0 +1,114 @@
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { MotoServer } from '@ghost-ha/testbed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CacheInvalidator } from '../src/CacheInvalidator.js';
+import { signGhostPayload } from '../src/verifyGhostSignature.js';
+import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
+import { captured, webhookOf } from './support/fixtures.js';
+import { startInvalidator } from './support/startInvalidator.js';
+
+const SECRET = 'receiving-test-secret';
+
+describe('receiving webhooks (service on moto CloudFront)', () => {
+  let moto: MotoServer;
+  let cloudFront: CloudFrontClient;
+  let distributionId: string;
+  let service: CacheInvalidator;
+
+  beforeAll(async () => {
+    moto = await MotoServer.start();
+    cloudFront = motoCloudFront(moto);
+    distributionId = await createDistribution(cloudFront, 'receiving');
+    service = await startInvalidator(
+      {
+        SITE_URL: captured.siteUrl,
+        CLOUDFRONT_DISTRIBUTION_IDS: distributionId,
+        WEBHOOK_SECRET: SECRET,
+        WEBHOOK_MAX_BODY_BYTES: '20000',
+      },
+      cloudFront,
+    );
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await moto?.destroy();
+  });
+
+  async function post(
+    event: string,
+    body: string,
+    headers: Record<string, string> = { 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now()) },
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await fetch(`${service.url}/webhooks/ghost/${event}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  it('rejects bad inputs with a clear 4xx, sends nothing and stays alive', async () => {
+    const published = JSON.stringify(webhookOf('publish post with tags', 'post.published').body);
+    const signedAt = (t: number, body = published) => ({ 'X-Ghost-Signature': signGhostPayload(SECRET, body, t) });
+    const cases: [string, Promise<{ status: number; json: Record<string, unknown> }>, number, string][] = [
+      [
+        'wrong signature',
+        post('post.published', published, {
+          'X-Ghost-Signature': signGhostPayload('not-the-secret', published, Date.now()),
+        }),
+        401,
+        'bad_signature',
+      ],
+      ['no signature', post('post.published', published, {}), 401, 'missing_signature'],
+      ['stale timestamp', post('post.published', published, signedAt(Date.now() - 3_600_000)), 401, 'stale_signature'],
+      ['malformed JSON', post('post.published', '{"post":', signedAt(Date.now(), '{"post":')), 400, 'malformed_json'],
+      [
+        'not a post payload',
+        post('post.published', '{"page":{}}', signedAt(Date.now(), '{"page":{}}')),
+        400,
+        'unexpected_payload',
+      ],
+      ['oversized body', post('post.published', `{"x":"${'a'.repeat(30_000)}"}`), 413, 'too_large'],
+      ['unknown event', post('member.added', '{}'), 404, 'unknown_event'],
+    ];
+    for (const [what, response, status, reason] of cases) {
+      const answer = await response;
+      expect({ what, status: answer.status, error: answer.json.error }).toEqual({ what, status, error: reason });
+      expect(typeof answer.json.message).toBe('string');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await invalidationsIn(cloudFront, distributionId)).toEqual([]);
+    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/cache_invalidator_webhooks_total\{event="post.published",result="bad_signature"[^}]*\} 1/);
+    expect(metrics).toMatch(/cache_invalidator_webhooks_total\{event="unknown",result="unknown_event"[^}]*\} 1/);
+  });
+
+  it('never answers 410, whatever is asked', async () => {
+    for (const [method, path] of [
+      ['GET', '/webhooks/ghost/post.published'],
+      ['POST', '/webhooks/ghost/'],
+      ['POST', '/webhooks/ghost/site.deleted'],
+      ['DELETE', '/'],
+    ] as const) {
+      const response = await fetch(`${service.url}${path}`, { method });
+      expect(response.status).not.toBe(410);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+    }
+  });
+
+  it('accepts a signed delivery quickly and creates the planned invalidation', async () => {
+    const body = JSON.stringify(webhookOf('publish post with tags', 'post.published').body);
+    const started = Date.now();
+    const answer = await post('post.published', body);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(answer.status).toBe(202);
+    const planned = [...(answer.json.paths as string[])].sort();
+    expect(planned).toContain('/hello-world/');
+
+    await expect
+      .poll(async () => (await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths), { timeout: 5000 })
+      .toEqual([planned]);
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger, SecretsLoader } from '@ghost-ha/core';
+import { CacheInvalidator } from '../../src/CacheInvalidator.js';
+import { loadConfig } from '../../src/config.js';
+import { resolveSecrets } from '../../src/resolveSecrets.js';
+
+/** Short windows and retries, so tests run in seconds. */
+export const FAST_SETTINGS: Record<string, string> = {
+  PORT: '0',
+  INVALIDATION_WINDOW_MS: '200',
+  INVALIDATION_MAX_WAIT_MS: '1000',
+  SITE_CHANGED_ECHO_WINDOW_MS: '400',
+  RETRY_BASE_DELAY_MS: '20',
+  RETRY_MAX_DELAY_MS: '200',
+  BUSY_RETRY_DELAY_MS: '100',
+  PERMANENT_ERROR_RETRY_DELAY_MS: '300',
+  SHUTDOWN_GRACE_MS: '500',
+};
+
+export async function newJournalDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'cache-invalidator-journal-'));
+}
+
+/** The real service on a free port of 127.0.0.1, configured as in production through its env reader. */
+export async function startInvalidator(
+  env: Record<string, string>,
+  cloudFront: CloudFrontClient,
+): Promise<CacheInvalidator> {
+  const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
+  const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
+  const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1' });
+}
