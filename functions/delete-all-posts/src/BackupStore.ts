@@ -1,0 +1,117 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { GhostPost } from '@ghost-ha/core';
+import { BackupError } from './errors.js';
+
+export const BACKUP_FORMAT = 'ghost-ha/posts-backup';
+
+/** What delete-all-posts writes before it deletes, and restore-posts reads. */
+export interface PostsBackup {
+  readonly format: typeof BACKUP_FORMAT;
+  readonly version: 1;
+  /** The site URL the posts came from. */
+  readonly site: string;
+  readonly createdAt: string;
+  readonly filter: string;
+  /** Full posts as the Admin API returned them: lexical, mobiledoc, html, tags, authors and metadata. */
+  readonly posts: readonly GhostPost[];
+  readonly pages: readonly GhostPost[];
+}
+
+export interface BackupLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** Reads and writes backups as JSON objects in one bucket. */
+export class BackupStore {
+  readonly #s3: S3Client;
+  readonly bucket: string;
+  readonly #prefix: string;
+
+  constructor(options: { s3: S3Client; bucket: string; prefix: string }) {
+    this.#s3 = options.s3;
+    this.bucket = options.bucket;
+    this.#prefix = options.prefix;
+  }
+
+  /** One object per run: `<prefix><site>/<time>.json`, sortable by time. */
+  locationFor(siteName: string, at: Date): BackupLocation {
+    const stamp = at.toISOString().replace(/[:.]/g, '-');
+    return { bucket: this.bucket, key: `${this.#prefix}${siteName.replace(/\//g, '_')}/${stamp}.json` };
+  }
+
+  async write(location: BackupLocation, backup: PostsBackup): Promise<void> {
+    try {
+      await this.#s3.send(
+        new PutObjectCommand({
+          Bucket: location.bucket,
+          Key: location.key,
+          Body: JSON.stringify(backup),
+          ContentType: 'application/json',
+          // A second write to the same key must never replace a backup.
+          IfNoneMatch: '*',
+        }),
+      );
+    } catch (error) {
+      throw new BackupError(
+        `Writing the backup to ${formatLocation(location)} failed: ${describeS3Error(error)}`,
+        formatLocation(location),
+        { cause: summarize(error) },
+      );
+    }
+  }
+
+  async read(location: BackupLocation): Promise<PostsBackup> {
+    let text: string;
+    try {
+      const response = await this.#s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+      text = (await response.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      throw new BackupError(
+        `Reading the backup ${formatLocation(location)} failed: ${describeS3Error(error)}`,
+        formatLocation(location),
+        { cause: summarize(error) },
+      );
+    }
+    let parsed: Partial<PostsBackup>;
+    try {
+      parsed = JSON.parse(text) as Partial<PostsBackup>;
+    } catch {
+      throw new BackupError(`${formatLocation(location)} is not JSON`, formatLocation(location));
+    }
+    if (parsed.format !== BACKUP_FORMAT || parsed.version !== 1 || !Array.isArray(parsed.posts)) {
+      throw new BackupError(
+        `${formatLocation(location)} is not a delete-all-posts backup (format '${BACKUP_FORMAT}', version 1)`,
+        formatLocation(location),
+      );
+    }
+    return { ...parsed, pages: parsed.pages ?? [] } as PostsBackup;
+  }
+}
+
+export function formatLocation(location: BackupLocation): string {
+  return `s3://${location.bucket}/${location.key}`;
+}
+
+/** `s3://bucket/key` → location; undefined when it is not of that form. */
+export function parseLocation(text: string): BackupLocation | undefined {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(text.trim());
+  return match?.[1] && match[2] ? { bucket: match[1], key: match[2] } : undefined;
+}
+
+function describeS3Error(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const hints: Record<string, string> = {
+    AccessDenied:
+      'access denied; grant this role s3:PutObject/s3:GetObject on the bucket (and kms:GenerateDataKey/kms:Decrypt on its key)',
+    NoSuchBucket: 'the bucket does not exist (check BACKUP_BUCKET and the region)',
+    NoSuchKey: 'there is no such object',
+    PreconditionFailed: 'an object already exists at that key',
+  };
+  return `${error.name}: ${hints[error.name] ?? error.message}`;
+}
+
+/** The SDK's error holds the raw response; keep only what is safe to log. */
+function summarize(error: unknown): { name: string; message: string } | undefined {
+  return error instanceof Error ? { name: error.name, message: error.message } : undefined;
+}

@@ -1,0 +1,4 @@
+/** The part of the Lambda context object this function uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}

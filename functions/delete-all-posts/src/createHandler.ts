@@ -1,0 +1,64 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
+import { BackupStore } from './BackupStore.js';
+import { CdnPurger } from './CdnPurger.js';
+import type { DeleteAllPostsConfig } from './config.js';
+import { DeleteAllPosts, type DeleteAllPostsResult } from './DeleteAllPosts.js';
+import { parseDeleteRequest } from './DeleteRequest.js';
+import { GhostSiteConnector } from './GhostSiteConnector.js';
+import type { LambdaContext } from './LambdaContext.js';
+
+export interface HandlerDependencies {
+  logger?: Logger;
+  s3?: S3Client;
+  secretsManager?: SecretsManagerClient;
+  cloudfront?: CloudFrontClient;
+}
+
+export type DeleteAllPostsHandler = (event: unknown, context: LambdaContext) => Promise<DeleteAllPostsResult>;
+
+/**
+ * Builds the Lambda handler. Clients and the secret cache live as long as the handler, so warm
+ * invocations reuse them. Failures are logged (summarised) and rethrown: the invocation fails with
+ * the error's name and message, which says whether anything was deleted.
+ */
+export function createHandler(
+  config: DeleteAllPostsConfig,
+  dependencies: HandlerDependencies = {},
+): DeleteAllPostsHandler {
+  const logger = (dependencies.logger ?? createLogger({ service: 'delete-all-posts', level: config.logLevel })).child({
+    module: 'handler',
+  });
+  const s3 = dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const connector = new GhostSiteConnector({
+    secrets: new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) }),
+    secretId: config.ghostSecretId,
+  });
+  const purger = new CdnPurger({
+    distributionId: config.cloudfrontDistributionId,
+    ...(config.cloudfrontDistributionId ? { cloudfront: dependencies.cloudfront ?? new CloudFrontClient({}) } : {}),
+  });
+  const deleteAllPosts = new DeleteAllPosts({
+    connector,
+    backups: new BackupStore({ s3, bucket: config.backupBucket, prefix: config.backupPrefix }),
+    purger,
+    fallbackConcurrency: config.fallbackConcurrency,
+    logger,
+  });
+
+  return async (event, context) => {
+    try {
+      const request = parseDeleteRequest(event);
+      logger.info({ dryRun: request.dryRun, filter: request.filter, resources: request.resources }, 'invoked');
+      const result = await deleteAllPosts.run(request, () => context.getRemainingTimeInMillis() < config.timeMarginMs);
+      const { sample: _sample, ...summary } = result;
+      logger.info(summary, result.dryRun ? 'dry run finished' : 'run finished');
+      return result;
+    } catch (error) {
+      logger.error({ err: summarizeError(error) }, 'run failed');
+      throw error;
+    }
+  };
+}

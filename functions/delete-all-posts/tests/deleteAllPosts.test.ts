@@ -1,0 +1,150 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PostsBackup } from '../src/BackupStore.js';
+import { loadConfig } from '../src/config.js';
+import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
+import {
+  BUCKET,
+  type ContentTestBed,
+  lambdaContext,
+  SECRET_ID,
+  siteOf,
+  startContentTestBed,
+} from './contentTestBed.js';
+
+describe('delete-all-posts against a real Ghost and moto', () => {
+  let bed: ContentTestBed;
+  let handler: DeleteAllPostsHandler;
+  let site: string;
+
+  const handlerFor = (env: Record<string, string> = {}): DeleteAllPostsHandler =>
+    createHandler(
+      loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint, ...env }),
+      { logger: bed.logger, secretsManager: bed.secretsManager },
+    );
+
+  beforeAll(async () => {
+    bed = await startContentTestBed();
+    handler = handlerFor();
+    site = siteOf(bed.ghost.url);
+    await bed.ghost.seedPosts(4, { tags: ['doomed'], titlePrefix: 'Doomed' });
+    await bed.ghost.seedPosts(2, { tags: ['kept'], titlePrefix: 'Kept' });
+    await bed.ghost.seedPosts(2, { status: 'draft', titlePrefix: 'Draft' });
+  });
+
+  afterAll(async () => {
+    await bed?.destroy();
+  });
+
+  it('dry-runs by default: counts, samples and names the backup location, deletes nothing', async () => {
+    const result = await handler({}, lambdaContext());
+
+    expect(result).toMatchObject({ dryRun: true, matched: 8, deleted: 0, backedUp: 0, remaining: 8, site });
+    expect(result.sample).toHaveLength(8);
+    expect(result.sample.map((post) => post.title)).toContain('Draft 1');
+    expect(result.backup).toMatch(new RegExp(`^s3://${BUCKET}/delete-all-posts/`));
+    expect(result.message).toContain(`"confirmSite":"${site}"`);
+    expect(await bed.ghost.admin.count('posts')).toBe(8);
+    expect(await bed.backupKeys()).toEqual([]);
+  });
+
+  it('refuses a real run without a confirmation, or with one naming another site', async () => {
+    await expect(handler({ dryRun: false }, lambdaContext())).rejects.toThrow(
+      /needs "confirmSite".*Nothing was deleted/,
+    );
+    await expect(handler({ dryRun: false, confirmSite: 'blog.example.com' }, lambdaContext())).rejects.toMatchObject({
+      name: 'ConfirmationError',
+      message: expect.stringContaining(`configured for '${site}'`),
+    });
+    await expect(handler({ dryRun: false, confirmsite: site }, lambdaContext())).rejects.toThrow(
+      /unknown key\(s\) 'confirmsite'/,
+    );
+    expect(await bed.ghost.admin.count('posts')).toBe(8);
+    expect(await bed.backupKeys()).toEqual([]);
+  });
+
+  it('deletes only what the filter matches, after backing those posts up', async () => {
+    const result = await handler(
+      { dryRun: false, confirmSite: `http://${site}/`, filter: 'tag:doomed' },
+      lambdaContext(),
+    );
+
+    expect(result).toMatchObject({ matched: 4, backedUp: 4, deleted: 4, remaining: 0, method: 'bulk', done: true });
+    expect(result.errors).toEqual([]);
+    expect(await bed.ghost.admin.count('posts', 'tag:doomed')).toBe(0);
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+    const backup = await readBackup(bed, result.backup);
+    expect(backup.posts.map((post) => post.title).sort()).toEqual(['Doomed 1', 'Doomed 2', 'Doomed 3', 'Doomed 4']);
+  });
+
+  it('fails clearly and deletes nothing when the backup cannot be written', async () => {
+    const noBucket = handlerFor({ BACKUP_BUCKET: 'no-such-bucket' });
+    await expect(noBucket({ dryRun: false, confirmSite: site }, lambdaContext())).rejects.toMatchObject({
+      name: 'BackupError',
+      message: expect.stringMatching(/s3:\/\/no-such-bucket\/.*NoSuchBucket.*Nothing was deleted/),
+    });
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+  });
+
+  it('fails clearly and deletes nothing when the Admin API key is wrong', async () => {
+    const secretId = await bed.putSecret({ url: bed.ghost.url, adminApiKey: `${'a'.repeat(24)}:${'b'.repeat(64)}` });
+    const wrongKey = handlerFor({ GHOST_SECRET_ID: secretId });
+    const error = await wrongKey({ dryRun: false, confirmSite: site }, lambdaContext()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'GhostUnavailableError' });
+    expect(String(error)).toMatch(/rejected the Admin API key .* \(HTTP 401\).*Nothing was deleted/);
+    expect(String(error)).not.toContain('b'.repeat(64));
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+  });
+
+  it('deletes every post of every status, with a backup holding each one and its content', async () => {
+    const before = await bed.ghost.admin.browse('posts', { limit: 100, formats: 'html', include: 'tags' });
+    const result = await handler({ dryRun: false, confirmSite: site }, lambdaContext());
+
+    expect(result).toMatchObject({ matched: 4, backedUp: 4, deleted: 4, remaining: 0, done: true });
+    expect(result.cdnPurge).toMatchObject({ via: 'cache-invalidator' });
+    expect(result.cdnPurge.detail).toMatch(/site\.changed/);
+    expect(result.durationMs).toBeGreaterThan(0);
+    expect(await bed.ghost.admin.count('posts', 'status:[published,draft,scheduled,sent]')).toBe(0);
+
+    const backup = await readBackup(bed, result.backup);
+    expect(backup).toMatchObject({ format: 'ghost-ha/posts-backup', version: 1, site: bed.ghost.url });
+    for (const original of before.items) {
+      const saved = backup.posts.find((post) => post.id === original.id);
+      expect(saved, original.title).toBeDefined();
+      expect(saved).toMatchObject({ title: original.title, slug: original.slug, status: original.status });
+      expect(saved?.html).toBe(original.html);
+      expect(saved?.lexical ?? saved?.mobiledoc).toEqual(expect.any(String));
+      expect(saved?.tags).toEqual(original.tags);
+      expect(saved?.authors).toEqual([expect.objectContaining({ email: 'owner@example.com' })]);
+    }
+  });
+
+  it('finds nothing and does nothing when invoked again', async () => {
+    const keysBefore = await bed.backupKeys();
+    const result = await handler({ dryRun: false, confirmSite: site }, lambdaContext());
+    expect(result).toMatchObject({ matched: 0, backedUp: 0, deleted: 0, remaining: 0, backup: undefined, done: true });
+    expect(result.cdnPurge.via).toBe('not-needed');
+    expect(await bed.backupKeys()).toEqual(keysBefore);
+  });
+
+  it('fails clearly and deletes nothing when Ghost is down', async () => {
+    await bed.ghost.seedPosts(2, { titlePrefix: 'Survivor' });
+    await bed.ghost.stop();
+    try {
+      await expect(handler({ dryRun: false, confirmSite: site }, lambdaContext())).rejects.toMatchObject({
+        name: 'GhostUnavailableError',
+        message: expect.stringMatching(/Ghost at http:\/\/127\.0\.0\.1:\d+ is unavailable.*Nothing was deleted/),
+      });
+    } finally {
+      await bed.ghost.start();
+    }
+    expect(await bed.ghost.admin.count('posts')).toBe(2);
+  });
+});
+
+async function readBackup(bed: ContentTestBed, location: string | undefined): Promise<PostsBackup> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location ?? '');
+  if (!match) throw new Error(`not an S3 location: ${location}`);
+  const object = await bed.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+  return JSON.parse((await object.Body?.transformToString()) ?? '') as PostsBackup;
+}
