@@ -6,7 +6,7 @@ import { discoverDeployment } from './discoverDeployment.js';
 import { formatPlan } from './formatPlan.js';
 import { planSwitch } from './planSwitch.js';
 import { type Pacing, REAL_PACING } from './poll.js';
-import { parseSwitchArgs } from './SwitchRequest.js';
+import { parseSwitchArgs, USAGE } from './SwitchRequest.js';
 
 export interface SwitchIo {
   readonly out: (text: string) => void;
@@ -21,6 +21,10 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
   if (command !== 'failover' && command !== 'failback') {
     io.err(`The first argument must be 'failover' or 'failback' (got '${command ?? ''}').\n`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${USAGE}\n`);
+    return 0;
   }
   const clients = io.clients ?? new AwsClients();
   try {

@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# Deploys the CloudFormation stacks of infra/cloudformation in the order they depend on each other.
+#
+# Usage: scripts/deploy.sh COMMAND --config FILE [--active primary|secondary] [--dry-run]
+#   all                 everything, first time or update: networks, data (both regions, then the
+#                       primary again to start EFS replication), apps, functions, edge, observability
+#   region primary      one region's stacks (network, data, app, functions, observability)
+#   region secondary    the secondary's (network, data, app with no task, observability)
+#   edge                CloudFront (us-east-1), then the apps and observability that need its id
+#   --config FILE       settings (see infra/deploy.example.env); package.sh's dist/artifacts/artifacts.env
+#                       is read after it when present
+#   --active REGION     which region runs Ghost now: primary (default) or secondary after a failover.
+#                       It decides the desired count, the alarms that notify and CloudFront's order.
+#   --dry-run           print the AWS CLI calls instead of making them
+set -euo pipefail
+# shellcheck source=scripts/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+
+command_name="${1:-}"
+[[ -n "$command_name" ]] || { usage >&2; exit 2; }
+shift
+target_role=""
+if [[ "$command_name" == region ]]; then
+  target_role="${1:-}"
+  [[ "$target_role" == primary || "$target_role" == secondary ]] || die "'region' needs 'primary' or 'secondary', e.g. scripts/deploy.sh region primary --config deploy.env"
+  shift
+fi
+config=""
+active=primary
+dry_run=false
+while (($# > 0)); do
+  case "$1" in
+  --config) config="${2:?--config needs a file, e.g. --config deploy.env}"; shift 2 ;;
+  --active) active="${2:?--active needs primary or secondary}"; shift 2 ;;
+  --dry-run) dry_run=true; shift ;;
+  -h | --help) usage; exit 0 ;;
+  *) die "Unknown argument '$1'. Run scripts/deploy.sh --help." ;;
+  esac
+done
+case "$command_name" in all | region | edge) ;; *) usage >&2; die "Unknown command '$command_name'." ;; esac
+[[ "$active" == primary || "$active" == secondary ]] || die "--active must be primary or secondary (got '$active')."
+[[ -n "$config" ]] || die "--config is required, e.g. --config deploy.env (start from infra/deploy.example.env)."
+[[ -f "$config" ]] || die "Config file '$config' not found (start from infra/deploy.example.env)."
+
+# shellcheck source=/dev/null
+source "$config"
+if [[ -f dist/artifacts/artifacts.env ]]; then
+  # shellcheck source=/dev/null
+  source dist/artifacts/artifacts.env
+fi
+PROJECT="${PROJECT:-ghost-ha}"
+missing=()
+for variable in PRIMARY_REGION SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN; do
+  [[ -n "${!variable:-}" ]] || missing+=("$variable")
+done
+((${#missing[@]} == 0)) || die "$config does not set: ${missing[*]} (see infra/deploy.example.env)."
+[[ "$PRIMARY_REGION" != "$SECONDARY_REGION" ]] || die "PRIMARY_REGION and SECONDARY_REGION are both '$PRIMARY_REGION'."
+
+readonly TEMPLATES="$REPO_ROOT/infra/cloudformation"
+readonly EDGE_REGION=us-east-1
+
+region_of() { if [[ "$1" == primary ]]; then echo "$PRIMARY_REGION"; else echo "$SECONDARY_REGION"; fi; }
+peer_of() { if [[ "$1" == primary ]]; then echo secondary; else echo primary; fi; }
+stack() { echo "$PROJECT-$1"; }
+
+# Prints or makes one AWS CLI call.
+aws_call() {
+  if [[ "$dry_run" == true ]]; then
+    printf 'aws'
+    printf ' %q' "$@"
+    printf '\n'
+  else
+    aws "$@"
+  fi
+}
+
+# A stack output, or empty when the stack (or output) does not exist yet.
+output() {
+  local region="$1" stack_name="$2" key="$3"
+  if [[ "$dry_run" == true ]]; then
+    echo "<$stack_name.$key>"
+    return
+  fi
+  aws cloudformation describe-stacks --region "$region" --stack-name "$stack_name" \
+    --query "Stacks[0].Outputs[?OutputKey=='$key'].OutputValue | [0]" --output text 2>/dev/null |
+    sed 's/^None$//' || true
+}
+
+require_output() {
+  local value
+  value="$(output "$@")"
+  [[ -n "$value" ]] || die "Stack $2 in $1 has no output $3 yet: deploy it first (scripts/deploy.sh all --config ...)."
+  echo "$value"
+}
+
+deploy_stack() {
+  local region="$1" layer="$2" stack_name="$3"
+  shift 3
+  log "Deploying $stack_name ($layer) in $region"
+  aws_call cloudformation deploy --region "$region" --stack-name "$stack_name" \
+    --template-file "$TEMPLATES/$layer.yaml" --capabilities CAPABILITY_IAM \
+    --no-fail-on-empty-changeset --parameter-overrides "ProjectName=$PROJECT" "$@"
+}
+
+image_uri() {
+  local region="$1" repository="$2" registry="" candidate
+  [[ -n "$repository" ]] || die "No image for $2: run scripts/package.sh --registry ... first (or set HEALTH_SIDECAR_IMAGE and CACHE_INVALIDATOR_IMAGE to full URIs)."
+  if [[ "$repository" == *.*/* ]]; then
+    # An image in another region's registry cannot be pulled when that region is down.
+    [[ "$repository" != *.dkr.ecr.* || "$repository" == *".$region."* ]] ||
+      warn "$repository is not in $region's registry: a regional outage elsewhere would stop this region's task from starting."
+    echo "$repository"
+    return
+  fi
+  for candidate in ${REGISTRIES:-}; do
+    [[ -z "$registry" || "$candidate" == *".$region."* ]] && registry="$candidate"
+  done
+  [[ -n "$registry" ]] || die "No registry for $repository: run scripts/package.sh --registry ..."
+  echo "$registry/$repository"
+}
+
+deploy_network() {
+  local role="$1" region cidr_variable default_cidr=10.20.0.0/16
+  region="$(region_of "$role")"
+  cidr_variable="${role^^}_VPC_CIDR"
+  [[ "$role" == secondary ]] && default_cidr=10.30.0.0/16
+  deploy_stack "$region" network "$(stack network)" "VpcCidr=${!cidr_variable:-$default_cidr}"
+}
+
+deploy_data() {
+  local role="$1" region replica=""
+  region="$(region_of "$role")"
+  local params=("NetworkStackName=$(stack network)" "Role=$role" "GlobalClusterIdentifier=$PROJECT-global"
+    "BackupRetentionDays=${BACKUP_RETENTION_DAYS:-7}")
+  if [[ "$role" == primary ]]; then
+    replica="$(output "$SECONDARY_REGION" "$(stack data)" FileSystemId)"
+    params+=("SecondaryRegion=$SECONDARY_REGION" "SiteUrl=$SITE_URL" "ReplicaFileSystemId=$replica")
+  else
+    require_output "$PRIMARY_REGION" "$(stack data)" GlobalClusterIdentifier >/dev/null
+  fi
+  deploy_stack "$region" data "$(stack data)" "${params[@]}"
+}
+
+deploy_app() {
+  local role="$1" region prefix_list certificate desired=0 distribution
+  region="$(region_of "$role")"
+  [[ "$role" == "$active" ]] && desired=1
+  if [[ "$dry_run" == true ]]; then
+    prefix_list="<pl-cloudfront-origin-facing>"
+  else
+    prefix_list="$(aws ec2 describe-managed-prefix-lists --region "$region" \
+      --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing \
+      --query 'PrefixLists[0].PrefixListId' --output text)"
+    [[ "$prefix_list" == pl-* ]] || die "CloudFront's origin-facing prefix list was not found in $region."
+  fi
+  certificate="PRIMARY_CERTIFICATE_ARN"
+  [[ "$role" == secondary ]] && certificate="SECONDARY_CERTIFICATE_ARN"
+  distribution="$(output "$EDGE_REGION" "$(stack edge)" DistributionId)"
+  [[ "$distribution" == "<"* ]] && distribution=""
+  deploy_stack "$region" app "$(stack app)" "NetworkStackName=$(stack network)" "DataStackName=$(stack data)" \
+    "DesiredCount=$desired" "SiteUrl=$SITE_URL" "CertificateArn=${!certificate}" \
+    "OriginFacingPrefixListId=$prefix_list" "DistributionId=$distribution" \
+    "GhostImage=${GHOST_IMAGE:-ghost:5.130.6}" \
+    "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
+    "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
+    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}"
+}
+
+deploy_functions() {
+  local region
+  region="$(region_of "$1")"
+  [[ -n "${ARTIFACT_BUCKET:-}" ]] || die "ARTIFACT_BUCKET is not set: run scripts/package.sh --bucket ... --region $region first."
+  [[ -n "${DELETE_ALL_POSTS_KEY:-}" && -n "${RESTORE_POSTS_KEY:-}" ]] || die "Lambda bundle keys are missing: run scripts/package.sh --bucket ... first."
+  deploy_stack "$region" functions "$(stack functions)" "NetworkStackName=$(stack network)" \
+    "ArtifactBucket=$ARTIFACT_BUCKET" "DeleteAllPostsKey=$DELETE_ALL_POSTS_KEY" "RestorePostsKey=$RESTORE_POSTS_KEY"
+}
+
+deploy_observability() {
+  local role="$1" region status=standby distribution
+  region="$(region_of "$role")"
+  [[ "$role" == "$active" ]] && status=active
+  distribution="$(output "$EDGE_REGION" "$(stack edge)" DistributionId)"
+  [[ "$distribution" == "<"* ]] && distribution=""
+  deploy_stack "$region" observability "$(stack observability)" "NetworkStackName=$(stack network)" \
+    "AppStackName=$(stack app)" "Role=$status" "DistributionId=$distribution" "AlarmEmail=${ALARM_EMAIL:-}"
+}
+
+deploy_edge() {
+  deploy_stack "$EDGE_REGION" edge "$(stack edge)" "Aliases=$ALIASES" "ViewerCertificateArn=$EDGE_CERTIFICATE_ARN" \
+    "PrimaryRegion=$PRIMARY_REGION" "SecondaryRegion=$SECONDARY_REGION" "ActiveRegion=$active" \
+    "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
+    "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
+    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}"
+  # The cache-invalidator and the CloudFront alarm need the distribution's id.
+  for role in primary secondary; do
+    deploy_app "$role"
+    deploy_observability "$role"
+  done
+  if [[ "$PRIMARY_REGION" != "$EDGE_REGION" && "$SECONDARY_REGION" != "$EDGE_REGION" ]]; then
+    log "Deploying the CloudFront alarm in $EDGE_REGION (CloudFront publishes its metrics there)"
+    aws_call cloudformation deploy --region "$EDGE_REGION" --stack-name "$(stack edge-observability)" \
+      --template-file "$TEMPLATES/observability.yaml" --no-fail-on-empty-changeset --parameter-overrides \
+      "ProjectName=$PROJECT" "NetworkStackName=" "AppStackName=" \
+      "DistributionId=$(require_output "$EDGE_REGION" "$(stack edge)" DistributionId)" "AlarmEmail=${ALARM_EMAIL:-}"
+  fi
+}
+
+deploy_region() {
+  local role="$1"
+  deploy_network "$role"
+  deploy_data "$role"
+  deploy_app "$role"
+  [[ "$role" == primary ]] && deploy_functions "$role"
+  deploy_observability "$role"
+}
+
+case "$command_name" in
+all)
+  # Secrets in the primary replicate into the secondary's KMS key: its network (with the key) first.
+  deploy_network secondary
+  deploy_network primary
+  deploy_data primary
+  deploy_data secondary
+  # Now the secondary file system exists: the primary's starts replicating into it.
+  deploy_data primary
+  deploy_app primary
+  deploy_app secondary
+  deploy_functions primary
+  deploy_edge
+  ;;
+region) deploy_region "$target_role" ;;
+edge) deploy_edge ;;
+esac
+log "Done. Next: point DNS for $ALIASES at $(output "$EDGE_REGION" "$(stack edge)" DistributionDomainName), then see infra/README.md."
