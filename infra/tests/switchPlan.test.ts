@@ -142,6 +142,13 @@ describe('failover/failback plan', () => {
     expect(out).toContain('"AlarmNames":["blog-health-verdict","blog-ecs-cpu","blog-ecs-memory"]');
   });
 
+  it('prints its usage on --help', async () => {
+    const { code, out } = await plan('failback', '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Usage: failover\.sh\|failback\.sh/);
+    expect(out).toContain('--mode planned|disaster');
+  });
+
   it.each([
     [
       ['failover', '--primary-region', 'eu-west-1', '--secondary-region', 'eu-central-1'],
