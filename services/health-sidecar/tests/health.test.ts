@@ -15,7 +15,6 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
   let content: ContentVolume;
   let sidecar: Sidecar;
 
-  const ready = async () => (await get(sidecar.healthPort, '/health/ready')).status;
   const checkStatus = async (key: string) => {
     const { body } = await get(sidecar.healthPort, '/health');
     return (body.checks as Checks)[key]?.[0];
