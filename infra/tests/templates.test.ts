@@ -255,6 +255,29 @@ describe('templates', () => {
       expect(invalidator.MountPoints.map((m: Json) => m.ContainerPath)).toContain('/var/lib/cache-invalidator');
     });
 
+    it('lets the cache-invalidator read the Ghost Admin API key only when it registers webhooks', () => {
+      const registering = resolveConditions(loadTemplate('app'), {
+        ...APP_PARAMETERS,
+        DistributionId: 'E2ABCDEF123456',
+        RegisterWebhooks: 'true',
+      });
+      const invalidator = container(resource(registering, 'TaskDefinition'), 'cache-invalidator');
+      expect(env(invalidator)).toMatchObject({
+        REGISTER_WEBHOOKS_ON_START: { Ref: 'RegisterWebhooks' },
+        PUBLIC_URL: 'http://127.0.0.1:3000',
+        GHOST_ADMIN_SECRET_ID: { 'Fn::Sub': '${ProjectName}/ghost-admin' },
+      });
+      expect(JSON.stringify(resource(registering, 'TaskRole'))).toContain('/ghost-admin-??????');
+      expect(env(container(task, 'cache-invalidator')).GHOST_ADMIN_SECRET_ID).toBeUndefined();
+      expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('ghost-admin');
+    });
+
+    it('tells both services the site url', () => {
+      for (const name of ['health-sidecar', 'cache-invalidator']) {
+        expect(env(container(task, name)).SITE_URL, name).toEqual({ Ref: 'SiteUrl' });
+      }
+    });
+
     it('leaves the cache-invalidator out until the distribution exists', () => {
       const first = resolveConditions(loadTemplate('app'), APP_PARAMETERS);
       const names = resource(first, 'TaskDefinition').Properties?.ContainerDefinitions.map((c: Json) => c.Name);
