@@ -273,7 +273,7 @@ export class CacheInvalidator {
       const deadline = this.#config.shutdownGraceMs;
       await Promise.all([...this.#senders.values()].map((sender) => sender.idle(deadline)));
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'shutdown flush failed; the journal keeps the work');
+      this.#log.error({ error: summarizeError(error) }, 'shutdown flush failed; the journal keeps the work');
     }
     for (const sender of this.#senders.values()) sender.close();
     this.#queue.close();

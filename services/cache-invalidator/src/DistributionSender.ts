@@ -99,7 +99,7 @@ export class DistributionSender {
         this.#queue.shift();
       }
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'sender stopped unexpectedly');
+      this.#log.error({ error: summarizeError(error) }, 'sender stopped unexpectedly');
     } finally {
       // Set in the same turn as the empty-queue check, so a later enqueue starts a new drain.
       this.#draining = false;
@@ -107,15 +107,18 @@ export class DistributionSender {
   }
 
   async #deliver(batch: Batch, recovered: boolean): Promise<string | undefined> {
-    if (recovered) {
-      const existing = await this.#findExisting(batch);
-      if (existing) {
-        this.#log.info({ batchId: batch.id, invalidationId: existing }, 'batch was accepted before the restart');
-        return existing;
-      }
-    }
+    // After a restart, or a failure that may have happened after CloudFront created the
+    // invalidation (5xx, reset, timeout), look for the batch before sending it again.
+    let mayExist = recovered;
     this.#attempts = 0;
     while (!this.#closed) {
+      if (mayExist) {
+        const existing = await this.#findExisting(batch);
+        if (existing) {
+          this.#log.info({ batchId: batch.id, invalidationId: existing }, 'batch had already been accepted');
+          return existing;
+        }
+      }
       try {
         const response = await this.#options.client.send(
           new CreateInvalidationCommand({
@@ -136,6 +139,7 @@ export class DistributionSender {
           // Only a batch with this CallerReference can exist under it, and ours are content hashes.
           return 'existing';
         }
+        mayExist = classifySendError(error) === 'transient';
         await this.#wait(batch, error);
       }
     }
@@ -152,17 +156,23 @@ export class DistributionSender {
       this.#permanentFailure ??= { name: err.name, message: err.message, since: Date.now() };
       delay = retry.permanentDelayMs;
       this.#log.error(
-        { err, batchId: batch.id, retryInMs: delay },
+        { error: err, batchId: batch.id, retryInMs: delay },
         'CloudFront refused the invalidation; kept for retry',
       );
     } else if (kind === 'busy') {
       delay = retry.busyDelayMs * (0.75 + this.#random() / 2);
-      this.#log.warn({ err, batchId: batch.id, retryInMs: Math.round(delay) }, 'distribution busy; waiting for room');
+      this.#log.warn(
+        { error: err, batchId: batch.id, retryInMs: Math.round(delay) },
+        'distribution busy; waiting for room',
+      );
     } else {
       const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** this.#attempts);
       this.#attempts += 1;
       delay = ceiling / 2 + (this.#random() * ceiling) / 2;
-      this.#log.warn({ err, batchId: batch.id, kind, retryInMs: Math.round(delay) }, 'invalidation failed; retrying');
+      this.#log.warn(
+        { error: err, batchId: batch.id, kind, retryInMs: Math.round(delay) },
+        'invalidation failed; retrying',
+      );
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -175,9 +185,10 @@ export class DistributionSender {
   }
 
   /**
-   * After a crash between CloudFront's answer and the journal entry, the batch may already exist.
-   * CloudFront would deduplicate by CallerReference anyway; looking first keeps stand-ins without
-   * that dedupe (and the invalidation count) exact. Only invalidations created since the batch are read.
+   * The invalidation created for this batch, if any: after a crash between CloudFront's answer and
+   * the journal entry, or a lost answer. CloudFront itself deduplicates by CallerReference; looking
+   * first keeps the count exact with stand-ins that do not. Only invalidations created since the
+   * batch was cut are read.
    */
   async #findExisting(batch: Batch): Promise<string | undefined> {
     try {
@@ -195,7 +206,7 @@ export class DistributionSender {
         if (detail.Invalidation?.InvalidationBatch?.CallerReference === batch.id) return candidate.Id;
       }
     } catch (error) {
-      this.#log.warn({ err: summarizeError(error), batchId: batch.id }, 'could not look for an earlier invalidation');
+      this.#log.warn({ error: summarizeError(error), batchId: batch.id }, 'could not look for an earlier invalidation');
     }
     return undefined;
   }

@@ -111,7 +111,7 @@ export class InvalidationQueue {
       await this.#options.journal.append({ type: 'sent', batchId, distributionId, invalidationId });
     } catch (error) {
       // CloudFront has the batch; after a restart the sender finds it by CallerReference instead of resending.
-      this.#log.error({ err: summarizeError(error), batchId }, 'could not journal an accepted invalidation');
+      this.#log.error({ error: summarizeError(error), batchId }, 'could not journal an accepted invalidation');
     }
     if (this.#isDone(batch)) {
       this.#batches.delete(batchId);
@@ -228,7 +228,7 @@ export class InvalidationQueue {
       // Sending a batch that is not on disk could send it twice after a crash: keep the events open.
       this.#batches.delete(batch.id);
       this.#open = [...events, ...this.#open];
-      this.#log.error({ err: summarizeError(error) }, 'could not journal a batch; retrying after the window');
+      this.#log.error({ error: summarizeError(error) }, 'could not journal a batch; retrying after the window');
       this.#scheduleCut(this.#now() + this.#options.windowMs);
       return;
     }
@@ -246,7 +246,7 @@ export class InvalidationQueue {
     try {
       await this.#options.journal.rewrite(() => this.#liveRecords());
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'could not rewrite the journal; it keeps growing');
+      this.#log.error({ error: summarizeError(error) }, 'could not rewrite the journal; it keeps growing');
     }
   }
 

@@ -21,6 +21,7 @@ const PERMANENT = new Set([
   'InvalidArgument',
   'MissingBody',
   'InconsistentQuantities',
+  'CredentialsProviderError',
 ]);
 
 export function classifySendError(error: unknown): SendErrorKind {

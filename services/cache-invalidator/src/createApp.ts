@@ -70,13 +70,13 @@ export function createApp(service: CacheInvalidator, settings: AppSettings): Exp
       return;
     }
     if (error instanceof JournalWriteError) {
-      log.error({ err: summarizeError(error), path: req.path }, 'could not journal a request');
+      log.error({ error: summarizeError(error), path: req.path }, 'could not journal a request');
       res
         .status(503)
         .json({ error: 'journal_unavailable', message: 'the request could not be stored; nothing was accepted' });
       return;
     }
-    log.error({ err: summarizeError(error), path: req.path }, 'request failed');
+    log.error({ error: summarizeError(error), path: req.path }, 'request failed');
     res.status(500).json({ error: 'internal', message: 'internal error; nothing was accepted' });
   };
   app.use(onError);

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     service.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        log.error({ err: summarizeError(error) }, 'stop failed');
+        log.error({ error: summarizeError(error) }, 'stop failed');
         process.exit(1);
       },
     );
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
         targetBaseUrl: config.publicUrl,
         secret: resolved.webhookSecret,
         logger,
-      }).catch((error: unknown) => log.error({ err: summarizeError(error) }, 'registering webhooks failed'));
+      }).catch((error: unknown) => log.error({ error: summarizeError(error) }, 'registering webhooks failed'));
     }
   }
 }
@@ -54,7 +54,7 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     log.fatal({ problems: error.problems }, error.message);
   } else {
-    log.fatal({ err: summarizeError(error) }, 'could not start');
+    log.fatal({ error: summarizeError(error) }, 'could not start');
   }
   process.exit(1);
 });

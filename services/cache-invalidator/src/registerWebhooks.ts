@@ -112,7 +112,7 @@ async function runFromCommandLine(): Promise<void> {
     });
   } catch (error) {
     if (error instanceof ConfigError) logger.fatal({ problems: error.problems }, error.message);
-    else logger.fatal({ err: summarizeError(error) }, 'registering webhooks failed');
+    else logger.fatal({ error: summarizeError(error) }, 'registering webhooks failed');
     process.exitCode = 1;
   }
 }
