@@ -1,0 +1,45 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
+import { BackupStore, GhostSiteConnector, type LambdaContext } from '@ghost-ha/delete-all-posts';
+import type { RestorePostsConfig } from './config.js';
+import { RestorePosts, type RestorePostsResult } from './RestorePosts.js';
+import { parseRestoreRequest } from './RestoreRequest.js';
+
+export interface HandlerDependencies {
+  logger?: Logger;
+  s3?: S3Client;
+  secretsManager?: SecretsManagerClient;
+}
+
+export type RestorePostsHandler = (event: unknown, context: LambdaContext) => Promise<RestorePostsResult>;
+
+/** Builds the Lambda handler; clients and the secret cache are reused by warm invocations. */
+export function createHandler(config: RestorePostsConfig, dependencies: HandlerDependencies = {}): RestorePostsHandler {
+  const logger = (dependencies.logger ?? createLogger({ service: 'restore-posts', level: config.logLevel })).child({
+    module: 'handler',
+  });
+  const restorePosts = new RestorePosts({
+    connector: new GhostSiteConnector({
+      secrets: new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) }),
+      secretId: config.ghostSecretId,
+    }),
+    backups: new BackupStore({
+      s3: dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle }),
+      bucket: config.backupBucket,
+      prefix: '',
+    }),
+    logger,
+  });
+
+  return async (event, context) => {
+    try {
+      const request = parseRestoreRequest(event, config.backupBucket);
+      logger.info({ dryRun: request.dryRun, backup: request.backup }, 'invoked');
+      return await restorePosts.run(request, () => context.getRemainingTimeInMillis() < config.timeMarginMs);
+    } catch (error) {
+      logger.error({ err: summarizeError(error) }, 'restore failed');
+      throw error;
+    }
+  };
+}
