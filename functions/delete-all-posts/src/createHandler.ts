@@ -57,7 +57,7 @@ export function createHandler(
       logger.info(summary, result.dryRun ? 'dry run finished' : 'run finished');
       return result;
     } catch (error) {
-      logger.error({ err: summarizeError(error) }, 'run failed');
+      logger.error({ error: summarizeError(error) }, 'run failed');
       throw error;
     }
   };

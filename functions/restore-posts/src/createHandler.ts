@@ -38,7 +38,7 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
       logger.info({ dryRun: request.dryRun, backup: request.backup }, 'invoked');
       return await restorePosts.run(request, () => context.getRemainingTimeInMillis() < config.timeMarginMs);
     } catch (error) {
-      logger.error({ err: summarizeError(error) }, 'restore failed');
+      logger.error({ error: summarizeError(error) }, 'restore failed');
       throw error;
     }
   };
