@@ -231,6 +231,37 @@ describe('failover/failback apply against moto', () => {
     );
   });
 
+  it('in a disaster, does not need the file system of the region it leaves', async () => {
+    const unreachable = parseSwitchArgs('failover', [
+      ...requestArgs(distributionId),
+      '--mode',
+      'disaster',
+      '--primary-file-system',
+      'fs-0aaaaaaaaaaaaaaa1',
+    ]);
+    const known = await discoverDeployment(unreachable, clients);
+    expect(known.primary.fileSystemId).toBe('fs-0aaaaaaaaaaaaaaa1');
+    // A region without such a file system stands for one that does not answer.
+    const lost = parseSwitchArgs('failover', [
+      '--primary-region',
+      'us-west-2',
+      '--secondary-region',
+      SECONDARY,
+      '--distribution-id',
+      distributionId,
+      '--primary-cluster-arn',
+      'arn:aws:rds:us-west-2:123456789012:cluster:gone',
+      '--mode',
+      'disaster',
+    ]);
+    const deployment = await discoverDeployment(lost, clients);
+    expect(deployment.primary.fileSystemId).toBe('<file system in us-west-2: not reachable>');
+    expect(deployment.secondary.fileSystemId).toMatch(/^fs-/);
+    await expect(discoverDeployment({ ...lost, mode: 'planned' }, clients)).rejects.toThrow(
+      /Expected one EFS file system named 'ghost-ha-content' in us-west-2, found 0; pass --primary-file-system/,
+    );
+  });
+
   it('moves Ghost, the CloudFront origin order and the alarms to the secondary and back', async () => {
     const deployment: Deployment = await discoverDeployment(request('failover'), clients);
     const lines: string[] = [];

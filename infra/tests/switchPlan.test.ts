@@ -127,12 +127,21 @@ describe('failover/failback plan', () => {
     );
   });
 
-  it('disaster failback: no wait for EFS, failover of the database to the primary', async () => {
+  it('disaster failback: no content from the lost region, database failover, best-effort pilot light', async () => {
     const { code, out, steps } = await plan('failback', '--mode=disaster', ...IDENTIFIERS);
     expect(code).toBe(0);
-    expect(steps).not.toContain('sync-content');
-    expect(steps[0]).toBe('preflight');
+    expect(steps).toEqual([
+      'preflight',
+      'stop-ghost-eu-central-1',
+      'promote-database',
+      'make-content-writable',
+      'start-ghost-eu-west-1',
+      'switch-cloudfront',
+      'restore-pilot-light',
+      'switch-alarms',
+    ]);
     expect(out).toContain('WRITE rds:FailoverGlobalCluster @eu-west-1');
+    expect(out).toMatch(/Re-create EFS replication eu-west-1 -> eu-central-1 .*\[best effort\]/);
   });
 
   it('uses the project name for the ECS names, origin ids, alarms and global database', async () => {

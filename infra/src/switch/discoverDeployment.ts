@@ -46,10 +46,16 @@ export async function discoverDeployment(request: SwitchRequest, clients: AwsCli
     }
     return matching[0].FileSystemId;
   };
+  // In a disaster the region being left may not answer; its file system is only needed again when
+  // the pilot light is restored, so an unknown id there does not stop the switch.
+  const leaving = request.direction === 'failover' ? primaryRegion : secondaryRegion;
   const site = async (region: string, arn: string | undefined, fs: string | undefined) => ({
     region,
     clusterArn: await clusterArn(region, arn),
-    fileSystemId: await fileSystemId(region, fs),
+    fileSystemId:
+      request.mode === 'disaster' && region === leaving
+        ? await fileSystemId(region, fs).catch(() => `<file system in ${region}: not reachable>`)
+        : await fileSystemId(region, fs),
     ...siteNames(project, region),
   });
   return {

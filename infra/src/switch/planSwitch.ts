@@ -48,14 +48,16 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
   const to = direction === 'failover' ? deployment.secondary : deployment.primary;
   const disaster = mode === 'disaster';
   const steps: SwitchStep[] = [preflight(deployment, from, to, direction, mode)];
-  if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
+  // In a disaster the region being left cannot send its content; it stays in its file system (and
+  // its backups) to be recovered by hand.
+  if (direction === 'failback' && !disaster) steps.push(replicateContent(from, to, 'bring-content-back', true));
   steps.push(scaleService(from, 0, disaster));
   if (!disaster) steps.push(waitForContentSync(from, to));
   steps.push(promoteDatabase(deployment, from, to, mode));
   steps.push(makeContentWritable(from, to, disaster));
   steps.push(scaleService(to, 1, false));
   steps.push(switchCloudFront(deployment, from, to));
-  if (direction === 'failback') steps.push(replicateContent(to, from, 'restore-pilot-light', false));
+  if (direction === 'failback') steps.push(replicateContent(to, from, 'restore-pilot-light', false, disaster));
   steps.push(switchAlarms(deployment, from, to, disaster));
   return { direction, mode, from, to, steps };
 }
@@ -408,7 +410,13 @@ function makeContentWritable(from: RegionSite, to: RegionSite, disaster: boolean
   };
 }
 
-function replicateContent(source: RegionSite, destination: RegionSite, id: string, waitForSync: boolean): SwitchStep {
+function replicateContent(
+  source: RegionSite,
+  destination: RegionSite,
+  id: string,
+  waitForSync: boolean,
+  bestEffort = false,
+): SwitchStep {
   const unprotect: AwsCall = {
     service: 'efs',
     operation: 'UpdateFileSystemProtection',
@@ -438,7 +446,8 @@ function replicateContent(source: RegionSite, destination: RegionSite, id: strin
       : 'The replication exists and is ENABLING or ENABLED (the first copy continues in the background).',
     ifFailed: waitForSync
       ? 'Ghost still serves from the current region; nothing else changed. Run again: an existing replication is kept and the wait resumes.'
-      : `Ghost serves from ${source.region}; only the standby copy is missing. Run again, or create the replication in the console.`,
+      : `Ghost serves from ${source.region}; only the standby copy is missing. Run again when ${destination.region} answers, or create the replication in the console.`,
+    bestEffort,
     async run(context) {
       const existing = await replicationOf(context, source);
       if (existing === undefined) {
