@@ -122,6 +122,19 @@ image_uri() {
   echo "$registry/$repository"
 }
 
+# The X-Origin-Verify value CloudFront sends and the ALBs require (data stack secret, replicated to
+# the secondary); empty before the primary data stack exists.
+origin_token() {
+  local region
+  region="$(region_of "$1")"
+  if [[ "$dry_run" == true ]]; then
+    echo "<$PROJECT/origin-verify>"
+    return
+  fi
+  aws secretsmanager get-secret-value --region "$region" --secret-id "$PROJECT/origin-verify" \
+    --query SecretString --output text 2>/dev/null || true
+}
+
 deploy_network() {
   local role="$1" region cidr_variable default_cidr=10.20.0.0/16
   region="$(region_of "$role")"
@@ -162,7 +175,7 @@ deploy_app() {
   [[ "$distribution" == "<"* ]] && distribution=""
   deploy_stack "$region" app "$(stack app)" "NetworkStackName=$(stack network)" "DataStackName=$(stack data)" \
     "DesiredCount=$desired" "SiteUrl=$SITE_URL" "CertificateArn=${!certificate}" \
-    "OriginFacingPrefixListId=$prefix_list" "DistributionId=$distribution" \
+    "OriginFacingPrefixListId=$prefix_list" "OriginVerifyToken=$(origin_token "$role")" "DistributionId=$distribution" \
     "GhostImage=${GHOST_IMAGE:-ghost:5.130.6}" \
     "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
     "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
@@ -191,6 +204,7 @@ deploy_observability() {
 deploy_edge() {
   deploy_stack "$EDGE_REGION" edge "$(stack edge)" "Aliases=$ALIASES" "ViewerCertificateArn=$EDGE_CERTIFICATE_ARN" \
     "PrimaryRegion=$PRIMARY_REGION" "SecondaryRegion=$SECONDARY_REGION" "ActiveRegion=$active" \
+    "OriginVerifyToken=$(origin_token "$active")" \
     "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
     "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
     "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}"

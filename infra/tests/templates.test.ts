@@ -298,6 +298,30 @@ describe('templates', () => {
       expect(http?.DefaultActions[0].RedirectConfig).toMatchObject({ Protocol: 'HTTPS', StatusCode: 'HTTP_301' });
     });
 
+    it('with an origin token, forwards only requests carrying it and answers 403 to the rest', () => {
+      const verifying = resolveConditions(loadTemplate('app'), {
+        ...APP_PARAMETERS,
+        OriginVerifyToken: 'a'.repeat(48),
+      });
+      const listener = resource(verifying, 'HttpsListener').Properties;
+      expect(listener?.DefaultActions).toEqual([
+        expect.objectContaining({
+          Type: 'fixed-response',
+          FixedResponseConfig: expect.objectContaining({ StatusCode: '403' }),
+        }),
+      ]);
+      const rule = resource(verifying, 'FromCloudFrontRule').Properties;
+      expect(rule?.Conditions).toEqual([
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: [{ Ref: 'OriginVerifyToken' }] },
+        },
+      ]);
+      expect(rule?.Actions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }]);
+      expect(app.Resources.FromCloudFrontRule).toBeUndefined();
+      expect(loadTemplate('app').Parameters?.OriginVerifyToken?.NoEcho).toBe(true);
+    });
+
     it('admits only CloudFront to the ALB and only the ALB to the task', () => {
       const ingress = resource(app, 'LoadBalancerSecurityGroup').Properties?.SecurityGroupIngress;
       for (const rule of ingress) expect(rule.SourcePrefixListId).toEqual({ Ref: 'OriginFacingPrefixListId' });
@@ -380,6 +404,19 @@ describe('templates', () => {
       }
     });
 
+    it('sends the origin token to both ALBs when it is set', () => {
+      const withToken = resource(
+        resolveConditions(loadTemplate('edge'), { OriginVerifyToken: 'a'.repeat(48) }),
+        'Distribution',
+      ).Properties?.DistributionConfig;
+      for (const origin of withToken.Origins) {
+        expect(origin.OriginCustomHeaders).toEqual([
+          { HeaderName: 'X-Origin-Verify', HeaderValue: { Ref: 'OriginVerifyToken' } },
+        ]);
+      }
+      for (const origin of config.Origins) expect(origin.OriginCustomHeaders).toBeUndefined();
+    });
+
     it('does not cache error responses past a failover', () => {
       for (const code of [500, 502, 503, 504]) {
         expect(config.CustomErrorResponses).toContainEqual({ ErrorCode: code, ErrorCachingMinTTL: 0 });
@@ -427,9 +464,14 @@ describe('templates', () => {
       }
     });
 
-    it('keeps the three secrets in the primary, encrypted and replicated to the secondary', () => {
+    it('keeps the secrets in the primary, encrypted and replicated to the secondary', () => {
       const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
-      expect(secrets.map(([id]) => id).sort()).toEqual(['DatabaseSecret', 'GhostAdminSecret', 'WebhookSecret']);
+      expect(secrets.map(([id]) => id).sort()).toEqual([
+        'DatabaseSecret',
+        'GhostAdminSecret',
+        'OriginVerifySecret',
+        'WebhookSecret',
+      ]);
       for (const [id, secret] of secrets) {
         expect(secret.Properties?.KmsKeyId, id).toBeDefined();
         expect(secret.Properties?.ReplicaRegions, id).toEqual([
