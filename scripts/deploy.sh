@@ -7,8 +7,9 @@
 #   region primary      one region's stacks (network, data, app, functions, observability)
 #   region secondary    the secondary's (network, data, app with no task, observability)
 #   edge                CloudFront (us-east-1), then the apps and observability that need its id
-#   --config FILE       settings (see infra/deploy.example.env); package.sh's dist/artifacts/artifacts.env
-#                       is read after it when present
+#   --config FILE       settings (see infra/deploy.example.env)
+#   --artifacts FILE    what scripts/package.sh built (default dist/artifacts/artifacts.env, read
+#                       before the settings, which may override it)
 #   --active REGION     which region runs Ghost now: primary (default) or secondary after a failover.
 #                       It decides the desired count, the alarms that notify and CloudFront's order.
 #   --dry-run           print the AWS CLI calls instead of making them
@@ -17,9 +18,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+# The comment block at the top of this file.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 command_name="${1:-}"
+[[ "$command_name" == -h || "$command_name" == --help ]] && { usage; exit 0; }
 [[ -n "$command_name" ]] || { usage >&2; exit 2; }
 shift
 target_role=""
@@ -29,11 +32,13 @@ if [[ "$command_name" == region ]]; then
   shift
 fi
 config=""
+artifacts="$REPO_ROOT/dist/artifacts/artifacts.env"
 active=primary
 dry_run=false
 while (($# > 0)); do
   case "$1" in
   --config) config="${2:?--config needs a file, e.g. --config deploy.env}"; shift 2 ;;
+  --artifacts) artifacts="${2:?--artifacts needs a file}"; shift 2 ;;
   --active) active="${2:?--active needs primary or secondary}"; shift 2 ;;
   --dry-run) dry_run=true; shift ;;
   -h | --help) usage; exit 0 ;;
@@ -45,12 +50,13 @@ case "$command_name" in all | region | edge) ;; *) usage >&2; die "Unknown comma
 [[ -n "$config" ]] || die "--config is required, e.g. --config deploy.env (start from infra/deploy.example.env)."
 [[ -f "$config" ]] || die "Config file '$config' not found (start from infra/deploy.example.env)."
 
+# What package.sh built, then the settings (which may override it).
+if [[ -f "$artifacts" ]]; then
+  # shellcheck source=/dev/null
+  source "$artifacts"
+fi
 # shellcheck source=/dev/null
 source "$config"
-if [[ -f dist/artifacts/artifacts.env ]]; then
-  # shellcheck source=/dev/null
-  source dist/artifacts/artifacts.env
-fi
 PROJECT="${PROJECT:-ghost-ha}"
 missing=()
 for variable in PRIMARY_REGION SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN; do

@@ -29,7 +29,7 @@ while (($# > 0)); do
   --region) region="${2:?--region needs a value, e.g. --region eu-west-1}"; shift 2 ;;
   --registry) registries+=("${2:?--registry needs a value, e.g. --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com}"); shift 2 ;;
   --tag) tag="${2:?--tag needs a value, e.g. --tag v1.2.0}"; shift 2 ;;
-  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "Unknown argument '$1'. Run scripts/package.sh --help." ;;
   esac
 done
