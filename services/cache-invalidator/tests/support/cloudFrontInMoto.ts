@@ -52,7 +52,7 @@ export async function createDistribution(client: CloudFrontClient, name: string)
   return id;
 }
 
-/** Every invalidation moto holds for the distribution, oldest first, with its paths sorted. */
+/** Every invalidation moto holds for the distribution, with its paths sorted. */
 export async function invalidationsIn(
   client: CloudFrontClient,
   distributionId: string,
@@ -68,6 +68,5 @@ export async function invalidationsIn(
       paths: [...(batch?.Paths?.Items ?? [])].sort(),
     });
   }
-  // moto lists newest first.
-  return recorded.reverse();
+  return recorded;
 }
