@@ -282,8 +282,8 @@ describe('failover/failback apply against moto', () => {
       `alb-${PRIMARY}`,
     ]);
     expect(switched.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${SECONDARY}`);
-    expect(await alarmActions(SECONDARY)).toEqual([true, true, true]);
-    expect(await alarmActions(PRIMARY)).toEqual([false, false, false]);
+    expect(await alarmActions(SECONDARY)).toEqual([true, true, true, true]);
+    expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
     expect(lines.filter((l) => / ok, /.test(l))).toHaveLength(4);
 
     await applyPlan(stepsMotoImplements(planSwitch(deployment, 'failback', 'planned')), clients, FAST, () => {});
@@ -295,7 +295,7 @@ describe('failover/failback apply against moto', () => {
       `alb-${SECONDARY}`,
     ]);
     expect(back.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${PRIMARY}`);
-    expect(await alarmActions(PRIMARY)).toEqual([true, true, true]);
+    expect(await alarmActions(PRIMARY)).toEqual([true, true, true, true]);
   });
 
   it('applying a step twice changes nothing the second time', async () => {

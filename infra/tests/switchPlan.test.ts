@@ -148,7 +148,9 @@ describe('failover/failback plan', () => {
     const { out } = await plan('failover', '--project', 'blog', ...IDENTIFIERS);
     expect(out).toContain('{"cluster":"blog","service":"blog-ghost","desiredCount":0}');
     expect(out).toContain('{"GlobalClusterIdentifier":"blog-global"');
-    expect(out).toContain('"AlarmNames":["blog-health-verdict","blog-ecs-cpu","blog-ecs-memory"]');
+    expect(out).toContain(
+      '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory"]',
+    );
   });
 
   it('prints its usage on --help', async () => {

@@ -9,6 +9,7 @@ import {
   type TemplateResource,
 } from '../src/parseTemplate.js';
 import { resolveConditions } from '../src/resolveConditions.js';
+import { regionalAlarmNames } from '../src/switch/Deployment.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions and statements are template JSON.
 type Json = any;
@@ -521,9 +522,24 @@ describe('templates', () => {
           'BacklogAgeSeconds',
           'CPUUtilization',
           'MemoryUtilization',
+          'VerdictFailures',
         ]),
       );
       for (const alarm of alarms) expect(alarm?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    });
+
+    it('names in RegionalAlarmNames exactly the alarms the failover tool switches', () => {
+      const raw = loadTemplate('observability');
+      const regional = (raw.Outputs?.RegionalAlarmNames?.Value as Json)['Fn::Join'][1].map((r: Json) => r.Ref);
+      const names = regional.map((id: string) =>
+        resource(raw, id).Properties?.AlarmName['Fn::Sub'].replace('${ProjectName}', 'ghost-ha'),
+      );
+      expect(names).toEqual(regionalAlarmNames('ghost-ha'));
+      // Exactly the alarms whose actions follow the region's role.
+      const roleBound = Object.entries(raw.Resources)
+        .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties?.ActionsEnabled !== undefined)
+        .map(([id]) => id);
+      expect([...regional].sort()).toEqual(roleBound.sort());
     });
 
     it('creates the CloudFront alarm only in us-east-1, where its metrics are', () => {
