@@ -319,7 +319,11 @@ describe('templates', () => {
         },
       ]);
       expect(rule?.Actions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }]);
-      expect(app.Resources.FromCloudFrontRule).toBeUndefined();
+      // Without a token the same rule forwards everything (the service depends on it existing).
+      expect(resource(app, 'FromCloudFrontRule').Properties?.Conditions).toEqual([
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } },
+      ]);
+      expect(resource(app, 'Service').DependsOn).toContain('FromCloudFrontRule');
       expect(loadTemplate('app').Parameters?.OriginVerifyToken?.NoEcho).toBe(true);
     });
 
