@@ -8,9 +8,9 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import type { HealthStatus } from './Check.js';
+import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 
 export interface GateOptions {
@@ -55,15 +55,8 @@ export class Gate {
     return this.#inFlight;
   }
 
-  async listen(port: number, host?: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.#server.address() as AddressInfo).port;
+  listen(port: number, host?: string): Promise<number> {
+    return listen(this.#server, port, host);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import { HEALTH_CONTENT_TYPE, type RenderedReport } from './HealthReport.js';
+import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 
 export interface HealthServerOptions {
@@ -40,15 +40,8 @@ export class HealthServer {
     this.#server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
   }
 
-  async listen(port: number, host?: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.#server.address() as AddressInfo).port;
+  listen(port: number, host?: string): Promise<number> {
+    return listen(this.#server, port, host);
   }
 
   async close(): Promise<void> {

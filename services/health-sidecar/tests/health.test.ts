@@ -87,6 +87,24 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
     // The lock is still ours: only readiness fails, the startup check does not.
     expect((await get(sidecar.healthPort, '/health/startup')).status).toBe(200);
 
+    // A sidecar whose Ghost has not come up yet, within its startup grace: "starting", not failing.
+    const booting = await startSidecar(
+      sidecarEnv(ghost, database, content.path, { LOCK_NAME: 'ghost-ha:grace-test', STARTUP_GRACE_MS: '60000' }),
+    );
+    try {
+      await waitFor(async () => (booting.lock.held ? true : undefined), { what: 'lock', timeoutMs: 5_000 });
+      await booting.monitor.runRound();
+      const { status, body } = await get(booting.healthPort, '/health');
+      expect(status).toBe(200);
+      expect((body.checks as Checks)['ghost:responseTime']?.[0]).toMatchObject({
+        status: 'warn',
+        observedValue: 'starting',
+        output: 'Ghost is not listening yet',
+      });
+    } finally {
+      await booting.close();
+    }
+
     await ghost.start();
     await readyBecomes(200, ONE_ROUND * 2);
   });

@@ -1,6 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { freePort, MariaDbServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  freePort,
+  MariaDbServer,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  MotoServer,
+  REPO_ROOT,
+  waitFor,
+} from '@ghost-ha/testbed';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = 'services/health-sidecar/src/main.ts';
@@ -65,10 +74,22 @@ describe('main.ts start-up with bad configuration', () => {
 });
 
 describe('main.ts on SIGTERM', () => {
-  it('takes the lock, then on SIGTERM releases it and exits 0 well within the stop timeout', async () => {
-    const mariadb = await MariaDbServer.start();
+  it('takes the lock (password from Secrets Manager), then on SIGTERM releases it and exits 0 within the stop timeout', async () => {
+    const [mariadb, moto] = await Promise.all([MariaDbServer.start(), MotoServer.start()]);
     try {
       const settings = await mariadb.database('ghost_main');
+      // An RDS-style JSON secret: the sidecar takes its `password`.
+      const secrets = new SecretsManagerClient({
+        endpoint: moto.endpoint,
+        region: MOTO_REGION,
+        credentials: MOTO_CREDENTIALS,
+      });
+      await secrets.send(
+        new CreateSecretCommand({
+          Name: 'ghost-ha/database',
+          SecretString: JSON.stringify({ username: settings.user, password: settings.password }),
+        }),
+      );
       const healthPort = await freePort();
       let signalled = 0;
       const result = await runMain(
@@ -81,7 +102,8 @@ describe('main.ts on SIGTERM', () => {
           database__connection__host: settings.host,
           database__connection__port: String(settings.port),
           database__connection__user: settings.user,
-          database__connection__password: settings.password,
+          DATABASE_PASSWORD_SECRET_ID: 'ghost-ha/database',
+          ...moto.awsEnv(),
           database__connection__database: settings.database,
           CHECK_INTERVAL_MS: '500',
           CHECK_TIMEOUT_MS: '400',
@@ -114,6 +136,7 @@ describe('main.ts on SIGTERM', () => {
       expect(holder[0]?.holder).toBeNull();
     } finally {
       await mariadb.destroy();
+      await moto.destroy();
     }
   });
 });
