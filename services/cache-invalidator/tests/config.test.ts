@@ -1,0 +1,69 @@
+import { ConfigError } from '@ghost-ha/core';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+const minimal = {
+  SITE_URL: 'https://example.com/blog',
+  CLOUDFRONT_DISTRIBUTION_IDS: 'E2QWRUHAPOMQZL, E1ABCDEF234567',
+  WEBHOOK_SECRET_ID: 'ghost/webhook-secret',
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+}
+
+describe('loadConfig', () => {
+  it('reads a minimal environment with documented defaults', () => {
+    expect(loadConfig(minimal)).toMatchObject({
+      port: 3000,
+      siteUrl: 'https://example.com/blog',
+      distributionIds: ['E2QWRUHAPOMQZL', 'E1ABCDEF234567'],
+      webhookSecretId: 'ghost/webhook-secret',
+      allowUnsignedWebhooks: false,
+      signatureToleranceMs: 300_000,
+      windowMs: 5000,
+      maxWaitMs: 30_000,
+      echoWindowMs: 1000,
+      maxPathsPerBatch: 300,
+      maxWildcardsPerBatch: 10,
+      journalDir: '/var/lib/cache-invalidator',
+      ghostAdminUrl: 'https://example.com/blog',
+    });
+  });
+
+  it('requires a signing secret unless unsigned webhooks are allowed explicitly', () => {
+    const { WEBHOOK_SECRET_ID: _, ...unsigned } = minimal;
+    expect(problemsOf(unsigned).join()).toMatch(/'WEBHOOK_SECRET' or 'WEBHOOK_SECRET_ID' is required/);
+    expect(problemsOf({ ...unsigned, ALLOW_UNSIGNED_WEBHOOKS: 'true' })).toEqual([]);
+    expect(problemsOf({ ...minimal, WEBHOOK_SECRET: 'x' }).join()).toMatch(/only one of 'WEBHOOK_SECRET'/);
+  });
+
+  it('reports every bad value at once, naming the variable and giving an example', () => {
+    const problems = problemsOf({
+      SITE_URL: 'example.com',
+      CLOUDFRONT_DISTRIBUTION_IDS: 'arn:aws:cloudfront::1:distribution/E1',
+      WEBHOOK_SECRET: 's',
+      INVALIDATION_WINDOW_MS: 'soon',
+      MAX_WILDCARDS_PER_BATCH: '16',
+      REGISTER_WEBHOOKS_ON_START: 'true',
+    });
+    expect(problems.join('\n')).toMatch(/'SITE_URL' is not a URL.*E\.g\. SITE_URL=/);
+    expect(problems.join('\n')).toMatch(/CLOUDFRONT_DISTRIBUTION_IDS.*not a distribution id/);
+    expect(problems.join('\n')).toMatch(/'INVALIDATION_WINDOW_MS' is not a whole number/);
+    expect(problems.join('\n')).toMatch(/'MAX_WILDCARDS_PER_BATCH' must be at most 15/);
+    expect(problems.join('\n')).toMatch(/'PUBLIC_URL' is required with REGISTER_WEBHOOKS_ON_START/);
+    expect(problems.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('rejects a maximum wait shorter than the window', () => {
+    expect(problemsOf({ ...minimal, INVALIDATION_WINDOW_MS: '5000', INVALIDATION_MAX_WAIT_MS: '1000' }).join()).toMatch(
+      /INVALIDATION_MAX_WAIT_MS/,
+    );
+  });
+});

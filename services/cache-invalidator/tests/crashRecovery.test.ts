@@ -1,0 +1,158 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { freePort, ManagedProcess, MotoServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JournalRecord } from '../src/JournalRecord.js';
+import { signGhostPayload } from '../src/verifyGhostSignature.js';
+import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
+import { captured, webhookOf } from './support/fixtures.js';
+import { newJournalDir } from './support/startInvalidator.js';
+
+const SECRET = 'crash-test-secret';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('the service as a process: kill -9, restart, SIGTERM', () => {
+  let moto: MotoServer;
+  let cloudFront: CloudFrontClient;
+  const running: ManagedProcess[] = [];
+
+  beforeAll(async () => {
+    moto = await MotoServer.start();
+    cloudFront = motoCloudFront(moto);
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((child) => child.kill()));
+    await moto?.destroy();
+  });
+
+  /** `node src/main.ts` as the container runs it, on its own port, ready when /health/live answers. */
+  async function startProcess(env: Record<string, string>): Promise<{ child: ManagedProcess; url: string }> {
+    const port = await freePort();
+    const child = new ManagedProcess({
+      name: 'cache-invalidator',
+      command: process.execPath,
+      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...moto.awsEnv(),
+        PORT: String(port),
+        SITE_URL: captured.siteUrl,
+        WEBHOOK_SECRET: SECRET,
+        RETRY_BASE_DELAY_MS: '20',
+        ...env,
+      },
+      logFile: join(env.JOURNAL_DIR ?? tmpdir(), `process-${port}.log`),
+    });
+    child.start();
+    running.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => ((await fetch(`${url}/health/live`)).ok ? true : undefined), {
+      what: 'the cache invalidator to listen',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      abortIf: () => (child.isRunning ? undefined : `it exited:\n${child.tail()}`),
+    });
+    return { child, url };
+  }
+
+  async function deliver(url: string, step: string, event: string): Promise<number> {
+    const body = JSON.stringify(webhookOf(step, event).body);
+    const response = await fetch(`${url}/webhooks/ghost/${event}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now()) },
+      body,
+    });
+    return response.status;
+  }
+
+  it('kill -9 with a batch pending: after a restart the invalidation reaches CloudFront exactly once', async () => {
+    const distributionId = await createDistribution(cloudFront, 'crash');
+    const journal = await newJournalDir();
+    const env = { CLOUDFRONT_DISTRIBUTION_IDS: distributionId, JOURNAL_DIR: journal };
+    const first = await startProcess({ ...env, INVALIDATION_WINDOW_MS: '10000', INVALIDATION_MAX_WAIT_MS: '20000' });
+    expect(await deliver(first.url, 'publish post with tags', 'post.published')).toBe(202);
+    expect(await deliver(first.url, 'publish post with tags', 'site.changed')).toBe(202);
+    await first.child.kill();
+    expect(await invalidationsIn(cloudFront, distributionId)).toEqual([]);
+
+    const second = await startProcess({ ...env, INVALIDATION_WINDOW_MS: '200' });
+    await expect
+      .poll(async () => (await invalidationsIn(cloudFront, distributionId)).length, { timeout: 10_000 })
+      .toBe(1);
+    await sleep(1500);
+    const [invalidation, ...others] = await invalidationsIn(cloudFront, distributionId);
+    expect(others).toEqual([]);
+    expect(invalidation?.paths).toContain('/hello-world/');
+    expect(invalidation?.paths).toContain('/tag/news/*');
+    expect(invalidation?.paths).not.toContain('/*');
+    await second.child.stop();
+    expect(await readFile(join(journal, 'journal.log'), 'utf8')).toBe('');
+  });
+
+  it('a crash after CloudFront accepted a batch but before the journal said so: not sent again', async () => {
+    const distributionId = await createDistribution(cloudFront, 'crash-after-send');
+    const journal = await newJournalDir();
+    const batchId = 'ghost-ha-0123456789abcdef0123456789abcdef01234567';
+    await cloudFront.send(
+      new CreateInvalidationCommand({
+        DistributionId: distributionId,
+        InvalidationBatch: { CallerReference: batchId, Paths: { Quantity: 1, Items: ['/already/'] } },
+      }),
+    );
+    const record: JournalRecord = {
+      type: 'batch',
+      id: batchId,
+      createdAt: Date.now() - 1000,
+      paths: ['/already/'],
+      events: [{ id: 'e1', receivedAt: Date.now() - 1200 }],
+      sent: {},
+    };
+    await mkdir(journal, { recursive: true });
+    await writeFile(join(journal, 'journal.log'), `${JSON.stringify(record)}\n`);
+
+    const service = await startProcess({ CLOUDFRONT_DISTRIBUTION_IDS: distributionId, JOURNAL_DIR: journal });
+    await expect
+      .poll(async () => readFile(join(journal, 'journal.log'), 'utf8'), { timeout: 10_000, interval: 100 })
+      .toBe('');
+    expect((await invalidationsIn(cloudFront, distributionId)).map((i) => i.callerReference)).toEqual([batchId]);
+    await service.child.stop();
+  });
+
+  it('SIGTERM: sends the open window before exiting 0', async () => {
+    const distributionId = await createDistribution(cloudFront, 'sigterm');
+    const journal = await newJournalDir();
+    const service = await startProcess({
+      CLOUDFRONT_DISTRIBUTION_IDS: distributionId,
+      JOURNAL_DIR: journal,
+      INVALIDATION_WINDOW_MS: '30000',
+      INVALIDATION_MAX_WAIT_MS: '60000',
+    });
+    expect(await deliver(service.url, 'publish page', 'page.published')).toBe(202);
+    service.child.signal('SIGTERM');
+    expect(await service.child.exited()).toBe(0);
+    expect((await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths)).toEqual([
+      ['/about-us/', '/sitemap-pages.xml', '/sitemap.xml'],
+    ]);
+  });
+
+  it('refuses to start on bad settings, naming the variable', async () => {
+    const child = new ManagedProcess({
+      name: 'cache-invalidator-bad-config',
+      command: process.execPath,
+      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', SITE_URL: 'https://example.com/blog/', CLOUDFRONT_DISTRIBUTION_IDS: 'E1' },
+      logFile: join(await newJournalDir(), 'bad.log'),
+    });
+    child.start();
+    expect(await child.exited()).toBe(1);
+    const log = child.tail();
+    expect(log).toContain('SITE_URL');
+    expect(log).toContain('WEBHOOK_SECRET');
+  });
+});
