@@ -1,0 +1,319 @@
+/**
+ * health-sidecar benchmarks, side by side in one run against a real Ghost (production mode) on a real
+ * MariaDB:
+ *   1. /health/ready req/s vs a bare node:http server answering a constant (goal ≥ 0.8×);
+ *   2. requests reaching Ghost while the health endpoint is probed at 200 req/s, ours vs a naive
+ *      server that probes Ghost per request (goal ≤ 1 per check interval);
+ *   3. a Ghost page's req/s and p99 direct vs through the gate vs through nginx proxy_pass
+ *      (goal ≥ 0.95× direct, p99 + ≤ 2 ms).
+ *
+ * Run: node --conditions=source --import tsx bench/health-sidecar/run.ts
+ * Needs wrk and nginx (Debian: apt-get install wrk nginx). Takes about 2 minutes.
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, GhostServer, MariaDbServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+
+const PAGE_SECONDS = 3;
+const CHECK_INTERVAL_MS = 1_000;
+const READY_SECONDS = 2;
+
+function need(tool: string, install: string): void {
+  try {
+    execFileSync('which', [tool], { stdio: 'ignore' });
+  } catch {
+    console.error(`${tool} is missing: ${install}`);
+    process.exit(1);
+  }
+}
+
+interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+}
+
+// wrk runs asynchronously: the counting proxy lives in this process and must keep answering.
+const execFileAsync = promisify(execFile);
+
+async function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<WrkResult> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+  for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
+  const { stdout: out } = await execFileAsync('wrk', [...args, url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50Ms: percentile(out, '50%'), p99Ms: percentile(out, '99%'), non2xx };
+}
+
+function percentile(out: string, which: string): number {
+  const match = new RegExp(`^\\s+${which}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+  if (!match?.[1] || !match[2]) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+const children: ChildProcess[] = [];
+function start(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function answers(url: string, status = 200): Promise<void> {
+  await waitFor(async () => ((await fetch(url)).status === status ? true : undefined), {
+    what: url,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
+}
+
+/** A pass-through proxy that counts requests, between a health checker and Ghost. */
+async function countingProxy(target: string): Promise<{ port: number; count: () => number; reset: () => void }> {
+  const to = new URL(target);
+  let count = 0;
+  const server = createServer((req, res) => {
+    count++;
+    const upstream = request(
+      { hostname: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  return {
+    port: (server.address() as AddressInfo).port,
+    count: () => count,
+    reset: () => {
+      count = 0;
+    },
+  };
+}
+
+/** Probes `url` at `perSecond` for `seconds` over keep-alive, as several ALB nodes would. */
+async function probeAt(url: string, perSecond: number, seconds: number): Promise<{ sent: number; seconds: number }> {
+  let sent = 0;
+  const total = perSecond * seconds;
+  const started = Date.now();
+  const pending: Promise<unknown>[] = [];
+  while (sent < total) {
+    const due = Math.floor(((Date.now() - started) / 1000) * perSecond);
+    while (sent < Math.min(due, total)) {
+      pending.push(fetch(url).then((r) => r.arrayBuffer()));
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await Promise.allSettled(pending);
+  return { sent, seconds: (Date.now() - started) / 1000 };
+}
+
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  need('wrk', 'apt-get install wrk');
+  need('nginx', 'apt-get install nginx');
+  const work = await mkdtemp(join(tmpdir(), 'ghost-ha-bench-sidecar-'));
+  const content = join(work, 'content');
+  await mkdir(content);
+  console.log('Starting MariaDB and Ghost (production mode)…');
+  const mariadb = await MariaDbServer.start();
+  const database = await mariadb.database('ghost_bench');
+  const ghost = await GhostServer.start({ database });
+  try {
+    await ghost.seedPosts(5, { titlePrefix: 'Bench post' });
+    const ghostHost = new URL(ghost.url).host;
+    const counter = await countingProxy(ghost.url);
+
+    const sidecarEnv = (ghostUrl: string, lockName: string, ports: { health: number; gate: number }) => ({
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HEALTH_PORT: String(ports.health),
+      GATE_PORT: String(ports.gate),
+      GHOST_URL: ghostUrl,
+      GHOST_HOST: ghostHost,
+      CONTENT_PATH: content,
+      database__connection__host: database.host,
+      database__connection__port: String(database.port),
+      database__connection__user: database.user,
+      database__connection__password: database.password,
+      database__connection__database: database.database,
+      LOCK_NAME: lockName,
+      CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
+      CHECK_TIMEOUT_MS: '500',
+      DISK_FREE_WARN_MB: '0',
+    });
+    const sidecarArgs = ['--conditions=source', '--import', 'tsx', 'services/health-sidecar/src/main.ts'];
+    // Two sidecars, each with its own lock: one checks Ghost through the request counter (benches 1
+    // and 2), the other's gate goes straight to Ghost (bench 3).
+    const healthPort = await freePort();
+    start(
+      process.execPath,
+      sidecarArgs,
+      sidecarEnv(`http://127.0.0.1:${counter.port}`, 'bench:counted', { health: healthPort, gate: 0 }),
+    );
+    const gateHealthPort = await freePort();
+    const gatePort = await freePort();
+    start(
+      process.execPath,
+      sidecarArgs,
+      sidecarEnv(ghost.url, 'bench:gate', { health: gateHealthPort, gate: gatePort }),
+    );
+    const barePort = await freePort();
+    start(process.execPath, [
+      '-e',
+      `const b=Buffer.from('{"status":"pass"}');require('node:http').createServer((q,s)=>{s.writeHead(200,{'Content-Type':'application/health+json','Content-Length':b.length});s.end(b)}).listen(${barePort},'127.0.0.1')`,
+    ]);
+    const naivePort = await freePort();
+    start(process.execPath, [
+      '-e',
+      `require('node:http').createServer(async (q,s)=>{try{const r=await fetch('http://127.0.0.1:${counter.port}/ghost/api/admin/site/',{headers:{host:'${ghostHost}'}});await r.arrayBuffer();s.writeHead(r.ok?200:503);s.end()}catch{s.writeHead(503);s.end()}}).listen(${naivePort},'127.0.0.1')`,
+    ]);
+    await answers(`http://127.0.0.1:${healthPort}/health/ready`);
+    await answers(`http://127.0.0.1:${gateHealthPort}/health/ready`);
+    await answers(`http://127.0.0.1:${barePort}/`);
+
+    // 1. /health/ready vs a bare server, alternating, median of three each.
+    console.log(
+      `\n1. /health/ready vs bare node:http constant (wrk -t1 -c32 -d${READY_SECONDS}s, 3 runs each, alternating)`,
+    );
+    const ours: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      bare.push((await wrk(`http://127.0.0.1:${barePort}/health/ready`, 32, READY_SECONDS)).rps);
+      ours.push((await wrk(`http://127.0.0.1:${healthPort}/health/ready`, 32, READY_SECONDS)).rps);
+    }
+    const medOurs = median(ours);
+    const medBare = median(bare);
+    console.log(`   bare node:http   ${bare.map((n) => n.toFixed(0)).join(' / ')} req/s, median ${medBare.toFixed(0)}`);
+    console.log(`   /health/ready    ${ours.map((n) => n.toFixed(0)).join(' / ')} req/s, median ${medOurs.toFixed(0)}`);
+    console.log(`   ratio ours/bare  ${ratio(medOurs, medBare)}  (goal ≥ 0.8)`);
+
+    // 2. Requests reaching Ghost while the health endpoint is probed at 200 req/s.
+    const probeSeconds = 5;
+    console.log(`\n2. Requests reaching Ghost while /health/ready is probed at 200 req/s for ${probeSeconds} s`);
+    counter.reset();
+    const probedOurs = await probeAt(`http://127.0.0.1:${healthPort}/health/ready`, 200, probeSeconds);
+    const reachedOurs = counter.count();
+    counter.reset();
+    const probedNaive = await probeAt(`http://127.0.0.1:${naivePort}/`, 200, probeSeconds);
+    const reachedNaive = counter.count();
+    const perInterval = (reached: number, took: number) => (reached / ((took * 1000) / CHECK_INTERVAL_MS)).toFixed(2);
+    console.log(
+      `   sidecar (interval ${CHECK_INTERVAL_MS} ms): ${probedOurs.sent} probes in ${probedOurs.seconds.toFixed(1)} s → ${reachedOurs} Ghost requests = ${perInterval(reachedOurs, probedOurs.seconds)} per interval (goal ≤ 1)`,
+    );
+    console.log(
+      `   naive (probe per request):  ${probedNaive.sent} probes in ${probedNaive.seconds.toFixed(1)} s → ${reachedNaive} Ghost requests = ${perInterval(reachedNaive, probedNaive.seconds)} per interval`,
+    );
+    console.log(`   ratio naive/ours ${ratio(reachedNaive, Math.max(reachedOurs, 1))}`);
+
+    // 3. A Ghost page direct vs through the gate vs through nginx.
+    const nginxPort = await freePort();
+    const nginxDir = join(work, 'nginx');
+    await mkdir(nginxDir);
+    const ghostPort = new URL(ghost.url).port;
+    await writeFile(join(nginxDir, 'nginx.conf'), nginxConfig(nginxDir, nginxPort, Number(ghostPort)));
+    start('nginx', ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf'), '-e', join(nginxDir, 'error.log')]);
+    await answers(`http://127.0.0.1:${nginxPort}/`);
+    const headers = { Host: ghostHost };
+    const bases = {
+      direct: ghost.url,
+      gate: `http://127.0.0.1:${gatePort}`,
+      nginx: `http://127.0.0.1:${nginxPort}`,
+    } as const;
+    // The home page is what readers get (Ghost renders it: Ghost's CPU dominates); the theme's CSS
+    // is served from disk, so the proxy's own cost shows more.
+    const pages = { 'home page /': '/', 'asset /assets/built/screen.css': '/assets/built/screen.css' };
+    const rounds = 3;
+    for (const [label, path] of Object.entries(pages)) {
+      console.log(`\n3. ${label}: wrk -t1 -c8 -d${PAGE_SECONDS}s --latency, ${rounds} runs each, alternating`);
+      const results: Record<string, WrkResult[]> = {};
+      for (let i = 0; i < rounds; i++) {
+        for (const [name, base] of Object.entries(bases)) {
+          results[name] = [...(results[name] ?? []), await wrk(`${base}${path}`, 8, PAGE_SECONDS, headers)];
+        }
+      }
+      const summary = Object.entries(results).map(([name, runs]) => ({
+        name,
+        rps: median(runs.map((r) => r.rps)),
+        p99: median(runs.map((r) => r.p99Ms)),
+        non2xx: sum(runs.map((r) => r.non2xx)),
+      }));
+      const direct = summary.find((s) => s.name === 'direct');
+      if (!direct) throw new Error('no direct result');
+      for (const s of summary) {
+        const delta = s.p99 - direct.p99;
+        console.log(
+          `   ${s.name.padEnd(7)} median ${s.rps.toFixed(1).padStart(7)} req/s (${ratio(s.rps, direct.rps)}× direct)  p99 ${ms(s.p99)} (${delta >= 0 ? '+' : ''}${ms(delta)} vs direct)${s.non2xx ? `  non-2xx ${s.non2xx}` : ''}`,
+        );
+      }
+    }
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await ghost.destroy();
+    await mariadb.destroy();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function nginxConfig(dir: string, port: number, ghostPort: number): string {
+  return `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream ghost { server 127.0.0.1:${ghostPort}; keepalive 32; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://ghost;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+process.chdir(REPO_ROOT);
+await main();
+process.exit(0);
