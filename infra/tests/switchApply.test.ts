@@ -5,6 +5,7 @@ import {
   GetDistributionConfigCommand,
 } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -14,10 +15,17 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { CreateFileSystemCommand, EFSClient } from '@aws-sdk/client-efs';
+import {
+  CreateTargetGroupCommand,
+  DeregisterTargetsCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateDBClusterCommand, CreateGlobalClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StepFailedError } from '../src/errors.js';
 import { AwsClients } from '../src/switch/AwsClients.js';
 import { applyPlan } from '../src/switch/applyPlan.js';
 import { type Deployment, regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
@@ -39,6 +47,8 @@ const FAST: Pacing = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   timeoutScale: 0.005,
 };
+
+const targetGroups = new Map<string, string>();
 
 /** A two-region deployment in moto, as the stacks would leave it: Ghost runs in the primary. */
 async function createDeployment(): Promise<string> {
@@ -67,6 +77,23 @@ async function createDeployment(): Promise<string> {
     await new EFSClient({ region }).send(
       new CreateFileSystemCommand({ CreationToken: region, Tags: [{ Key: 'Name', Value: `${PROJECT}-content` }] }),
     );
+    // The ALB's target group, with the task's address registered (moto reports registered targets healthy).
+    const { Vpc } = await new EC2Client({ region }).send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
+    const elbv2 = new ElasticLoadBalancingV2Client({ region });
+    const { TargetGroups = [] } = await elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `${PROJECT}-gate`,
+        Protocol: 'HTTP',
+        Port: 8080,
+        TargetType: 'ip',
+        VpcId: Vpc?.VpcId,
+      }),
+    );
+    const targetGroupArn = TargetGroups[0]?.TargetGroupArn ?? '';
+    targetGroups.set(region, targetGroupArn);
+    await elbv2.send(
+      new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: '10.20.0.10', Port: 8080 }] }),
+    );
     const ecs = new ECSClient({ region });
     const names = siteNames(PROJECT, region);
     await ecs.send(new CreateClusterCommand({ clusterName: names.ecsCluster }));
@@ -82,6 +109,7 @@ async function createDeployment(): Promise<string> {
         serviceName: names.ecsService,
         taskDefinition: `${PROJECT}-ghost`,
         desiredCount: 0,
+        loadBalancers: [{ targetGroupArn, containerName: 'health-sidecar', containerPort: 8080 }],
       }),
     );
     // Scaled up after creation, as moto then reports the task running and the deployment complete.
@@ -166,9 +194,9 @@ async function alarmActions(region: string): Promise<boolean[]> {
   return MetricAlarms.map((a) => a.ActionsEnabled ?? false);
 }
 
-/** The plan's steps whose every call moto implements (ECS, CloudFront, CloudWatch). */
+/** The plan's steps whose every call moto implements (ECS, ELBv2, CloudFront, CloudWatch). */
 function stepsMotoImplements(plan: SwitchPlan): SwitchPlan {
-  const implemented = new Set(['ecs', 'cloudfront', 'cloudwatch']);
+  const implemented = new Set(['ecs', 'elbv2', 'cloudfront', 'cloudwatch']);
   return {
     ...plan,
     steps: plan.steps.filter((s) => s.calls.every((c) => implemented.has(c.service))),
@@ -285,6 +313,7 @@ describe('failover/failback apply against moto', () => {
     expect(await alarmActions(SECONDARY)).toEqual([true, true, true, true]);
     expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
     expect(lines.filter((l) => / ok, /.test(l))).toHaveLength(4);
+    expect(lines).toContainEqual(expect.stringMatching(/start-ghost-eu-central-1: ok, .*targets healthy 1/));
 
     await applyPlan(stepsMotoImplements(planSwitch(deployment, 'failback', 'planned')), clients, FAST, () => {});
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
@@ -296,6 +325,28 @@ describe('failover/failback apply against moto', () => {
     ]);
     expect(back.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${PRIMARY}`);
     expect(await alarmActions(PRIMARY)).toEqual([true, true, true, true]);
+  });
+
+  it('fails the start when the ALB never reports the new task healthy, saying where to look', async () => {
+    const elbv2 = new ElasticLoadBalancingV2Client({ region: SECONDARY });
+    await elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: targetGroups.get(SECONDARY),
+        Targets: [{ Id: '10.20.0.10', Port: 8080 }],
+      }),
+    );
+    const deployment = await discoverDeployment(request('failover'), clients);
+    const plan = stepsMotoImplements(planSwitch(deployment, 'failover', 'planned'));
+    const failure = await applyPlan(plan, clients, FAST, () => {}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepFailedError);
+    expect((failure as StepFailedError).stepId).toBe('start-ghost-eu-central-1');
+    expect((failure as Error).message).toMatch(
+      /Timed out .* waiting for Ghost to become healthy in eu-central-1 .*targets none registered/,
+    );
+    expect((failure as StepFailedError).next).toMatch(/health-sidecar's \/health output/);
+    // The run stopped there: CloudFront still sends to the primary.
+    const config = await distributionConfig(distributionId);
+    expect(config.OriginGroups?.Items?.[0]?.Members?.Items?.[0]?.OriginId).toBe(`alb-${PRIMARY}`);
   });
 
   it('applying a step twice changes nothing the second time', async () => {

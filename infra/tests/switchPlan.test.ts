@@ -62,7 +62,10 @@ describe('failover/failback plan', () => {
       'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2"}',
     );
     expect(out).toContain(
-      'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":1}',
+      'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":1,"forceNewDeployment":true}',
+    );
+    expect(out).toContain(
+      `read  elbv2:DescribeTargetHealth @eu-central-1 {"TargetGroupArn":"<the service's target group>"}`,
     );
     expect(out).toContain('origin group members [alb-eu-central-1, alb-eu-west-1]');
     expect(out).toContain('WRITE cloudwatch:EnableAlarmActions @eu-central-1');

@@ -1,6 +1,6 @@
 /** One AWS API call, as the plan prints it and the apply mode makes it. */
 export interface AwsCall {
-  readonly service: 'rds' | 'efs' | 'ecs' | 'cloudfront' | 'cloudwatch';
+  readonly service: 'rds' | 'efs' | 'ecs' | 'elbv2' | 'cloudfront' | 'cloudwatch';
   readonly operation: string;
   readonly region: string;
   readonly input: Readonly<Record<string, unknown>>;

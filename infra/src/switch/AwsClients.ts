@@ -2,6 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
 
 /** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
@@ -33,6 +34,10 @@ export class AwsClients {
 
   ecs(region: string): ECSClient {
     return this.#get(`ecs:${region}`, () => new ECSClient({ region }));
+  }
+
+  elbv2(region: string): ElasticLoadBalancingV2Client {
+    return this.#get(`elbv2:${region}`, () => new ElasticLoadBalancingV2Client({ region }));
   }
 
   cloudwatch(region: string): CloudWatchClient {

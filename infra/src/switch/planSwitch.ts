@@ -157,6 +157,7 @@ interface ServiceView {
   readonly pending: number;
   readonly deployments: number;
   readonly rollout: string | undefined;
+  readonly targetGroupArn: string | undefined;
 }
 
 async function serviceState(context: StepContext, site: RegionSite): Promise<ServiceView> {
@@ -173,6 +174,31 @@ async function serviceState(context: StepContext, site: RegionSite): Promise<Ser
     pending: service.pendingCount ?? 0,
     deployments: (service.deployments ?? []).length,
     rollout: primary?.rolloutState,
+    targetGroupArn: service.loadBalancers?.[0]?.targetGroupArn,
+  };
+}
+
+function describeTargetHealth(site: RegionSite, targetGroupArn: string): AwsCall {
+  return {
+    service: 'elbv2',
+    operation: 'DescribeTargetHealth',
+    region: site.region,
+    input: { TargetGroupArn: targetGroupArn },
+    readOnly: true,
+  };
+}
+
+/** How many of the target group's targets are healthy, and a summary such as `healthy 1, initial 1`. */
+async function targetHealth(context: StepContext, site: RegionSite, targetGroupArn: string) {
+  const { TargetHealthDescriptions = [] } = await sendCall(context.clients, describeTargetHealth(site, targetGroupArn));
+  const counts = new Map<string, number>();
+  for (const target of TargetHealthDescriptions as { TargetHealth?: { State?: string } }[]) {
+    const state = target.TargetHealth?.State ?? 'unknown';
+    counts.set(state, (counts.get(state) ?? 0) + 1);
+  }
+  return {
+    healthy: counts.get('healthy') ?? 0,
+    summary: [...counts].map(([state, n]) => `${state} ${n}`).join(', ') || 'none registered',
   };
 }
 
@@ -233,23 +259,29 @@ function preflight(
 }
 
 function scaleService(site: RegionSite, desiredCount: 0 | 1, bestEffort: boolean): SwitchStep {
+  const stopping = desiredCount === 0;
+  // Starting forces a new deployment, so that its rollout state describes this start (scaling alone
+  // would leave an old, long completed deployment in place).
   const update: AwsCall = {
     service: 'ecs',
     operation: 'UpdateService',
     region: site.region,
-    input: { cluster: site.ecsCluster, service: site.ecsService, desiredCount },
+    input: stopping
+      ? { cluster: site.ecsCluster, service: site.ecsService, desiredCount }
+      : { cluster: site.ecsCluster, service: site.ecsService, desiredCount, forceNewDeployment: true },
   };
-  const stopping = desiredCount === 0;
   return {
     id: stopping ? `stop-ghost-${site.region}` : `start-ghost-${site.region}`,
     title: stopping ? `Stop Ghost in ${site.region}` : `Start Ghost in ${site.region} and wait until it is healthy`,
     why: stopping
       ? 'Ghost supports one instance per database: the old one stops before the database moves.'
       : 'The service runs its one task on the promoted database and the now writable content; ECS marks the deployment complete once the ALB finds the sidecar ready.',
-    calls: [update, describeService(site)],
+    calls: stopping
+      ? [update, describeService(site)]
+      : [update, describeService(site), describeTargetHealth(site, placeholder("the service's target group"))],
     verify: stopping
       ? 'runningCount and pendingCount are 0.'
-      : 'runningCount is 1, one deployment, rolloutState COMPLETED (the circuit breaker did not roll back).',
+      : "runningCount is 1, one deployment, rolloutState COMPLETED (the circuit breaker did not roll back), and the ALB reports the task's target healthy (the sidecar's /health/ready).",
     ifFailed: stopping
       ? bestEffort
         ? `${site.region} did not answer; the switch goes on. When the region is back, check that its service has desiredCount 0 (its database is no longer the writer, so its Ghost cannot write).`
@@ -269,13 +301,13 @@ function scaleService(site: RegionSite, desiredCount: 0 | 1, bestEffort: boolean
           if (!stopping && s.rollout === 'FAILED') {
             throw new Error(`The deployment in ${site.region} failed (circuit breaker rolled it back)`);
           }
-          const done = stopping
-            ? s.running === 0 && s.pending === 0
-            : s.running === 1 && s.deployments === 1 && (s.rollout === undefined || s.rollout === 'COMPLETED');
-          return {
-            done,
-            state: `desired ${s.desired}, running ${s.running}, pending ${s.pending}, rollout ${s.rollout ?? 'n/a'}`,
-          };
+          const state = `desired ${s.desired}, running ${s.running}, pending ${s.pending}, rollout ${s.rollout ?? 'n/a'}`;
+          if (stopping) return { done: s.running === 0 && s.pending === 0, state };
+          const started =
+            s.running === 1 && s.deployments === 1 && (s.rollout === undefined || s.rollout === 'COMPLETED');
+          if (!started || !s.targetGroupArn) return { done: started, state };
+          const health = await targetHealth(context, site, s.targetGroupArn);
+          return { done: health.healthy === 1, state: `${state}, targets ${health.summary}` };
         },
         context.progress,
       );

@@ -15,6 +15,7 @@ import {
   DescribeReplicationConfigurationsCommand,
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -38,6 +39,7 @@ const COMMANDS = {
   'efs:UpdateFileSystemProtection': (c, r, i: Input) => c.efs(r).send(new UpdateFileSystemProtectionCommand(i)),
   'ecs:UpdateService': (c, r, i: Input) => c.ecs(r).send(new UpdateServiceCommand(i)),
   'ecs:DescribeServices': (c, r, i: Input) => c.ecs(r).send(new DescribeServicesCommand(i)),
+  'elbv2:DescribeTargetHealth': (c, r, i: Input) => c.elbv2(r).send(new DescribeTargetHealthCommand(i)),
   'cloudfront:GetDistributionConfig': (c, _r, i: Input) => c.cloudfront().send(new GetDistributionConfigCommand(i)),
   'cloudfront:UpdateDistribution': (c, _r, i: Input) => c.cloudfront().send(new UpdateDistributionCommand(i)),
   'cloudfront:GetDistribution': (c, _r, i: Input) => c.cloudfront().send(new GetDistributionCommand(i)),
