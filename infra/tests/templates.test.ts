@@ -534,7 +534,8 @@ describe('templates', () => {
 
     it('names in RegionalAlarmNames exactly the alarms the failover tool switches', () => {
       const raw = loadTemplate('observability');
-      const regional = (raw.Outputs?.RegionalAlarmNames?.Value as Json)['Fn::Join'][1].map((r: Json) => r.Ref);
+      const output: Json = raw.Outputs?.RegionalAlarmNames?.Value ?? {};
+      const regional = output['Fn::Join'][1].map((r: Json) => r.Ref);
       const names = regional.map((id: string) =>
         resource(raw, id).Properties?.AlarmName['Fn::Sub'].replace('${ProjectName}', 'ghost-ha'),
       );
