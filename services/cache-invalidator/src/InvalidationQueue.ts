@@ -32,6 +32,13 @@ interface ContentChange {
   explainedSiteChange: boolean;
 }
 
+/** When the open window's events arrived, kept as they come so scheduling is O(1) per event. */
+interface OpenWindow {
+  firstAt: number;
+  lastAt: number;
+  lastSiteChangedAt: number | undefined;
+}
+
 /** Rewrite the journal once it is this large even when work is pending. */
 const JOURNAL_REWRITE_BYTES = 4 * 1024 * 1024;
 
@@ -46,6 +53,7 @@ export class InvalidationQueue {
   readonly #now: () => number;
   readonly #log: Logger;
   #open: AcceptedEvent[] = [];
+  #window: OpenWindow = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0, lastSiteChangedAt: undefined };
   readonly #batches = new Map<string, Batch>();
   #changes: ContentChange[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -77,21 +85,25 @@ export class InvalidationQueue {
     }
     for (const batch of [...this.#batches.values()]) if (this.#isDone(batch)) this.#batches.delete(batch.id);
     this.#open = [...open.values()].sort((a, b) => a.receivedAt - b.receivedAt);
+    this.#measureWindow();
     for (const event of this.#open) this.#noteContentChange(event);
     await this.#options.journal.rewrite(() => this.#liveRecords());
     for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
-    if (this.#open.length > 0) this.#scheduleCut(this.#now());
+    // Events the previous process accepted but never batched have waited long enough.
+    if (this.#open.length > 0) void this.#cut();
     return { events: this.#open.length, batches: this.#batches.size };
   }
 
   /** Journals the event (durable when this resolves) and schedules its batch. */
   async accept(event: AcceptedEvent): Promise<void> {
     this.#open.push(event);
+    this.#widenWindow(event);
     this.#noteContentChange(event);
     try {
       await this.#options.journal.append({ type: 'event', ...event });
     } catch (error) {
       this.#open = this.#open.filter((candidate) => candidate !== event);
+      this.#measureWindow();
       throw error;
     }
     this.#scheduleCut();
@@ -153,8 +165,10 @@ export class InvalidationQueue {
     } else {
       this.#changes.push({ key, firstAt: event.receivedAt, lastAt: event.receivedAt, explainedSiteChange: false });
     }
-    const horizon = this.#now() - 10 * window - this.#options.maxWaitMs;
-    this.#changes = this.#changes.filter((change) => change.lastAt >= horizon);
+    if (this.#changes.length > 256) {
+      const horizon = this.#now() - 10 * window - this.#options.maxWaitMs;
+      this.#changes = this.#changes.filter((change) => change.lastAt >= horizon);
+    }
   }
 
   /** Pairs a `site.changed` with a content change close to it in time; false means it stands alone. */
@@ -173,20 +187,51 @@ export class InvalidationQueue {
 
   #scheduleCut(at?: number): void {
     if (this.#closed || this.#open.length === 0) return;
-    let due = at;
-    if (due === undefined) {
-      const first = this.#open[0]?.receivedAt ?? this.#now();
-      const last = this.#open.reduce((latest, event) => Math.max(latest, event.receivedAt), first);
-      due = Math.min(last + this.#options.windowMs, first + this.#options.maxWaitMs);
-      // A lone site.changed waits out its echo window: the change it echoes may still be on its way.
-      for (const event of this.#open) {
-        if (event.plan.siteChanged) due = Math.max(due, event.receivedAt + this.#options.echoWindowMs);
-      }
+    const due = at ?? this.#dueTime();
+    if (this.#timer !== undefined && due >= this.#timerDue && at === undefined) {
+      // The timer re-checks the due time when it fires: no need to re-arm it for every event.
+      return;
     }
-    if (this.#timer !== undefined && this.#timerDue === due) return;
     clearTimeout(this.#timer);
     this.#timerDue = due;
-    this.#timer = setTimeout(() => void this.#cut(), Math.max(0, due - this.#now()));
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, due - this.#now()));
+  }
+
+  /** Window after the last event, capped at max wait after the first; a lone site.changed waits out its echo window. */
+  #dueTime(): number {
+    const window = this.#window;
+    let due = Math.min(window.lastAt + this.#options.windowMs, window.firstAt + this.#options.maxWaitMs);
+    if (window.lastSiteChangedAt !== undefined) {
+      due = Math.max(due, window.lastSiteChangedAt + this.#options.echoWindowMs);
+    }
+    return due;
+  }
+
+  /** Recomputes the open window's times after events were put back or restored (rare paths). */
+  #measureWindow(): void {
+    this.#window = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0, lastSiteChangedAt: undefined };
+    for (const event of this.#open) this.#widenWindow(event);
+  }
+
+  #widenWindow(event: AcceptedEvent): void {
+    const window = this.#window;
+    window.firstAt = Math.min(window.firstAt, event.receivedAt);
+    window.lastAt = Math.max(window.lastAt, event.receivedAt);
+    if (event.plan.siteChanged) {
+      window.lastSiteChangedAt = Math.max(window.lastSiteChangedAt ?? 0, event.receivedAt);
+    }
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    if (this.#open.length === 0) return;
+    const due = this.#dueTime();
+    if (due > this.#now()) {
+      this.#timerDue = due;
+      this.#timer = setTimeout(() => this.#onTimer(), due - this.#now());
+      return;
+    }
+    void this.#cut();
   }
 
   #cut(): Promise<void> {
@@ -200,6 +245,7 @@ export class InvalidationQueue {
     const events = this.#open;
     if (events.length === 0 || this.#closed) return;
     this.#open = [];
+    this.#measureWindow();
     const { limits } = this.#options;
     let everything = false;
     const paths: string[] = [];
@@ -228,6 +274,7 @@ export class InvalidationQueue {
       // Sending a batch that is not on disk could send it twice after a crash: keep the events open.
       this.#batches.delete(batch.id);
       this.#open = [...events, ...this.#open];
+      this.#measureWindow();
       this.#log.error({ error: summarizeError(error) }, 'could not journal a batch; retrying after the window');
       this.#scheduleCut(this.#now() + this.#options.windowMs);
       return;
