@@ -383,7 +383,7 @@ function promoteDatabase(deployment: Deployment, from: RegionSite, to: RegionSit
     ifFailed:
       mode === 'planned'
         ? `Read the global database's events. Ghost is stopped in ${from.region}: run again, or serve from there again with 'aws ecs update-service --region ${from.region} --cluster ${from.ecsCluster} --service ${from.ecsService} --desired-count 1'.`
-        : `Read the global database's events in ${to.region} and run again. If the cluster cannot be promoted, detach it ('aws rds remove-from-global-cluster', it becomes a standalone writer) and run again.`,
+        : `Read the global database's events in ${to.region} and run again. If the cluster cannot be promoted at all, detach it ('aws rds remove-from-global-cluster --region ${to.region} --global-cluster-identifier ${deployment.globalClusterId} --db-cluster-identifier ${to.clusterArn}', it becomes a standalone writer) and make the remaining calls of this plan by hand, in order.`,
     async run(context) {
       const before = await globalState(context, deployment, to.region);
       if (before.writer !== to.clusterArn) await sendCall(context.clients, call);
