@@ -166,7 +166,7 @@ export class Sidecar {
       this.#log.info({ cut, ghostStopped }, 'gate drained; Ghost %s', ghostStopped ? 'has stopped' : 'still listens');
       await this.monitor.stop();
       await this.lock.release();
-      await this.#databaseCheck.close();
+      this.#databaseCheck.close();
       await this.#healthServer.close();
       this.#log.info({ ms: Date.now() - started }, 'shutdown complete');
       clearTimeout(hardStop);
@@ -183,7 +183,7 @@ export class Sidecar {
     await this.monitor.stop();
     await this.#gate?.drain(0);
     await this.lock.release();
-    await this.#databaseCheck.close();
+    this.#databaseCheck.close();
     await this.#healthServer.close();
   }
 }

@@ -15,6 +15,9 @@ export interface SingletonLockOptions {
   onChange?: (held: boolean) => void;
 }
 
+/** How long a polite RELEASE_LOCK may take before the connection is simply closed. */
+const RELEASE_TIMEOUT_MS = 2_000;
+
 interface LockRow {
   holder: number | null;
   me: number;
@@ -89,9 +92,21 @@ export class SingletonLock {
     const wasHeld = this.#held;
     this.#connection = undefined;
     if (connection && wasHeld) {
-      await connection.query('SELECT RELEASE_LOCK(?)', [this.name]).catch(() => undefined);
-      // Ending the connection frees the lock in any case; destroy if the server does not answer.
-      await connection.end().catch(() => connection.destroy());
+      // Ending the connection frees the lock in any case: a server that does not answer within
+      // RELEASE_TIMEOUT_MS gets its socket closed instead, which is all the release there can be.
+      const polite = (async () => {
+        await connection.query('SELECT RELEASE_LOCK(?)', [this.name]);
+        await connection.end();
+      })().catch(() => connection.destroy());
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          connection.destroy();
+          resolve();
+        }, RELEASE_TIMEOUT_MS);
+      });
+      await Promise.race([polite, timedOut]);
+      clearTimeout(timer);
     } else {
       // Possibly blocked in GET_LOCK: a polite end would wait for it.
       connection?.destroy();
