@@ -24,9 +24,11 @@ export interface InvalidationQueueOptions extends CoalescingSettings {
   now?: () => number;
 }
 
-/** A content change (events about one entity close together), which explains at most one `site.changed`. */
+/** One admin request's content change, which explains at most one `site.changed`. */
 interface ContentChange {
   key: string;
+  /** `unpublished`, `deleted`, both, or '' for other events. */
+  action: string;
   firstAt: number;
   lastAt: number;
   explainedSiteChange: boolean;
@@ -155,18 +157,42 @@ export class InvalidationQueue {
     return this.#options.distributionIds.every((id) => batch.sent[id] !== undefined);
   }
 
+  /**
+   * Ghost sends one `site.changed` per admin request that changes the site, and one handled
+   * content event per request, except a delete of a published post or page (`unpublished` and
+   * `deleted`): those two are one change.
+   */
   #noteContentChange(event: AcceptedEvent): void {
     if (event.plan.siteChanged || event.event === 'manual') return;
     const key = event.plan.entityId ?? event.id;
+    const action = event.event.endsWith('.deleted')
+      ? 'deleted'
+      : event.event.endsWith('.unpublished')
+        ? 'unpublished'
+        : '';
+    const partner = action === 'deleted' ? 'unpublished' : action === 'unpublished' ? 'deleted' : undefined;
     const window = this.#options.echoWindowMs;
-    const known = this.#changes.find((change) => change.key === key && event.receivedAt - change.lastAt <= window);
-    if (known) {
-      known.lastAt = Math.max(known.lastAt, event.receivedAt);
+    const sameRequest =
+      partner &&
+      this.#changes.find(
+        (change) =>
+          change.key === key && change.action === partner && Math.abs(event.receivedAt - change.lastAt) <= window,
+      );
+    if (sameRequest) {
+      sameRequest.action = 'unpublished+deleted';
+      sameRequest.firstAt = Math.min(sameRequest.firstAt, event.receivedAt);
+      sameRequest.lastAt = Math.max(sameRequest.lastAt, event.receivedAt);
     } else {
-      this.#changes.push({ key, firstAt: event.receivedAt, lastAt: event.receivedAt, explainedSiteChange: false });
+      this.#changes.push({
+        key,
+        action,
+        firstAt: event.receivedAt,
+        lastAt: event.receivedAt,
+        explainedSiteChange: false,
+      });
     }
-    if (this.#changes.length > 256) {
-      const horizon = this.#now() - 10 * window - this.#options.maxWaitMs;
+    if (this.#changes.length > 1024) {
+      const horizon = this.#now() - 2 * window - this.#options.maxWaitMs;
       this.#changes = this.#changes.filter((change) => change.lastAt >= horizon);
     }
   }
@@ -204,7 +230,7 @@ export class InvalidationQueue {
     if (window.lastSiteChangedAt !== undefined) {
       due = Math.max(due, window.lastSiteChangedAt + this.#options.echoWindowMs);
     }
-    return due;
+    return Math.min(due, window.firstAt + this.#options.maxWaitMs);
   }
 
   /** Recomputes the open window's times after events were put back or restored (rare paths). */

@@ -23,9 +23,19 @@ export function compactPaths(input: Iterable<string>, limits: CompactionLimits):
     if (crowded === undefined) break;
     paths = withoutCovered(new Set([...paths, `${crowded}*`]));
   }
-  const wildcards = paths.filter((path) => path.endsWith('*')).length;
-  if (paths.length > limits.maxPaths || wildcards > limits.maxWildcards) return [limits.everything];
+  // Over a limit: fold the fullest directory into one wildcard (e.g. twelve tag archives into
+  // `/tag/*`) before giving up on targeting and purging everything.
+  while (overLimits(paths, limits)) {
+    const fullest = crowdedDirectory(paths, root, 2);
+    if (fullest === undefined) return [limits.everything];
+    paths = withoutCovered(new Set([...paths, `${fullest}*`]));
+  }
   return paths;
+}
+
+function overLimits(paths: readonly string[], limits: CompactionLimits): boolean {
+  const wildcards = paths.filter((path) => path.endsWith('*')).length;
+  return paths.length > limits.maxPaths || wildcards > limits.maxWildcards;
 }
 
 /** Sorted, without any path that a wildcard in the set already covers. */
@@ -36,7 +46,7 @@ function withoutCovered(paths: Set<string>): string[] {
     .sort();
 }
 
-/** The deepest directory (below the site root) holding at least `threshold` paths, if any. */
+/** The directory (below the site root) holding the most paths, at least `threshold`; the deepest on a tie. */
 function crowdedDirectory(paths: readonly string[], root: string, threshold: number): string | undefined {
   const counts = new Map<string, number>();
   for (const path of paths) {
@@ -46,7 +56,10 @@ function crowdedDirectory(paths: readonly string[], root: string, threshold: num
   }
   let best: string | undefined;
   for (const [directory, count] of counts) {
-    if (count >= threshold && (best === undefined || directory.length > best.length)) best = directory;
+    const bestCount = best === undefined ? 0 : (counts.get(best) ?? 0);
+    if (count >= threshold && (count > bestCount || (count === bestCount && directory.length > (best?.length ?? 0)))) {
+      best = directory;
+    }
   }
   return best;
 }

@@ -13,7 +13,18 @@ describe('compactPaths', () => {
     expect(compactPaths(['/a/', '/b/', '/c/', '/d/'], limits)).toEqual(['/a/', '/b/', '/c/', '/d/']);
   });
 
-  it('becomes everything past the path or wildcard limit, or when asked', () => {
+  it('over the wildcard limit, folds the fullest directory before purging everything', () => {
+    const paths = ['/tag/a/*', '/tag/b/*', '/tag/c/*', '/author/x/*', '/author/y/*', '/page/*', '/p/'];
+    expect(compactPaths(paths, { ...limits, wildcardThreshold: 20 })).toEqual([
+      '/author/x/*',
+      '/author/y/*',
+      '/p/',
+      '/page/*',
+      '/tag/*',
+    ]);
+  });
+
+  it('becomes everything past the path or wildcard limit when nothing can be folded, or when asked', () => {
     const many = Array.from({ length: 11 }, (_, i) => `/post-${i}/`);
     expect(compactPaths(many, limits)).toEqual(['/*']);
     expect(compactPaths(['/a/*', '/b/*', '/c/*', '/d/*', '/e/*'], limits)).toEqual(['/*']);
