@@ -17,6 +17,8 @@ export class FaultProxy {
   readonly faults: Fault[] = [];
   /** CreateInvalidation requests seen, with what was done to each. */
   readonly seen: Fault[] = [];
+  /** CreateInvalidation requests seen: when they arrived and their XML body. */
+  readonly requests: { at: number; body: string }[] = [];
   #server: Server | undefined;
 
   static async start(target: string): Promise<FaultProxy> {
@@ -29,7 +31,10 @@ export class FaultProxy {
         const body = Buffer.concat(chunks);
         const isCreate = req.method === 'POST' && /\/distribution\/[^/]+\/invalidation$/.test(req.url ?? '');
         const fault: Fault = isCreate ? (proxy.faults.shift() ?? 'pass') : 'pass';
-        if (isCreate) proxy.seen.push(fault);
+        if (isCreate) {
+          proxy.seen.push(fault);
+          proxy.requests.push({ at: Date.now(), body: body.toString('utf8') });
+        }
         if (fault === 'reset') {
           req.socket.destroy();
           return;
