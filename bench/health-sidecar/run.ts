@@ -1,7 +1,8 @@
 /**
  * health-sidecar benchmarks, side by side in one run against a real Ghost (production mode) on a real
  * MariaDB:
- *   1. /health/ready req/s vs a bare node:http server answering a constant (goal ≥ 0.8×);
+ *   1. /health/ready req/s vs a bare node:http server answering a constant (goal ≥ 0.8×), and an
+ *      express 5 route answering the same bytes (what a framework would cost here);
  *   2. requests reaching Ghost while the health endpoint is probed at 200 req/s, ours vs a naive
  *      server that probes Ghost per request (goal ≤ 1 per check interval);
  *   3. a Ghost page's req/s and p99 direct vs through the gate vs through nginx proxy_pass
@@ -11,6 +12,7 @@
  * Needs wrk and nginx (Debian: apt-get install wrk nginx). Takes about 2 minutes.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, GhostServer, MariaDbServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
 
-const PAGE_SECONDS = 3;
+const PAGE_SECONDS = 2;
 const CHECK_INTERVAL_MS = 1_000;
 const READY_SECONDS = 2;
 
@@ -34,6 +36,7 @@ function need(tool: string, install: string): void {
 
 interface WrkResult {
   rps: number;
+  requests: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
@@ -53,7 +56,8 @@ async function wrk(
   const { stdout: out } = await execFileAsync('wrk', [...args, url], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50Ms: percentile(out, '50%'), p99Ms: percentile(out, '99%'), non2xx };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return { rps, requests, p50Ms: percentile(out, '50%'), p99Ms: percentile(out, '99%'), non2xx };
 }
 
 function percentile(out: string, which: string): number {
@@ -61,6 +65,21 @@ function percentile(out: string, which: string): number {
   if (!match?.[1] || !match[2]) return Number.NaN;
   const value = Number(match[1]);
   return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux). */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** wrk against a server process, with the CPU it spent per 1000 requests (less noisy than req/s on shared cores). */
+async function wrkWithCpu(url: string, pid: number, seconds: number): Promise<{ rps: number; cpuMsPer1000: number }> {
+  const before = cpuMs(pid);
+  const result = await wrk(url, 32, seconds);
+  return { rps: result.rps, cpuMsPer1000: ((cpuMs(pid) - before) / result.requests) * 1000 };
 }
 
 const children: ChildProcess[] = [];
@@ -166,7 +185,7 @@ async function main(): Promise<void> {
     // Two sidecars, each with its own lock: one checks Ghost through the request counter (benches 1
     // and 2), the other's gate goes straight to Ghost (bench 3).
     const healthPort = await freePort();
-    start(
+    const countedSidecar = start(
       process.execPath,
       sidecarArgs,
       sidecarEnv(`http://127.0.0.1:${counter.port}`, 'bench:counted', { health: healthPort, gate: 0 }),
@@ -179,9 +198,16 @@ async function main(): Promise<void> {
       sidecarEnv(ghost.url, 'bench:gate', { health: gateHealthPort, gate: gatePort }),
     );
     const barePort = await freePort();
-    start(process.execPath, [
+    const bareServer = start(process.execPath, [
       '-e',
       `const b=Buffer.from('{"status":"pass"}');require('node:http').createServer((q,s)=>{s.writeHead(200,{'Content-Type':'application/health+json','Content-Length':b.length});s.end(b)}).listen(${barePort},'127.0.0.1')`,
+    ]);
+    // The same precomputed answer from an express 5 route: what a framework costs on this path.
+    const expressPort = await freePort();
+    const expressServer = start(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import express from 'express';const b=Buffer.from('{"status":"pass"}');const app=express();app.get('/health/ready',(q,s)=>{s.status(200).set('Content-Type','application/health+json').send(b)});app.listen(${expressPort},'127.0.0.1')`,
     ]);
     const naivePort = await freePort();
     start(process.execPath, [
@@ -191,22 +217,39 @@ async function main(): Promise<void> {
     await answers(`http://127.0.0.1:${healthPort}/health/ready`);
     await answers(`http://127.0.0.1:${gateHealthPort}/health/ready`);
     await answers(`http://127.0.0.1:${barePort}/`);
+    await answers(`http://127.0.0.1:${expressPort}/health/ready`);
 
-    // 1. /health/ready vs a bare server, alternating, median of three each.
+    // 1. /health/ready vs a bare server (and express), alternating, medians.
+    const rounds1 = 5;
     console.log(
-      `\n1. /health/ready vs bare node:http constant (wrk -t1 -c32 -d${READY_SECONDS}s, 3 runs each, alternating)`,
+      `\n1. /health/ready vs bare node:http constant vs express 5 (wrk -t1 -c32 -d${READY_SECONDS}s, ${rounds1} runs each, alternating)`,
     );
-    const ours: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      bare.push((await wrk(`http://127.0.0.1:${barePort}/health/ready`, 32, READY_SECONDS)).rps);
-      ours.push((await wrk(`http://127.0.0.1:${healthPort}/health/ready`, 32, READY_SECONDS)).rps);
+    const servers = [
+      { name: 'bare node:http', url: `http://127.0.0.1:${barePort}/health/ready`, pid: bareServer.pid },
+      { name: '/health/ready', url: `http://127.0.0.1:${healthPort}/health/ready`, pid: countedSidecar.pid },
+      { name: 'express 5 route', url: `http://127.0.0.1:${expressPort}/health/ready`, pid: expressServer.pid },
+    ];
+    const measured = new Map<string, { rps: number[]; cpu: number[] }>();
+    for (let i = 0; i < rounds1; i++) {
+      for (const server of servers) {
+        if (server.pid === undefined) throw new Error(`${server.name} has no pid`);
+        const { rps, cpuMsPer1000 } = await wrkWithCpu(server.url, server.pid, READY_SECONDS);
+        const entry = measured.get(server.name) ?? { rps: [], cpu: [] };
+        entry.rps.push(rps);
+        entry.cpu.push(cpuMsPer1000);
+        measured.set(server.name, entry);
+      }
     }
-    const medOurs = median(ours);
-    const medBare = median(bare);
-    console.log(`   bare node:http   ${bare.map((n) => n.toFixed(0)).join(' / ')} req/s, median ${medBare.toFixed(0)}`);
-    console.log(`   /health/ready    ${ours.map((n) => n.toFixed(0)).join(' / ')} req/s, median ${medOurs.toFixed(0)}`);
-    console.log(`   ratio ours/bare  ${ratio(medOurs, medBare)}  (goal ≥ 0.8)`);
+    const bareRun = measured.get('bare node:http');
+    if (!bareRun) throw new Error('no bare result');
+    for (const [name, entry] of measured) {
+      const rps = median(entry.rps);
+      const cpu = median(entry.cpu);
+      console.log(
+        `   ${name.padEnd(16)} median ${rps.toFixed(0).padStart(6)} req/s (${ratio(rps, median(bareRun.rps))}× bare)  CPU ${cpu.toFixed(1)} ms per 1000 requests (bare/this ${ratio(median(bareRun.cpu), cpu)}×)   runs: ${entry.rps.map((n) => n.toFixed(0)).join(' / ')}`,
+      );
+    }
+    console.log('   goal for /health/ready: ≥ 0.8× bare');
 
     // 2. Requests reaching Ghost while the health endpoint is probed at 200 req/s.
     const probeSeconds = 5;

@@ -1,15 +1,7 @@
-import {
-  Agent,
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  request,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import type { HealthStatus } from './Check.js';
+import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 
@@ -23,9 +15,6 @@ export interface GateOptions {
   logger: Logger;
   now: () => number;
 }
-
-// Meaningful for one connection only (RFC 9110 §7.6.1): never forwarded in either direction.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /**
  * The ALB's target: a streaming reverse proxy to Ghost. While the verdict is `fail` it answers
@@ -124,7 +113,7 @@ export class Gate {
         port: this.#target.port,
         method: req.method,
         path: req.url,
-        headers: forwardedHeaders(req),
+        headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
         agent: this.#agent,
       },
       (upstreamRes) => {
@@ -157,26 +146,4 @@ export class Gate {
     });
     req.pipe(upstream);
   }
-}
-
-function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = withoutHopByHop(req.headers);
-  const client = req.socket.remoteAddress;
-  if (client) {
-    const previous = req.headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = previous ? `${previous}, ${client}` : client;
-  }
-  headers['x-forwarded-proto'] ??= 'http';
-  if (req.headers.host) headers['x-forwarded-host'] ??= req.headers.host;
-  return headers;
-}
-
-function withoutHopByHop(source: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = { ...source };
-  const listed = source.connection;
-  for (const name of HOP_BY_HOP) delete headers[name];
-  if (listed) {
-    for (const name of listed.split(',')) delete headers[name.trim().toLowerCase()];
-  }
-  return headers;
 }

@@ -92,11 +92,15 @@ export class HealthServer {
 }
 
 function send(res: ServerResponse, status: number, body: Buffer): void {
-  res.writeHead(status, {
-    'Content-Type': HEALTH_CONTENT_TYPE,
-    'Content-Length': body.length,
-    'Cache-Control': 'no-store',
-  });
+  // A flat [name, value, …] list: node writes it as is, without normalising an object per response.
+  res.writeHead(status, [
+    'Content-Type',
+    HEALTH_CONTENT_TYPE,
+    'Content-Length',
+    String(body.length),
+    'Cache-Control',
+    'no-store',
+  ]);
   res.end(body);
 }
 
