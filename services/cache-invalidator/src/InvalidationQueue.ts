@@ -3,6 +3,7 @@ import { type Logger, summarizeError } from '@ghost-ha/core';
 import { type CompactionLimits, compactPaths } from './compactPaths.js';
 import type { Journal } from './Journal.js';
 import type { AcceptedEvent, Batch, JournalRecord } from './JournalRecord.js';
+import { SiteChangeEchoes } from './SiteChangeEchoes.js';
 
 export interface CoalescingSettings {
   /** A batch is cut this long after the last event, if no other event came. */
@@ -24,21 +25,10 @@ export interface InvalidationQueueOptions extends CoalescingSettings {
   now?: () => number;
 }
 
-/** One admin request's content change, which explains at most one `site.changed`. */
-interface ContentChange {
-  key: string;
-  /** `unpublished`, `deleted`, both, or '' for other events. */
-  action: string;
-  firstAt: number;
-  lastAt: number;
-  explainedSiteChange: boolean;
-}
-
 /** When the open window's events arrived, kept as they come so scheduling is O(1) per event. */
 interface OpenWindow {
   firstAt: number;
   lastAt: number;
-  lastSiteChangedAt: number | undefined;
 }
 
 /** Rewrite the journal once it is this large even when work is pending. */
@@ -55,9 +45,9 @@ export class InvalidationQueue {
   readonly #now: () => number;
   readonly #log: Logger;
   #open: AcceptedEvent[] = [];
-  #window: OpenWindow = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0, lastSiteChangedAt: undefined };
+  #window: OpenWindow = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   readonly #batches = new Map<string, Batch>();
-  #changes: ContentChange[] = [];
+  readonly #echoes: SiteChangeEchoes;
   #timer: NodeJS.Timeout | undefined;
   #timerDue = 0;
   #cutting: Promise<void> = Promise.resolve();
@@ -67,6 +57,7 @@ export class InvalidationQueue {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#log = options.logger.child({ module: 'InvalidationQueue' });
+    this.#echoes = new SiteChangeEchoes(options.echoWindowMs, options.maxWaitMs + 2 * options.echoWindowMs);
   }
 
   /** Rebuilds the pending work from journal records, rewrites the journal to it, and resumes sending. */
@@ -88,7 +79,7 @@ export class InvalidationQueue {
     for (const batch of [...this.#batches.values()]) if (this.#isDone(batch)) this.#batches.delete(batch.id);
     this.#open = [...open.values()].sort((a, b) => a.receivedAt - b.receivedAt);
     this.#measureWindow();
-    for (const event of this.#open) this.#noteContentChange(event);
+    for (const event of this.#open) this.#noteForEchoes(event);
     await this.#options.journal.rewrite(() => this.#liveRecords());
     for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
     // Events the previous process accepted but never batched have waited long enough.
@@ -100,7 +91,7 @@ export class InvalidationQueue {
   async accept(event: AcceptedEvent): Promise<void> {
     this.#open.push(event);
     this.#widenWindow(event);
-    this.#noteContentChange(event);
+    this.#noteForEchoes(event);
     try {
       await this.#options.journal.append({ type: 'event', ...event });
     } catch (error) {
@@ -157,58 +148,11 @@ export class InvalidationQueue {
     return this.#options.distributionIds.every((id) => batch.sent[id] !== undefined);
   }
 
-  /**
-   * Ghost sends one `site.changed` per admin request that changes the site, and one handled
-   * content event per request, except a delete of a published post or page (`unpublished` and
-   * `deleted`): those two are one change.
-   */
-  #noteContentChange(event: AcceptedEvent): void {
-    if (event.plan.siteChanged || event.event === 'manual') return;
-    const key = event.plan.entityId ?? event.id;
-    const action = event.event.endsWith('.deleted')
-      ? 'deleted'
-      : event.event.endsWith('.unpublished')
-        ? 'unpublished'
-        : '';
-    const partner = action === 'deleted' ? 'unpublished' : action === 'unpublished' ? 'deleted' : undefined;
-    const window = this.#options.echoWindowMs;
-    const sameRequest =
-      partner &&
-      this.#changes.find(
-        (change) =>
-          change.key === key && change.action === partner && Math.abs(event.receivedAt - change.lastAt) <= window,
-      );
-    if (sameRequest) {
-      sameRequest.action = 'unpublished+deleted';
-      sameRequest.firstAt = Math.min(sameRequest.firstAt, event.receivedAt);
-      sameRequest.lastAt = Math.max(sameRequest.lastAt, event.receivedAt);
-    } else {
-      this.#changes.push({
-        key,
-        action,
-        firstAt: event.receivedAt,
-        lastAt: event.receivedAt,
-        explainedSiteChange: false,
-      });
+  #noteForEchoes(event: AcceptedEvent): void {
+    if (event.plan.siteChanged) this.#echoes.noteSiteChanged(event.id, event.receivedAt);
+    else if (event.event !== 'manual') {
+      this.#echoes.noteContentChange(event.plan.entityId ?? event.id, event.event, event.receivedAt);
     }
-    if (this.#changes.length > 1024) {
-      const horizon = this.#now() - 2 * window - this.#options.maxWaitMs;
-      this.#changes = this.#changes.filter((change) => change.lastAt >= horizon);
-    }
-  }
-
-  /** Pairs a `site.changed` with a content change close to it in time; false means it stands alone. */
-  #isEcho(siteChangedAt: number): boolean {
-    const window = this.#options.echoWindowMs;
-    const change = this.#changes.find(
-      (candidate) =>
-        !candidate.explainedSiteChange &&
-        siteChangedAt >= candidate.firstAt - window &&
-        siteChangedAt <= candidate.lastAt + window,
-    );
-    if (!change) return false;
-    change.explainedSiteChange = true;
-    return true;
   }
 
   #scheduleCut(at?: number): void {
@@ -223,19 +167,18 @@ export class InvalidationQueue {
     this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, due - this.#now()));
   }
 
-  /** Window after the last event, capped at max wait after the first; a lone site.changed waits out its echo window. */
+  /** Window after the last event, capped at max wait after the first; an unexplained site.changed waits out its echo window. */
   #dueTime(): number {
     const window = this.#window;
     let due = Math.min(window.lastAt + this.#options.windowMs, window.firstAt + this.#options.maxWaitMs);
-    if (window.lastSiteChangedAt !== undefined) {
-      due = Math.max(due, window.lastSiteChangedAt + this.#options.echoWindowMs);
-    }
+    const waitingSince = this.#echoes.latestWaitingAt();
+    if (waitingSince !== undefined) due = Math.max(due, waitingSince + this.#options.echoWindowMs);
     return Math.min(due, window.firstAt + this.#options.maxWaitMs);
   }
 
   /** Recomputes the open window's times after events were put back or restored (rare paths). */
   #measureWindow(): void {
-    this.#window = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0, lastSiteChangedAt: undefined };
+    this.#window = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0 };
     for (const event of this.#open) this.#widenWindow(event);
   }
 
@@ -243,9 +186,6 @@ export class InvalidationQueue {
     const window = this.#window;
     window.firstAt = Math.min(window.firstAt, event.receivedAt);
     window.lastAt = Math.max(window.lastAt, event.receivedAt);
-    if (event.plan.siteChanged) {
-      window.lastSiteChangedAt = Math.max(window.lastSiteChangedAt ?? 0, event.receivedAt);
-    }
   }
 
   #onTimer(): void {
@@ -276,7 +216,7 @@ export class InvalidationQueue {
     let everything = false;
     const paths: string[] = [];
     for (const event of events) {
-      if (event.plan.siteChanged) everything ||= !this.#isEcho(event.receivedAt);
+      if (event.plan.siteChanged) everything ||= !this.#echoes.takeIsEcho(event.id);
       everything ||= event.plan.everything;
       paths.push(...event.plan.paths);
     }
