@@ -8,4 +8,4 @@ mkdir -p "$GHOST_HA_CACHE"
 # shellcheck source=scripts/lib/bootstrap.sh
 source "$REPO_ROOT/scripts/lib/bootstrap.sh"
 cd "$REPO_ROOT"
-exec node --conditions=source --import tsx testbed/src/cli/local.ts
+exec node --conditions=source --import tsx testbed/src/cli/local.ts "$@"
