@@ -5,19 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { HANDLED_EVENTS } from '../src/ghostEvents.js';
 import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
+import { LISTINGS } from './support/fixtures.js';
 import { runRegisterCommand } from './support/runRegisterCommand.js';
 import { startInvalidator } from './support/startInvalidator.js';
 
 const SECRET = 'end-to-end-webhook-secret';
-const LISTINGS = [
-  '/',
-  '/page/*',
-  '/rss/',
-  '/sitemap-authors.xml',
-  '/sitemap-posts.xml',
-  '/sitemap-tags.xml',
-  '/sitemap.xml',
-];
 
 describe('real Ghost → cache-invalidator → moto CloudFront', () => {
   let ghost: GhostServer;

@@ -3,18 +3,9 @@ import { PayloadShapeError } from '../src/errors.js';
 import { type HandledEvent, isHandledEvent } from '../src/ghostEvents.js';
 import { planEventPaths } from '../src/planEventPaths.js';
 import { SitePaths } from '../src/sitePaths.js';
-import { captured, webhookOf } from './support/fixtures.js';
+import { captured, LISTINGS, webhookOf } from './support/fixtures.js';
 
 const site = new SitePaths(captured.siteUrl);
-const LISTINGS = [
-  '/',
-  '/page/*',
-  '/rss/',
-  '/sitemap-authors.xml',
-  '/sitemap-posts.xml',
-  '/sitemap-tags.xml',
-  '/sitemap.xml',
-];
 
 function plan(step: string, event: HandledEvent, on = site) {
   return planEventPaths(event, webhookOf(step, event).body, on);

@@ -23,3 +23,14 @@ export function webhookOf(step: string, event: string): CapturedWebhook {
   if (!found) throw new Error(`no captured ${event} for step '${step}'`);
   return found;
 }
+
+/** The listing paths every post change invalidates on a site at the domain root, sorted. */
+export const LISTINGS: readonly string[] = [
+  '/',
+  '/page/*',
+  '/rss/',
+  '/sitemap-authors.xml',
+  '/sitemap-posts.xml',
+  '/sitemap-tags.xml',
+  '/sitemap.xml',
+];
