@@ -1,11 +1,12 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { createRegistry, type Logger, type Registry, summarizeError } from '@ghost-ha/core';
 import type { ResolvedConfig } from './config.js';
 import { createApp } from './createApp.js';
 import { createMetrics, type InvalidatorMetrics } from './createMetrics.js';
+import { createWebhookHandler, WEBHOOK_PREFIX } from './createWebhookHandler.js';
 import { DistributionSender } from './DistributionSender.js';
 import { PayloadShapeError, RequestRejectedError } from './errors.js';
 import { isHandledEvent } from './ghostEvents.js';
@@ -147,7 +148,12 @@ export class CacheInvalidator {
       registry: this.registry,
       logger: this.#deps.logger,
     });
-    const server = app.listen(config.port, this.#deps.host ?? '0.0.0.0');
+    const onWebhook = createWebhookHandler(this, { maxBodyBytes: config.maxBodyBytes, logger: this.#deps.logger });
+    const server = createServer((req, res) => {
+      if (req.method === 'POST' && req.url?.startsWith(WEBHOOK_PREFIX)) onWebhook(req, res);
+      else app(req, res);
+    });
+    server.listen(config.port, this.#deps.host ?? '0.0.0.0');
     this.#server = server;
     // Ghost gives up after 2 s; a slow client must not hold a socket much longer than that.
     server.requestTimeout = 10_000;

@@ -85,6 +85,25 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
     expect(metrics).toMatch(/cache_invalidator_webhooks_total\{event="unknown",result="unknown_event"[^}]*\} 1/);
   });
 
+  it('refuses an oversized body sent without Content-Length (chunked) while it streams in', async () => {
+    const chunk = new TextEncoder().encode('a'.repeat(8000));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 10) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const response = await fetch(`${service.url}/webhooks/ghost/post.published`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
+  });
+
   it('never answers 410, whatever is asked', async () => {
     for (const [method, path] of [
       ['GET', '/webhooks/ghost/post.published'],
