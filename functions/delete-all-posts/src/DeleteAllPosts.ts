@@ -3,6 +3,7 @@ import { type BackupStore, formatLocation, type PostsBackup } from './BackupStor
 import type { CdnPurge, CdnPurger } from './CdnPurger.js';
 import type { DeleteRequest } from './DeleteRequest.js';
 import { ConfirmationError } from './errors.js';
+import { fetchAllPages } from './fetchAllPages.js';
 import type { GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
 import { type DeleteMethod, PostDeleter } from './PostDeleter.js';
 import { siteName } from './siteName.js';
@@ -10,6 +11,8 @@ import { siteName } from './siteName.js';
 /** Everything Ghost gives about a post, so that restore-posts can rebuild it. */
 export const BACKUP_BROWSE = { formats: 'mobiledoc,lexical,html', include: 'tags,authors' } as const;
 const SAMPLE_SIZE = 10;
+/** Backup pages read at once. */
+const BACKUP_READ_CONCURRENCY = 3;
 const NOTHING_DELETED = 'Nothing was deleted.';
 
 export interface ResourceCounts {
@@ -40,6 +43,8 @@ export interface DeleteAllPostsResult {
   done: boolean;
   continuation?: Record<string, unknown>;
   durationMs: number;
+  /** Where the time went, per step (ms): connect+count, backup (read + write), delete, verify, purge. */
+  stepsMs: Partial<Record<'count' | 'backup' | 'delete' | 'verify' | 'purge', number>>;
   errors: string[];
   message: string;
 }
@@ -69,6 +74,13 @@ export class DeleteAllPosts {
 
   async run(request: DeleteRequest, outOfTime: () => boolean): Promise<DeleteAllPostsResult> {
     const startedAt = this.#now();
+    const stepsMs: DeleteAllPostsResult['stepsMs'] = {};
+    let stepStart = startedAt;
+    const stepDone = (step: keyof DeleteAllPostsResult['stepsMs']): void => {
+      const now = this.#now();
+      stepsMs[step] = now - stepStart;
+      stepStart = now;
+    };
     const { connector, backups, logger } = this.#options;
     const site = await connector.connect();
     const onGhost = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -87,6 +99,7 @@ export class DeleteAllPosts {
     const matched = sum(byResource, 'matched');
     const sample = matched === 0 ? [] : await onGhost(() => this.#sample(site, request));
     const location = backups.locationFor(site.name, new Date(startedAt));
+    stepDone('count');
     const base = {
       dryRun: request.dryRun,
       site: site.name,
@@ -97,6 +110,7 @@ export class DeleteAllPosts {
       method: 'none' as const,
       cdnPurge: { via: 'not-needed', detail: 'nothing was deleted' } as CdnPurge,
       done: true,
+      stepsMs,
       errors: [] as string[],
     };
 
@@ -150,6 +164,7 @@ export class DeleteAllPosts {
       { backup: formatLocation(location), posts: items.posts.length, pages: items.pages.length },
       'backup written',
     );
+    stepDone('backup');
 
     const errors: string[] = [];
     let method: DeleteMethod = 'bulk';
@@ -166,6 +181,7 @@ export class DeleteAllPosts {
         break;
       }
     }
+    stepDone('delete');
     for (const resource of request.resources) {
       const counts = byResource[resource] as ResourceCounts;
       try {
@@ -175,10 +191,12 @@ export class DeleteAllPosts {
         counts.remaining = counts.matched - counts.deleted;
       }
     }
+    stepDone('verify');
     const deleted = sum(byResource, 'deleted');
     const remaining = sum(byResource, 'remaining');
     const { purge, error: purgeError } = await this.#options.purger.purge(deleted, method, location.key);
     if (purgeError) errors.push(purgeError);
+    stepDone('purge');
 
     const continuation =
       stoppedForTime || (remaining > 0 && deleted > 0) ? this.#realRunEvent(request, site.name) : undefined;
@@ -232,12 +250,8 @@ export class DeleteAllPosts {
   }
 
   async #fetchAll(site: GhostSite, resource: ContentResource, filter: string): Promise<GhostPost[]> {
-    const all: GhostPost[] = [];
-    // Oldest first and by id, so pages stay stable while Ghost is being written to.
-    for await (const page of site.client.browseAll(resource, { filter, ...BACKUP_BROWSE, order: 'id asc' })) {
-      all.push(...page);
-    }
-    return all;
+    // Oldest first: posts added meanwhile land on later pages and do not shift the earlier ones.
+    return fetchAllPages(site.client, resource, { filter, ...BACKUP_BROWSE, order: 'id asc' }, BACKUP_READ_CONCURRENCY);
   }
 
   #summary(name: string, deleted: number, remaining: number, stoppedForTime: boolean, backup: string): string {

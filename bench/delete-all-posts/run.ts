@@ -1,0 +1,205 @@
+// Side-by-side: deleting 1,000 real posts from a real Ghost (SQLite) by
+//   raw bulk     one DELETE /posts/?filter=... (the bare limit: no backup, no checks)
+//   this function   delete-all-posts handler: count, full backup to S3 (moto), bulk delete by id, verify
+//   naive        browse every page, then one DELETE per post, all at once
+//   cautious     one DELETE per post, 3 at a time, 50 ms apart
+// Every contender starts from the same database: seeded once through the Admin API (concurrent adds),
+// copied while Ghost is stopped, and copied back before each run.
+//
+//   node --conditions=source --import tsx bench/delete-all-posts/run.ts
+//   POSTS=1000 ROUNDS=3 SLOW_ROUNDS=1 node --conditions=source --import tsx bench/delete-all-posts/run.ts
+import { copyFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger, type GhostAdminClient, GhostApiError } from '@ghost-ha/core';
+import { GhostServer, MotoServer } from '@ghost-ha/testbed';
+import { loadConfig } from '../../functions/delete-all-posts/src/config.js';
+import { createHandler } from '../../functions/delete-all-posts/src/createHandler.js';
+
+const POSTS = Number(process.env.POSTS ?? 1000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SLOW_ROUNDS = Number(process.env.SLOW_ROUNDS ?? 1);
+const SEED_CONCURRENCY = 8;
+const EVERY_STATUS = 'status:[published,draft,scheduled,sent]';
+const BUCKET = 'bench-backups';
+const SECRET_ID = 'bench/ghost';
+
+interface Outcome {
+  ms: number;
+  deleted: number;
+  remaining: number;
+  failures: number;
+  detail?: string;
+}
+
+type Contender = { name: string; rounds: number; run: (ghost: GhostServer) => Promise<Omit<Outcome, 'remaining'>> };
+
+const ghost = await GhostServer.start();
+const moto = await MotoServer.start();
+const restoreEnv = moto.useInThisProcess();
+const secretsManager = new SecretsManagerClient({});
+try {
+  await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await secretsManager.send(
+    new CreateSecretCommand({
+      Name: SECRET_ID,
+      SecretString: JSON.stringify({ url: ghost.url, adminApiKey: ghost.adminApiKey }),
+    }),
+  );
+  await ghost.admin.bulkDelete('posts', EVERY_STATUS);
+
+  const seedStart = performance.now();
+  await seed(ghost.admin, POSTS);
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  console.log(
+    `seeded ${POSTS} posts in ${seedSeconds.toFixed(1)} s (${(POSTS / seedSeconds).toFixed(0)} posts/s, ${SEED_CONCURRENCY} concurrent Admin API adds)`,
+  );
+
+  const database = join(ghost.contentDir, 'data', 'ghost.db');
+  const snapshot = join(ghost.dir, 'seeded.db');
+  await ghost.stop();
+  await copyFile(database, snapshot);
+  const resetGhost = async (): Promise<void> => {
+    if (ghost.isRunning) await ghost.stop();
+    for (const suffix of ['-wal', '-shm', '-journal']) await rm(`${database}${suffix}`, { force: true });
+    await copyFile(snapshot, database);
+    await ghost.start();
+    const count = await ghost.admin.count('posts', EVERY_STATUS);
+    if (count !== POSTS) throw new Error(`reset left ${count} posts, expected ${POSTS}`);
+  };
+
+  const contenders: Contender[] = [
+    { name: 'raw bulk call', rounds: ROUNDS, run: rawBulk },
+    { name: 'delete-all-posts', rounds: ROUNDS, run: thisFunction },
+    { name: 'naive parallel', rounds: SLOW_ROUNDS, run: naiveParallel },
+    { name: 'cautious 3 @ 50 ms', rounds: SLOW_ROUNDS, run: cautious },
+  ];
+  const results = new Map<string, Outcome[]>();
+  for (let round = 0; round < Math.max(ROUNDS, SLOW_ROUNDS); round++) {
+    for (const contender of contenders) {
+      if (round >= contender.rounds) continue;
+      await resetGhost();
+      const outcome = await contender.run(ghost);
+      const remaining = await ghost.admin.count('posts', EVERY_STATUS);
+      const full = { ...outcome, remaining };
+      results.set(contender.name, [...(results.get(contender.name) ?? []), full]);
+      console.log(
+        `round ${round + 1} ${contender.name}: ${full.ms.toFixed(0)} ms, deleted ${full.deleted}, remaining ${remaining}, failures ${full.failures}${outcome.detail ?? ''}`,
+      );
+    }
+  }
+
+  const medianOf = (name: string): number => median((results.get(name) ?? []).map((outcome) => outcome.ms));
+  const ours = medianOf('delete-all-posts');
+  console.log(`\n${POSTS} posts, Ghost ${ghost.version} on SQLite, medians:`);
+  console.log('| contender | runs | median ms | deleted | remaining | failed requests | vs delete-all-posts |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const contender of contenders) {
+    const outcomes = results.get(contender.name) ?? [];
+    const last = outcomes[outcomes.length - 1];
+    const ms = medianOf(contender.name);
+    console.log(
+      `| ${contender.name} | ${outcomes.length} | ${ms.toFixed(0)} | ${last?.deleted} | ${last?.remaining} | ${last?.failures} | ${(ms / ours).toFixed(2)}× |`,
+    );
+  }
+  console.log(`\ncautious / delete-all-posts = ${(medianOf('cautious 3 @ 50 ms') / ours).toFixed(1)}× (goal ≥ 50×)`);
+  console.log(`delete-all-posts / raw bulk = ${(ours / medianOf('raw bulk call')).toFixed(2)}× (goal ≤ 2×)`);
+} finally {
+  restoreEnv();
+  await Promise.all([ghost.destroy(), moto.destroy()]);
+}
+
+async function seed(admin: GhostAdminClient, count: number): Promise<void> {
+  let next = 0;
+  const body = Array.from(
+    { length: 8 },
+    (_, i) =>
+      `<p>Paragraph ${i + 1} with some <strong>bold</strong> text and <a href="https://example.com/">a link</a>, long enough to look like a real post body.</p>`,
+  ).join('');
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = ++next;
+      await admin.add(
+        'posts',
+        {
+          title: `Bench post ${i}`,
+          html: `<h2>Post ${i}</h2>${body}`,
+          status: i % 10 === 0 ? 'draft' : 'published',
+          tags: [{ name: `Topic ${i % 5}` }, { name: 'Bench' }],
+        },
+        { source: 'html' },
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
+}
+
+async function rawBulk(server: GhostServer): Promise<Omit<Outcome, 'remaining'>> {
+  const start = performance.now();
+  const result = await server.admin.bulkDelete('posts', EVERY_STATUS);
+  return { ms: performance.now() - start, deleted: result.successful, failures: result.unsuccessful };
+}
+
+async function thisFunction(server: GhostServer): Promise<Omit<Outcome, 'remaining'>> {
+  // A fresh handler each round: the secret is read from Secrets Manager, as on a cold start.
+  const handler = createHandler(
+    loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
+    { logger: createLogger({ service: 'bench', level: 'silent' }), secretsManager },
+  );
+  const start = performance.now();
+  const result = await handler(
+    { dryRun: false, confirmSite: new URL(server.url).host },
+    { getRemainingTimeInMillis: () => 900_000 },
+  );
+  if (result.backedUp !== POSTS) throw new Error(`backed up ${result.backedUp} of ${POSTS}`);
+  return {
+    ms: performance.now() - start,
+    deleted: result.deleted,
+    failures: result.errors.length,
+    detail: ` (steps ms: ${JSON.stringify(result.stepsMs)})`,
+  };
+}
+
+async function allIds(admin: GhostAdminClient): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of admin.browseAll('posts', { filter: EVERY_STATUS, fields: 'id' })) {
+    ids.push(...page.map((post) => post.id));
+  }
+  return ids;
+}
+
+async function deleteOne(admin: GhostAdminClient, id: string): Promise<boolean> {
+  try {
+    await admin.delete('posts', id);
+    return true;
+  } catch (error) {
+    return error instanceof GhostApiError && error.status === 404;
+  }
+}
+
+async function naiveParallel(server: GhostServer): Promise<Omit<Outcome, 'remaining'>> {
+  const start = performance.now();
+  const ids = await allIds(server.admin);
+  const results = await Promise.all(ids.map((id) => deleteOne(server.admin, id)));
+  const deleted = results.filter(Boolean).length;
+  return { ms: performance.now() - start, deleted, failures: ids.length - deleted };
+}
+
+async function cautious(server: GhostServer): Promise<Omit<Outcome, 'remaining'>> {
+  const start = performance.now();
+  const ids = await allIds(server.admin);
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += 3) {
+    const results = await Promise.all(ids.slice(i, i + 3).map((id) => deleteOne(server.admin, id)));
+    deleted += results.filter(Boolean).length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { ms: performance.now() - start, deleted, failures: ids.length - deleted };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
