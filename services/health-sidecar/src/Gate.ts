@@ -38,6 +38,7 @@ export class Gate {
     this.#target = new URL(options.ghostUrl);
     this.#unavailableBody = Buffer.from('Ghost is unavailable in this region; try again shortly.\n');
     this.#server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.#handle(req, res));
+    options.metrics.readGateInFlightFrom(() => this.#inFlight);
   }
 
   get inFlight(): number {
@@ -79,10 +80,8 @@ export class Gate {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const started = this.#options.now();
     this.#inFlight++;
-    this.#options.metrics.setGateInFlight(this.#inFlight);
     res.once('close', () => {
       this.#inFlight--;
-      this.#options.metrics.setGateInFlight(this.#inFlight);
       this.#options.metrics.recordGateRequest(res.statusCode, (this.#options.now() - started) / 1000);
       if (this.#inFlight === 0) this.#idle?.();
     });

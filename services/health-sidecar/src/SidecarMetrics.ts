@@ -14,7 +14,8 @@ export class SidecarMetrics {
   readonly #lockAcquisitions: Counter;
   readonly #gateRequests: Counter;
   readonly #gateDuration: Histogram;
-  readonly #gateInFlight: Gauge;
+  readonly #gateByCode = new Map<number, { count: () => void; observe: (seconds: number) => void }>();
+  #gateInFlight: () => number = () => 0;
 
   constructor(registry: Registry) {
     this.registry = registry;
@@ -61,10 +62,15 @@ export class SidecarMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.#gateInFlight = new Gauge({
+    const inFlight = () => this.#gateInFlight();
+    new Gauge({
       name: 'ghost_ha_gate_requests_in_flight',
       help: 'Requests the gate is forwarding right now.',
       registers,
+      // Read when scraped rather than set twice per request.
+      collect() {
+        this.set(inFlight());
+      },
     });
     this.setVerdict('fail');
     this.#lockHeld.set(0);
@@ -84,13 +90,21 @@ export class SidecarMetrics {
     if (held) this.#lockAcquisitions.inc();
   }
 
+  /** Label children are looked up once per status code: this runs for every request through the gate. */
   recordGateRequest(code: number, seconds: number): void {
-    const label = String(code);
-    this.#gateRequests.inc({ code: label });
-    this.#gateDuration.observe({ code: label }, seconds);
+    let children = this.#gateByCode.get(code);
+    if (!children) {
+      const counter = this.#gateRequests.labels({ code: String(code) });
+      const histogram = this.#gateDuration.labels({ code: String(code) });
+      children = { count: () => counter.inc(), observe: (value) => histogram.observe(value) };
+      this.#gateByCode.set(code, children);
+    }
+    children.count();
+    children.observe(seconds);
   }
 
-  setGateInFlight(count: number): void {
-    this.#gateInFlight.set(count);
+  /** Where the in-flight gauge reads its value. */
+  readGateInFlightFrom(read: () => number): void {
+    this.#gateInFlight = read;
   }
 }
