@@ -2,11 +2,10 @@ import type { ContentResource, GhostPost, Logger } from '@ghost-ha/core';
 import { type BackupStore, formatLocation, type PostsBackup } from './BackupStore.js';
 import type { CdnPurge, CdnPurger } from './CdnPurger.js';
 import type { DeleteRequest } from './DeleteRequest.js';
-import { ConfirmationError } from './errors.js';
 import { fetchAllPages } from './fetchAllPages.js';
 import type { GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
 import { type DeleteMethod, PostDeleter } from './PostDeleter.js';
-import { siteName } from './siteName.js';
+import { requireConfirmation } from './requireConfirmation.js';
 
 /** Everything Ghost gives about a post, so that restore-posts can rebuild it. */
 export const BACKUP_BROWSE = { formats: 'mobiledoc,lexical,html', include: 'tags,authors' } as const;
@@ -129,7 +128,11 @@ export class DeleteAllPosts {
       };
     }
 
-    this.#confirm(request, site);
+    requireConfirmation(request.confirmSite, site, {
+      what: 'A real run',
+      consequence: NOTHING_DELETED,
+      example: JSON.stringify(this.#realRunEvent(request, site.name)),
+    });
     if (matched === 0) {
       return {
         ...base,
@@ -214,20 +217,6 @@ export class DeleteAllPosts {
       errors,
       message: this.#summary(site.name, deleted, remaining, stoppedForTime, formatLocation(location)),
     };
-  }
-
-  #confirm(request: DeleteRequest, site: GhostSite): void {
-    const example = JSON.stringify(this.#realRunEvent(request, site.name));
-    if (request.confirmSite === undefined) {
-      throw new ConfirmationError(
-        `A real run needs "confirmSite" naming the site this function is configured for. Invoke with ${example}. ${NOTHING_DELETED}`,
-      );
-    }
-    if (siteName(request.confirmSite) !== site.name) {
-      throw new ConfirmationError(
-        `"confirmSite" is '${request.confirmSite}', but this function is configured for '${site.name}'. ${NOTHING_DELETED}`,
-      );
-    }
   }
 
   #realRunEvent(request: DeleteRequest, name: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { ContentResource } from '@ghost-ha/core';
 import { InvalidEventError } from './errors.js';
+import { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
 
 /** Every post, whatever its status (Ghost would delete everything without a filter; we always send one). */
 export const DEFAULT_FILTER = 'status:[published,draft,scheduled,sent]';
@@ -15,27 +16,16 @@ export interface DeleteRequest {
   readonly resources: readonly ContentResource[];
 }
 
-const KNOWN_KEYS = ['dryRun', 'confirmSite', 'filter', 'includePages'] as const;
+const KNOWN_KEYS = ['dryRun', 'confirmSite', 'filter', 'includePages'];
 const EXAMPLE = 'E.g. {"dryRun": false, "confirmSite": "blog.example.com", "filter": "tag:old-news"}';
 
-/** Checks the invocation event; unknown keys are rejected so that a typo cannot change what runs. */
 export function parseDeleteRequest(event: unknown): DeleteRequest {
-  const body = event ?? {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidEventError(`the event must be a JSON object. ${EXAMPLE}`);
-  }
-  const fields = body as Record<string, unknown>;
-  const unknown = Object.keys(fields).filter((key) => !(KNOWN_KEYS as readonly string[]).includes(key));
-  if (unknown.length > 0) {
-    throw new InvalidEventError(
-      `unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; allowed: ${KNOWN_KEYS.join(', ')}. ${EXAMPLE}`,
-    );
-  }
-  const { dryRun = true, confirmSite, filter = DEFAULT_FILTER, includePages = false } = fields;
-  if (typeof dryRun !== 'boolean') throw new InvalidEventError(`'dryRun' must be true or false. ${EXAMPLE}`);
-  if (confirmSite !== undefined && (typeof confirmSite !== 'string' || confirmSite.trim() === '')) {
-    throw new InvalidEventError(`'confirmSite' must be the site's host, e.g. "blog.example.com". ${EXAMPLE}`);
-  }
+  const {
+    dryRun,
+    confirmSite,
+    filter = DEFAULT_FILTER,
+    includePages = false,
+  } = eventFields(event, KNOWN_KEYS, EXAMPLE);
   if (typeof filter !== 'string' || filter.trim() === '') {
     throw new InvalidEventError(
       `'filter' must be a non-empty NQL filter, e.g. "tag:old-news"; leave it out for every post (${DEFAULT_FILTER}).`,
@@ -43,8 +33,8 @@ export function parseDeleteRequest(event: unknown): DeleteRequest {
   }
   if (typeof includePages !== 'boolean') throw new InvalidEventError(`'includePages' must be true or false.`);
   return {
-    dryRun,
-    confirmSite: confirmSite === undefined ? undefined : (confirmSite as string).trim(),
+    dryRun: dryRunField(dryRun, EXAMPLE),
+    confirmSite: confirmSiteField(confirmSite, EXAMPLE),
     filter: filter.trim(),
     resources: includePages ? ['posts', 'pages'] : ['posts'],
   };

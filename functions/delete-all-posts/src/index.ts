@@ -1,3 +1,5 @@
+// What restore-posts shares with this function: the backup format and store, the secret-to-client
+// connector, event checks and the confirmation rule.
 export {
   BACKUP_FORMAT,
   type BackupLocation,
@@ -6,8 +8,10 @@ export {
   type PostsBackup,
   parseLocation,
 } from './BackupStore.js';
-export { readForcePathStyle } from './config.js';
 export { BackupError, ConfirmationError, GhostUnavailableError, InvalidEventError } from './errors.js';
+export { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
+export { type FunctionSettings, readFunctionSettings } from './functionSettings.js';
 export { type GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
 export type { LambdaContext } from './LambdaContext.js';
+export { requireConfirmation } from './requireConfirmation.js';
 export { siteName } from './siteName.js';

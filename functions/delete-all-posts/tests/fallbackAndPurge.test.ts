@@ -1,7 +1,9 @@
-import { CloudFrontClient, CreateDistributionCommand, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The cache-invalidator's helper for a distribution in moto (it belongs in the test bed).
+import { createDistribution } from '../../../services/cache-invalidator/tests/support/cloudFrontInMoto.js';
 import { loadConfig } from '../src/config.js';
 import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
 import { BulkDeleteMissingProxy } from './bulkDeleteMissingProxy.js';
@@ -60,7 +62,7 @@ describe('delete-all-posts: Ghost without bulk delete, time limit, CDN purge, S3
 
   it('purges /* on CloudFront itself when given a distribution id', async () => {
     const cloudfront = new CloudFrontClient({});
-    const distributionId = await createDistribution(cloudfront);
+    const distributionId = await createDistribution(cloudfront, 'delete-all-posts-test');
     const handler = handlerFor({ CLOUDFRONT_DISTRIBUTION_ID: distributionId }, { cloudfront });
 
     const result = await handler({ dryRun: false, confirmSite: siteOf(bed.ghost.url) }, lambdaContext());
@@ -97,31 +99,3 @@ describe('delete-all-posts: Ghost without bulk delete, time limit, CDN purge, S3
     expect(await bed.ghost.admin.count('posts')).toBe(0);
   });
 });
-
-async function createDistribution(cloudfront: CloudFrontClient): Promise<string> {
-  const created = await cloudfront.send(
-    new CreateDistributionCommand({
-      DistributionConfig: {
-        CallerReference: 'delete-all-posts-test',
-        Comment: 'delete-all-posts test',
-        Enabled: true,
-        Origins: {
-          Quantity: 1,
-          Items: [
-            {
-              Id: 'ghost',
-              DomainName: 'origin.example.com',
-              CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' },
-            },
-          ],
-        },
-        DefaultCacheBehavior: {
-          TargetOriginId: 'ghost',
-          ViewerProtocolPolicy: 'redirect-to-https',
-          CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
-        },
-      },
-    }),
-  );
-  return created.Distribution?.Id ?? '';
-}

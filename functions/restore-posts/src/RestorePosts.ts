@@ -7,10 +7,9 @@ import {
 } from '@ghost-ha/core';
 import {
   type BackupStore,
-  ConfirmationError,
   formatLocation,
-  type GhostSite,
   type GhostSiteConnector,
+  requireConfirmation,
   siteName,
 } from '@ghost-ha/delete-all-posts';
 import { postInput } from './postInput.js';
@@ -66,7 +65,13 @@ export class RestorePosts {
     const { connector, backups, logger } = this.#options;
     const backup = await backups.read(request.backup);
     const site = await connector.connect();
-    if (!request.dryRun) this.#confirm(request, site);
+    if (!request.dryRun) {
+      requireConfirmation(request.confirmSite, site, {
+        what: 'A real restore',
+        consequence: NOTHING_RESTORED,
+        example: JSON.stringify({ backup: formatLocation(request.backup), dryRun: false, confirmSite: site.name }),
+      });
+    }
 
     const result: RestorePostsResult = {
       dryRun: request.dryRun,
@@ -148,19 +153,6 @@ export class RestorePosts {
     }
     result.notes.push(...notes.map((note) => `${resource} '${item.slug}': ${note}`));
     return true;
-  }
-
-  #confirm(request: RestoreRequest, site: GhostSite): void {
-    if (request.confirmSite === undefined) {
-      throw new ConfirmationError(
-        `A real restore needs "confirmSite" naming the site this function is configured for ('${site.name}'). ${NOTHING_RESTORED}`,
-      );
-    }
-    if (siteName(request.confirmSite) !== site.name) {
-      throw new ConfirmationError(
-        `"confirmSite" is '${request.confirmSite}', but this function is configured for '${site.name}'. ${NOTHING_RESTORED}`,
-      );
-    }
   }
 }
 
