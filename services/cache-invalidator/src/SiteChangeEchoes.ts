@@ -22,6 +22,7 @@ export class SiteChangeEchoes {
   readonly #lastByKey = new Map<string, ContentChange>();
   readonly #waiting = new Map<string, number>();
   readonly #echoes = new Set<string>();
+  #pruneAt = 256;
 
   /** `horizonMs`: how long an unexplained change is kept for a late `site.changed`. */
   constructor(windowMs: number, horizonMs: number) {
@@ -78,14 +79,13 @@ export class SiteChangeEchoes {
     return this.#echoes.delete(id);
   }
 
+  /** Drops what can no longer pair; runs when the lists doubled since the last time (amortised O(1)). */
   #prune(now: number): void {
-    if (this.#unexplained.length > 256) {
-      this.#unexplained = this.#unexplained.filter((change) => change.lastAt >= now - this.#horizonMs);
+    if (this.#unexplained.length + this.#lastByKey.size <= this.#pruneAt) return;
+    this.#unexplained = this.#unexplained.filter((change) => change.lastAt >= now - this.#horizonMs);
+    for (const [key, change] of this.#lastByKey) {
+      if (change.lastAt < now - this.#windowMs) this.#lastByKey.delete(key);
     }
-    if (this.#lastByKey.size > 1024) {
-      for (const [key, change] of this.#lastByKey) {
-        if (change.lastAt < now - this.#windowMs) this.#lastByKey.delete(key);
-      }
-    }
+    this.#pruneAt = Math.max(256, 2 * (this.#unexplained.length + this.#lastByKey.size));
   }
 }
