@@ -41,10 +41,6 @@ export class Gate {
     options.metrics.readGateInFlightFrom(() => this.#inFlight);
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   listen(port: number, host?: string): Promise<number> {
     return listen(this.#server, port, host);
   }

@@ -8,7 +8,6 @@ import { DiskSpaceCheck } from './DiskSpaceCheck.js';
 import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
 import { HealthMonitor } from './HealthMonitor.js';
-import type { RenderedReport } from './HealthReport.js';
 import { HealthServer } from './HealthServer.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
@@ -129,10 +128,6 @@ export class Sidecar {
   /** Undefined when the gate is disabled. */
   get gatePort(): number | undefined {
     return this.#gatePort;
-  }
-
-  get report(): RenderedReport {
-    return this.monitor.current;
   }
 
   /**
