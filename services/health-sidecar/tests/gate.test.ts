@@ -1,15 +1,23 @@
 import { ghostAdminToken } from '@ghost-ha/core';
-import { type DatabaseSettings, freePort, GhostServer, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { type DatabaseSettings, freePort, type GhostServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../src/Sidecar.js';
 import { httpRequest, slowRequest } from './httpRequest.js';
-import { ContentVolume, get, INTERVAL_MS, sidecarEnv, startSidecar, TIMEOUT_MS } from './sidecarFixture.js';
+import {
+  type ContentVolume,
+  GhostTask,
+  get,
+  INTERVAL_MS,
+  sidecarEnv,
+  startSidecar,
+  TIMEOUT_MS,
+} from './sidecarFixture.js';
 
 const ONE_ROUND = INTERVAL_MS + TIMEOUT_MS + 300;
 
 describe('gate and shutdown, in front of a real Ghost on a real MariaDB', () => {
-  let mariadb: MariaDbServer;
+  let task: GhostTask;
   let database: DatabaseSettings;
   let ghost: GhostServer;
   let content: ContentVolume;
@@ -32,9 +40,8 @@ describe('gate and shutdown, in front of a real Ghost on a real MariaDB', () => 
     });
 
   beforeAll(async () => {
-    mariadb = await MariaDbServer.start();
-    database = await mariadb.database('ghost_gate');
-    [ghost, content] = await Promise.all([GhostServer.start({ database }), ContentVolume.create()]);
+    task = await GhostTask.start('ghost_gate');
+    ({ database, ghost, content } = task);
     await ghost.seedPosts(1, { titlePrefix: 'Gate post' });
     sidecar = await startSidecar(sidecarEnv(ghost, database, content.path, { GATE_PORT: String(await freePort()) }), {
       exit: (code) => exits.push({ code, lockHeld: sidecar.lock.held }),
@@ -44,9 +51,7 @@ describe('gate and shutdown, in front of a real Ghost on a real MariaDB', () => 
 
   afterAll(async () => {
     await sidecar?.close();
-    await ghost?.destroy();
-    await mariadb?.destroy();
-    await content?.destroy();
+    await task?.destroy();
   });
 
   it('proxies a real Ghost page unchanged', async () => {

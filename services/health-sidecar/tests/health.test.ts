@@ -1,7 +1,15 @@
-import { type DatabaseSettings, GhostServer, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { type DatabaseSettings, type GhostServer, type MariaDbServer, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../src/Sidecar.js';
-import { ContentVolume, get, INTERVAL_MS, sidecarEnv, startSidecar, TIMEOUT_MS } from './sidecarFixture.js';
+import {
+  type ContentVolume,
+  GhostTask,
+  get,
+  INTERVAL_MS,
+  sidecarEnv,
+  startSidecar,
+  TIMEOUT_MS,
+} from './sidecarFixture.js';
 
 type Checks = Record<string, { status: string; output?: string; componentType: string; time: string }[]>;
 
@@ -9,6 +17,7 @@ type Checks = Record<string, { status: string; output?: string; componentType: s
 const ONE_ROUND = INTERVAL_MS + TIMEOUT_MS + 300;
 
 describe('health-sidecar against a real Ghost on a real MariaDB', () => {
+  let task: GhostTask;
   let mariadb: MariaDbServer;
   let database: DatabaseSettings;
   let ghost: GhostServer;
@@ -31,18 +40,15 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
   };
 
   beforeAll(async () => {
-    mariadb = await MariaDbServer.start();
-    database = await mariadb.database('ghost_health');
-    [ghost, content] = await Promise.all([GhostServer.start({ database }), ContentVolume.create()]);
+    task = await GhostTask.start('ghost_health');
+    ({ mariadb, database, ghost, content } = task);
     sidecar = await startSidecar(sidecarEnv(ghost, database, content.path));
     await readyBecomes(200, 10_000);
   });
 
   afterAll(async () => {
     await sidecar?.close();
-    await ghost?.destroy();
-    await mariadb?.destroy();
-    await content?.destroy();
+    await task?.destroy();
   });
 
   it('passes when Ghost, the database, the content volume and the lock are fine, as application/health+json', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type Env } from '@ghost-ha/core';
-import type { DatabaseSettings, GhostServer } from '@ghost-ha/testbed';
+import { type DatabaseSettings, GhostServer, MariaDbServer } from '@ghost-ha/testbed';
 import { loadConfig } from '../src/config.js';
 import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
 
@@ -88,5 +88,38 @@ export class ContentVolume {
   async destroy(): Promise<void> {
     await run('umount', [this.path]).catch(() => undefined);
     await rm(this.#base, { recursive: true, force: true });
+  }
+}
+
+/** What a sidecar in a Ghost task sees: a real MariaDB, a real Ghost on it, and a content volume. */
+export class GhostTask {
+  readonly mariadb: MariaDbServer;
+  readonly database: DatabaseSettings;
+  readonly ghost: GhostServer;
+  readonly content: ContentVolume;
+
+  private constructor(mariadb: MariaDbServer, database: DatabaseSettings, ghost: GhostServer, content: ContentVolume) {
+    this.mariadb = mariadb;
+    this.database = database;
+    this.ghost = ghost;
+    this.content = content;
+  }
+
+  static async start(databaseName: string): Promise<GhostTask> {
+    const mariadb = await MariaDbServer.start();
+    try {
+      const database = await mariadb.database(databaseName);
+      const [ghost, content] = await Promise.all([GhostServer.start({ database }), ContentVolume.create()]);
+      return new GhostTask(mariadb, database, ghost, content);
+    } catch (error) {
+      await mariadb.destroy();
+      throw error;
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await this.ghost.destroy();
+    await this.mariadb.destroy();
+    await this.content.destroy();
   }
 }
