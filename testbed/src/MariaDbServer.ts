@@ -67,6 +67,8 @@ export class MariaDbServer {
         `--socket=${join(this.#dir, 'mysqld.sock')}`,
         `--pid-file=${join(this.#dir, 'mysqld.pid')}`,
         `--port=${this.port}`,
+        // Its own temporary directory: servers of parallel tests must not share /tmp's temp tables.
+        `--tmpdir=${this.#dir}`,
         '--bind-address=127.0.0.1',
         '--user=root',
         '--skip-log-bin',
