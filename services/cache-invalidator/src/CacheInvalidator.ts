@@ -1,4 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
@@ -245,9 +247,16 @@ export class CacheInvalidator {
     return { id: accepted.id, paths };
   }
 
-  readiness(): Readiness {
+  async readiness(): Promise<Readiness> {
     const checks: Readiness['checks'] = {};
-    const journalError = this.#journal.lastError;
+    // The last append or rewrite, and whether the directory still takes writes (it may have been
+    // remounted read-only since the last event).
+    const journalError =
+      this.#journal.lastError ??
+      (await access(this.#config.journalDir, constants.W_OK).then(
+        () => undefined,
+        (error: unknown) => error,
+      ));
     checks.journal = journalError
       ? { status: 'fail', detail: summarizeError(journalError) }
       : { status: 'pass', detail: { dir: this.#config.journalDir } };

@@ -28,8 +28,8 @@ export function createApp(service: CacheInvalidator, settings: AppSettings): Exp
     res.json({ status: 'pass' });
   });
 
-  app.get('/health/ready', (_req, res) => {
-    const readiness = service.readiness();
+  app.get('/health/ready', async (_req, res) => {
+    const readiness = await service.readiness();
     res
       .status(readiness.ready ? 200 : 503)
       .json({ status: readiness.ready ? 'pass' : 'fail', checks: readiness.checks });

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
 import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { captured, webhookOf } from './support/fixtures.js';
-import { startInvalidator } from './support/startInvalidator.js';
+import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
 
 const SECRET = 'receiving-test-secret';
 
@@ -14,17 +15,20 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
   let cloudFront: CloudFrontClient;
   let distributionId: string;
   let service: CacheInvalidator;
+  let journalDir: string;
 
   beforeAll(async () => {
     moto = await MotoServer.start();
     cloudFront = motoCloudFront(moto);
     distributionId = await createDistribution(cloudFront, 'receiving');
+    journalDir = await newJournalDir();
     service = await startInvalidator(
       {
         SITE_URL: captured.siteUrl,
         CLOUDFRONT_DISTRIBUTION_IDS: distributionId,
         WEBHOOK_SECRET: SECRET,
         WEBHOOK_MAX_BODY_BYTES: '20000',
+        JOURNAL_DIR: journalDir,
       },
       cloudFront,
     );
@@ -129,5 +133,14 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
     await expect
       .poll(async () => (await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths), { timeout: 5000 })
       .toEqual([planned]);
+  });
+
+  it('fails readiness when the journal directory is gone (last: it breaks the service)', async () => {
+    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
+    await rm(journalDir, { recursive: true, force: true });
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { checks: { journal: { status: string } } };
+    expect(body.checks.journal.status).toBe('fail');
   });
 });
