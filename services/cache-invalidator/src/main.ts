@@ -3,7 +3,7 @@ import { ConfigError, createLogger, SecretsLoader, summarizeError } from '@ghost
 import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
-import { registerWebhooks } from './registerWebhooks.js';
+import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const adminApiKey = await resolveAdminApiKey(config, loader);
     if (adminApiKey) {
       // Ghost may still be booting beside us: registration failing must not stop receiving.
-      registerWebhooks({
+      registerGhostWebhooks({
         ghostUrl: config.ghostAdminUrl,
         adminApiKey,
         targetBaseUrl: config.publicUrl,

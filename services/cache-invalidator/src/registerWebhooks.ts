@@ -1,89 +1,14 @@
-import { fileURLToPath } from 'node:url';
+/**
+ * The registration command, run by an operator or a deploy step (not imported by the service):
+ *   node --conditions=source --import tsx services/cache-invalidator/src/registerWebhooks.ts
+ * Reads the service's settings plus PUBLIC_URL and GHOST_ADMIN_API_KEY / GHOST_ADMIN_SECRET_ID.
+ */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  ConfigError,
-  createLogger,
-  GhostAdminClient,
-  GhostApiError,
-  type Logger,
-  SecretsLoader,
-  summarizeError,
-} from '@ghost-ha/core';
+import { ConfigError, createLogger, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { loadConfig } from './config.js';
-import { WebhookRegistrationError } from './errors.js';
-import { HANDLED_EVENTS } from './ghostEvents.js';
+import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
 
-export interface RegistrationRequest {
-  ghostUrl: string;
-  adminApiKey: string;
-  /** This service as Ghost reaches it; each event gets `<targetBaseUrl>/webhooks/ghost/<event>`. */
-  targetBaseUrl: string;
-  secret: string | undefined;
-  logger: Logger;
-  fetch?: typeof fetch;
-}
-
-export interface RegistrationResult {
-  created: string[];
-  alreadyRegistered: string[];
-}
-
-/**
- * Registers one webhook per handled event on the integration that owns the Admin API key. Ghost
- * cannot list webhooks but refuses a second one for the same event and URL: that refusal means
- * "already registered", so running this again is harmless. A webhook registered earlier keeps the
- * secret it was created with; to change the secret, delete the integration's webhooks in Ghost first.
- */
-export async function registerWebhooks(request: RegistrationRequest): Promise<RegistrationResult> {
-  const log = request.logger.child({ module: 'registerWebhooks' });
-  const ghost = new GhostAdminClient({
-    url: request.ghostUrl,
-    adminApiKey: request.adminApiKey,
-    ...(request.fetch ? { fetch: request.fetch } : {}),
-  });
-  const result: RegistrationResult = { created: [], alreadyRegistered: [] };
-  for (const event of HANDLED_EVENTS) {
-    const targetUrl = `${request.targetBaseUrl.replace(/\/+$/, '')}/webhooks/ghost/${event}`;
-    try {
-      await ghost.addWebhook({
-        event,
-        target_url: targetUrl,
-        name: `cache-invalidator ${event}`,
-        ...(request.secret ? { secret: request.secret } : {}),
-      });
-      result.created.push(event);
-    } catch (error) {
-      if (isDuplicate(error)) {
-        result.alreadyRegistered.push(event);
-        continue;
-      }
-      throw new WebhookRegistrationError(
-        event,
-        `registering ${event} → ${targetUrl} failed: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-  log.info(result, 'webhooks registered');
-  return result;
-}
-
-function isDuplicate(error: unknown): boolean {
-  if (error instanceof GhostApiError) {
-    return error.status === 422 && /already/i.test(error.message);
-  }
-  // @tryghost/admin-api rejects with its own error shape for 4xx answers.
-  const record = (error ?? {}) as { response?: { status?: number }; message?: unknown; type?: unknown };
-  const message = typeof record.message === 'string' ? record.message : '';
-  return (
-    /already been used|already exists/i.test(message) || (record.type === 'ValidationError' && /already/i.test(message))
-  );
-}
-
-/** `node --conditions=source --import tsx services/cache-invalidator/src/registerWebhooks.ts` */
 async function runFromCommandLine(): Promise<void> {
   const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
   try {
@@ -103,7 +28,7 @@ async function runFromCommandLine(): Promise<void> {
       ]);
     }
     const resolved = await resolveSecrets(config, loader);
-    await registerWebhooks({
+    await registerGhostWebhooks({
       ghostUrl: config.ghostAdminUrl,
       adminApiKey,
       targetBaseUrl: config.publicUrl,
@@ -117,6 +42,4 @@ async function runFromCommandLine(): Promise<void> {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await runFromCommandLine();
-}
+await runFromCommandLine();

@@ -1,13 +1,14 @@
+import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { GhostPost } from '@ghost-ha/core';
-import { GhostServer, MotoServer } from '@ghost-ha/testbed';
+import { freePort, GhostServer, ManagedProcess, MotoServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { HANDLED_EVENTS } from '../src/ghostEvents.js';
 import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { LISTINGS } from './support/fixtures.js';
 import { runRegisterCommand } from './support/runRegisterCommand.js';
-import { startInvalidator } from './support/startInvalidator.js';
+import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
 
 const SECRET = 'end-to-end-webhook-secret';
 
@@ -153,5 +154,53 @@ describe('real Ghost → cache-invalidator → moto CloudFront', () => {
     expect(metrics).toMatch(/cache_invalidator_invalidations_total\{distribution="[A-Z0-9]+",result="sent"[^}]*\} 9/);
     expect(metrics).toMatch(/cache_invalidator_webhook_to_invalidation_seconds_count\{[^}]*\} \d+/);
     expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
+  });
+
+  it('registers its webhooks on start with REGISTER_WEBHOOKS_ON_START and then receives them', async () => {
+    const second = await createDistribution(cloudFront, 'register-on-start');
+    const port = await freePort();
+    const child = new ManagedProcess({
+      name: 'cache-invalidator-register-on-start',
+      command: process.execPath,
+      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...moto.awsEnv(),
+        PORT: String(port),
+        SITE_URL: ghost.url,
+        CLOUDFRONT_DISTRIBUTION_IDS: second,
+        WEBHOOK_SECRET: 'another-secret',
+        JOURNAL_DIR: await newJournalDir(),
+        INVALIDATION_WINDOW_MS: '200',
+        REGISTER_WEBHOOKS_ON_START: 'true',
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        GHOST_ADMIN_API_KEY: ghost.adminApiKey,
+      },
+      logFile: join(await newJournalDir(), 'register-on-start.log'),
+    });
+    child.start();
+    try {
+      await waitFor(async () => (child.tail(200).includes('webhooks registered') ? true : undefined), {
+        what: 'registration on start',
+        timeoutMs: 30_000,
+        abortIf: () => (child.isRunning ? undefined : child.tail()),
+      });
+      const line = child
+        .tail(200)
+        .split('\n')
+        .find((l) => l.includes('webhooks registered'));
+      expect(JSON.parse(line ?? '{}')).toMatchObject({ created: [...HANDLED_EVENTS] });
+      const page = await ghost.admin.add(
+        'pages',
+        { title: 'Contact', html: '<p>x</p>', status: 'published' },
+        { source: 'html' },
+      );
+      await expect
+        .poll(async () => (await invalidationsIn(cloudFront, second)).map((i) => i.paths), { timeout: 10_000 })
+        .toEqual([[`/${page.slug}/`, '/sitemap-pages.xml', '/sitemap.xml']]);
+    } finally {
+      await child.stop();
+    }
   });
 });
