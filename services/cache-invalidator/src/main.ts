@@ -8,6 +8,7 @@ import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
+const REGISTRATION_ATTEMPTS = 18;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
@@ -35,17 +36,31 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
-  if (config.registerWebhooksOnStart && config.publicUrl && resolved.webhookSecret !== undefined) {
+  if (config.registerWebhooksOnStart && config.publicUrl) {
     const adminApiKey = await resolveAdminApiKey(config, loader);
     if (adminApiKey) {
-      // Ghost may still be booting beside us: registration failing must not stop receiving.
-      registerGhostWebhooks({
+      const request = {
         ghostUrl: config.ghostAdminUrl,
         adminApiKey,
         targetBaseUrl: config.publicUrl,
         secret: resolved.webhookSecret,
         logger,
-      }).catch((error: unknown) => log.error({ error: summarizeError(error) }, 'registering webhooks failed'));
+      };
+      void registerWithRetries(() => registerGhostWebhooks(request));
+    }
+  }
+}
+
+/** Ghost may still be booting beside us: retry for a few minutes; failing never stops receiving. */
+async function registerWithRetries(register: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; attempt <= REGISTRATION_ATTEMPTS; attempt++) {
+    try {
+      await register();
+      return;
+    } catch (error) {
+      const last = attempt === REGISTRATION_ATTEMPTS;
+      log[last ? 'error' : 'warn']({ error: summarizeError(error), attempt }, 'registering webhooks failed');
+      if (!last) await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
     }
   }
 }
