@@ -1,14 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import { freePort, ManagedProcess, MotoServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+import { freePort, type ManagedProcess, MotoServer, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../src/JournalRecord.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
 import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { captured, webhookOf } from './support/fixtures.js';
+import { startServiceProcess } from './support/serviceProcess.js';
 import { newJournalDir } from './support/startInvalidator.js';
 
 const SECRET = 'crash-test-secret';
@@ -32,23 +32,14 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
   /** `node src/main.ts` as the container runs it, on its own port, ready when /health/live answers. */
   async function startProcess(env: Record<string, string>): Promise<{ child: ManagedProcess; url: string }> {
     const port = await freePort();
-    const child = new ManagedProcess({
-      name: 'cache-invalidator',
-      command: process.execPath,
-      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...moto.awsEnv(),
-        PORT: String(port),
-        SITE_URL: captured.siteUrl,
-        WEBHOOK_SECRET: SECRET,
-        RETRY_BASE_DELAY_MS: '20',
-        ...env,
-      },
-      logFile: join(env.JOURNAL_DIR ?? tmpdir(), `process-${port}.log`),
+    const child = await startServiceProcess('cache-invalidator', {
+      ...moto.awsEnv(),
+      PORT: String(port),
+      SITE_URL: captured.siteUrl,
+      WEBHOOK_SECRET: SECRET,
+      RETRY_BASE_DELAY_MS: '20',
+      ...env,
     });
-    child.start();
     running.push(child);
     const url = `http://127.0.0.1:${port}`;
     await waitFor(async () => ((await fetch(`${url}/health/live`)).ok ? true : undefined), {
@@ -141,15 +132,10 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
   });
 
   it('refuses to start on bad settings, naming the variable', async () => {
-    const child = new ManagedProcess({
-      name: 'cache-invalidator-bad-config',
-      command: process.execPath,
-      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', SITE_URL: 'https://example.com/blog/', CLOUDFRONT_DISTRIBUTION_IDS: 'E1' },
-      logFile: join(await newJournalDir(), 'bad.log'),
+    const child = await startServiceProcess('cache-invalidator-bad-config', {
+      SITE_URL: 'https://example.com/blog/',
+      CLOUDFRONT_DISTRIBUTION_IDS: 'E1',
     });
-    child.start();
     expect(await child.exited()).toBe(1);
     const log = child.tail();
     expect(log).toContain('SITE_URL');

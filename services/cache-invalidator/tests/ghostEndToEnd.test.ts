@@ -1,13 +1,13 @@
-import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { GhostPost } from '@ghost-ha/core';
-import { freePort, GhostServer, ManagedProcess, MotoServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+import { freePort, GhostServer, MotoServer, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { HANDLED_EVENTS } from '../src/ghostEvents.js';
 import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { LISTINGS } from './support/fixtures.js';
 import { runRegisterCommand } from './support/runRegisterCommand.js';
+import { startServiceProcess } from './support/serviceProcess.js';
 import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
 
 const SECRET = 'end-to-end-webhook-secret';
@@ -159,27 +159,18 @@ describe('real Ghost → cache-invalidator → moto CloudFront', () => {
   it('registers its webhooks on start with REGISTER_WEBHOOKS_ON_START and then receives them', async () => {
     const second = await createDistribution(cloudFront, 'register-on-start');
     const port = await freePort();
-    const child = new ManagedProcess({
-      name: 'cache-invalidator-register-on-start',
-      command: process.execPath,
-      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/cache-invalidator/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...moto.awsEnv(),
-        PORT: String(port),
-        SITE_URL: ghost.url,
-        CLOUDFRONT_DISTRIBUTION_IDS: second,
-        WEBHOOK_SECRET: 'another-secret',
-        JOURNAL_DIR: await newJournalDir(),
-        INVALIDATION_WINDOW_MS: '200',
-        REGISTER_WEBHOOKS_ON_START: 'true',
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        GHOST_ADMIN_API_KEY: ghost.adminApiKey,
-      },
-      logFile: join(await newJournalDir(), 'register-on-start.log'),
+    const child = await startServiceProcess('cache-invalidator-register-on-start', {
+      ...moto.awsEnv(),
+      PORT: String(port),
+      SITE_URL: ghost.url,
+      CLOUDFRONT_DISTRIBUTION_IDS: second,
+      WEBHOOK_SECRET: 'another-secret',
+      JOURNAL_DIR: await newJournalDir(),
+      INVALIDATION_WINDOW_MS: '200',
+      REGISTER_WEBHOOKS_ON_START: 'true',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GHOST_ADMIN_API_KEY: ghost.adminApiKey,
     });
-    child.start();
     try {
       await waitFor(async () => (child.tail(200).includes('webhooks registered') ? true : undefined), {
         what: 'registration on start',
