@@ -10,10 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MotoServer } from '@ghost-ha/testbed';
+import { createDistribution, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import type { CacheInvalidator } from '../../services/cache-invalidator/src/CacheInvalidator.js';
 import { signGhostPayload, verifyGhostSignature } from '../../services/cache-invalidator/src/verifyGhostSignature.js';
-import { createDistribution, motoCloudFront } from '../../services/cache-invalidator/tests/support/cloudFrontInMoto.js';
 import { newJournalDir, startInvalidator } from '../../services/cache-invalidator/tests/support/startInvalidator.js';
 import { captured, percentile, postPayload } from './payloads.js';
 

@@ -8,13 +8,8 @@
  *
  *   node --conditions=source --import tsx bench/cache-invalidator/burstCost.ts
  */
-import { MotoServer } from '@ghost-ha/testbed';
+import { createDistribution, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import { signGhostPayload } from '../../services/cache-invalidator/src/verifyGhostSignature.js';
-import {
-  createDistribution,
-  invalidationsIn,
-  motoCloudFront,
-} from '../../services/cache-invalidator/tests/support/cloudFrontInMoto.js';
 import { startInvalidator } from '../../services/cache-invalidator/tests/support/startInvalidator.js';
 import { captured, postPayload } from './payloads.js';
 

@@ -6,10 +6,9 @@
  *
  *   node --conditions=source --import tsx bench/cache-invalidator/latency.ts
  */
-import { MotoServer } from '@ghost-ha/testbed';
+import { createDistribution, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import { createCloudFrontClient } from '../../services/cache-invalidator/src/createCloudFrontClient.js';
 import { signGhostPayload } from '../../services/cache-invalidator/src/verifyGhostSignature.js';
-import { createDistribution, motoCloudFront } from '../../services/cache-invalidator/tests/support/cloudFrontInMoto.js';
 import { FaultProxy } from '../../services/cache-invalidator/tests/support/FaultProxy.js';
 import { startInvalidator } from '../../services/cache-invalidator/tests/support/startInvalidator.js';
 import { captured, percentile, postPayload } from './payloads.js';

@@ -1,3 +1,4 @@
+export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
 export { freePort } from './freePort.js';
 export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';

@@ -1,12 +1,12 @@
 import {
   CloudFrontClient,
-  CreateDistributionCommand,
   CreateInvalidationCommand,
   GetInvalidationCommand,
   ListInvalidationsCommand,
 } from '@aws-sdk/client-cloudfront';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDistribution } from '../src/cloudFrontInMoto.js';
 import { MotoServer } from '../src/MotoServer.js';
 
 describe('MotoServer (moto_server from PyPI)', () => {
@@ -25,31 +25,8 @@ describe('MotoServer (moto_server from PyPI)', () => {
 
   it('serves CloudFront to an SDK client configured only by AWS_ENDPOINT_URL', async () => {
     const cloudfront = new CloudFrontClient({});
-    const created = await cloudfront.send(
-      new CreateDistributionCommand({
-        DistributionConfig: {
-          CallerReference: 'testbed-distribution',
-          Comment: 'testbed',
-          Enabled: true,
-          Origins: {
-            Quantity: 1,
-            Items: [
-              {
-                Id: 'ghost',
-                DomainName: 'origin.example.com',
-                CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' },
-              },
-            ],
-          },
-          DefaultCacheBehavior: {
-            TargetOriginId: 'ghost',
-            ViewerProtocolPolicy: 'redirect-to-https',
-            CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
-          },
-        },
-      }),
-    );
-    const distributionId = created.Distribution?.Id ?? '';
+    // The client has no endpoint of its own: the SDK must take AWS_ENDPOINT_URL from the environment.
+    const distributionId = await createDistribution(cloudfront, 'testbed');
     expect(distributionId).not.toBe('');
 
     const invalidation = await cloudfront.send(

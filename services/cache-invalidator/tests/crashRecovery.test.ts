@@ -2,11 +2,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import { freePort, type ManagedProcess, MotoServer, waitFor } from '@ghost-ha/testbed';
+import {
+  createDistribution,
+  freePort,
+  invalidationsIn,
+  type ManagedProcess,
+  MotoServer,
+  motoCloudFront,
+  waitFor,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalRecord } from '../src/JournalRecord.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
-import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { captured, webhookOf } from './support/fixtures.js';
 import { startServiceProcess } from './support/serviceProcess.js';
 import { newJournalDir } from './support/startInvalidator.js';

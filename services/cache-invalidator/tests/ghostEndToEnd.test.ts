@@ -1,10 +1,17 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { GhostPost } from '@ghost-ha/core';
-import { freePort, GhostServer, MotoServer, waitFor } from '@ghost-ha/testbed';
+import {
+  createDistribution,
+  freePort,
+  GhostServer,
+  invalidationsIn,
+  MotoServer,
+  motoCloudFront,
+  waitFor,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { HANDLED_EVENTS } from '../src/ghostEvents.js';
-import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { LISTINGS } from './support/fixtures.js';
 import { runRegisterCommand } from './support/runRegisterCommand.js';
 import { startServiceProcess } from './support/serviceProcess.js';

@@ -1,10 +1,9 @@
 import { rm } from 'node:fs/promises';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { MotoServer } from '@ghost-ha/testbed';
+import { createDistribution, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
-import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { captured, webhookOf } from './support/fixtures.js';
 import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
 

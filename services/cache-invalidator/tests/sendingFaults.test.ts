@@ -1,9 +1,8 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { MotoServer } from '@ghost-ha/testbed';
+import { createDistribution, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { createCloudFrontClient } from '../src/createCloudFrontClient.js';
-import { createDistribution, invalidationsIn, motoCloudFront } from './support/cloudFrontInMoto.js';
 import { type Fault, FaultProxy } from './support/FaultProxy.js';
 import { startInvalidator } from './support/startInvalidator.js';
 

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFrontClient, CreateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDistribution, motoCloudFront } from '../cloudFrontInMoto.js';
 import { freePort } from '../freePort.js';
 import { GhostServer, OWNER } from '../GhostServer.js';
 import { ManagedProcess } from '../ManagedProcess.js';
@@ -38,32 +38,10 @@ console.log(
 const ghost = await GhostServer.start(database ? { database } : {});
 console.log(`Ghost answers after ${elapsed()}`);
 
-const cloudfront = new CloudFrontClient({});
-const distribution = await cloudfront.send(
-  new CreateDistributionCommand({
-    DistributionConfig: {
-      CallerReference: `local-${Date.now()}`,
-      Comment: 'local stand-in for the site distribution',
-      Enabled: true,
-      Origins: {
-        Quantity: 1,
-        Items: [
-          {
-            Id: 'ghost',
-            DomainName: '127.0.0.1',
-            CustomOriginConfig: { HTTPPort: ghost.port, HTTPSPort: 443, OriginProtocolPolicy: 'http-only' },
-          },
-        ],
-      },
-      DefaultCacheBehavior: {
-        TargetOriginId: 'ghost',
-        ViewerProtocolPolicy: 'allow-all',
-        CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6',
-      },
-    },
-  }),
-);
-const distributionId = distribution.Distribution?.Id ?? '';
+const distributionId = await createDistribution(motoCloudFront(moto), 'local stand-in for the site distribution', {
+  domainName: '127.0.0.1',
+  httpPort: ghost.port,
+});
 const secrets = new SecretsManagerClient({});
 await secrets.send(
   new CreateSecretCommand({

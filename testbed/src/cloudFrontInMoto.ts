@@ -4,7 +4,7 @@ import {
   GetInvalidationCommand,
   ListInvalidationsCommand,
 } from '@aws-sdk/client-cloudfront';
-import type { MotoServer } from '@ghost-ha/testbed';
+import type { MotoServer } from './MotoServer.js';
 
 export interface RecordedInvalidation {
   id: string;
@@ -22,7 +22,12 @@ export function motoCloudFront(moto: MotoServer): CloudFrontClient {
   });
 }
 
-export async function createDistribution(client: CloudFrontClient, name: string): Promise<string> {
+/** Creates a distribution in moto (origin `domainName`, default a placeholder) and returns its id. */
+export async function createDistribution(
+  client: CloudFrontClient,
+  name: string,
+  origin: { domainName: string; httpPort?: number } = { domainName: 'origin.example.com' },
+): Promise<string> {
   const created = await client.send(
     new CreateDistributionCommand({
       DistributionConfig: {
@@ -34,8 +39,12 @@ export async function createDistribution(client: CloudFrontClient, name: string)
           Items: [
             {
               Id: 'ghost',
-              DomainName: 'origin.example.com',
-              CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' },
+              DomainName: origin.domainName,
+              CustomOriginConfig: {
+                HTTPPort: origin.httpPort ?? 80,
+                HTTPSPort: 443,
+                OriginProtocolPolicy: 'https-only',
+              },
             },
           ],
         },
