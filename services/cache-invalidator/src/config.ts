@@ -98,7 +98,8 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     ghostAdminSecretId: read.string('GHOST_ADMIN_SECRET_ID', { optional: true, example: 'ghost/admin-api-key' }),
     registerWebhooksOnStart: read.bool('REGISTER_WEBHOOKS_ON_START', { default: false, example: 'true' }),
   };
-  if (config.distributionIds.length === 0) {
+  // Unset is reported as required already; this catches a value of only commas.
+  if (config.distributionIds.length === 0 && read.raw('CLOUDFRONT_DISTRIBUTION_IDS') !== undefined) {
     read.problem("'CLOUDFRONT_DISTRIBUTION_IDS' lists no id. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL");
   }
   for (const id of config.distributionIds) {
