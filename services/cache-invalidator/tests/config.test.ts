@@ -37,6 +37,16 @@ describe('loadConfig', () => {
     });
   });
 
+  it('names a missing distribution list once, and a list of only commas as empty', () => {
+    const { CLOUDFRONT_DISTRIBUTION_IDS: _ids, ...withoutIds } = minimal;
+    expect(problemsOf(withoutIds)).toEqual([
+      "'CLOUDFRONT_DISTRIBUTION_IDS' is required. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL,E1ABCDEF234567",
+    ]);
+    expect(problemsOf({ ...minimal, CLOUDFRONT_DISTRIBUTION_IDS: ' , ' })).toEqual([
+      "'CLOUDFRONT_DISTRIBUTION_IDS' lists no id. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL",
+    ]);
+  });
+
   it('requires a signing secret unless unsigned webhooks are allowed explicitly', () => {
     const { WEBHOOK_SECRET_ID: _, ...unsigned } = minimal;
     expect(problemsOf(unsigned).join()).toMatch(/'WEBHOOK_SECRET' or 'WEBHOOK_SECRET_ID' is required/);
