@@ -96,7 +96,7 @@ export class DeleteAllPosts {
       byResource[resource] = { matched, backedUp: 0, deleted: 0, remaining: matched };
     }
     const matched = sum(byResource, 'matched');
-    const sample = matched === 0 ? [] : await onGhost(() => this.#sample(site, request));
+    const sample = matched === 0 ? [] : await onGhost(() => this.#sample(site, request, byResource));
     const location = backups.locationFor(site.name, new Date(startedAt));
     stepDone('count');
     const base = {
@@ -228,8 +228,13 @@ export class DeleteAllPosts {
     };
   }
 
-  async #sample(site: GhostSite, request: DeleteRequest): Promise<DeleteAllPostsResult['sample']> {
-    const resource = request.resources[0] ?? 'posts';
+  async #sample(
+    site: GhostSite,
+    request: DeleteRequest,
+    byResource: Partial<Record<ContentResource, ResourceCounts>>,
+  ): Promise<DeleteAllPostsResult['sample']> {
+    // From posts, or from pages when only pages match.
+    const resource = request.resources.find((candidate) => (byResource[candidate]?.matched ?? 0) > 0) ?? 'posts';
     const { items } = await site.client.browse(resource, {
       filter: request.filter,
       limit: SAMPLE_SIZE,

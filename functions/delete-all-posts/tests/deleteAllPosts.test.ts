@@ -77,6 +77,28 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(backup.posts.map((post) => post.title).sort()).toEqual(['Doomed 1', 'Doomed 2', 'Doomed 3', 'Doomed 4']);
   });
 
+  it('deletes pages too when asked, with the same filter, and backs them up', async () => {
+    await bed.ghost.seedPosts(2, { resource: 'pages', tags: ['doomed'], titlePrefix: 'Doomed page' });
+    const dry = await handler({ filter: 'tag:doomed', includePages: true }, lambdaContext());
+    expect(dry.byResource).toEqual({
+      posts: { matched: 0, backedUp: 0, deleted: 0, remaining: 0 },
+      pages: { matched: 2, backedUp: 0, deleted: 0, remaining: 2 },
+    });
+    expect(dry.sample.map((page) => page.title).sort()).toEqual(['Doomed page 1', 'Doomed page 2']);
+
+    const result = await handler(
+      { dryRun: false, confirmSite: site, filter: 'tag:doomed', includePages: true },
+      lambdaContext(),
+    );
+
+    expect(result).toMatchObject({ matched: 2, backedUp: 2, deleted: 2, remaining: 0 });
+    expect(await bed.ghost.admin.count('pages', 'tag:doomed')).toBe(0);
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+    const backup = await readBackup(bed, result.backup);
+    expect(backup.pages.map((page) => page.title).sort()).toEqual(['Doomed page 1', 'Doomed page 2']);
+    expect(backup.posts).toEqual([]);
+  });
+
   it('fails clearly and deletes nothing when the backup cannot be written', async () => {
     const noBucket = handlerFor({ BACKUP_BUCKET: 'no-such-bucket' });
     await expect(noBucket({ dryRun: false, confirmSite: site }, lambdaContext())).rejects.toMatchObject({
