@@ -225,17 +225,9 @@ export class GhostServer {
       body: JSON.stringify({ setup: [OWNER] }),
     });
     if (!setup.ok) throw new Error(`Ghost setup failed: HTTP ${setup.status} ${await setup.text()}`);
-    // Right after setup Ghost sometimes rejects a fresh session once ("Unable to determine the
-    // authenticated user"); signing in again a moment later works.
-    let created = { status: 0, body: undefined as unknown };
-    for (let attempt = 1; attempt <= 10; attempt++) {
-      created = await this.staffRequest('POST', '/integrations/?include=api_keys', {
-        integrations: [{ name: 'ghost-ha test integration' }],
-      });
-      if (created.status !== 403) break;
-      this.#cookie = '';
-      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
-    }
+    const created = await this.staffRequest('POST', '/integrations/?include=api_keys', {
+      integrations: [{ name: 'ghost-ha test integration' }],
+    });
     if (created.status !== 201) {
       throw new Error(`Creating the integration failed: HTTP ${created.status} ${JSON.stringify(created.body)}`);
     }
@@ -257,8 +249,10 @@ export class GhostServer {
       headers: { 'Content-Type': 'application/json', Origin: this.url },
       body: JSON.stringify({ username: OWNER.email, password: OWNER.password }),
     });
-    if (!response.ok)
-      throw new Error(`Signing in as the owner failed: HTTP ${response.status} ${await response.text()}`);
+    // Read the whole answer first: Ghost stores the session only as the response ends, and a request
+    // sent on the cookie as soon as the headers arrive can beat it and be refused (403).
+    const body = await response.text();
+    if (!response.ok) throw new Error(`Signing in as the owner failed: HTTP ${response.status} ${body}`);
     const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
     this.#cookie = cookies.join('; ');
   }
