@@ -1,6 +1,5 @@
 import { CloudFrontClient, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-// The cache-invalidator's helper for a distribution in moto (it belongs in the test bed).
 import { createDistribution } from '@ghost-ha/testbed';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
