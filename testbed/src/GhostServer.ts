@@ -125,10 +125,6 @@ export class GhostServer {
     await rm(this.dir, { recursive: true, force: true });
   }
 
-  logTail(lines = 60): string {
-    return this.#process?.tail(lines) ?? '';
-  }
-
   /** Registers a webhook on the test integration; Ghost delivers it to `targetUrl` on `event`. */
   async registerWebhook(event: string, targetUrl: string, secret?: string): Promise<Record<string, unknown>> {
     return this.admin.addWebhook({
