@@ -25,5 +25,6 @@ export {
   REDACTED_PATHS,
   summarizeError,
 } from './logger.js';
+export { type EmfMetricIdentity, EmfPublisher, type EmfPublisherOptions } from './EmfPublisher.js';
 export { createRegistry, Registry } from './metrics.js';
 export { SecretsLoader, type SecretsLoaderOptions } from './SecretsLoader.js';
