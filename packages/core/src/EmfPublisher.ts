@@ -102,14 +102,16 @@ export class EmfPublisher {
     metric: MetricObjectWithValues<MetricValue<string>>,
   ): Generator<{ labels: Record<string, string>; dimensions: string[]; value: EmfValue; unit?: string }> {
     const unit = metric.name.endsWith('_seconds') ? 'Seconds' : metric.name.endsWith('_total') ? 'Count' : undefined;
-    if (metric.type === 'histogram') {
+    // The type definitions say enum; at run time prom-client gives the type's name.
+    const type = String(metric.type);
+    if (type === 'histogram') {
       yield* this.#histogramPoints(metric as MetricObjectWithValues<MetricValueWithName<string>>, unit);
       return;
     }
     for (const value of metric.values) {
       const labels = stringLabels(value.labels);
       const dimensions = Object.keys(labels).sort();
-      if (metric.type === 'counter') {
+      if (type === 'counter') {
         const key = `${metric.name}${JSON.stringify(labels)}`;
         const delta = value.value - (this.#previous.get(key) ?? 0);
         this.#previous.set(key, value.value);

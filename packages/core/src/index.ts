@@ -1,3 +1,4 @@
+export { type EmfMetricIdentity, EmfPublisher, type EmfPublisherOptions } from './EmfPublisher.js';
 export { type Env, EnvReader } from './EnvReader.js';
 export {
   ConfigError,
@@ -25,6 +26,5 @@ export {
   REDACTED_PATHS,
   summarizeError,
 } from './logger.js';
-export { type EmfMetricIdentity, EmfPublisher, type EmfPublisherOptions } from './EmfPublisher.js';
 export { createRegistry, Registry } from './metrics.js';
 export { SecretsLoader, type SecretsLoaderOptions } from './SecretsLoader.js';
