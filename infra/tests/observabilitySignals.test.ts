@@ -26,13 +26,13 @@ interface MetricReference {
 
 /** What the services publish: their real metric classes, each series touched once, through the real EMF bridge. */
 async function publishedMetrics(): Promise<EmfMetricIdentity[]> {
-  const sidecarRegistry = createRegistry();
+  const sidecarRegistry = createRegistry({ service: 'health-sidecar' });
   const sidecar = new SidecarMetrics(sidecarRegistry);
   sidecar.setVerdict('fail');
   sidecar.recordCheck('ghost:responseTime', 'fail', 0.1);
   sidecar.setLockHeld(true);
   sidecar.recordGateRequest(503, 0.01);
-  const invalidatorRegistry = createRegistry();
+  const invalidatorRegistry = createRegistry({ service: 'cache-invalidator' });
   const invalidator = createMetrics(invalidatorRegistry, () => undefined, Date.now);
   invalidator.webhooks.inc({ event: 'post.published', result: 'accepted' });
   invalidator.pathsPlanned.inc();
@@ -49,6 +49,7 @@ async function publishedMetrics(): Promise<EmfMetricIdentity[]> {
       namespace: `${PROJECT}/${signals.namespaceSuffix}`,
       prefixes: signals.prefixes,
       rollups: signals.rollups,
+      dropLabels: signals.dropLabels,
       write: () => undefined,
     });
     published.push(...(await publisher.publish()));

@@ -1,4 +1,12 @@
 export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
+export {
+  type AlarmEvaluation,
+  type EmfDocument,
+  evaluateAlarm,
+  parseEmfLines,
+  type ResolvedAlarm,
+  resolveAlarm,
+} from './CloudWatchAlarmModel.js';
 export { freePort } from './freePort.js';
 export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';

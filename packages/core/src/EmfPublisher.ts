@@ -19,6 +19,8 @@ export interface EmfPublisherOptions {
    * to alarm on a result across every distribution). Only meaningful for counters and histograms.
    */
   rollups?: Readonly<Record<string, readonly (readonly string[])[]>>;
+  /** Labels left out of the dimensions, e.g. a registry's `service` default label the namespace already says. */
+  dropLabels?: readonly string[];
   /** Receives one EMF JSON document per call, without a newline. */
   write: (line: string) => void;
   now?: () => number;
@@ -109,7 +111,7 @@ export class EmfPublisher {
       return;
     }
     for (const value of metric.values) {
-      const labels = stringLabels(value.labels);
+      const labels = this.#labels(value.labels);
       const dimensions = Object.keys(labels).sort();
       if (type === 'counter') {
         const key = `${metric.name}${JSON.stringify(labels)}`;
@@ -122,6 +124,14 @@ export class EmfPublisher {
     }
   }
 
+  #labels(labels: Partial<Record<string, string | number>>): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [name, value] of Object.entries(labels)) {
+      if (value !== undefined && !this.#options.dropLabels?.includes(name)) result[name] = String(value);
+    }
+    return result;
+  }
+
   /** Bucket counts are cumulative per label set; CloudWatch wants the count of each range since last time. */
   *#histogramPoints(
     metric: MetricObjectWithValues<MetricValueWithName<string>>,
@@ -130,7 +140,7 @@ export class EmfPublisher {
     const bySeries = new Map<string, { labels: Record<string, string>; buckets: [number, number][] }>();
     for (const value of metric.values) {
       if (value.metricName !== `${metric.name}_bucket`) continue;
-      const { le, ...rest } = stringLabels(value.labels);
+      const { le, ...rest } = this.#labels(value.labels);
       const labels = rest;
       const key = JSON.stringify(labels);
       const series = bySeries.get(key) ?? { labels, buckets: [] };
@@ -170,12 +180,4 @@ export class EmfPublisher {
       };
     }
   }
-}
-
-function stringLabels(labels: Partial<Record<string, string | number>>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(labels)) {
-    if (value !== undefined) result[name] = String(value);
-  }
-  return result;
 }

@@ -27,6 +27,9 @@ export interface CacheInvalidatorConfig {
   manualTokenSecretId: string | undefined;
   shutdownGraceMs: number;
   logLevel: string;
+  /** CloudWatch namespace for the EMF lines on stdout; unset: none are written. */
+  metricsNamespace: string | undefined;
+  metricsIntervalMs: number;
   /** Registration: where this service is reachable from Ghost, e.g. `http://127.0.0.1:3000`. */
   publicUrl: string | undefined;
   /** Registration: Ghost's Admin API base (defaults to the site url). */
@@ -88,6 +91,8 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
       example: 'ghost/invalidator-token',
     }),
     shutdownGraceMs: read.int('SHUTDOWN_GRACE_MS', { default: 5000, min: 0, max: 120_000, example: '5000' }),
+    metricsNamespace: read.string('METRICS_NAMESPACE', { optional: true, example: 'ghost-ha/CacheInvalidator' }),
+    metricsIntervalMs: read.int('METRICS_INTERVAL_SECONDS', { default: 60, min: 1, max: 3600, example: '60' }) * 1000,
     logLevel: read.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
       default: 'info',
       example: 'info',

@@ -1,10 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, createLogger, SecretsLoader, summarizeError } from '@ghost-ha/core';
+import { ConfigError, createLogger, EmfPublisher, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
+import { INVALIDATOR_SIGNALS } from './signals.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
@@ -19,13 +20,26 @@ async function main(): Promise<void> {
   };
   const resolved = await resolveSecrets(config, loader);
   const service = await CacheInvalidator.start(resolved, { logger, cloudFront: createCloudFrontClient(process.env) });
+  const emf = config.metricsNamespace
+    ? new EmfPublisher({
+        ...INVALIDATOR_SIGNALS,
+        registry: service.registry,
+        namespace: config.metricsNamespace,
+        write: (line) => process.stdout.write(`${line}\n`),
+      })
+    : undefined;
+  emf?.start(config.metricsIntervalMs);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    service.stop().then(
+    // The last EMF publish comes after the service stopped, so it carries the final counts.
+    service
+      .stop()
+      .then(() => emf?.stop())
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         log.error({ error: summarizeError(error) }, 'stop failed');

@@ -6,6 +6,8 @@
  */
 export const INVALIDATOR_SIGNALS = {
   namespaceSuffix: 'CacheInvalidator',
+  /** The registry's `service` label: the namespace already says it. */
+  dropLabels: ['service'],
   prefixes: ['cache_invalidator_'],
   /** Results summed over every event or distribution, so an alarm needs no distribution id. */
   rollups: {

@@ -6,6 +6,8 @@
  */
 export const SIDECAR_SIGNALS = {
   namespaceSuffix: 'HealthSidecar',
+  /** The registry's `service` label: the namespace already says it. */
+  dropLabels: ['service'],
   prefixes: ['ghost_ha_'],
   /** Every gate request's latency also without its status code, for one latency graph. */
   rollups: {

@@ -1,0 +1,99 @@
+// @module-tag integration
+import { join } from 'node:path';
+import {
+  createDistribution,
+  evaluateAlarm,
+  freePort,
+  type ManagedProcess,
+  MotoServer,
+  motoCloudFront,
+  parseEmfLines,
+  resolveAlarm,
+  waitFor,
+} from '@ghost-ha/testbed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTemplate } from '../../../infra/src/parseTemplate.js';
+import { startServiceProcess } from './support/serviceProcess.js';
+import { FAST_SETTINGS, newJournalDir } from './support/startInvalidator.js';
+
+/**
+ * Each cache-invalidator alarm of observability.yaml, driven for real: the service as a process,
+ * publishing EMF lines every second, pushed into the alarm's condition; its output evaluated as
+ * CloudWatch would evaluate the alarm. A renamed metric or dimension makes these fail.
+ */
+const TOKEN = 'alarm-test-token';
+const PARAMETERS = { ProjectName: 'ghost-ha', InvalidationBacklogSeconds: '2' };
+
+function alarm(id: string) {
+  const resource = loadTemplate('observability').Resources[id];
+  if (!resource?.Properties) throw new Error(`observability.yaml has no ${id}`);
+  return resolveAlarm(resource.Properties, PARAMETERS);
+}
+
+describe('cache-invalidator alarms, from the EMF lines the service writes', () => {
+  let moto: MotoServer;
+  const running: ManagedProcess[] = [];
+
+  beforeAll(async () => {
+    moto = await MotoServer.start();
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((child) => child.stop()));
+    await moto?.destroy();
+  });
+
+  async function runAgainst(distributionId: string): Promise<ManagedProcess> {
+    const port = await freePort();
+    const child = await startServiceProcess(`cache-invalidator-alarms-${distributionId}`, {
+      ...moto.awsEnv(),
+      ...FAST_SETTINGS,
+      PORT: String(port),
+      JOURNAL_DIR: join(await newJournalDir(), 'journal'),
+      SITE_URL: 'https://example.com',
+      CLOUDFRONT_DISTRIBUTION_IDS: distributionId,
+      ALLOW_UNSIGNED_WEBHOOKS: 'true',
+      MANUAL_INVALIDATION_TOKEN: TOKEN,
+      METRICS_NAMESPACE: 'ghost-ha/CacheInvalidator',
+      METRICS_INTERVAL_SECONDS: '1',
+    });
+    running.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor(async () => ((await fetch(`${url}/health/live`).catch(() => undefined))?.ok ? true : undefined), {
+      what: 'the cache invalidator to listen',
+      timeoutMs: 30_000,
+    });
+    const sent = await fetch(`${url}/invalidations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ paths: ['/a-post/'] }),
+    });
+    expect(sent.status).toBe(202);
+    return child;
+  }
+
+  it('a distribution that refuses every invalidation breaches the failure and backlog alarms', async () => {
+    const child = await runAgainst('EMISSING000000');
+    const failures = alarm('InvalidationFailureAlarm');
+    const backlog = alarm('InvalidationBacklogAlarm');
+    await waitFor(
+      async () => {
+        const documents = parseEmfLines(child.tail(100_000));
+        return evaluateAlarm(failures, documents).breaching && evaluateAlarm(backlog, documents).breaching
+          ? true
+          : undefined;
+      },
+      { what: 'both alarms to breach', timeoutMs: 20_000 },
+    );
+  });
+
+  it('a healthy distribution breaches neither (the alarms can tell)', async () => {
+    const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-healthy');
+    const child = await runAgainst(distributionId);
+    // Long enough for several publishes after the invalidation went through.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const documents = parseEmfLines(child.tail(100_000));
+    expect(documents.length).toBeGreaterThan(3);
+    expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), documents).breaching).toBe(false);
+    expect(evaluateAlarm(alarm('InvalidationBacklogAlarm'), documents).breaching).toBe(false);
+  });
+});
