@@ -4,6 +4,7 @@ export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';
 export { type DatabaseSettings, MariaDbServer } from './MariaDbServer.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from './MotoServer.js';
-export { ghostInstallDir, ghostVersion, nodeBinaryFor, pythonToolsBin, REPO_ROOT } from './tools.js';
+export { majorOf, PINNED_VERSIONS, type PinnedVersions } from './pinnedVersions.js';
+export { ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
 export { type ReceivedRequest, WebhookListener } from './WebhookListener.js';
 export { type WaitOptions, waitFor } from './waitFor.js';

@@ -14,7 +14,7 @@ import { GhostServer, OWNER } from '../GhostServer.js';
 import { ManagedProcess } from '../ManagedProcess.js';
 import { MariaDbServer } from '../MariaDbServer.js';
 import { MotoServer } from '../MotoServer.js';
-import { REPO_ROOT } from '../tools.js';
+import { ghostVersion, REPO_ROOT } from '../tools.js';
 import { waitFor } from '../waitFor.js';
 
 const useSqlite = process.argv.includes('--sqlite');
@@ -33,7 +33,7 @@ if (!useSqlite) {
 }
 const database = mariadb ? await mariadb.database('ghost_local') : undefined;
 console.log(
-  `Starting Ghost ${process.env.GHOST_VERSION ?? '5.130.6'} on ${database ? 'MariaDB (production mode)' : 'SQLite (development mode)'}…`,
+  `Starting Ghost ${ghostVersion()} on ${database ? 'MariaDB (production mode)' : 'SQLite (development mode)'}…`,
 );
 const ghost = await GhostServer.start(database ? { database } : {});
 console.log(`Ghost answers after ${elapsed()}`);
