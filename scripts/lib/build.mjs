@@ -31,7 +31,9 @@ await build({
   // Workspace packages are consumed from their TypeScript sources.
   conditions: ['source'],
   // Some dependencies are CommonJS and call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
   ...KINDS[kind],
