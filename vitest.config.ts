@@ -48,11 +48,19 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: unit, setupFiles: ['testbed/vitest/unitTierGuard.ts'] },
+        test: {
+          name: 'unit',
+          include: unit,
+          setupFiles: ['testbed/vitest/unitTierGuard.ts', 'testbed/vitest/removeTemporaryDirectories.ts'],
+        },
       },
       {
         extends: true,
-        test: { name: 'integration', include: integration, setupFiles: ['testbed/vitest/integrationTierGuard.ts'] },
+        test: {
+          name: 'integration',
+          include: integration,
+          setupFiles: ['testbed/vitest/integrationTierGuard.ts', 'testbed/vitest/removeTemporaryDirectories.ts'],
+        },
       },
     ],
   },

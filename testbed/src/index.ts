@@ -6,6 +6,7 @@ export { type DatabaseSettings, MariaDbServer } from './MariaDbServer.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from './MotoServer.js';
 export { majorOf, PINNED_VERSIONS, type PinnedVersions } from './pinnedVersions.js';
 export { type ExitRequest, type StopOnExitRequestOptions, stopOnExitRequest } from './stopOnExitRequest.js';
+export { makeTemporaryDirectory, removeTemporaryDirectories } from './temporaryDirectories.js';
 export { ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
 export { type ReceivedRequest, WebhookListener } from './WebhookListener.js';
 export { type WaitOptions, waitFor } from './waitFor.js';

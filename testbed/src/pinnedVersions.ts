@@ -16,7 +16,7 @@ export const PINNED_VERSIONS: PinnedVersions = JSON.parse(
   readFileSync(new URL('../../versions.json', import.meta.url), 'utf8'),
 );
 
-/** The major of a version string: `majorOf('24.21.0')` is 24. */
+/** The major of a version string: `majorOf('1.2.3')` is 1. */
 export function majorOf(version: string): number {
   return Number(version.split('.')[0]);
 }
