@@ -25,25 +25,32 @@ check_engines() {
     }' "$1" "$node_version" || die "pick a nodeForGhost in versions.json that every tested Ghost accepts"
 }
 
-# True when every native module built into the install loads under the Node that runs Ghost (an
-# install made for another Node's ABI does not).
-native_modules_load() {
-  find "$1/node_modules" -path '*/build/Release/*.node' -print0 |
-    xargs -0 -r "$ghost_node" -e 'for (const file of process.argv.slice(1)) process.dlopen({ exports: {} }, file)' \
-      >/dev/null 2>&1
+# True when Ghost is installed in the directory and every native module built into it loads under
+# the Node that runs Ghost (one built for another Node's ABI does not). Shared objects that are not
+# Node addons (better-sqlite3's test extension) fail to register, which is not a mismatch.
+usable_install() {
+  [[ -f "$1/.installed" ]] || return 1
+  find "$1/node_modules" -path '*/build/Release/*.node' -not -path '*/obj.target/*' -print0 |
+    xargs -0 -r "$ghost_node" -e '
+      for (const file of process.argv.slice(1)) {
+        try {
+          process.dlopen({ exports: {} }, file);
+        } catch (error) {
+          if (/NODE_MODULE_VERSION/.test(error.message)) process.exit(1);
+        }
+      }' >/dev/null 2>&1
 }
 
-target="$GHOST_HA_CACHE/ghost/$version"
-marker="node $node_version"
-if [[ -f "$target/.installed" ]]; then
-  if [[ "$(cat "$target/.installed")" == "$marker" ]] || native_modules_load "$target"; then
-    check_engines "$target"
-    echo "$marker" >"$target/.installed"
-    echo "$target"
+# An install of this release built for the same Node ABI is reused, wherever it is; a new one is
+# keyed by the Node major too, so installs for different Nodes live side by side.
+for candidate in "$GHOST_HA_CACHE/ghost/$version" "$GHOST_HA_CACHE/ghost/$version-node${node_version%%.*}"; do
+  if usable_install "$candidate"; then
+    check_engines "$candidate"
+    echo "$candidate"
     exit 0
   fi
-  log "Ghost $version in the cache was built for another Node.js; installing it again for Node.js $node_version"
-fi
+done
+target="$GHOST_HA_CACHE/ghost/$version-node${node_version%%.*}"
 
 command -v npm >/dev/null || die "npm is not installed. Install Node.js with npm (e.g. 'apt-get install nodejs npm') and run again."
 mkdir -p "$GHOST_HA_CACHE/ghost"
@@ -79,6 +86,6 @@ run_with_progress "npm install for Ghost $version" "$work/install.log" install_d
 check_engines "$pkg"
 rm -rf "$target"
 mv "$pkg" "$target"
-echo "$marker" >"$target/.installed"
+touch "$target/.installed"
 log "Ghost $version installed"
 echo "$target"
