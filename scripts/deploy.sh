@@ -182,7 +182,7 @@ deploy_app() {
   deploy_stack "$region" app "$(stack app)" "NetworkStackName=$(stack network)" "DataStackName=$(stack data)" \
     "DesiredCount=$desired" "SiteUrl=$SITE_URL" "CertificateArn=${!certificate}" \
     "OriginFacingPrefixListId=$prefix_list" "OriginVerifyToken=$(origin_token "$role")" "DistributionId=$distribution" \
-    "GhostImage=${GHOST_IMAGE:-ghost:5.130.6}" \
+    "GhostImage=${GHOST_IMAGE:-ghost:$(pinned_version ghost)}" \
     "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
     "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
     "LogRetentionDays=${LOG_RETENTION_DAYS:-30}"

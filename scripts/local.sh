@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the suite locally: a real Ghost (SQLite) with the services beside it and a local AWS
-# stand-in. Installs what it needs first. Ctrl-C stops everything.
+# Runs the suite locally: a real Ghost with the services beside it and a local AWS stand-in, under
+# the project's Node.js. Installs what it needs first. Ctrl-C, SIGTERM, SIGHUP or the end of the
+# process that started it stops everything (testbed/src/stopOnExitRequest.ts).
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"

@@ -67,14 +67,11 @@ PY
 
 for name in "${FUNCTIONS[@]}"; do
   workspace="functions/$name"
-  [[ -f "$workspace/package.json" ]] || die "$workspace/package.json is missing: is this the ghost-ha repository?"
-  if ! node -e 'process.exit(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).scripts?.build ? 0 : 1)' "$workspace/package.json"; then
-    die "$workspace has no 'build' script. It must bundle src/ with esbuild to $workspace/dist/index.mjs (npm run build -w $workspace)."
-  fi
+  [[ -f "$workspace/src/handler.ts" ]] || die "$workspace/src/handler.ts is missing: is this the ghost-ha repository?"
   log "Building $workspace"
   npm run build --silent --workspace "$workspace"
   bundle="$workspace/dist/index.mjs"
-  [[ -f "$bundle" ]] || die "'npm run build -w $workspace' did not produce $bundle (the Lambda handler index.handler loads it)."
+  [[ -f "$bundle" ]] || die "'npm run build -w $workspace' did not produce $bundle (the Lambda handler index.handler loads it); it runs scripts/lib/build.mjs."
   files=("$bundle")
   [[ -f "$bundle.map" ]] && files+=("$bundle.map")
   zipfile="$OUT/$name.zip"

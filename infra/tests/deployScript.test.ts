@@ -1,9 +1,10 @@
+// @module-tag integration
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '@ghost-ha/testbed';
+import { PINNED_VERSIONS, REPO_ROOT } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -110,6 +111,11 @@ describe('scripts/deploy.sh --dry-run', () => {
       '111.dkr.ecr.eu-west-1.amazonaws.com/blog/cache-invalidator:abc',
     );
     for (const call of calls) expect(call.parameters.ProjectName).toBe('blog');
+  });
+
+  it("deploys Ghost's pinned release unless GHOST_IMAGE says otherwise (an update moves a running stack to it)", async () => {
+    const apps = (await deploy('region', 'primary')).filter((c) => c.stack === 'blog-app');
+    expect(apps.map((c) => c.parameters.GhostImage)).toEqual([`ghost:${PINNED_VERSIONS.ghost}`]);
   });
 
   it('keeps a failover in place with --active secondary', async () => {

@@ -1,3 +1,4 @@
+// @module-tag integration
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '@ghost-ha/testbed';
+import { majorOf, PINNED_VERSIONS, REPO_ROOT } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -106,19 +107,19 @@ describe.each(SERVICES)('services/$name/Dockerfile', ({ name, portVariable, port
     expect(await probe()).toBe(1);
   });
 
-  it("bundles main.ts with the Dockerfile's esbuild command into a file that starts", async () => {
-    const build = all.find((i) => i.keyword === 'RUN' && i.args.includes('esbuild'));
-    expect(build?.args).toContain(`services/${name}/src/main.ts`);
+  it('builds on the Node.js major of versions.json', () => {
+    const image = all.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args ?? '';
+    expect(image).toBe(`NODE_IMAGE=node:${majorOf(PINNED_VERSIONS.node)}-bookworm-slim`);
+    expect(all.filter((i) => i.keyword === 'FROM').every((i) => /^\$\{NODE_IMAGE\} AS /.test(i.args))).toBe(true);
+  });
+
+  it("bundles main.ts with the Dockerfile's build command (the project's one recipe) into a file that starts", async () => {
+    const build = all.find((i) => i.keyword === 'RUN' && i.args.includes('scripts/lib/build.mjs'));
     const command = (build?.args ?? '').split('&&')[0]?.trim() ?? '';
+    expect(command).toBe(`node scripts/lib/build.mjs service services/${name}/src/main.ts /out/main.mjs`);
     const outfile = join(dir, 'main.mjs');
     // The same arguments, bundling into a temporary directory instead of /out.
-    await run(
-      'bash',
-      ['-c', command.replace('/out/main.mjs', outfile).replace(/^npx esbuild/, 'node_modules/.bin/esbuild')],
-      {
-        cwd: REPO_ROOT,
-      },
-    );
+    await run('bash', ['-c', command.replace('/out/main.mjs', outfile)], { cwd: REPO_ROOT });
     // Without configuration it must stop at once, naming what is missing: every module loaded.
     const started = await run(process.execPath, [outfile], {
       env: { PATH: process.env.PATH ?? '' },

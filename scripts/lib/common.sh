@@ -9,9 +9,15 @@ export GHOST_HA_CACHE
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export REPO_ROOT
 
-# The AWS SDK warns on every start that releases after January 2027 need Node 22; the project targets
-# Node 20 (the Lambda runtime it deploys to) and says so in its README, so the warning is noise here.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# One pinned version from versions.json, the single place the Ghost and Node versions are written:
+#   ghost               the Ghost release tested, run by `npm run local` and deployed by default
+#   ghostCompatibility  the older Ghost major the Ghost-facing tests run against too
+#   node                the Node.js the services, Lambdas, tests and benchmarks run on
+#   nodeForGhost        the Node.js the test bed runs Ghost on (both Ghost releases' engines accept it)
+pinned_version() {
+  node -p 'require(process.argv[1])[process.argv[2]] ?? process.exit(1)' "$REPO_ROOT/versions.json" "$1" 2>/dev/null ||
+    die "versions.json has no \"$1\" (or is not valid JSON)"
+}
 
 log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
 warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }

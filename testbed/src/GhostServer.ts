@@ -5,17 +5,23 @@ import { GhostAdminClient, type GhostPost } from '@ghost-ha/core';
 import { freePort } from './freePort.js';
 import { ManagedProcess } from './ManagedProcess.js';
 import type { DatabaseSettings } from './MariaDbServer.js';
-import { ghostInstallDir, ghostVersion, nodeBinaryFor } from './tools.js';
+import { ghostInstallDir, ghostNodeBinary, ghostVersion } from './tools.js';
 import { waitFor } from './waitFor.js';
 
 export interface GhostServerOptions {
-  /** Default: `GHOST_VERSION` or 5.130.6. */
+  /** Default: `GHOST_VERSION`, or "ghost" in versions.json. */
   version?: string;
   /** A MySQL database (MariaDB from the test bed): Ghost runs in production mode on it. Default: SQLite in development mode. */
   database?: DatabaseSettings;
   /** Extra Ghost config as env vars (`__` separates levels), e.g. `{ caching__frontend__maxAge: '60' }`. */
   config?: Record<string, string>;
 }
+
+/**
+ * The running test file's Vitest tags, comma-separated (set by the integration project's setup file).
+ * Ghost starts only for a file tagged `ghost`: the run on the compatibility release selects by it.
+ */
+export const TEST_FILE_TAGS_VARIABLE = 'GHOST_HA_TEST_FILE_TAGS';
 
 export const OWNER = {
   name: 'Test Owner',
@@ -51,6 +57,12 @@ export class GhostServer {
   }
 
   static async start(options: GhostServerOptions = {}): Promise<GhostServer> {
+    const fileTags = process.env[TEST_FILE_TAGS_VARIABLE];
+    if (fileTags !== undefined && !fileTags.split(',').includes('ghost')) {
+      throw new Error(
+        "This test file starts Ghost: put '// @module-tag ghost' at its top, so the run on every tested Ghost release includes it.",
+      );
+    }
     const installDir = ghostInstallDir(options.version ?? ghostVersion());
     const dir = await mkdtemp(join(tmpdir(), 'ghost-ha-ghost-'));
     const ghost = new GhostServer(options, dir, await freePort());
@@ -90,7 +102,7 @@ export class GhostServer {
   async start(): Promise<void> {
     this.#process = new ManagedProcess({
       name: 'ghost',
-      command: nodeBinaryFor(this.version),
+      command: ghostNodeBinary(),
       args: [join(this.dir, 'current', 'index.js')],
       cwd: this.dir,
       env: { ...process.env, NODE_ENV: this.mode, ...this.#options.config },

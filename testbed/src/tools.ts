@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PINNED_VERSIONS } from './pinnedVersions.js';
 
 /** The repository's root, found from this file's place in it. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,20 +27,21 @@ function installed(script: string, args: readonly string[] = []): string {
   return path;
 }
 
-/** The default Ghost version, or `GHOST_VERSION` (e.g. a 6.x release, which runs on Node 22). */
+/** `GHOST_VERSION`, or the pinned release ("ghost" in versions.json). */
 export function ghostVersion(): string {
-  return process.env.GHOST_VERSION ?? '5.130.6';
+  return process.env.GHOST_VERSION ?? PINNED_VERSIONS.ghost;
 }
 
 export function ghostInstallDir(version = ghostVersion()): string {
   return installed('install-ghost.sh', [version]);
 }
 
-/** The `node` binary Ghost of this version runs on: this one for 5.x, Node 22 for 6.x. */
-export function nodeBinaryFor(version = ghostVersion()): string {
-  const major = Number(version.split('.')[0]);
-  if (major < 6) return process.execPath;
-  return join(installed('install-node.sh', [process.env.GHOST_NODE22_VERSION ?? '22.23.3']), 'node');
+/**
+ * The `node` binary Ghost runs on: "nodeForGhost" in versions.json, which every tested Ghost's
+ * engines accept (install-ghost.sh checks that and builds Ghost's native modules for it).
+ */
+export function ghostNodeBinary(): string {
+  return join(installed('install-node.sh', [PINNED_VERSIONS.nodeForGhost]), 'node');
 }
 
 /** The bin directory of the venv that holds moto_server, cfn-lint and checkov. */

@@ -1,3 +1,4 @@
+// @module-tag ghost
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GhostApiError } from '@ghost-ha/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

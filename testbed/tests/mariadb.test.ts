@@ -1,3 +1,4 @@
+// @module-tag integration
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseSettings, MariaDbServer } from '../src/MariaDbServer.js';

@@ -1,3 +1,4 @@
+// @module-tag integration
 import {
   CloudFrontClient,
   CreateInvalidationCommand,

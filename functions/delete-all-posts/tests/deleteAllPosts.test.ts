@@ -1,3 +1,4 @@
+// @module-tag ghost
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostsBackup } from '../src/BackupStore.js';

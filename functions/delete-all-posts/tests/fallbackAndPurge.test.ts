@@ -1,3 +1,4 @@
+// @module-tag ghost
 import { CloudFrontClient, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createDistribution } from '@ghost-ha/testbed';

@@ -1,3 +1,4 @@
+// @module-tag ghost
 import type { GhostPost } from '@ghost-ha/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig as loadDeleteConfig } from '../../delete-all-posts/src/config.js';

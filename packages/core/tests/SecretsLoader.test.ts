@@ -1,3 +1,4 @@
+// @module-tag integration
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MotoServer } from '@ghost-ha/testbed';
 import { mockClient } from 'aws-sdk-client-mock';

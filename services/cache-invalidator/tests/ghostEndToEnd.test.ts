@@ -1,3 +1,4 @@
+// @module-tag ghost
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { GhostPost } from '@ghost-ha/core';
 import {

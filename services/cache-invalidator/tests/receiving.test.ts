@@ -1,3 +1,4 @@
+// @module-tag integration
 import { rm } from 'node:fs/promises';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { createDistribution, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';

@@ -1,3 +1,4 @@
+// @module-tag integration
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretMalformedError, SecretNotFoundError, SecretsLoader } from '@ghost-ha/core';
 import { MotoServer } from '@ghost-ha/testbed';

@@ -1,3 +1,4 @@
+// @module-tag ghost
 import { ghostAdminToken } from '@ghost-ha/core';
 import { type DatabaseSettings, freePort, type GhostServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';

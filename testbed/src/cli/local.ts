@@ -2,7 +2,8 @@
 // database and lock checks speak MySQL, as in AWS where Ghost runs on Aurora MySQL) or with
 // `--sqlite` on SQLite without the sidecar; the local AWS stand-in (moto) with a CloudFront
 // distribution and the secrets the services read; health-sidecar and cache-invalidator beside
-// Ghost. Ctrl-C stops and removes everything.
+// Ghost. Ctrl-C, SIGTERM, SIGHUP or the end of the parent process stops and removes everything, also
+// while it is still starting.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { GhostServer, OWNER } from '../GhostServer.js';
 import { ManagedProcess } from '../ManagedProcess.js';
 import { MariaDbServer } from '../MariaDbServer.js';
 import { MotoServer } from '../MotoServer.js';
-import { REPO_ROOT } from '../tools.js';
+import { stopOnExitRequest } from '../stopOnExitRequest.js';
+import { ghostVersion, REPO_ROOT } from '../tools.js';
 import { waitFor } from '../waitFor.js';
 
 const useSqlite = process.argv.includes('--sqlite');
@@ -22,20 +24,31 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const workDir = await mkdtemp(join(tmpdir(), 'ghost-ha-local-'));
 const services: ManagedProcess[] = [];
+// What to undo on the way out, last started first; filled as the parts come up.
+const teardown: (() => Promise<void>)[] = [() => rm(workDir, { recursive: true, force: true })];
+stopOnExitRequest(async (request) => {
+  console.log(`\nStopping (${request})…`);
+  await Promise.all(services.map((service) => service.stop(10_000)));
+  for (const step of teardown.reverse()) await step();
+});
 
 console.log('Starting the local AWS stand-in (moto_server)…');
 const moto = await MotoServer.start();
+teardown.push(() => moto.destroy());
 moto.useInThisProcess();
 let mariadb: MariaDbServer | undefined;
 if (!useSqlite) {
   console.log('Starting MariaDB (own data directory and port)…');
   mariadb = await MariaDbServer.start();
+  const server = mariadb;
+  teardown.push(() => server.destroy());
 }
 const database = mariadb ? await mariadb.database('ghost_local') : undefined;
 console.log(
-  `Starting Ghost ${process.env.GHOST_VERSION ?? '5.130.6'} on ${database ? 'MariaDB (production mode)' : 'SQLite (development mode)'}…`,
+  `Starting Ghost ${ghostVersion()} on ${database ? 'MariaDB (production mode)' : 'SQLite (development mode)'}…`,
 );
 const ghost = await GhostServer.start(database ? { database } : {});
+teardown.push(() => ghost.destroy());
 console.log(`Ghost answers after ${elapsed()}`);
 
 const distributionId = await createDistribution(motoCloudFront(moto), 'local stand-in for the site distribution', {
@@ -128,18 +141,3 @@ What to watch:
   Logs             ${ghost.dir}/ghost.log, ${workDir}/*.log
 
 Data lives under ${ghost.dir} and ${workDir} and is removed on exit. Press Ctrl-C to stop.`);
-
-let stopping = false;
-async function shutdown(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nStopping…');
-  await Promise.all(services.map((service) => service.stop(10_000)));
-  await ghost.destroy();
-  await mariadb?.destroy();
-  await moto.destroy();
-  await rm(workDir, { recursive: true, force: true });
-  process.exit(0);
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

@@ -1,9 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, SecretsLoader } from '@ghost-ha/core';
+import { makeTemporaryDirectory } from '@ghost-ha/testbed';
 import { CacheInvalidator } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveSecrets } from '../../src/resolveSecrets.js';
@@ -21,8 +19,9 @@ export const FAST_SETTINGS: Record<string, string> = {
   SHUTDOWN_GRACE_MS: '500',
 };
 
+/** A journal directory, removed after the test file (by the Vitest setup). */
 export async function newJournalDir(): Promise<string> {
-  return mkdtemp(join(tmpdir(), 'cache-invalidator-journal-'));
+  return makeTemporaryDirectory('cache-invalidator-journal-');
 }
 
 /** The real service on a free port of 127.0.0.1, configured as in production through its env reader. */
