@@ -77,7 +77,11 @@ export function evaluateAlarm(alarm: ResolvedAlarm, documents: readonly EmfDocum
       throw new Error('the alarm names no metric, statistic or period');
     }
     datapoints = aggregate(
-      { Namespace: alarm.Namespace, MetricName: alarm.MetricName, ...(alarm.Dimensions ? { Dimensions: alarm.Dimensions } : {}) },
+      {
+        Namespace: alarm.Namespace,
+        MetricName: alarm.MetricName,
+        ...(alarm.Dimensions ? { Dimensions: alarm.Dimensions } : {}),
+      },
       alarm.Statistic,
       alarm.Period,
       documents,

@@ -1,4 +1,3 @@
-export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
 export {
   type AlarmEvaluation,
   type EmfDocument,
@@ -7,6 +6,7 @@ export {
   type ResolvedAlarm,
   resolveAlarm,
 } from './CloudWatchAlarmModel.js';
+export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
 export { freePort } from './freePort.js';
 export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';

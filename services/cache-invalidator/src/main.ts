@@ -40,12 +40,12 @@ async function main(): Promise<void> {
       .stop()
       .then(() => emf?.stop())
       .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ error: summarizeError(error) }, 'stop failed');
-        process.exit(1);
-      },
-    );
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ error: summarizeError(error) }, 'stop failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
