@@ -39,6 +39,10 @@ const MAX_MANUAL_PATHS = 100;
  * The service: receives Ghost webhooks and manual requests, journals them, coalesces them into
  * batches and sends each batch to every distribution until CloudFront accepts it.
  */
+/** How long a client may take to send its headers, and its whole request. */
+export const HEADERS_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 export class CacheInvalidator {
   readonly registry: Registry;
   readonly metrics: InvalidatorMetrics;
@@ -151,15 +155,18 @@ export class CacheInvalidator {
       logger: this.#deps.logger,
     });
     const onWebhook = createWebhookHandler(this, { maxBodyBytes: config.maxBodyBytes, logger: this.#deps.logger });
-    const server = createServer((req, res) => {
-      if (req.method === 'POST' && req.url?.startsWith(WEBHOOK_PREFIX)) onWebhook(req, res);
-      else app(req, res);
-    });
+    // Ghost gives up after 2 s; a slow client must not hold a socket much longer than that. Node
+    // enforces these limits on a sweep every `connectionsCheckingInterval` (30 s unless set here, at
+    // creation), so without it a slow client held its socket for up to 35 s.
+    const server = createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 250 },
+      (req, res) => {
+        if (req.method === 'POST' && req.url?.startsWith(WEBHOOK_PREFIX)) onWebhook(req, res);
+        else app(req, res);
+      },
+    );
     server.listen(config.port, this.#deps.host ?? '0.0.0.0');
     this.#server = server;
-    // Ghost gives up after 2 s; a slow client must not hold a socket much longer than that.
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
