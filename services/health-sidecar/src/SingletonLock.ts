@@ -61,7 +61,12 @@ export class SingletonLock {
   readonly #lease: Lease;
   readonly #now: () => number;
   #state: SingletonState = 'standby';
+  /** Holds the named lock; only lock statements run on it, so blocked writes never touch the lock. */
   #connection: Connection | undefined;
+  /** Reads and writes the lease; a write that hangs (writes blocked) is cut here, the lock stays. */
+  #leaseConnection: Connection | undefined;
+  /** Set while renewals fail with the lock still held: since when, and why. */
+  #renewFailing: { since: number; reason: string } | undefined;
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -145,7 +150,8 @@ export class SingletonLock {
     if (this.#state === 'holding' && connection) {
       const polite = (async () => {
         if (options.ghostStopped) {
-          const noted = await this.#lease.markGhostStopped(connection, RELEASE_TIMEOUT_MS);
+          // Still under the lock: nobody else writes the lease until RELEASE_LOCK below.
+          const noted = await this.#onLease((lease) => this.#lease.markGhostStopped(lease, RELEASE_TIMEOUT_MS));
           if (noted) this.#log.info('lease marked: this Ghost has stopped; the next holder need not wait');
         }
         await boundedQuery(connection, 'SELECT RELEASE_LOCK(?)', [this.name], { timeoutMs: RELEASE_TIMEOUT_MS });
@@ -159,14 +165,24 @@ export class SingletonLock {
     } else if (connection) {
       destroyConnection(connection);
     }
+    this.#dropLeaseConnection();
     if (this.#state !== 'fenced') this.#setState('released');
   }
 
   /** The lock as seen by the health report. */
   observe(): Observation {
     switch (this.#state) {
-      case 'holding':
-        return { status: 'pass', observedValue: true };
+      case 'holding': {
+        if (!this.#renewFailing) return { status: 'pass', observedValue: true };
+        // The lock is ours, so no other Ghost can start yet: serving goes on, but the clock runs.
+        const failingS = Math.round((this.#now() - this.#renewFailing.since) / 1000);
+        const leftS = Math.max(0, Math.round(this.#patienceLeftMs() / 1000));
+        return {
+          status: 'warn',
+          observedValue: true,
+          output: `the lease could not be renewed for ${failingS} s (${this.#renewFailing.reason}); this task stops its Ghost in ${leftS} s unless it is`,
+        };
+      }
       case 'regaining': {
         const leftS = Math.max(0, Math.round(this.#patienceLeftMs() / 1000));
         const downS = Math.round((this.#now() - (this.#lostAt ?? this.#now())) / 1000);
@@ -217,18 +233,22 @@ export class SingletonLock {
       this.#lose(new LockLostError(`the server says connection ${row?.holder ?? 'none'} holds it`));
       return;
     }
-    if (!(await this.#lease.renew(connection))) {
-      const record = await this.#lease.read(connection);
-      if (record && record.holder !== this.holder) {
-        this.#options.metrics.recordLockLoss('taken');
-        this.#fence(`another holder took over the lease: ${record.holder}`);
-        return;
+    try {
+      if (!(await this.#onLease((lease) => this.#lease.renew(lease)))) {
+        const record = await this.#onLease((lease) => this.#lease.read(lease));
+        if (record && record.holder !== this.holder) {
+          this.#options.metrics.recordLockLoss('taken');
+          this.#fence(`another holder took over the lease: ${record.holder}`);
+          return;
+        }
+        // The row is gone (deleted by hand): we hold the lock, so it is ours to write again.
+        this.#log.warn('lease row missing while holding the lock; writing it again');
+        await this.#onLease((lease) => this.#lease.take(lease));
       }
-      // The row is gone (deleted by hand): we hold the lock, so it is ours to write again.
-      this.#log.warn('lease row missing while holding the lock; writing it again');
-      await this.#lease.take(connection);
+      this.#renewed(started);
+    } catch (error) {
+      this.#renewFailed(error);
     }
-    this.#renewed(started);
     await this.#sleep(this.#options.checkIntervalMs - (this.#now() - started));
   }
 
@@ -238,22 +258,27 @@ export class SingletonLock {
     const started = this.#now();
     const got = await this.#getLock(connection);
     if (got) {
-      const record = await this.#lease.read(connection);
+      const record = await this.#onLease((lease) => this.#lease.read(lease));
       if (record && record.holder !== this.holder) {
         this.#options.metrics.recordLockLoss('taken');
         this.#fence(`another holder took over the lease while the lock connection was down: ${record.holder}`);
         return;
       }
-      if (!record || !(await this.#lease.renew(connection))) await this.#lease.take(connection);
-      this.#renewed(started);
       const downMs = Math.round(this.#now() - (this.#lostAt ?? started));
       this.#holderInfo = 'held by this task';
       this.#setState('holding');
       this.#options.metrics.recordLockRegain();
       this.#log.warn({ downMs }, 'lock taken back; the lease is still ours, so Ghost keeps running');
+      try {
+        if (!record || !(await this.#onLease((lease) => this.#lease.renew(lease))))
+          await this.#onLease((lease) => this.#lease.take(lease));
+        this.#renewed(started);
+      } catch (error) {
+        this.#renewFailed(error);
+      }
       return;
     }
-    const record = await this.#lease.read(connection);
+    const record = await this.#onLease((lease) => this.#lease.read(lease));
     if (record && record.holder !== this.holder) {
       this.#options.metrics.recordLockLoss('taken');
       this.#fence(`another holder took over the lease while the lock connection was down: ${record.holder}`);
@@ -266,7 +291,7 @@ export class SingletonLock {
   async #tryToTakeOver(): Promise<void> {
     const { checkIntervalMs } = this.#options;
     const connection = await this.#connect();
-    const before = await this.#lease.read(connection);
+    const before = await this.#onLease((lease) => this.#lease.read(lease));
     if (before && takeoverReason(before, this.holder) === undefined) {
       this.#waitForLease(before);
       await this.#sleep(Math.min(checkIntervalMs, before.ttlMs - before.ageMs + 10));
@@ -278,7 +303,7 @@ export class SingletonLock {
       return;
     }
     // Under the lock nobody else writes the lease: what we read now is what we replace.
-    const record = await this.#lease.read(connection);
+    const record = await this.#onLease((lease) => this.#lease.read(lease));
     const reason = takeoverReason(record, this.holder);
     if (reason === undefined && record) {
       // The previous holder renewed in between: it is alive, let it have its lock back.
@@ -287,7 +312,7 @@ export class SingletonLock {
       await this.#sleep(checkIntervalMs);
       return;
     }
-    await this.#lease.take(connection);
+    await this.#onLease((lease) => this.#lease.take(lease));
     this.#renewed(started);
     this.#holderInfo = 'held by this task';
     this.#lastProblem = '';
@@ -395,6 +420,49 @@ export class SingletonLock {
     return connection;
   }
 
+  /** Runs lease statements on the lease connection, opened when needed and dropped after any failure. */
+  async #onLease<T>(use: (connection: Connection) => Promise<T>): Promise<T> {
+    if (!this.#leaseConnection) {
+      let opened: Connection | undefined;
+      const connection = await this.#options.connector.open(() => {
+        if (opened && opened === this.#leaseConnection) this.#dropLeaseConnection();
+      });
+      opened = connection;
+      this.#leaseConnection = connection;
+      // A blocked write (FLUSH TABLES WITH READ LOCK, a row lock) is given up by the server itself
+      // within the query time limit where whole seconds allow it (the connection then stays), else
+      // a second later: renewals cut short on our side do not pile up as waiting server threads.
+      const waitS = Math.max(1, Math.floor((this.#options.queryTimeoutMs - 500) / 1000));
+      await this.#onLease((lease) =>
+        this.#query(lease, `SET SESSION lock_wait_timeout = ${waitS}, innodb_lock_wait_timeout = ${waitS}`, []),
+      );
+    }
+    try {
+      return await use(this.#leaseConnection);
+    } catch (error) {
+      this.#dropLeaseConnection();
+      throw error;
+    }
+  }
+
+  /** A renewal failed while the lock is still ours (writes blocked, read-only, lease connection lost). */
+  #renewFailed(error: unknown): void {
+    const summary = summarizeError(error);
+    const reason = `${summary.code ?? summary.name}: ${summary.message}`;
+    if (!this.#renewFailing) {
+      this.#log.warn(
+        { err: summary, patienceLeftMs: Math.round(this.#patienceLeftMs()) },
+        'lease renewal failed; the lock is still held, Ghost keeps running for now',
+      );
+    }
+    this.#renewFailing = { since: this.#renewFailing?.since ?? this.#now(), reason };
+  }
+
+  #dropLeaseConnection(): void {
+    if (this.#leaseConnection) destroyConnection(this.#leaseConnection);
+    this.#leaseConnection = undefined;
+  }
+
   #query<T>(connection: Connection, sql: string, values: unknown[]): Promise<T> {
     return boundedQuery<T>(connection, sql, values, { timeoutMs: this.#options.queryTimeoutMs });
   }
@@ -406,7 +474,9 @@ export class SingletonLock {
 
   /** The lease was renewed by a statement sent at `sentAt`: the patience runs from there. */
   #renewed(sentAt: number): void {
+    if (this.#renewFailing) this.#log.info('lease renewed again');
     this.#renewedAt = sentAt;
+    this.#renewFailing = undefined;
     this.#lostAt = undefined;
     clearTimeout(this.#fenceTimer);
     this.#fenceTimer = setTimeout(() => {
@@ -442,6 +512,7 @@ export class SingletonLock {
     this.#stopped = true;
     clearTimeout(this.#fenceTimer);
     this.#dropConnection();
+    this.#dropLeaseConnection();
     this.#holderInfo = reason;
     this.#setState('fenced');
     const error = new FencedError(reason);

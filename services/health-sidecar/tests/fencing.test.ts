@@ -1,5 +1,6 @@
 import type { Env } from '@ghost-ha/core';
 import { type DatabaseSettings, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FENCED_EXIT_CODE, type Sidecar } from '../src/Sidecar.js';
 import { lockOnlyEnv, mariadbPid, openConnections, openSockets, SidecarProcess } from './faultHelpers.js';
@@ -205,6 +206,58 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     expect(await metric(holder, 'ghost_ha_singleton_lock_losses_total{reason="connection"}')).toBe(1);
   });
 
+  it('writes blocked (FLUSH TABLES WITH READ LOCK): the lock stays, the check warns, Ghost keeps running', async () => {
+    const settings = await database('fence_ftwrl');
+    const holder = await start(await lockOnlyEnv(settings, LONG_LEASE));
+    await holding(holder);
+    const standby = await start(await lockOnlyEnv(settings, LONG_LEASE));
+    const lockId = async () =>
+      ((await mariadb.rootQuery('SELECT IS_USED_LOCK(?) AS id', [holder.lock.name])) as { id: number }[])[0]?.id;
+    const before = await lockId();
+    const blocker = await mysql.createConnection({ ...settings });
+    await sleep(INTERVAL_MS * 2);
+    const baseline = await openConnections(mariadb, settings.user);
+    const lockStatus = () => holder.monitor.current.report.checks['singletonLock:held']?.[0];
+    const sampler = new Sampler();
+    sampler.start([holder, standby]);
+    let most = baseline;
+    await blocker.query('FLUSH TABLES WITH READ LOCK');
+    try {
+      await waitFor(async () => (lockStatus()?.status === 'warn' ? true : undefined), {
+        what: 'the lock check to warn',
+        timeoutMs: 3_000,
+        intervalMs: 20,
+      });
+      expect(lockStatus()?.output).toMatch(
+        /the lease could not be renewed for \d+ s \(.*\); this task stops its Ghost in/,
+      );
+      for (let i = 0; i < 8; i++) {
+        await sleep(500);
+        most = Math.max(most, await openConnections(mariadb, settings.user));
+      }
+      expect(holder.lock.held).toBe(true);
+      expect((await get(holder.healthPort, '/health/startup')).status).toBe(200);
+    } finally {
+      await blocker.query('UNLOCK TABLES');
+      await blocker.end();
+    }
+    await waitFor(async () => (lockStatus()?.status === 'pass' ? true : undefined), {
+      what: 'the lock check to pass again',
+      timeoutMs: 2 * INTERVAL_MS + 500,
+      intervalMs: 20,
+    });
+    sampler.stop();
+    findings.push(`writes blocked 4 s: at most ${most - baseline} extra server connections while blocked`);
+    // A renewal cut short here (400 ms) ends on the server at lock_wait_timeout (1 s): with one every
+    // 500 ms, at most 1000 / 500 + 1 wait there at once, plus the one being opened. Not growing.
+    expect(most - baseline).toBeLessThanOrEqual(4);
+    await sleep(1_500);
+    expect(await openConnections(mariadb, settings.user)).toBeLessThanOrEqual(baseline);
+    expect(await lockId()).toBe(before);
+    expect(sampler.overlaps).toEqual([]);
+    expect(standby.lock.state).toBe('standby');
+  });
+
   it('a stalled holder (SIGSTOP): the standby waits out the lease, kills the stale lock connection, takes over; the holder exits when resumed', async () => {
     const settings = await database('fence_stall');
     const old = await SidecarProcess.start(await lockOnlyEnv(settings, SHORT_LEASE));
@@ -320,10 +373,11 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     const settings = await database('fence_timeouts');
     const { boundedQuery } = await import('../src/boundedQuery.js');
     const { QueryTimeoutError } = await import('../src/errors.js');
-    const mysql = await import('mysql2/promise');
     const connection = await mysql.createConnection({ ...settings });
     const pid = await mariadbPid(settings.port);
     process.kill(pid, 'SIGSTOP');
+    // The signal stops every thread of the server, but not before a query already read is answered.
+    await sleep(100);
     try {
       const started = Date.now();
       const outcome = await boundedQuery(connection, 'SELECT SLEEP(0)', [], { timeoutMs: 300 }).catch(
