@@ -233,6 +233,7 @@ export class SingletonLock {
       this.#lose(new LockLostError(`the server says connection ${row?.holder ?? 'none'} holds it`));
       return;
     }
+    if (this.#state !== 'holding' || this.#outOfPatience()) return;
     try {
       if (!(await this.#onLease((lease) => this.#lease.renew(lease)))) {
         const record = await this.#onLease((lease) => this.#lease.read(lease));
@@ -264,6 +265,7 @@ export class SingletonLock {
         this.#fence(`another holder took over the lease while the lock connection was down: ${record.holder}`);
         return;
       }
+      if (this.#outOfPatience()) return;
       const downMs = Math.round(this.#now() - (this.#lostAt ?? started));
       this.#holderInfo = 'held by this task';
       this.#setState('holding');
@@ -422,6 +424,8 @@ export class SingletonLock {
 
   /** Runs lease statements on the lease connection, opened when needed and dropped after any failure. */
   async #onLease<T>(use: (connection: Connection) => Promise<T>): Promise<T> {
+    // A fenced task writes nothing more, whatever statement was in flight when it was fenced.
+    if (this.#state === 'fenced') throw new LockLostError('fenced');
     if (!this.#leaseConnection) {
       let opened: Connection | undefined;
       const connection = await this.#options.connector.open(() => {
@@ -486,6 +490,18 @@ export class SingletonLock {
         );
     }, this.#patienceLeftMs());
     this.#fenceTimer.unref();
+  }
+
+  /**
+   * Checked before every renewal, not only by the timer: after a stall (SIGSTOP) a renewal timer
+   * can fire before the fence timer, and a late renewal must not extend a promise already broken.
+   */
+  #outOfPatience(): boolean {
+    if (this.#renewedAt === undefined || this.#patienceLeftMs() > 0) return false;
+    this.#fence(
+      `could not renew the lease for ${this.#options.fencing.patienceMs} ms (stalled, or the database did not answer)`,
+    );
+    return true;
   }
 
   #patienceLeftMs(): number {
