@@ -1,3 +1,4 @@
+// @module-tag integration
 import type { Env } from '@ghost-ha/core';
 import { type DatabaseSettings, MariaDbServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
