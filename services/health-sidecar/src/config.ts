@@ -88,6 +88,8 @@ export interface SidecarConfig {
   readonly checks: CheckSettings;
   readonly shutdown: ShutdownSettings;
   readonly logLevel: string;
+  /** CloudWatch namespace for the metrics as EMF lines on stdout; undefined: none are written. */
+  readonly metrics: { readonly namespace: string | undefined; readonly intervalMs: number };
 }
 
 /** Time left for releasing the lock and exiting once draining and waiting for Ghost are over. */
@@ -205,6 +207,10 @@ export function loadConfig(env: Env): SidecarConfig {
     default: 'info',
     example: 'info',
   });
+  const metrics = {
+    namespace: read.string('METRICS_NAMESPACE', { optional: true, example: 'ghost-ha/HealthSidecar' }),
+    intervalMs: read.int('METRICS_INTERVAL_SECONDS', { default: 60, min: 1, max: 3600, example: '60' }) * 1000,
+  };
   read.done();
 
   return {
@@ -223,6 +229,7 @@ export function loadConfig(env: Env): SidecarConfig {
     checks,
     shutdown,
     logLevel,
+    metrics,
   };
 }
 
