@@ -4,15 +4,19 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import type { AwsCall } from './AwsCall.js';
 
 /** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
 export class AwsClients {
   readonly #clients = new Map<string, unknown>();
   readonly #cloudWatchConfig: CloudWatchClientConfig;
+  /** Sees every call the switch sends, before it is sent (the drill records them). */
+  readonly onCall: ((call: AwsCall) => void) | undefined;
 
   /** `cloudWatchConfig` lets tests pick the query protocol, the one moto's CloudWatch speaks. */
-  constructor(options: { cloudWatchConfig?: CloudWatchClientConfig } = {}) {
+  constructor(options: { cloudWatchConfig?: CloudWatchClientConfig; onCall?: (call: AwsCall) => void } = {}) {
     this.#cloudWatchConfig = options.cloudWatchConfig ?? {};
+    this.onCall = options.onCall;
   }
 
   #get<T>(key: string, create: () => T): T {
