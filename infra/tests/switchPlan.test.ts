@@ -49,9 +49,13 @@ describe('failover/failback plan', () => {
       'make-content-writable',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
+      'restore-pilot-light',
       'switch-alarms',
     ]);
     expect(out).toContain('Plan only: nothing is changed');
+    expect(out.slice(out.indexOf('(restore-pilot-light)'))).toContain(
+      'WRITE efs:CreateReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2","Destinations":[{"Region":"eu-west-1","FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}]}',
+    );
     expect(out).toContain(
       'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":0}',
     );

@@ -247,6 +247,14 @@ def update_file_system_protection(self: EFSResponse) -> Any:
 
 
 def install() -> None:
+    from moto.efs import urls
+
+    # moto's server routes only the paths its EFS module lists.
+    for path in (
+        "/2015-02-01/file-systems/<file_system_id>/replication-configuration",
+        "/2015-02-01/file-systems/<file_system_id>/protection",
+    ):
+        urls.url_paths[path] = urls.response.dispatch
     EFSResponse.create_replication_configuration = create_replication_configuration
     EFSResponse.describe_replication_configurations = describe_replication_configurations
     EFSResponse.delete_replication_configuration = delete_replication_configuration

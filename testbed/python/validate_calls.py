@@ -11,7 +11,8 @@ import json
 import sys
 
 import botocore.session
-from botocore.exceptions import OperationNotFoundError, UnknownServiceError
+from botocore.exceptions import UnknownServiceError
+from botocore.model import OperationNotFoundError
 from botocore.validate import ParamValidator
 
 

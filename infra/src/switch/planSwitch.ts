@@ -36,7 +36,12 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
   steps.push(makeContentWritable(from, to, !planned));
   steps.push(scaleService(to, 1, false));
   steps.push(switchCloudFront(deployment, from, to));
-  if (direction === 'failback') steps.push(replicateContent(to, from, 'restore-pilot-light', false, !planned));
+  // The region left becomes the pilot light again with a fresh copy of the content. After a disaster
+  // failover its file system still holds its side of the old replication: the planned failback
+  // repairs that and brings the content back.
+  if (planned || direction === 'failback') {
+    steps.push(replicateContent(to, from, 'restore-pilot-light', false, !planned));
+  }
   steps.push(switchAlarms(deployment, from, to, !planned));
   if (!planned) steps.push(fenceOldRegion(deployment, from, to));
   return { direction, mode, from, to, steps };
