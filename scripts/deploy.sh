@@ -195,7 +195,7 @@ deploy_app() {
     "GhostImage=$(ghost_image_uri "$region")" \
     "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
     "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
-    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}"
+    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}" "MailFrom=${MAIL_FROM:-}"
 }
 
 deploy_functions() {
@@ -223,7 +223,7 @@ deploy_edge() {
     "OriginVerifyToken=$(origin_token "$active")" \
     "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
     "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
-    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}"
+    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}" "EnableWaf=${ENABLE_WAF:-true}"
   # The cache-invalidator and the CloudFront alarm need the distribution's id.
   for role in primary secondary; do
     deploy_app "$role"
