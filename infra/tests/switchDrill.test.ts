@@ -35,7 +35,7 @@ const DRILL: Pacing = {
 describe.each([
   ['both ALBs in the origin group', false],
   ['active ALB and a static mirror in the origin group', true],
-])('failover drill on the extended moto (%s)', (_shape, mirror) => {
+])('failover drill on the extended moto (%s)', (shape, mirror) => {
   let moto: MotoServer;
   let restoreEnv: () => void;
   let deployment: DeploymentInMoto;
@@ -58,7 +58,6 @@ describe.each([
     sent = [];
     clients = new AwsClients({
       cloudWatchConfig: { protocol: AwsQueryProtocol },
-      // A region that does not answer fails after one retry instead of the SDK's three attempts.
       onCall: (call) => sent.push(call),
     });
     return () => clients.destroy();
@@ -83,7 +82,7 @@ describe.each([
     );
     const rto = out.match(/^RTO on paper: .*$/m)?.[0] ?? 'no RTO line';
     const applied = out.split('\n').filter((line) => /^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line));
-    process.stdout.write(`\n=== ${argv.join(' ')} (${_shape}) ===\n${applied.join('\n')}\n${rto}\n${err}`);
+    process.stdout.write(`\n=== ${argv.join(' ')} (${shape}) ===\n${applied.join('\n')}\n${rto}\n${err}`);
     return { code, out, err };
   }
 
@@ -125,6 +124,7 @@ describe.each([
     const failover = await drill('failover');
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
+    expect(failover.out).toContain('eu-west-1 is now the pilot light');
     await expectActive(SECONDARY);
 
     const failback = await drill('failback');
