@@ -125,6 +125,10 @@ describe.each([
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
     expect(failover.out).toContain('eu-west-1 is now the pilot light');
+    // The switchover takes a while in the stand-in too: the step waited for it.
+    expect(failover.out).toMatch(
+      /promote-database: {3}status switching-over, writer \S+ghost-primary, failover switching-over/,
+    );
     await expectActive(SECONDARY);
 
     const failback = await drill('failback');
