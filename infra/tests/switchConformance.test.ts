@@ -3,6 +3,7 @@ import { type ApiInput, validateAwsInputs } from '@ghost-ha/testbed';
 import { describe, expect, it } from 'vitest';
 import {
   type AwsCall,
+  awsCall,
   isRuntimeCall,
   type PlannedCall,
   type RuntimeCall,
@@ -189,6 +190,16 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',
     ]);
+  });
+
+  it('a wrong or missing member is a compile error (tsc checks this file)', () => {
+    const wrong = awsCall(
+      'efs:DeleteReplicationConfiguration',
+      'eu-central-1',
+      // @ts-expect-error FileSystemId is not a member of DeleteReplicationConfigurationRequest.
+      { FileSystemId: 'fs-0f1e2d3c4b5a69788' },
+    );
+    expect(wrong.operation).toBe('efs:DeleteReplicationConfiguration');
   });
 
   it('refuses the input the switch used to send (FileSystemId instead of SourceFileSystemId)', async () => {
