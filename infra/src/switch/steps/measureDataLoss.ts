@@ -99,7 +99,7 @@ export function measureDataLoss(deployment: Deployment, from: RegionSite, to: Re
       const efs =
         last === undefined
           ? `EFS: ${to.fileSystemId} reports no last replication (${replication ? `status ${replication.destination?.Status}` : 'no replication'}): uploads since the last successful sync are lost`
-          : `EFS: last replicated ${last.toISOString()} (${minutes(now - last.getTime())} ago): images, themes and files uploaded in ${from.region} after that are lost`;
+          : `EFS: last replicated ${last.toISOString()} (${minutes(Math.max(0, context.pacing.now() - last.getTime()))} ago): images, themes and files uploaded in ${from.region} after that are lost`;
       context.progress(aurora);
       context.progress(efs);
       return `${aurora}. ${efs}.`;
