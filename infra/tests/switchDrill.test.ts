@@ -185,6 +185,31 @@ describe.each([
     await expectEverySentCallValid();
   });
 
+  it('a region that stalls instead of refusing: each request to it is bounded and the disaster failover completes', async () => {
+    // Without the request timeout every request to the stalled region would wait the stand-in's 20 s
+    // (times the SDK's three attempts) before failing: four of them would take four minutes.
+    clients.destroy();
+    clients = new AwsClients({
+      cloudWatchConfig: { protocol: AwsQueryProtocol },
+      onCall: (call) => sent.push(call),
+      requestTimeoutMs: 1_000,
+    });
+    await moto.startOutage(PRIMARY, { hang: true });
+    const started = Date.now();
+    const failover = await drill('failover', '--mode', 'disaster');
+    const seconds = (Date.now() - started) / 1000;
+    expect(failover.code).toBe(0);
+    expect(failover.out).toMatch(/stop-ghost-eu-west-1: failed \(.+\); going on/);
+    expect(failover.out).toMatch(/fence-eu-west-1: failed \(.+\); going on/);
+    expect(seconds).toBeLessThan(60);
+    expect(await globalWriter()).toEqual({
+      writer: CLUSTERS[SECONDARY],
+      members: ['ghost-primary', 'ghost-secondary'],
+    });
+    expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
+    await moto.endOutage(PRIMARY);
+  });
+
   it('a planned failover refuses to start when the secondary file system receives no replication', async () => {
     await moto.reset();
     deployment = await createDeployment({ mirror });

@@ -85,9 +85,12 @@ export class MotoServer {
     };
   }
 
-  /** Extended server only: every request signed for `region` gets a 503 until `endOutage`. */
-  async startOutage(region: string): Promise<void> {
-    await this.#outage('POST', region);
+  /**
+   * Extended server only: every request signed for `region` gets a 503 until `endOutage`; with
+   * `hang`, it first gets no answer for 20 s (endpoints that accept connections and stall).
+   */
+  async startOutage(region: string, options: { hang?: boolean } = {}): Promise<void> {
+    await this.#outage('POST', options.hang ? `${region}?mode=hang` : region);
   }
 
   async endOutage(region: string): Promise<void> {
