@@ -111,6 +111,16 @@ deploy_stack() {
     --no-fail-on-empty-changeset --parameter-overrides "ProjectName=$PROJECT" "$@"
 }
 
+# The Ghost image: the mirror package.sh pushed (a repository path pinned by digest, in this
+# region's registry), or GHOST_IMAGE as given, or the template's default.
+ghost_image_uri() {
+  if [[ "${GHOST_IMAGE:-}" == */*@sha256:* && "$GHOST_IMAGE" != *.*/* ]]; then
+    image_uri "$1" "$GHOST_IMAGE"
+  else
+    echo "${GHOST_IMAGE:-ghost:$(pinned_version ghost)}"
+  fi
+}
+
 image_uri() {
   local region="$1" repository="$2" registry="" candidate
   [[ -n "$repository" ]] || die "No image for $2: run scripts/package.sh --registry ... first (or set HEALTH_SIDECAR_IMAGE and CACHE_INVALIDATOR_IMAGE to full URIs)."
@@ -182,10 +192,10 @@ deploy_app() {
   deploy_stack "$region" app "$(stack app)" "NetworkStackName=$(stack network)" "DataStackName=$(stack data)" \
     "DesiredCount=$desired" "SiteUrl=$SITE_URL" "CertificateArn=${!certificate}" \
     "OriginFacingPrefixListId=$prefix_list" "OriginVerifyToken=$(origin_token "$role")" "DistributionId=$distribution" \
-    "GhostImage=${GHOST_IMAGE:-ghost:$(pinned_version ghost)}" \
+    "GhostImage=$(ghost_image_uri "$region")" \
     "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
     "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
-    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}"
+    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}" "MailFrom=${MAIL_FROM:-}"
 }
 
 deploy_functions() {
@@ -213,7 +223,7 @@ deploy_edge() {
     "OriginVerifyToken=$(origin_token "$active")" \
     "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
     "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
-    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}"
+    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}" "EnableWaf=${ENABLE_WAF:-true}"
   # The cache-invalidator and the CloudFront alarm need the distribution's id.
   for role in primary secondary; do
     deploy_app "$role"

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds what CloudFormation needs: the content Lambdas as zip bundles (uploaded to S3 under a
-# content-addressed key) and the two service images (pushed to each given registry). Writes the
-# resulting keys and image URIs to dist/artifacts/artifacts.env, which scripts/deploy.sh reads.
+# content-addressed key), the two service images (pushed to each given registry) and a mirror of the
+# Ghost image (pulled from Docker Hub once, pushed next to them). Writes the resulting keys and the
+# images pinned by digest to dist/artifacts/artifacts.env, which scripts/deploy.sh reads.
 #
-# Usage: scripts/package.sh [--bucket NAME --region REGION] [--registry URI]... [--tag TAG]
-#   --bucket NAME     S3 bucket for the Lambda bundles (in the region the functions stack runs in)
-#   --region REGION   that bucket's region
-#   --registry URI    image registry to push to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com;
-#                     repeat it for the secondary region's registry. Needs a Docker engine.
-#   --tag TAG         image tag (default: the commit, with -dirty for uncommitted changes)
-# Without --bucket the bundles are only built; without --registry no image is built.
+# Usage: scripts/package.sh [--bucket NAME --region REGION] [--registry URI]... [--tag TAG] [--ghost-image IMAGE]
+#   --bucket NAME         S3 bucket for the Lambda bundles (in the region the functions stack runs in)
+#   --region REGION       that bucket's region
+#   --registry URI        image registry to push to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+#                         (the registry stack replicates it into the secondary region; without that,
+#                         repeat --registry for the secondary's). Needs a Docker engine.
+#   --tag TAG             image tag (default: the commit, with -dirty for uncommitted changes)
+#   --ghost-image IMAGE   the Ghost image to mirror (default: app.yaml's GhostImage default)
+# Without --bucket the bundles are only built; without --registry no image is built or mirrored.
+# Images are built and pulled for linux/amd64, the architecture the task definition pins (X86_64),
+# also on an ARM machine.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -17,18 +22,22 @@ cd "$REPO_ROOT"
 
 readonly FUNCTIONS=(delete-all-posts restore-posts)
 readonly SERVICES=(health-sidecar cache-invalidator)
-readonly OUT="$REPO_ROOT/dist/artifacts"
+readonly OUT="${ARTIFACTS_DIR:-$REPO_ROOT/dist/artifacts}"
+# The task definition's RuntimePlatform.CpuArchitecture (X86_64) as Docker names it.
+readonly PLATFORM=linux/amd64
 
 bucket=""
 region=""
 registries=()
 tag=""
+ghost_image=""
 while (($# > 0)); do
   case "$1" in
   --bucket) bucket="${2:?--bucket needs a value, e.g. --bucket my-artifacts}"; shift 2 ;;
   --region) region="${2:?--region needs a value, e.g. --region eu-west-1}"; shift 2 ;;
   --registry) registries+=("${2:?--registry needs a value, e.g. --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com}"); shift 2 ;;
   --tag) tag="${2:?--tag needs a value, e.g. --tag v1.2.0}"; shift 2 ;;
+  --ghost-image) ghost_image="${2:?--ghost-image needs a value, e.g. --ghost-image ghost:<version>}"; shift 2 ;;
   -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "Unknown argument '$1'. Run scripts/package.sh --help." ;;
   esac
@@ -88,22 +97,42 @@ for name in "${FUNCTIONS[@]}"; do
 done
 [[ -n "$bucket" ]] && printf 'ARTIFACT_BUCKET=%s\n' "$bucket" >>"$manifest.tmp"
 
+# Pushes a local image to every registry as <repository>:<tag> and prints `<repository>@sha256:...`,
+# the digest the registry reports: deploy.sh pins the tasks to it, so a re-pushed tag changes nothing.
+push_pinned() {
+  local local_image="$1" repository="$2" image_tag="$3" registry digest=""
+  for registry in "${registries[@]}"; do
+    docker tag "$local_image" "$registry/$repository:$image_tag"
+    log "Pushing $registry/$repository:$image_tag"
+    docker push --quiet "$registry/$repository:$image_tag" >&2
+    [[ -n "$digest" ]] && continue
+    digest="$(docker inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$registry/$repository:$image_tag" |
+      sed -n "s|^$registry/$repository@||p" | head -n 1)"
+    [[ "$digest" == sha256:* ]] || die "The registry reported no digest for $registry/$repository:$image_tag."
+  done
+  echo "$repository@$digest"
+}
+
 if ((${#registries[@]} > 0)); then
   command -v docker >/dev/null || die "--registry needs Docker to build the service images; install it or build elsewhere."
   docker info >/dev/null 2>&1 || die "Docker is installed but its engine does not answer (is the daemon running?)."
   for service in "${SERVICES[@]}"; do
     local_image="ghost-ha/$service:$tag"
-    log "Building $local_image"
-    docker build --file "services/$service/Dockerfile" --tag "$local_image" .
-    for registry in "${registries[@]}"; do
-      docker tag "$local_image" "$registry/ghost-ha/$service:$tag"
-      log "Pushing $registry/ghost-ha/$service:$tag"
-      docker push --quiet "$registry/ghost-ha/$service:$tag"
-    done
+    log "Building $local_image for $PLATFORM"
+    docker build --platform "$PLATFORM" --file "services/$service/Dockerfile" --tag "$local_image" .
     # deploy.sh picks the registry of each region by its name; the first one is the default.
     variable="$(tr 'a-z-' 'A-Z_' <<<"$service")_IMAGE"
-    printf '%s=%s\n' "$variable" "ghost-ha/$service:$tag" >>"$manifest.tmp"
+    printf '%s=%s\n' "$variable" "$(push_pinned "$local_image" "ghost-ha/$service" "$tag")" >>"$manifest.tmp"
   done
+  # Ghost from the registry next to the task, not from Docker Hub at failover time (rate limits, and
+  # a third party's outage during this region's).
+  if [[ -z "$ghost_image" ]]; then
+    ghost_image="$(awk '/^  GhostImage:/ { found = 1 } found && /Default:/ { print $2; exit }' infra/cloudformation/app.yaml)"
+  fi
+  [[ "$ghost_image" == *:* ]] || die "No Ghost image to mirror (got '$ghost_image'); pass --ghost-image ghost:<version>."
+  log "Mirroring $ghost_image ($PLATFORM)"
+  docker pull --quiet --platform "$PLATFORM" "$ghost_image" >&2
+  printf 'GHOST_IMAGE=%s\n' "$(push_pinned "$ghost_image" "ghost-ha/ghost" "${ghost_image##*:}")" >>"$manifest.tmp"
   printf 'REGISTRIES=%s\n' "${registries[*]}" >>"$manifest.tmp"
 fi
 

@@ -20,6 +20,7 @@ SECONDARY_CERTIFICATE_ARN=arn:aws:acm:eu-central-1:123456789012:certificate/s
 EDGE_CERTIFICATE_ARN=arn:aws:acm:us-east-1:123456789012:certificate/e
 HEALTH_SIDECAR_IMAGE=blog/health-sidecar:abc
 CACHE_INVALIDATOR_IMAGE=blog/cache-invalidator:abc
+GHOST_IMAGE=ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 REGISTRIES="111.dkr.ecr.eu-west-1.amazonaws.com 111.dkr.ecr.eu-central-1.amazonaws.com"
 ARTIFACT_BUCKET=artifacts
 DELETE_ALL_POSTS_KEY=functions/delete-all-posts-1.zip
@@ -110,6 +111,13 @@ describe('scripts/deploy.sh --dry-run', () => {
     expect(apps[0]?.parameters.CacheInvalidatorImage).toBe(
       '111.dkr.ecr.eu-west-1.amazonaws.com/blog/cache-invalidator:abc',
     );
+    // The Ghost mirror package.sh pinned by digest, from each region's own registry.
+    expect(apps.map((c) => c.parameters.GhostImage)).toEqual([
+      '111.dkr.ecr.eu-west-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      '111.dkr.ecr.eu-central-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      '111.dkr.ecr.eu-west-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      '111.dkr.ecr.eu-central-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    ]);
     for (const call of calls) expect(call.parameters.ProjectName).toBe('blog');
   });
 

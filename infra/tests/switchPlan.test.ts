@@ -42,15 +42,20 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'repair-replication',
       'stop-ghost-eu-west-1',
       'sync-content',
       'promote-database',
       'make-content-writable',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
+      'restore-pilot-light',
       'switch-alarms',
     ]);
     expect(out).toContain('Plan only: nothing is changed');
+    expect(out.slice(out.indexOf('(restore-pilot-light)'))).toContain(
+      'WRITE efs:CreateReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2","Destinations":[{"Region":"eu-west-1","FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}]}',
+    );
     expect(out).toContain(
       'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":0}',
     );
@@ -59,19 +64,24 @@ describe('failover/failback plan', () => {
     );
     expect(out).not.toContain('FailoverGlobalCluster');
     expect(out).toContain(
-      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2"}',
+      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0aaaaaaaaaaaaaaa1"}',
     );
     expect(out).toContain(
       'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":1,"forceNewDeployment":true}',
     );
     expect(out).toContain(
-      `read  elbv2:DescribeTargetHealth @eu-central-1 {"TargetGroupArn":"<the service's target group>"}`,
+      `read  elbv2:DescribeTargetHealth @eu-central-1 {} + TargetGroupArn: the service's target group`,
     );
-    expect(out).toContain('origin group members [alb-eu-central-1, alb-eu-west-1]');
+    expect(out).toContain('alb-eu-central-1 first in the origin group (in place of alb-eu-west-1');
     expect(out).toContain('WRITE cloudwatch:EnableAlarmActions @eu-central-1');
     // Every step says what is verified and what to do if it fails.
     expect(out.match(/^ {3}verify: /gm)).toHaveLength(steps.length);
     expect(out.match(/^ {3}if it fails: /gm)).toHaveLength(steps.length);
+    expect(out.match(/^ {3}expected: \d+ (s|min) \(.+\)$/gm)).toHaveLength(steps.length);
+    // Writes stop with Ghost and resume once CloudFront sends them to the new region.
+    expect(out).toMatch(
+      /^RTO on paper: 35 min without writes \(stop-ghost-eu-west-1 2 min \+ sync-content 15 min \+ promote-database 5 min \+ make-content-writable 5 min \+ start-ghost-eu-central-1 3 min \+ switch-cloudfront 5 min\)/m,
+    );
   });
 
   it('disaster failover: best-effort stop, Aurora failover allowing data loss, local-only replication delete', async () => {
@@ -79,19 +89,30 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'measure-data-loss',
       'stop-ghost-eu-west-1',
       'promote-database',
       'make-content-writable',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
       'switch-alarms',
+      'fence-eu-west-1',
     ]);
     expect(out).toMatch(/Stop Ghost in eu-west-1 \[best effort\]/);
+    expect(out).toContain(
+      'read  cloudwatch:GetMetricStatistics @eu-central-1 {"Namespace":"AWS/RDS","MetricName":"AuroraGlobalDBRPOLag","Dimensions":[{"Name":"DBClusterIdentifier","Value":"ghost-secondary"}],"Period":60,"Statistics":["Maximum"]} + StartTime/EndTime: the last 15 minutes',
+    );
+    expect(out).toMatch(
+      /When eu-west-1 returns: keep its Ghost at 0 and its origin out of the write path \[best effort\]/,
+    );
+    expect(out).toMatch(
+      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ stop-ghost-eu-west-1 2 min/m,
+    );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
     );
     expect(out).toContain(
-      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2","DeletionMode":"LOCAL_CONFIGURATION_ONLY"}',
+      'WRITE efs:DeleteReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0aaaaaaaaaaaaaaa1","DeletionMode":"LOCAL_CONFIGURATION_ONLY"}',
     );
     expect(out).not.toContain('SwitchoverGlobalCluster');
   });
@@ -101,6 +122,7 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'repair-replication',
       'bring-content-back',
       'stop-ghost-eu-central-1',
       'sync-content',
@@ -126,7 +148,12 @@ describe('failover/failback plan', () => {
       'WRITE rds:SwitchoverGlobalCluster @eu-west-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-west-1:123456789012:cluster:ghost-primary"}',
     );
     expect(out).toContain(
-      'WRITE efs:DeleteReplicationConfiguration @eu-west-1 {"FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}',
+      'WRITE efs:DeleteReplicationConfiguration @eu-west-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2"}',
+    );
+    // A leftover of a disaster failover on the primary's file system is removed on its side only.
+    const repair = out.slice(out.indexOf('(repair-replication)'), out.indexOf('(bring-content-back)'));
+    expect(repair).toContain(
+      'WRITE efs:DeleteReplicationConfiguration @eu-west-1 {"SourceFileSystemId":"fs-0aaaaaaaaaaaaaaa1","DeletionMode":"LOCAL_CONFIGURATION_ONLY"}',
     );
   });
 
@@ -135,6 +162,7 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'measure-data-loss',
       'stop-ghost-eu-central-1',
       'promote-database',
       'make-content-writable',
@@ -142,6 +170,7 @@ describe('failover/failback plan', () => {
       'switch-cloudfront',
       'restore-pilot-light',
       'switch-alarms',
+      'fence-eu-central-1',
     ]);
     expect(out).toContain('WRITE rds:FailoverGlobalCluster @eu-west-1');
     expect(out).toMatch(/Re-create EFS replication eu-west-1 -> eu-central-1 .*\[best effort\]/);
@@ -222,5 +251,73 @@ describe('activateOrigin', () => {
     expect(isOriginActive(config, 'alb-b', 'alb-a')).toBe(false);
     expect(isOriginActive(switched, 'alb-b', 'alb-a')).toBe(true);
     expect(activateOrigin(switched, 'alb-a', 'alb-b')).toEqual(config);
+  });
+});
+
+describe('activateOrigin with a static mirror in the origin group', () => {
+  // The edge template's second shape: the group holds the active region's ALB and a static S3
+  // mirror; the standby ALB is an origin of the distribution but not a member of the group.
+  const config: DistributionConfig = {
+    CallerReference: 'x',
+    Comment: '',
+    Enabled: true,
+    Origins: {
+      Quantity: 3,
+      Items: [
+        { Id: 'alb-eu-west-1', DomainName: 'a' },
+        { Id: 'alb-eu-central-1', DomainName: 'b' },
+        { Id: 'mirror-eu-west-1', DomainName: 'mirror.s3.eu-west-1.amazonaws.com' },
+      ],
+    },
+    OriginGroups: {
+      Quantity: 1,
+      Items: [
+        {
+          Id: 'site',
+          FailoverCriteria: { StatusCodes: { Quantity: 1, Items: [503] } },
+          Members: { Quantity: 2, Items: [{ OriginId: 'alb-eu-west-1' }, { OriginId: 'mirror-eu-west-1' }] },
+        },
+      ],
+    },
+    DefaultCacheBehavior: { TargetOriginId: 'site', ViewerProtocolPolicy: 'redirect-to-https' },
+    CacheBehaviors: {
+      Quantity: 2,
+      Items: [
+        { PathPattern: '/ghost/*', TargetOriginId: 'alb-eu-west-1', ViewerProtocolPolicy: 'https-only' },
+        { PathPattern: '/content/*', TargetOriginId: 'site', ViewerProtocolPolicy: 'https-only' },
+      ],
+    },
+  };
+  const members = (c: DistributionConfig) => c.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId);
+
+  it('puts the active ALB in the standby ALB place, keeps the mirror where it is, moves write paths', () => {
+    const switched = activateOrigin(config, 'alb-eu-central-1', 'alb-eu-west-1');
+    expect(members(switched)).toEqual(['alb-eu-central-1', 'mirror-eu-west-1']);
+    expect(switched.CacheBehaviors?.Items?.map((b) => b.TargetOriginId)).toEqual(['alb-eu-central-1', 'site']);
+    expect(switched.DefaultCacheBehavior?.TargetOriginId).toBe('site');
+    expect(switched.Origins).toEqual(config.Origins);
+    expect(isOriginActive(config, 'alb-eu-central-1', 'alb-eu-west-1')).toBe(false);
+    expect(isOriginActive(switched, 'alb-eu-central-1', 'alb-eu-west-1')).toBe(true);
+    expect(activateOrigin(switched, 'alb-eu-west-1', 'alb-eu-central-1')).toEqual(config);
+  });
+
+  it('keeps a mirror that is listed first in its place', () => {
+    const mirrorFirst: DistributionConfig = {
+      ...config,
+      OriginGroups: {
+        Quantity: 1,
+        Items: [
+          {
+            Id: 'site',
+            FailoverCriteria: { StatusCodes: { Quantity: 1, Items: [503] } },
+            Members: { Quantity: 2, Items: [{ OriginId: 'mirror-eu-west-1' }, { OriginId: 'alb-eu-west-1' }] },
+          },
+        ],
+      },
+    };
+    expect(members(activateOrigin(mirrorFirst, 'alb-eu-central-1', 'alb-eu-west-1'))).toEqual([
+      'mirror-eu-west-1',
+      'alb-eu-central-1',
+    ]);
   });
 });

@@ -218,6 +218,8 @@ describe('templates', () => {
       expect(ghost.Secrets.map((s: Json) => s.Name).sort()).toEqual([
         'database__connection__password',
         'database__connection__user',
+        'mail__options__auth__pass',
+        'mail__options__auth__user',
       ]);
       for (const name of ['ghost', 'health-sidecar']) {
         expect(container(task, name).MountPoints).toContainEqual({
@@ -240,7 +242,7 @@ describe('templates', () => {
       ]) {
         expect(env(sidecar)[key], key).toEqual(env(ghost)[key]);
       }
-      expect(sidecar.Secrets).toEqual(ghost.Secrets);
+      expect(sidecar.Secrets).toEqual(ghost.Secrets.filter((s: Json) => s.Name.startsWith('database__')));
       expect(env(sidecar).CONTENT_PATH).toBe('/var/lib/ghost/content');
     });
 
@@ -472,8 +474,10 @@ describe('templates', () => {
     it('keeps the secrets in the primary, encrypted and replicated to the secondary', () => {
       const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
       expect(secrets.map(([id]) => id).sort()).toEqual([
+        'AppDatabaseSecret',
         'DatabaseSecret',
         'GhostAdminSecret',
+        'MailSecret',
         'OriginVerifySecret',
         'WebhookSecret',
       ]);
@@ -522,11 +526,11 @@ describe('templates', () => {
           'HealthyHostCount',
           expect.stringContaining('HTTPCode_Target_5XX_Count'),
           '5xxErrorRate',
-          'Failures',
-          'BacklogAgeSeconds',
+          expect.stringContaining('cache_invalidator_invalidations_total'),
+          'cache_invalidator_oldest_pending_age_seconds',
           'CPUUtilization',
           'MemoryUtilization',
-          'VerdictFailures',
+          'ghost_ha_health_status',
         ]),
       );
       for (const alarm of alarms) expect(alarm?.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
@@ -555,5 +559,158 @@ describe('templates', () => {
       expect(elsewhere.Resources.CloudFront5xxAlarm).toBeUndefined();
       expect(observability.Resources.CloudFront5xxAlarm).toBeDefined();
     });
+  });
+});
+
+describe('deploy invariants', () => {
+  const app = resolveConditions(loadTemplate('app'), { ...APP_PARAMETERS, DistributionId: 'E2ABCDEF123456' });
+  const task = resource(app, 'TaskDefinition');
+  const dataPrimary = resolveConditions(loadTemplate('data'), {
+    Role: 'primary',
+    SecondaryRegion: 'eu-central-1',
+    ReplicaFileSystemId: 'fs-0123456789abcdef0',
+  });
+  const dataSecondary = resolveConditions(loadTemplate('data'), { Role: 'secondary' });
+  const secretArn = (name: string) =>
+    `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:\${ProjectName}/${name}`;
+  const secrets = (definition: Json): Record<string, string> =>
+    Object.fromEntries((definition.Secrets ?? []).map((s: Json) => [s.Name, s.ValueFrom['Fn::Sub']]));
+
+  it('admits CloudFront to the ALB over HTTPS only, with one prefix-list rule (each counts as the list size)', () => {
+    const ingress = resource(app, 'LoadBalancerSecurityGroup').Properties?.SecurityGroupIngress;
+    expect(ingress).toEqual([
+      {
+        Description: expect.any(String),
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourcePrefixListId: { Ref: 'OriginFacingPrefixListId' },
+      },
+    ]);
+    const prefixListRules = Object.values(app.Resources)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress')
+      .filter((r) => r.Properties?.SourcePrefixListId);
+    expect(prefixListRules).toEqual([]);
+  });
+
+  it('pins the task to X86_64, the platform package.sh builds and pulls for', () => {
+    expect(task.Properties?.RuntimePlatform).toEqual({ OperatingSystemFamily: 'LINUX', CpuArchitecture: 'X86_64' });
+  });
+
+  it('gives Ghost its own database user, not the master user, replicated to the secondary region', () => {
+    const ghost = secrets(container(task, 'ghost'));
+    expect(ghost.database__connection__user).toBe(`${secretArn('database-app')}:username::`);
+    expect(ghost.database__connection__password).toBe(`${secretArn('database-app')}:password::`);
+    const secret = resource(dataPrimary, 'AppDatabaseSecret').Properties;
+    expect(secret?.Name).toEqual({ 'Fn::Sub': '${ProjectName}/database-app' });
+    expect(secret?.GenerateSecretString.SecretStringTemplate).toBe('{"username":"ghost_app"}');
+    expect(secret?.ReplicaRegions).toEqual([{ Region: { Ref: 'SecondaryRegion' }, KmsKeyId: expect.anything() }]);
+    // Created by scripts/create-app-db-user.sh through the Data API of the primary cluster.
+    expect(resource(dataPrimary, 'Cluster').Properties?.EnableHttpEndpoint).toBe(true);
+    const readable = resource(app, 'ExecutionRole').Properties?.Policies[0].PolicyDocument.Statement[0].Resource;
+    expect(readable).toContainEqual({ 'Fn::Sub': `${secretArn('database-app')}-??????` });
+  });
+
+  it("gives Ghost its mail settings from a replicated secret, with SES SMTP in the task's region (both regions)", () => {
+    for (const region of ['eu-west-1', 'eu-central-1']) {
+      const ghost = container(task, 'ghost');
+      const environment = env(ghost);
+      expect(environment.mail__transport).toBe('SMTP');
+      expect(environment.mail__options__host).toEqual({ 'Fn::Sub': 'email-smtp.${AWS::Region}.amazonaws.com' });
+      expect(environment.mail__options__port).toBe('587');
+      expect(environment.mail__from).toBeTruthy();
+      // The same template in both regions: the region's own SMTP password is picked by key.
+      const ghostSecrets = secrets(ghost);
+      expect(ghostSecrets.mail__options__auth__user).toBe(`${secretArn('mail')}:username::`);
+      expect(ghostSecrets.mail__options__auth__pass).toBe(`${secretArn('mail')}:password-\${AWS::Region}::`);
+      expect(region).toMatch(/^eu-/);
+    }
+    const mail = resource(dataPrimary, 'MailSecret').Properties;
+    expect(mail?.ReplicaRegions).toEqual([{ Region: { Ref: 'SecondaryRegion' }, KmsKeyId: expect.anything() }]);
+    expect(mail?.SecretString).toEqual({
+      'Fn::Sub': '{"username":"","password-${AWS::Region}":"","password-${SecondaryRegion}":""}',
+    });
+  });
+
+  it('attaches a web ACL by default: AWS managed rules and rate limits on sign-in paths; opt-out parameter', () => {
+    const edge = (values: Record<string, string>) =>
+      resolveConditions(loadTemplate('edge'), {
+        PrimaryRegion: 'eu-west-1',
+        SecondaryRegion: 'eu-central-1',
+        ...values,
+      });
+    const byDefault = edge({});
+    const acl = resource(byDefault, 'WebAcl').Properties;
+    expect(acl?.Scope).toBe('CLOUDFRONT');
+    const managed = acl?.Rules.flatMap((r: Json) =>
+      r.Statement.ManagedRuleGroupStatement ? [r.Statement.ManagedRuleGroupStatement.Name] : [],
+    );
+    expect(managed).toEqual([
+      'AWSManagedRulesAmazonIpReputationList',
+      'AWSManagedRulesKnownBadInputsRuleSet',
+      'AWSManagedRulesCommonRuleSet',
+    ]);
+    const rate = acl?.Rules.find((r: Json) => r.Statement.RateBasedStatement)?.Statement.RateBasedStatement;
+    expect(rate.Limit).toEqual({ Ref: 'SignInRateLimit' });
+    expect(rate.ScopeDownStatement.OrStatement.Statements.map((s: Json) => s.ByteMatchStatement.SearchString)).toEqual([
+      '/ghost/api/admin/session',
+      '/members/api/send-magic-link',
+    ]);
+    expect(resource(byDefault, 'Distribution').Properties?.DistributionConfig.WebACLId).toEqual({
+      'Fn::GetAtt': ['WebAcl', 'Arn'],
+    });
+    const optedOut = edge({ EnableWaf: 'false' });
+    expect(optedOut.Resources.WebAcl).toBeUndefined();
+    expect(resource(optedOut, 'Distribution').Properties?.DistributionConfig.WebACLId).toBeUndefined();
+    const own = edge({ WebAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/mine/1' });
+    expect(own.Resources.WebAcl).toBeUndefined();
+    expect(resource(own, 'Distribution').Properties?.DistributionConfig.WebACLId).toEqual({ Ref: 'WebAclArn' });
+  });
+
+  it('backs up Aurora and the content with AWS Backup and copies every recovery point to the other region', () => {
+    const rule = resource(dataPrimary, 'BackupPlan').Properties?.BackupPlan.BackupPlanRule[0];
+    expect(rule.CopyActions).toEqual([
+      {
+        DestinationBackupVaultArn: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:backup:${SecondaryRegion}:${AWS::AccountId}:backup-vault:${ProjectName}-content',
+        },
+        Lifecycle: { DeleteAfterDays: { Ref: 'FileSystemBackupRetentionDays' } },
+      },
+    ]);
+    const selected = resource(dataPrimary, 'BackupSelection').Properties?.BackupSelection.Resources;
+    expect(selected).toContainEqual({ 'Fn::GetAtt': ['Cluster', 'DBClusterArn'] });
+    expect(resource(dataSecondary, 'BackupVault').Properties?.BackupVaultName).toEqual({
+      'Fn::Sub': '${ProjectName}-content',
+    });
+  });
+
+  it('alarms on Aurora global lag, EFS TimeSinceLastSync and failed backup or copy jobs, to the alarm topic', () => {
+    const topic = { 'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ProjectName}-alarms' };
+    const lag = resource(dataPrimary, 'ReplicationLagAlarm').Properties;
+    expect([lag?.Namespace, lag?.MetricName]).toEqual(['AWS/RDS', 'AuroraGlobalDBReplicationLag']);
+    expect(lag?.AlarmActions).toEqual([topic]);
+    expect(resource(dataSecondary, 'ReplicationLagAlarm').Properties?.MetricName).toBe('AuroraGlobalDBReplicationLag');
+    const sync = resource(dataPrimary, 'ContentSyncAlarm').Properties;
+    expect([sync?.Namespace, sync?.MetricName]).toEqual(['AWS/EFS', 'TimeSinceLastSync']);
+    expect(sync?.Dimensions.map((d: Json) => d.Name)).toEqual(['FileSystemId', 'DestinationFileSystemId']);
+    expect(sync?.AlarmActions).toEqual([topic]);
+    const backup = resource(dataPrimary, 'BackupFailureAlarm').Properties;
+    expect(backup?.Metrics.flatMap((m: Json) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []))).toEqual([
+      'NumberOfBackupJobsFailed',
+      'NumberOfCopyJobsFailed',
+    ]);
+    expect(backup?.AlarmActions).toEqual([topic]);
+  });
+
+  it('mirrors the images in ECR with replication into the secondary region', () => {
+    const registry = resolveConditions(loadTemplate('registry'), { SecondaryRegion: 'eu-central-1' });
+    expect(resourcesOfType(registry, 'AWS::ECR::Repository').map(([, r]) => r.Properties?.RepositoryName)).toEqual([
+      { 'Fn::Sub': '${ProjectName}/ghost' },
+      { 'Fn::Sub': '${ProjectName}/health-sidecar' },
+      { 'Fn::Sub': '${ProjectName}/cache-invalidator' },
+    ]);
+    const [rule] = resource(registry, 'Replication').Properties?.ReplicationConfiguration.Rules ?? [];
+    expect(rule.Destinations).toEqual([{ Region: { Ref: 'SecondaryRegion' }, RegistryId: { Ref: 'AWS::AccountId' } }]);
   });
 });

@@ -3,12 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './freePort.js';
 import { ManagedProcess } from './ManagedProcess.js';
-import { pythonToolsBin } from './tools.js';
+import { pythonToolsBin, REPO_ROOT } from './tools.js';
 import { waitFor } from './waitFor.js';
 
 /** Credentials moto accepts; they reach no AWS account. */
 export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 export const MOTO_REGION = 'us-east-1';
+
+export interface MotoServerOptions {
+  /**
+   * Start moto through `testbed/moto/launch.py`, which adds what the failover drill needs: Aurora
+   * global switchover/failover, EFS replication with both sides' state and file-system protection,
+   * and simulated regional outages (`startOutage`).
+   */
+  readonly extended?: boolean;
+}
 
 /**
  * moto_server on a free port: CloudFront, Secrets Manager and S3 over their real wire protocols.
@@ -19,15 +28,21 @@ export class MotoServer {
   #dir = '';
   #process: ManagedProcess | undefined;
 
-  static async start(): Promise<MotoServer> {
+  static async start(options: MotoServerOptions = {}): Promise<MotoServer> {
     const server = new MotoServer();
     server.#dir = await mkdtemp(join(tmpdir(), 'ghost-ha-moto-'));
     const port = await freePort();
     server.endpoint = `http://127.0.0.1:${port}`;
     server.#process = new ManagedProcess({
       name: 'moto_server',
-      command: join(pythonToolsBin(), 'moto_server'),
-      args: ['-H', '127.0.0.1', '-p', String(port)],
+      command: join(pythonToolsBin(), options.extended ? 'python' : 'moto_server'),
+      args: [
+        ...(options.extended ? [join(REPO_ROOT, 'testbed', 'moto', 'launch.py')] : []),
+        '-H',
+        '127.0.0.1',
+        '-p',
+        String(port),
+      ],
       logFile: join(server.#dir, 'moto.log'),
     });
     server.#process.start();
@@ -70,7 +85,24 @@ export class MotoServer {
     };
   }
 
-  /** Forgets every resource moto holds. */
+  /**
+   * Extended server only: every request signed for `region` gets a 503 until `endOutage`; with
+   * `hang`, it first gets no answer for 20 s (endpoints that accept connections and stall).
+   */
+  async startOutage(region: string, options: { hang?: boolean } = {}): Promise<void> {
+    await this.#outage('POST', options.hang ? `${region}?mode=hang` : region);
+  }
+
+  async endOutage(region: string): Promise<void> {
+    await this.#outage('DELETE', region);
+  }
+
+  async #outage(method: 'POST' | 'DELETE', region: string): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/outage/${region}`, { method });
+    if (!response.ok) throw new Error(`moto outage control answered ${response.status} (started without extended?)`);
+  }
+
+  /** Forgets every resource moto holds (and, extended, every outage). */
   async reset(): Promise<void> {
     await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });
   }

@@ -1,14 +1,136 @@
-/** One AWS API call, as the plan prints it and the apply mode makes it. */
-export interface AwsCall {
-  readonly service: 'rds' | 'efs' | 'ecs' | 'elbv2' | 'cloudfront' | 'cloudwatch';
-  readonly operation: string;
+import type {
+  GetDistributionCommandInput,
+  GetDistributionCommandOutput,
+  GetDistributionConfigCommandInput,
+  GetDistributionConfigCommandOutput,
+  UpdateDistributionCommandInput,
+  UpdateDistributionCommandOutput,
+} from '@aws-sdk/client-cloudfront';
+import type {
+  DescribeAlarmsCommandInput,
+  DescribeAlarmsCommandOutput,
+  DisableAlarmActionsCommandInput,
+  DisableAlarmActionsCommandOutput,
+  EnableAlarmActionsCommandInput,
+  EnableAlarmActionsCommandOutput,
+  GetMetricStatisticsCommandInput,
+  GetMetricStatisticsCommandOutput,
+} from '@aws-sdk/client-cloudwatch';
+import type {
+  DescribeServicesCommandInput,
+  DescribeServicesCommandOutput,
+  UpdateServiceCommandInput,
+  UpdateServiceCommandOutput,
+} from '@aws-sdk/client-ecs';
+import type {
+  CreateReplicationConfigurationCommandInput,
+  CreateReplicationConfigurationCommandOutput,
+  DeleteReplicationConfigurationCommandInput,
+  DeleteReplicationConfigurationCommandOutput,
+  DescribeReplicationConfigurationsCommandInput,
+  DescribeReplicationConfigurationsCommandOutput,
+  UpdateFileSystemProtectionCommandInput,
+  UpdateFileSystemProtectionCommandOutput,
+} from '@aws-sdk/client-efs';
+import type {
+  DescribeTargetHealthCommandInput,
+  DescribeTargetHealthCommandOutput,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type {
+  DescribeGlobalClustersCommandInput,
+  DescribeGlobalClustersCommandOutput,
+  FailoverGlobalClusterCommandInput,
+  FailoverGlobalClusterCommandOutput,
+  SwitchoverGlobalClusterCommandInput,
+  SwitchoverGlobalClusterCommandOutput,
+} from '@aws-sdk/client-rds';
+
+/**
+ * Every operation the switch makes, with the SDK's own input and output types: a wrong or missing
+ * member is a compile error. Keys are `<service>:<Operation>`, the service being botocore's name.
+ */
+export interface Operations {
+  'rds:DescribeGlobalClusters': [DescribeGlobalClustersCommandInput, DescribeGlobalClustersCommandOutput];
+  'rds:SwitchoverGlobalCluster': [SwitchoverGlobalClusterCommandInput, SwitchoverGlobalClusterCommandOutput];
+  'rds:FailoverGlobalCluster': [FailoverGlobalClusterCommandInput, FailoverGlobalClusterCommandOutput];
+  'efs:DescribeReplicationConfigurations': [
+    DescribeReplicationConfigurationsCommandInput,
+    DescribeReplicationConfigurationsCommandOutput,
+  ];
+  'efs:DeleteReplicationConfiguration': [
+    DeleteReplicationConfigurationCommandInput,
+    DeleteReplicationConfigurationCommandOutput,
+  ];
+  'efs:CreateReplicationConfiguration': [
+    CreateReplicationConfigurationCommandInput,
+    CreateReplicationConfigurationCommandOutput,
+  ];
+  'efs:UpdateFileSystemProtection': [UpdateFileSystemProtectionCommandInput, UpdateFileSystemProtectionCommandOutput];
+  'ecs:UpdateService': [UpdateServiceCommandInput, UpdateServiceCommandOutput];
+  'ecs:DescribeServices': [DescribeServicesCommandInput, DescribeServicesCommandOutput];
+  'elbv2:DescribeTargetHealth': [DescribeTargetHealthCommandInput, DescribeTargetHealthCommandOutput];
+  'cloudfront:GetDistributionConfig': [GetDistributionConfigCommandInput, GetDistributionConfigCommandOutput];
+  'cloudfront:UpdateDistribution': [UpdateDistributionCommandInput, UpdateDistributionCommandOutput];
+  'cloudfront:GetDistribution': [GetDistributionCommandInput, GetDistributionCommandOutput];
+  'cloudwatch:DisableAlarmActions': [DisableAlarmActionsCommandInput, DisableAlarmActionsCommandOutput];
+  'cloudwatch:EnableAlarmActions': [EnableAlarmActionsCommandInput, EnableAlarmActionsCommandOutput];
+  'cloudwatch:DescribeAlarms': [DescribeAlarmsCommandInput, DescribeAlarmsCommandOutput];
+  'cloudwatch:GetMetricStatistics': [GetMetricStatisticsCommandInput, GetMetricStatisticsCommandOutput];
+}
+
+export type Operation = keyof Operations;
+export type InputOf<K extends Operation> = Operations[K][0];
+export type OutputOf<K extends Operation> = Operations[K][1];
+
+/** One AWS API call of operation K, as the plan prints it and the apply mode makes it. */
+export interface AwsCallOf<K extends Operation> {
+  readonly operation: K;
   readonly region: string;
-  readonly input: Readonly<Record<string, unknown>>;
+  readonly input: InputOf<K>;
   /** Read-only calls verify; the others change something. */
   readonly readOnly?: boolean;
 }
 
+export type AwsCall = { [K in Operation]: AwsCallOf<K> }[Operation];
+
+/**
+ * A call whose input is completed at run time from what an earlier call returned (the ETag and the
+ * current distribution config); `known` is what the plan already knows, `atRunTime` says the rest.
+ */
+export interface RuntimeCall<K extends Operation = Operation> {
+  readonly operation: K;
+  readonly region: string;
+  readonly known: Partial<InputOf<K>>;
+  readonly atRunTime: string;
+  readonly readOnly?: boolean;
+}
+
+/** What a step lists: complete calls, and calls completed at run time. */
+export type PlannedCall = AwsCall | RuntimeCall;
+
+export function awsCall<K extends Operation>(
+  operation: K,
+  region: string,
+  input: InputOf<K>,
+  readOnly?: boolean,
+): AwsCallOf<K> {
+  return readOnly ? { operation, region, input, readOnly } : { operation, region, input };
+}
+
+/** botocore's service and operation names, e.g. `['efs', 'DeleteReplicationConfiguration']`. */
+export function serviceAndOperation(operation: Operation): [string, string] {
+  const [service = '', name = ''] = operation.split(':');
+  return [service, name];
+}
+
+export function isRuntimeCall(call: PlannedCall): call is RuntimeCall {
+  return 'atRunTime' in call;
+}
+
 /** `rds:SwitchoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"..."}` */
-export function formatCall(call: AwsCall): string {
-  return `${call.service}:${call.operation} @${call.region} ${JSON.stringify(call.input)}`;
+export function formatCall(call: PlannedCall): string {
+  if (isRuntimeCall(call)) {
+    return `${call.operation} @${call.region} ${JSON.stringify(call.known)} + ${call.atRunTime}`;
+  }
+  return `${call.operation} @${call.region} ${JSON.stringify(call.input)}`;
 }

@@ -4,15 +4,37 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import type { AwsCall } from './AwsCall.js';
+
+export interface AwsClientsOptions {
+  /** Lets tests pick the query protocol, the one moto's CloudWatch speaks. */
+  readonly cloudWatchConfig?: CloudWatchClientConfig;
+  /** Sees every call the switch sends, before it is sent (the drill records them). */
+  readonly onCall?: (call: AwsCall) => void;
+  /**
+   * Bounds one request (default 30 s; connecting 5 s). A region in an outage may not refuse but
+   * hang: without a bound a best-effort step towards it would never give up.
+   */
+  readonly requestTimeoutMs?: number;
+}
 
 /** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
 export class AwsClients {
   readonly #clients = new Map<string, unknown>();
   readonly #cloudWatchConfig: CloudWatchClientConfig;
+  readonly #requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true };
+  readonly onCall: ((call: AwsCall) => void) | undefined;
 
-  /** `cloudWatchConfig` lets tests pick the query protocol, the one moto's CloudWatch speaks. */
-  constructor(options: { cloudWatchConfig?: CloudWatchClientConfig } = {}) {
+  constructor(options: AwsClientsOptions = {}) {
     this.#cloudWatchConfig = options.cloudWatchConfig ?? {};
+    this.onCall = options.onCall;
+    const requestTimeout = options.requestTimeoutMs ?? 30_000;
+    // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
+    this.#requestHandler = {
+      requestTimeout,
+      connectionTimeout: Math.min(5_000, requestTimeout),
+      throwOnRequestTimeout: true,
+    };
   }
 
   #get<T>(key: string, create: () => T): T {
@@ -25,27 +47,36 @@ export class AwsClients {
   }
 
   rds(region: string): RDSClient {
-    return this.#get(`rds:${region}`, () => new RDSClient({ region }));
+    return this.#get(`rds:${region}`, () => new RDSClient({ region, requestHandler: this.#requestHandler }));
   }
 
   efs(region: string): EFSClient {
-    return this.#get(`efs:${region}`, () => new EFSClient({ region }));
+    return this.#get(`efs:${region}`, () => new EFSClient({ region, requestHandler: this.#requestHandler }));
   }
 
   ecs(region: string): ECSClient {
-    return this.#get(`ecs:${region}`, () => new ECSClient({ region }));
+    return this.#get(`ecs:${region}`, () => new ECSClient({ region, requestHandler: this.#requestHandler }));
   }
 
   elbv2(region: string): ElasticLoadBalancingV2Client {
-    return this.#get(`elbv2:${region}`, () => new ElasticLoadBalancingV2Client({ region }));
+    return this.#get(
+      `elbv2:${region}`,
+      () => new ElasticLoadBalancingV2Client({ region, requestHandler: this.#requestHandler }),
+    );
   }
 
   cloudwatch(region: string): CloudWatchClient {
-    return this.#get(`cloudwatch:${region}`, () => new CloudWatchClient({ ...this.#cloudWatchConfig, region }));
+    return this.#get(
+      `cloudwatch:${region}`,
+      () => new CloudWatchClient({ ...this.#cloudWatchConfig, region, requestHandler: this.#requestHandler }),
+    );
   }
 
   cloudfront(): CloudFrontClient {
-    return this.#get('cloudfront', () => new CloudFrontClient({ region: 'us-east-1' }));
+    return this.#get(
+      'cloudfront',
+      () => new CloudFrontClient({ region: 'us-east-1', requestHandler: this.#requestHandler }),
+    );
   }
 
   destroy(): void {

@@ -1,8 +1,9 @@
 import { summarizeError } from '@ghost-ha/core';
 import { StepFailedError } from '../errors.js';
 import type { AwsClients } from './AwsClients.js';
-import type { SwitchPlan } from './planSwitch.js';
 import type { Pacing } from './poll.js';
+import { formatDuration } from './rtoOnPaper.js';
+import type { SwitchFacts, SwitchPlan } from './SwitchStep.js';
 
 export interface StepOutcome {
   readonly id: string;
@@ -21,12 +22,12 @@ export async function applyPlan(
   report: (line: string) => void,
 ): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
-  const memo = new Map<string, number>();
+  const facts: SwitchFacts = {};
   for (const [index, step] of plan.steps.entries()) {
     const label = `${index + 1}/${plan.steps.length} ${step.id}`;
-    report(`${label}: ${step.title}`);
+    report(`${label}: ${step.title} (expected ${formatDuration(step.expected.seconds)}: ${step.expected.basis})`);
     try {
-      const detail = await step.run({ clients, pacing, memo, progress: (state) => report(`${label}:   ${state}`) });
+      const detail = await step.run({ clients, pacing, facts, progress: (state) => report(`${label}:   ${state}`) });
       report(`${label}: ok, ${detail}`);
       outcomes.push({ id: step.id, status: 'done', detail });
     } catch (error) {

@@ -1,7 +1,8 @@
 import { formatCall } from './AwsCall.js';
-import type { SwitchPlan } from './planSwitch.js';
+import { formatDuration, rtoOnPaper } from './rtoOnPaper.js';
+import type { SwitchPlan } from './SwitchStep.js';
 
-/** The plan as operators read it: ordered steps, each with its exact AWS calls. */
+/** The plan as operators read it: ordered steps, each with its exact AWS calls and expected duration. */
 export function formatPlan(plan: SwitchPlan, apply: boolean): string {
   const kind =
     plan.mode === 'planned'
@@ -21,7 +22,12 @@ export function formatPlan(plan: SwitchPlan, apply: boolean): string {
     for (const call of step.calls) lines.push(`     ${call.readOnly ? 'read ' : 'WRITE'} ${formatCall(call)}`);
     lines.push(`   verify: ${step.verify}`);
     lines.push(`   if it fails: ${step.ifFailed}`);
+    lines.push(`   expected: ${formatDuration(step.expected.seconds)} (${step.expected.basis})`);
     lines.push('');
   });
+  const rto = rtoOnPaper(plan);
+  lines.push(
+    `RTO on paper: ${formatDuration(rto.seconds)} without writes (${rto.steps.map((s) => `${s.id} ${formatDuration(s.expected.seconds)}`).join(' + ')}); cached pages are served throughout.`,
+  );
   return lines.join('\n');
 }

@@ -35,11 +35,11 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
     if (!request.apply) return 0;
     await applyPlan(plan, clients, io.pacing ?? REAL_PACING, (line) => io.out(`${line}\n`));
     io.out(`\n${command === 'failover' ? 'Failover' : 'Failback'} complete: Ghost runs in ${plan.to.region}.\n`);
-    if (command === 'failover') {
-      io.out(
-        `${plan.from.region} is now the standby with a stale copy of the content. When it is healthy, run failback.sh: it replicates the content back first.\n`,
-      );
-    }
+    io.out(
+      request.mode === 'planned'
+        ? `${plan.from.region} is now the pilot light: its database is a secondary and the content replicates into it.\n`
+        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned) repairs its replication and brings the content back.\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof SwitchUsageError) {

@@ -1,0 +1,36 @@
+import { type AwsCallOf, awsCall } from '../AwsCall.js';
+import type { RegionSite } from '../Deployment.js';
+import type { StepContext } from '../SwitchStep.js';
+import { sendCall } from '../sendCall.js';
+
+export function describeServiceCall(site: RegionSite): AwsCallOf<'ecs:DescribeServices'> {
+  return awsCall('ecs:DescribeServices', site.region, { cluster: site.ecsCluster, services: [site.ecsService] }, true);
+}
+
+export interface ServiceView {
+  readonly desired: number;
+  readonly running: number;
+  readonly pending: number;
+  readonly deployments: number;
+  readonly rollout: string | undefined;
+  readonly targetGroupArn: string | undefined;
+}
+
+/** The ECS service's counts and its primary deployment's rollout state. */
+export async function readService(context: StepContext, site: RegionSite): Promise<ServiceView> {
+  const { services = [], failures = [] } = await sendCall(context.clients, describeServiceCall(site));
+  const service = services[0];
+  if (!service || service.status === 'INACTIVE') {
+    const reason = failures[0]?.reason ?? 'not found';
+    throw new Error(`ECS service ${site.ecsCluster}/${site.ecsService} in ${site.region}: ${reason}`);
+  }
+  const primary = (service.deployments ?? []).find((d) => d.status === 'PRIMARY');
+  return {
+    desired: service.desiredCount ?? 0,
+    running: service.runningCount ?? 0,
+    pending: service.pendingCount ?? 0,
+    deployments: (service.deployments ?? []).length,
+    rollout: primary?.rolloutState,
+    targetGroupArn: service.loadBalancers?.[0]?.targetGroupArn,
+  };
+}

@@ -1,0 +1,71 @@
+import { awsCall } from '../AwsCall.js';
+import { activateOrigin, isOriginActive } from '../activateOrigin.js';
+import type { Deployment, RegionSite } from '../Deployment.js';
+import { poll } from '../poll.js';
+import { getDistributionConfigCall } from '../reads/getDistributionConfigCall.js';
+import { describeServiceCall, readService } from '../reads/readService.js';
+import { MINUTE, type SwitchStep } from '../SwitchStep.js';
+import { sendCall } from '../sendCall.js';
+import { updateDistributionCall, updateDistributionPlanned } from './switchCloudFront.js';
+
+/**
+ * "When the old region returns": after a disaster switch the lost region may come back with its
+ * service still at desired 1 (ECS would start a second Ghost there) and its alarms notifying. This
+ * step keeps its service at 0, silences its alarms and checks that CloudFront sends it no writes.
+ * It fails while the region is down; running the same command again once it answers completes it.
+ */
+export function fenceOldRegion(deployment: Deployment, from: RegionSite, to: RegionSite): SwitchStep {
+  const stop = awsCall('ecs:UpdateService', from.region, {
+    cluster: from.ecsCluster,
+    service: from.ecsService,
+    desiredCount: 0,
+  });
+  const silence = awsCall('cloudwatch:DisableAlarmActions', from.region, {
+    AlarmNames: [...deployment.regionalAlarmNames],
+  });
+  return {
+    id: `fence-${from.region}`,
+    title: `When ${from.region} returns: keep its Ghost at 0 and its origin out of the write path`,
+    why: `A region that comes back would run its service's desired task: a second Ghost, on a database that is no longer the writer and content that is no longer replicated.`,
+    calls: [
+      stop,
+      describeServiceCall(from),
+      silence,
+      getDistributionConfigCall(deployment),
+      {
+        ...updateDistributionPlanned(deployment, from, to),
+        atRunTime: 'only if the config routes to the old region again',
+      },
+    ],
+    verify: `${from.region}'s service has desired and running 0, its alarms are silent, and no CloudFront behavior targets ${from.originId} alone.`,
+    ifFailed: `${from.region} does not answer yet. When it does, run this same command again: the finished steps are skipped and this one fences it. Until then CloudFront sends it no writes.`,
+    expected: { seconds: 120, basis: 'ECS stopTimeout (at most 120 s on Fargate)' },
+    bestEffort: true,
+    async run(context) {
+      const before = await readService(context, from);
+      if (before.desired !== 0) await sendCall(context.clients, stop);
+      await sendCall(context.clients, silence);
+      const state = await poll(
+        `Ghost to stay stopped in ${from.region}`,
+        10 * MINUTE,
+        context.pacing,
+        async () => {
+          const s = await readService(context, from);
+          return { done: s.running === 0 && s.pending === 0, state: `desired ${s.desired}, running ${s.running}` };
+        },
+        context.progress,
+      );
+      const current = await sendCall(context.clients, getDistributionConfigCall(deployment));
+      const config = current.DistributionConfig;
+      if (config && current.ETag && !isOriginActive(config, to.originId, from.originId)) {
+        // Someone re-deployed the edge stack with the old order: route it back to the active region.
+        await sendCall(
+          context.clients,
+          updateDistributionCall(deployment, current.ETag, activateOrigin(config, to.originId, from.originId)),
+        );
+        return `${state}; CloudFront routed to ${to.originId} again`;
+      }
+      return `${state} (was desired ${before.desired}); CloudFront sends it no writes`;
+    },
+  };
+}

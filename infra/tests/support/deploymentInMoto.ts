@@ -1,0 +1,291 @@
+import {
+  CloudFrontClient,
+  CreateDistributionCommand,
+  type DistributionConfig,
+  GetDistributionConfigCommand,
+} from '@aws-sdk/client-cloudfront';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+} from '@aws-sdk/client-cloudwatch';
+import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateFileSystemCommand,
+  CreateReplicationConfigurationCommand,
+  DescribeReplicationConfigurationsCommand,
+  EFSClient,
+  UpdateFileSystemProtectionCommand,
+} from '@aws-sdk/client-efs';
+import {
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateDBClusterCommand,
+  CreateGlobalClusterCommand,
+  DescribeGlobalClustersCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
+import { regionalAlarmNames, siteNames } from '../../src/switch/Deployment.js';
+import type { Pacing } from '../../src/switch/poll.js';
+
+export const PRIMARY = 'eu-west-1';
+export const SECONDARY = 'eu-central-1';
+export const PROJECT = 'ghost-ha';
+const ENGINE = { Engine: 'aurora-mysql', EngineVersion: '8.0.mysql_aurora.3.08.2' };
+export const CLUSTERS = { [PRIMARY]: 'ghost-primary', [SECONDARY]: 'ghost-secondary' } as const;
+
+// Waits that poll moto finish quickly; the scale keeps a stuck wait from hanging the test.
+export const FAST: Pacing = {
+  intervalMs: 5,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  timeoutScale: 0.005,
+};
+
+export interface DeploymentOptions {
+  /** EFS replication primary -> secondary, as the data stacks leave it (needs the extended moto). */
+  readonly replication?: boolean;
+  /** The origin group holds [active ALB, static mirror] instead of both ALBs. */
+  readonly mirror?: boolean;
+  /** AuroraGlobalDBReplicationLag datapoints (ms) of the secondary cluster, in the last minutes. */
+  readonly lagMs?: readonly number[];
+}
+
+export interface DeploymentInMoto {
+  readonly distributionId: string;
+  readonly targetGroups: ReadonlyMap<string, string>;
+  readonly fileSystems: ReadonlyMap<string, string>;
+}
+
+/** A two-region deployment in moto, as the stacks would leave it: Ghost runs in the primary. */
+export async function createDeployment(options: DeploymentOptions = {}): Promise<DeploymentInMoto> {
+  const rds = (region: string) => new RDSClient({ region });
+  await rds(PRIMARY).send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: `${PROJECT}-global`, ...ENGINE }));
+  await rds(PRIMARY).send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: CLUSTERS[PRIMARY],
+      GlobalClusterIdentifier: `${PROJECT}-global`,
+      MasterUsername: 'ghost',
+      MasterUserPassword: 'not-a-real-password',
+      ...ENGINE,
+    }),
+  );
+  await rds(SECONDARY).send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: CLUSTERS[SECONDARY],
+      GlobalClusterIdentifier: `${PROJECT}-global`,
+      ...ENGINE,
+    }),
+  );
+  const targetGroups = new Map<string, string>();
+  const fileSystems = new Map<string, string>();
+  for (const [region, running, actions] of [
+    [PRIMARY, true, true],
+    [SECONDARY, false, false],
+  ] as const) {
+    const { FileSystemId = '' } = await new EFSClient({ region }).send(
+      new CreateFileSystemCommand({ CreationToken: region, Tags: [{ Key: 'Name', Value: `${PROJECT}-content` }] }),
+    );
+    fileSystems.set(region, FileSystemId);
+    // The ALB's target group, with the task's address registered (moto reports registered targets healthy).
+    const { Vpc } = await new EC2Client({ region }).send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
+    const elbv2 = new ElasticLoadBalancingV2Client({ region });
+    const { TargetGroups = [] } = await elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `${PROJECT}-gate`,
+        Protocol: 'HTTP',
+        Port: 8080,
+        TargetType: 'ip',
+        VpcId: Vpc?.VpcId,
+      }),
+    );
+    const targetGroupArn = TargetGroups[0]?.TargetGroupArn ?? '';
+    targetGroups.set(region, targetGroupArn);
+    await elbv2.send(
+      new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: '10.20.0.10', Port: 8080 }] }),
+    );
+    const ecs = new ECSClient({ region });
+    const names = siteNames(PROJECT, region);
+    await ecs.send(new CreateClusterCommand({ clusterName: names.ecsCluster }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: `${PROJECT}-ghost`,
+        containerDefinitions: [{ name: 'ghost', image: 'ghost:5.130.6', memory: 1024 }],
+      }),
+    );
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: names.ecsCluster,
+        serviceName: names.ecsService,
+        taskDefinition: `${PROJECT}-ghost`,
+        desiredCount: 0,
+        loadBalancers: [{ targetGroupArn, containerName: 'health-sidecar', containerPort: 8080 }],
+      }),
+    );
+    // Scaled up after creation, as moto then reports the task running and the deployment complete.
+    if (running) {
+      await ecs.send(
+        new UpdateServiceCommand({ cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 }),
+      );
+    }
+    const cloudwatch = new CloudWatchClient({ region, protocol: AwsQueryProtocol });
+    for (const AlarmName of regionalAlarmNames(PROJECT)) {
+      await cloudwatch.send(
+        new PutMetricAlarmCommand({
+          AlarmName,
+          Namespace: 'AWS/ECS',
+          MetricName: 'CPUUtilization',
+          Statistic: 'Average',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 80,
+          ComparisonOperator: 'GreaterThanThreshold',
+          ActionsEnabled: actions,
+          AlarmActions: [`arn:aws:sns:${region}:123456789012:${PROJECT}-alarms`],
+        }),
+      );
+    }
+  }
+  if (options.replication) {
+    await new EFSClient({ region: SECONDARY }).send(
+      new UpdateFileSystemProtectionCommand({
+        FileSystemId: fileSystems.get(SECONDARY),
+        ReplicationOverwriteProtection: 'DISABLED',
+      }),
+    );
+    await new EFSClient({ region: PRIMARY }).send(
+      new CreateReplicationConfigurationCommand({
+        SourceFileSystemId: fileSystems.get(PRIMARY),
+        Destinations: [{ Region: SECONDARY, FileSystemId: fileSystems.get(SECONDARY) }],
+      }),
+    );
+    // As a deployed site: the first copy has finished before any switch.
+    const efs = new EFSClient({ region: SECONDARY });
+    for (let attempt = 0; ; attempt++) {
+      const { Replications = [] } = await efs.send(
+        new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystems.get(SECONDARY) }),
+      );
+      if (Replications[0]?.Destinations?.[0]?.LastReplicatedTimestamp) break;
+      if (attempt > 100) throw new Error('the first EFS replication did not finish in moto');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  if (options.lagMs?.length) {
+    const now = Date.now();
+    await new CloudWatchClient({ region: SECONDARY, protocol: AwsQueryProtocol }).send(
+      new PutMetricDataCommand({
+        Namespace: 'AWS/RDS',
+        MetricData: options.lagMs.map((Value, i) => ({
+          MetricName: 'AuroraGlobalDBReplicationLag',
+          Dimensions: [{ Name: 'DBClusterIdentifier', Value: CLUSTERS[SECONDARY] }],
+          Timestamp: new Date(now - (i + 1) * 60_000),
+          Value,
+          Unit: 'Milliseconds',
+        })),
+      }),
+    );
+  }
+  const origin = (region: string) => ({
+    Id: `alb-${region}`,
+    DomainName: `ghost-ha-123.${region}.elb.amazonaws.com`,
+    CustomOriginConfig: { HTTPPort: 80, HTTPSPort: 443, OriginProtocolPolicy: 'https-only' as const },
+  });
+  const mirror = {
+    Id: `mirror-${PRIMARY}`,
+    DomainName: `ghost-ha-mirror.s3.${PRIMARY}.amazonaws.com`,
+    S3OriginConfig: { OriginAccessIdentity: '' },
+  };
+  const behavior = { ViewerProtocolPolicy: 'redirect-to-https' as const, MinTTL: 0 };
+  const members = options.mirror ? [`alb-${PRIMARY}`, mirror.Id] : [`alb-${PRIMARY}`, `alb-${SECONDARY}`];
+  const origins = options.mirror ? [origin(PRIMARY), origin(SECONDARY), mirror] : [origin(PRIMARY), origin(SECONDARY)];
+  const { Distribution } = await new CloudFrontClient({ region: 'us-east-1' }).send(
+    new CreateDistributionCommand({
+      DistributionConfig: {
+        CallerReference: 'ghost-ha-test',
+        Comment: 'ghost-ha',
+        Enabled: true,
+        Origins: { Quantity: origins.length, Items: origins },
+        OriginGroups: {
+          Quantity: 1,
+          Items: [
+            {
+              Id: 'ghost-regions',
+              FailoverCriteria: { StatusCodes: { Quantity: 4, Items: [500, 502, 503, 504] } },
+              Members: { Quantity: 2, Items: members.map((OriginId) => ({ OriginId })) },
+            },
+          ],
+        },
+        DefaultCacheBehavior: { TargetOriginId: `alb-${PRIMARY}`, ...behavior },
+        CacheBehaviors: {
+          Quantity: 1,
+          Items: [{ PathPattern: '/ghost/*', TargetOriginId: `alb-${PRIMARY}`, ...behavior }],
+        },
+      },
+    }),
+  );
+  if (!Distribution?.Id) throw new Error('moto created no distribution');
+  return { distributionId: Distribution.Id, targetGroups, fileSystems };
+}
+
+export async function serviceCounts(region: string) {
+  const names = siteNames(PROJECT, region);
+  const { services = [] } = await new ECSClient({ region }).send(
+    new DescribeServicesCommand({ cluster: names.ecsCluster, services: [names.ecsService] }),
+  );
+  return { desired: services[0]?.desiredCount, running: services[0]?.runningCount };
+}
+
+export async function distributionConfig(id: string): Promise<DistributionConfig> {
+  const { DistributionConfig } = await new CloudFrontClient({ region: 'us-east-1' }).send(
+    new GetDistributionConfigCommand({ Id: id }),
+  );
+  if (!DistributionConfig) throw new Error('no distribution config');
+  return DistributionConfig;
+}
+
+export async function alarmActions(region: string): Promise<boolean[]> {
+  const { MetricAlarms = [] } = await new CloudWatchClient({ region, protocol: AwsQueryProtocol }).send(
+    new DescribeAlarmsCommand({ AlarmNames: regionalAlarmNames(PROJECT) }),
+  );
+  return MetricAlarms.map((a) => a.ActionsEnabled ?? false);
+}
+
+/** The global database's writer cluster identifier and its members' identifiers. */
+export async function globalWriter(): Promise<{ writer: string | undefined; members: string[] }> {
+  const { GlobalClusters = [] } = await new RDSClient({ region: SECONDARY }).send(
+    new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: `${PROJECT}-global` }),
+  );
+  const members = GlobalClusters[0]?.GlobalClusterMembers ?? [];
+  const id = (arn: string | undefined) => arn?.split(':').at(-1);
+  return {
+    writer: id(members.find((m) => m.IsWriter)?.DBClusterArn),
+    members: members.map((m) => id(m.DBClusterArn) ?? '').sort(),
+  };
+}
+
+/** The replication a region's file system takes part in, as that region lists it: `source -> destination`. */
+export async function replicationIn(region: string, fileSystemId: string): Promise<string> {
+  try {
+    const { Replications = [] } = await new EFSClient({ region }).send(
+      new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId }),
+    );
+    const r = Replications[0];
+    return `${r?.SourceFileSystemRegion} -> ${r?.Destinations?.[0]?.Region}`;
+  } catch (error) {
+    if ((error as Error).name === 'ReplicationNotFound') return 'none';
+    throw error;
+  }
+}

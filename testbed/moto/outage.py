@@ -1,0 +1,66 @@
+"""Regions that do not answer: every request signed for such a region gets a 503, as from a
+region-wide outage, or (hang mode) no answer for HANG_SECONDS first, as from a region whose
+endpoints accept connections and then stall; tests switch it on and off over HTTP."""
+
+import json
+import re
+import threading
+import time
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+HANG_SECONDS = 20.0
+
+_down: dict[str, str] = {}
+_lock = threading.Lock()
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+
+
+def is_down(region: str) -> bool:
+    with _lock:
+        return region in _down
+
+
+def _mode(region: str) -> str | None:
+    with _lock:
+        return _down.get(region)
+
+
+def reset() -> None:
+    with _lock:
+        _down.clear()
+
+
+def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[..., Any]:
+    """WSGI middleware: /ghost-ha/outage/<region> (POST starts, ?mode=hang to stall; DELETE ends)."""
+
+    def middleware(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/ghost-ha/outage/"):
+            region = path.rsplit("/", 1)[-1]
+            with _lock:
+                if method == "POST":
+                    mode = parse_qs(environ.get("QUERY_STRING", "")).get("mode", ["refuse"])[0]
+                    _down[region] = mode
+                elif method == "DELETE":
+                    _down.pop(region, None)
+                body = json.dumps({"down": _down}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        if path == "/moto-api/reset" and method == "POST":
+            on_reset()
+        match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        mode = _mode(match.group(1)) if match else None
+        if mode == "hang":
+            time.sleep(HANG_SECONDS)
+        if mode is not None and match:
+            body = json.dumps({"message": f"{match.group(1)} is down (simulated outage)"}).encode()
+            start_response(
+                "503 Service Unavailable",
+                [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ServiceUnavailable")],
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return middleware
