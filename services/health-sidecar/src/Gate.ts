@@ -9,7 +9,7 @@ import {
 } from 'node:http';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import type { HealthStatus } from './Check.js';
-import { forwardedHeaders, hasBody, withoutHopByHop } from './forwardedHeaders.js';
+import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 
@@ -149,7 +149,7 @@ export class Gate {
           port: this.#target.port,
           method: req.method,
           path: req.url,
-          headers: forwardedHeaders(req.rawHeaders, req.socket.remoteAddress),
+          headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
           agent: this.#agent,
         },
         (upstreamRes) => {
@@ -159,8 +159,8 @@ export class Gate {
           }
           this.#settle(exchange);
           exchange.relaying = true;
-          const headers = withoutHopByHop(upstreamRes.rawHeaders);
-          if (this.#draining) headers.push('Connection', 'close');
+          const headers = withoutHopByHop(upstreamRes.headers);
+          if (this.#draining) headers.connection = 'close';
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
           upstreamRes.pipe(res);
           upstreamRes.on('error', () => res.destroy());
@@ -180,20 +180,14 @@ export class Gate {
       this.#log.warn({ err: summary, method: req.method, path: req.url }, 'Ghost did not answer the gate');
       this.#answer(res, 502, Buffer.from(`Ghost did not answer (${summary.code ?? summary.name}).\n`));
     });
-    if (hasBody(req.rawHeaders)) {
-      // The wait for Ghost's answer starts once the body is sent in full: a slow upload is the
-      // client's time, not Ghost's.
-      upstream.on('finish', () => this.#startWaiting(exchange));
-      req.pipe(upstream);
-    } else {
-      upstream.end();
-      this.#startWaiting(exchange);
-    }
+    // The wait for Ghost's answer starts once the request is sent in full: a slow upload is the
+    // client's time, not Ghost's.
+    upstream.on('finish', () => {
+      if (!exchange.settled)
+        exchange.timer = setTimeout(() => this.#timedOut(exchange), this.#options.responseTimeoutMs);
+    });
+    req.pipe(upstream);
     return exchange;
-  }
-
-  #startWaiting(exchange: Exchange): void {
-    if (!exchange.settled) exchange.timer = setTimeout(() => this.#timedOut(exchange), this.#options.responseTimeoutMs);
   }
 
   /** From now on the exchange is answered (by Ghost or by the gate): no timeout, no 503 on `fail`. */

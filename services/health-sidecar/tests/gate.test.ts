@@ -260,6 +260,45 @@ describe('gate and shutdown, in front of a real Ghost on a real MariaDB', () => 
     }
   });
 
+  it('lets a GET in flight at SIGTERM finish: the shutdown fail is no reason to refuse it', async () => {
+    const leaving = await startSidecar(
+      sidecarEnv(ghost, database, content.path, {
+        GATE_PORT: String(await freePort()),
+        LOCK_NAME: 'ghost-ha:draining-test',
+        // Rounds slower than the pause below: only the shutdown turns this verdict.
+        CHECK_INTERVAL_MS: '2500',
+        CHECK_TIMEOUT_MS: '2000',
+        GHOST_STOP_WAIT_MS: '0',
+      }),
+    );
+    try {
+      await waitFor(async () => ((await get(leaving.healthPort, '/health/ready')).status === 200 ? true : undefined), {
+        what: 'the second sidecar to pass',
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+      // Ghost paused for a moment, so the GET is still waiting when SIGTERM comes.
+      ghost.signal('SIGSTOP');
+      let inFlight: Promise<RawResponse>;
+      try {
+        inFlight = httpRequest(`http://127.0.0.1:${leaving.gatePort}/`, { headers: { Host: siteHost() } });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        void leaving.shutdown('SIGTERM');
+        expect((await get(leaving.healthPort, '/health/ready')).status).toBe(503);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } finally {
+        ghost.signal('SIGCONT');
+      }
+      const answer = await inFlight;
+      expect(answer.status).toBe(200);
+      expect(answer.body.toString()).toContain('Gate post 1');
+    } finally {
+      ghost.signal('SIGCONT');
+      // Idempotent: the shutdown already begun, or one for this test's end.
+      await leaving.shutdown('SIGTERM');
+    }
+  });
+
   it('on SIGTERM fails readiness at once, drains in-flight requests, and releases the lock only after Ghost stopped', async () => {
     const observer = await mysql.createConnection({ ...database });
     const lockHolder = async () => {
