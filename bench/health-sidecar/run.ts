@@ -6,10 +6,13 @@
  *   2. requests reaching Ghost while the health endpoint is probed at 200 req/s, ours vs a naive
  *      server that probes Ghost per request (goal ≤ 1 per check interval);
  *   3. a Ghost page's req/s and p99 direct vs through the gate vs through nginx proxy_pass
- *      (goal ≥ 0.95× direct, p99 + ≤ 2 ms).
+ *      (goal ≥ 0.95× direct, p99 + ≤ 2 ms);
+ *   4. the gate's and nginx's CPU per home page (goal for the gate ≤ 0.5 ms), in front of Ghost's
+ *      home page recorded and replayed at Ghost's pace, over thousands of pages.
  *
  * Run: node --conditions=source --import tsx bench/health-sidecar/run.ts
- * Needs wrk and nginx (Debian: apt-get install wrk nginx). Takes about 2 minutes.
+ * Needs wrk and nginx (Debian: apt-get install wrk nginx). Takes about 2 minutes. WARM_UP_SECONDS
+ * (default 4, 0 for none) sets the warm-up of each target before bench 3.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -123,6 +126,60 @@ async function countingProxy(target: string): Promise<{ port: number; count: () 
     count: () => count,
     reset: () => {
       count = 0;
+    },
+  };
+}
+
+/**
+ * Ghost's answers for `paths`, recorded once, served again after `delayMs` each: an origin with
+ * Ghost's bytes and pace whose own CPU is not Ghost's.
+ */
+async function replayOrigin(
+  ghostUrl: string,
+  host: string,
+  paths: string[],
+  delayMs: number,
+): Promise<{ port: number; bodyBytes: number; close: () => void }> {
+  const recorded = new Map<string, { status: number; headers: string[]; body: Buffer }>();
+  for (const path of paths) {
+    const answer = await new Promise<{ status: number; headers: string[]; body: Buffer }>((resolve, reject) => {
+      request(`${ghostUrl}${path}`, { headers: { Host: host } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const headers: string[] = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            const name = res.rawHeaders[i] ?? '';
+            if (/^(connection|keep-alive|transfer-encoding|content-length)$/i.test(name)) continue;
+            headers.push(name, res.rawHeaders[i + 1] ?? '');
+          }
+          headers.push('Content-Length', String(body.length));
+          resolve({ status: res.statusCode ?? 0, headers, body });
+        });
+        res.on('error', reject);
+      })
+        .on('error', reject)
+        .end();
+    });
+    if (answer.status !== 200) throw new Error(`recording ${path}: Ghost answered ${answer.status}`);
+    recorded.set(path, answer);
+  }
+  const server = createServer((req, res) => {
+    const answer = recorded.get(req.url ?? '') ?? recorded.get('/');
+    setTimeout(() => {
+      if (!answer) return res.destroy();
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    bodyBytes: recorded.get('/')?.body.length ?? 0,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
     },
   };
 }
@@ -321,6 +378,18 @@ async function main(): Promise<void> {
     console.log(
       `\n   (gate sidecar idle: ${backgroundPerSecond.gate?.toFixed(1)} ms CPU per second for its checks, subtracted below)`,
     );
+    // A fresh Node process runs its first few thousand requests through unoptimised code (about three
+    // times the CPU per request); a gate in a task serves for days. Every target gets the same
+    // warm-up on the asset (cheap for Ghost), so the figures below are steady-state ones.
+    const warmUpSeconds = Number(process.env.WARM_UP_SECONDS ?? 4);
+    if (warmUpSeconds > 0) {
+      const warmed: string[] = [];
+      for (const [name, base] of Object.entries(bases)) {
+        const warm = await wrk(`${base}${pages['asset /assets/built/screen.css']}`, 8, warmUpSeconds, headers);
+        warmed.push(`${name} ${warm.requests}`);
+      }
+      console.log(`\n   warm-up: ${warmUpSeconds} s of the asset on each target (requests: ${warmed.join(', ')})`);
+    }
     const roundsPerPage = { 'home page /': 5, 'asset /assets/built/screen.css': 3 };
     for (const [label, path] of Object.entries(pages)) {
       const rounds = roundsPerPage[label as keyof typeof roundsPerPage];
@@ -359,6 +428,86 @@ async function main(): Promise<void> {
         );
       }
     }
+
+    // 4. The proxies' CPU per home page, over thousands of pages: Ghost's home page (and the site
+    // endpoint the sidecar checks) recorded once and served again after REPLAY_DELAY_MS, about what
+    // Ghost takes to render it, so the proxies see Ghost's bytes, headers and pace while Ghost's own
+    // CPU stays out of the measurement and out of the way.
+    const replayDelayMs = Number(process.env.REPLAY_DELAY_MS ?? 25);
+    const replay = await replayOrigin(ghost.url, ghostHost, ['/', '/ghost/api/admin/site/'], replayDelayMs);
+    const replayGateHealthPort = await freePort();
+    const replayGatePort = await freePort();
+    const replayGate = start(
+      process.execPath,
+      sidecarArgs,
+      sidecarEnv(`http://127.0.0.1:${replay.port}`, 'bench:replay', {
+        health: replayGateHealthPort,
+        gate: replayGatePort,
+      }),
+    );
+    const replayNginxPort = await freePort();
+    const replayNginxDir = join(work, 'nginx-replay');
+    await mkdir(replayNginxDir);
+    await writeFile(join(replayNginxDir, 'nginx.conf'), nginxConfig(replayNginxDir, replayNginxPort, replay.port));
+    const replayNginx = start('nginx', [
+      '-p',
+      replayNginxDir,
+      '-c',
+      join(replayNginxDir, 'nginx.conf'),
+      '-e',
+      join(replayNginxDir, 'error.log'),
+    ]);
+    await answers(`http://127.0.0.1:${replayGateHealthPort}/health/ready`);
+    await answers(`http://127.0.0.1:${replayNginxPort}/`);
+    const replayTargets = [
+      { name: 'direct', base: `http://127.0.0.1:${replay.port}`, pids: [] as number[] },
+      { name: 'gate', base: `http://127.0.0.1:${replayGatePort}`, pids: replayGate.pid ? [replayGate.pid] : [] },
+      {
+        name: 'nginx',
+        base: `http://127.0.0.1:${replayNginxPort}`,
+        pids: replayNginx.pid ? [replayNginx.pid, ...childrenOf(replayNginx.pid)] : [],
+      },
+    ];
+    const replayIdleBefore = cpuOf(replayTargets[1]?.pids ?? []);
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const replayBackground = ((cpuOf(replayTargets[1]?.pids ?? []) - replayIdleBefore) * 1000) / idleMs;
+    const replayRounds = 5;
+    const replaySeconds = 3;
+    // First the proxies as they start: a fresh process's first pages, before any warm-up.
+    const cold: string[] = [];
+    for (const target of replayTargets.slice(1)) {
+      const before = cpuOf(target.pids);
+      const startedAt = Date.now();
+      const result = await wrk(`${target.base}/`, 8, replaySeconds, headers);
+      const background = target.name === 'gate' ? (replayBackground * (Date.now() - startedAt)) / 1000 : 0;
+      cold.push(
+        `${target.name} ${ms(Math.max(0, cpuOf(target.pids) - before - background) / result.requests)} per page (first ${result.requests} pages)`,
+      );
+    }
+    console.log(`\n4. cold, fresh processes: ${cold.join(', ')}`);
+    for (const target of replayTargets) await wrk(`${target.base}/`, 8, warmUpSeconds || 1, headers);
+    console.log(
+      `4. recorded home page (${replay.bodyBytes} bytes) served again after ${replayDelayMs} ms: wrk -t1 -c8 -d${replaySeconds}s, ${replayRounds} runs each, in rotating order, after the same warm-up`,
+    );
+    const perPage = new Map<string, { cpu: number[]; rps: number[]; p99: number[] }>();
+    for (let i = 0; i < replayRounds; i++) {
+      for (const target of rotate(replayTargets, i)) {
+        const [before, startedAt] = [cpuOf(target.pids), Date.now()];
+        const result = await wrk(`${target.base}/`, 8, replaySeconds, headers);
+        const background = target.name === 'gate' ? (replayBackground * (Date.now() - startedAt)) / 1000 : 0;
+        const entry = perPage.get(target.name) ?? { cpu: [], rps: [], p99: [] };
+        entry.cpu.push(Math.max(0, cpuOf(target.pids) - before - background) / result.requests);
+        entry.rps.push(result.rps);
+        entry.p99.push(result.p99Ms);
+        perPage.set(target.name, entry);
+      }
+    }
+    for (const [name, entry] of perPage) {
+      console.log(
+        `   ${name.padEnd(7)} median ${median(entry.rps).toFixed(0).padStart(5)} req/s  p99 ${ms(median(entry.p99))}  proxy CPU per page ${ms(median(entry.cpu))}   runs: ${entry.cpu.map((n) => n.toFixed(3)).join(' / ')} ms`,
+      );
+    }
+    replay.close();
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await ghost.destroy();

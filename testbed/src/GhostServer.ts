@@ -132,6 +132,11 @@ export class GhostServer {
     await this.#process?.kill();
   }
 
+  /** Sends Ghost's process a signal, e.g. SIGSTOP/SIGCONT for a hang that is not a crash. */
+  signal(signal: NodeJS.Signals): void {
+    this.#process?.signal(signal);
+  }
+
   async destroy(): Promise<void> {
     await this.kill();
     await rm(this.dir, { recursive: true, force: true });

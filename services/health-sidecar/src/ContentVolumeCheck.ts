@@ -1,17 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Check, Observation } from './Check.js';
 
 /**
  * Writes, reads back and deletes a small probe file under Ghost's content path (the EFS mount in
- * AWS): a missing, read-only or hung volume fails, as it would for Ghost's uploads.
+ * AWS): a missing, read-only, full or hung volume fails, as it would for Ghost's uploads.
+ *
+ * The probe never outlives its round: whatever fails after the file exists (a full volume refusing
+ * the write, the round's timeout), it is deleted; one that cannot be deleted yet (the volume turned
+ * read-only meanwhile) is deleted by a later round.
  */
 export class ContentVolumeCheck implements Check {
   readonly key = 'contentVolume:responseTime';
   readonly componentType = 'component';
   readonly #contentPath: string;
   readonly #now: () => number;
+  /** Probe files whose deletion failed, tried again each round. */
+  readonly #leftovers = new Set<string>();
 
   constructor(options: { contentPath: string; now: () => number }) {
     this.#contentPath = options.contentPath;
@@ -20,23 +26,37 @@ export class ContentVolumeCheck implements Check {
 
   async run(signal: AbortSignal): Promise<Observation> {
     const started = this.#now();
+    for (const leftover of this.#leftovers) if (await removed(leftover)) this.#leftovers.delete(leftover);
     const token = randomBytes(16).toString('hex');
     const probe = join(this.#contentPath, `.ghost-ha-probe-${process.pid}-${token}`);
+    let handle: FileHandle | undefined;
+    let created = false;
+    let observation: Observation;
     try {
-      await writeFile(probe, token, { flag: 'wx', signal });
-      let readBack: string;
-      try {
-        readBack = await readFile(probe, { encoding: 'utf8', signal });
-      } finally {
-        await unlink(probe).catch(() => undefined);
-      }
-      if (readBack !== token) {
-        return { status: 'fail', output: `the probe file under ${this.#contentPath} read back different content` };
-      }
-      return { status: 'pass', observedValue: this.#now() - started, observedUnit: 'ms' };
+      // Opened without the abort signal: once the call has started, only its result says whether
+      // there is a file to delete.
+      handle = await open(probe, 'wx');
+      created = true;
+      signal.throwIfAborted();
+      await handle.writeFile(token, { signal });
+      await handle.close();
+      handle = undefined;
+      const readBack = await readFile(probe, { encoding: 'utf8', signal });
+      observation =
+        readBack === token
+          ? { status: 'pass', observedValue: this.#now() - started, observedUnit: 'ms' }
+          : { status: 'fail', output: `the probe file under ${this.#contentPath} read back different content` };
     } catch (error) {
-      return { status: 'fail', output: describeFsError(this.#contentPath, error) };
+      const reason = signal.aborted ? { code: 'ABORT_ERR' } : error;
+      observation = { status: 'fail', output: describeFsError(this.#contentPath, reason) };
     }
+    await handle?.close().catch(() => undefined);
+    if (created && !(await removed(probe))) {
+      this.#leftovers.add(probe);
+      if (observation.status === 'pass')
+        observation = { status: 'fail', output: `the probe file under ${this.#contentPath} could not be deleted` };
+    }
+    return observation;
   }
 }
 
@@ -59,5 +79,15 @@ export function describeFsError(path: string, error: unknown): string {
       return `content path ${path} did not answer in time`;
     default:
       return `content path ${path}: ${typeof code === 'string' ? code : error instanceof Error ? error.name : 'error'}`;
+  }
+}
+
+/** Deletes `path`; true once it is gone (also when it was gone already). */
+async function removed(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ENOENT';
   }
 }

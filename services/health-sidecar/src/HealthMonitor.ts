@@ -1,5 +1,5 @@
 import { type Logger, summarizeError } from '@ghost-ha/core';
-import { type Check, type Observation, worstStatus } from './Check.js';
+import { type Check, type HealthStatus, type Observation, worstStatus } from './Check.js';
 import { CheckTimeoutError } from './errors.js';
 import { type CheckEntry, type HealthReport, RenderedReport } from './HealthReport.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
@@ -36,6 +36,8 @@ export class HealthMonitor {
   #stopped = false;
   #draining: string | undefined;
   #round: Promise<void> | undefined;
+  #checked: HealthStatus = 'fail';
+  readonly #checkedListeners = new Set<(status: HealthStatus) => void>();
 
   constructor(options: HealthMonitorOptions) {
     this.#options = options;
@@ -51,6 +53,15 @@ export class HealthMonitor {
   /** The last completed round's report (with the drain state applied). */
   get current(): RenderedReport {
     return this.#current;
+  }
+
+  /**
+   * Calls `listener` each time the checks' verdict changes, right as the round completes (draining
+   * aside, which is no fault of Ghost's); returns the unsubscribe function.
+   */
+  onVerdictChange(listener: (status: HealthStatus) => void): () => void {
+    this.#checkedListeners.add(listener);
+    return () => this.#checkedListeners.delete(listener);
   }
 
   /** Starts the first round now and the next ones every interval. */
@@ -190,6 +201,10 @@ export class HealthMonitor {
       this.#log.info({ status, was: this.#current.report.status, output }, 'verdict changed');
     this.#current = new RenderedReport(report);
     this.#options.metrics.setVerdict(status);
+    if (checked !== this.#checked) {
+      this.#checked = checked;
+      for (const listener of this.#checkedListeners) listener(checked);
+    }
   }
 }
 

@@ -105,7 +105,9 @@ export class Sidecar {
       ? new Gate({
           ghostUrl: config.ghost.url,
           retryAfterSeconds: config.gate.retryAfterSeconds,
+          responseTimeoutMs: config.gate.responseTimeoutMs,
           verdict: () => this.monitor.current.report.status,
+          onVerdictChange: (listener) => this.monitor.onVerdictChange(listener),
           metrics: this.metrics,
           logger: deps.logger,
           now,

@@ -73,6 +73,8 @@ export interface ShutdownSettings {
 export interface GateSettings {
   readonly port: number;
   readonly retryAfterSeconds: number;
+  /** How long Ghost may take to start answering a request before the gate answers 504. */
+  readonly responseTimeoutMs: number;
 }
 
 /** The sidecar's settings as accepted from the environment. */
@@ -103,6 +105,13 @@ export function loadConfig(env: Env): SidecarConfig {
   const healthPort = read.int('HEALTH_PORT', { default: 9000, min: 0, max: 65535, example: '9000' });
   const gatePort = read.int('GATE_PORT', { default: 8080, min: 0, max: 65535, example: '8080 (0 disables the gate)' });
   const retryAfterSeconds = read.int('GATE_RETRY_AFTER_SECONDS', { default: 5, min: 0, max: 3600, example: '5' });
+  // Well under CloudFront's 30 s origin read timeout, so a reader is answered by the other region in time.
+  const gateResponseTimeoutMs = read.int('GATE_RESPONSE_TIMEOUT_MS', {
+    default: 10_000,
+    min: 100,
+    max: 25_000,
+    example: '10000',
+  });
 
   const ghostUrl =
     read.url('GHOST_URL', { example: 'http://127.0.0.1:2368', optional: true }) ?? 'http://127.0.0.1:2368';
@@ -215,7 +224,7 @@ export function loadConfig(env: Env): SidecarConfig {
 
   return {
     healthPort,
-    gate: gatePort === 0 ? undefined : { port: gatePort, retryAfterSeconds },
+    gate: gatePort === 0 ? undefined : { port: gatePort, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs },
     ghost: {
       url: ghostUrl,
       host: ghostHost,
