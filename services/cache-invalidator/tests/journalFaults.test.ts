@@ -175,7 +175,9 @@ describe('the journal under storage faults: every change answered 2xx is invalid
     await options.injectFault();
     const statuses = await ledger.publishUntilRefused(first, `${options.name}-during`, 40);
     expect(statuses.at(-1)).toBe(503);
-    expect(await ledger.publish(first, `${options.name}-during-again`)).toBe(503);
+    // Concurrent requests share one failed write, longer than the single ones after it.
+    const together = 'abcdefgh'.split('').map((n) => ledger.publish(first, `${options.name}-during-${n}`));
+    expect(await Promise.all(together)).toEqual(Array(8).fill(503));
     const during = await journalCheck(first);
     expect(during).toMatchObject({ ready: 503, status: 'fail' });
     expect(during.detail).toMatch(options.expectCode);
@@ -304,6 +306,33 @@ describe('the journal under storage faults: every change answered 2xx is invalid
     await expectExactlyOnce(distributionId, ledger);
     expect((await journalCheck(third)).ready).toBe(200);
     await third.stop();
+  });
+
+  it('a change refused for the journal does not make the site.changed beside it its echo', async () => {
+    const layer = new FaultyFileSystem();
+    const journalDir = await newJournalDir();
+    cleanups.push(() => rm(journalDir, { recursive: true, force: true }));
+    const distributionId = await createDistribution(cloudFront, 'refused-echo');
+    const ledger = new Ledger();
+    const service = await start(distributionId, journalDir, layer);
+    layer.faults = { writeError: 'EIO' };
+    expect(await ledger.publish(service, 'refused-post')).toBe(503);
+    layer.faults = {};
+    // Ghost's site.changed for that publish: accepted, and with no accepted change to explain it, it means everything.
+    const siteChanged = JSON.stringify(webhookOf('publish post with tags', 'site.changed').body);
+    const response = await fetch(`${service.url}/webhooks/ghost/site.changed`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Ghost-Signature': signGhostPayload(SECRET, siteChanged, Date.now()),
+      },
+      body: siteChanged,
+    });
+    expect(response.status).toBe(202);
+    await expect
+      .poll(async () => (await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths), { timeout: 10_000 })
+      .toEqual([['/*']]);
+    await service.stop();
   });
 
   it('a crash at every byte offset of a record: restart, recover every whole record, skip the torn one', async () => {
