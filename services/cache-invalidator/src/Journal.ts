@@ -137,6 +137,7 @@ export class Journal<R> {
    * appended before the call is either written before the snapshot or part of it.
    */
   rewrite(live: () => readonly R[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new JournalWriteError('the journal is closed'));
     const done = this.#chain.then(async () => {
       const data = Buffer.from(live().map(encodeJournalFrame).join(''));
       const temporary = `${this.#path}.tmp`;

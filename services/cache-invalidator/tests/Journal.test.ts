@@ -251,9 +251,10 @@ describe('Journal', () => {
     expect(text).toMatch(/^[0-9a-f]{8} \{"n":2\}\n[0-9a-f]{8} \{"n":3\}\n$/);
   });
 
-  it('rejects appends once closed', async () => {
+  it('rejects appends and rewrites once closed', async () => {
     const { journal } = await Journal.open<Entry>(dir);
     await journal.close();
     await expect(journal.append({ n: 1 })).rejects.toThrow(/closed/);
+    await expect(journal.rewrite(() => [])).rejects.toThrow(/closed/);
   });
 });
