@@ -103,7 +103,10 @@ export class CacheInvalidator {
     if (skipped.length > 0) {
       // A torn last record is what a crash mid-write leaves (its request was never answered 2xx).
       this.metrics.journalSkippedRecords.inc(skipped.length);
-      this.#log.warn({ skipped, records: records.length }, 'journal: skipped what was not a whole record');
+      this.#log.warn(
+        { skipped: skipped.slice(0, 20), skippedCount: skipped.length, records: records.length },
+        'journal: skipped what was not a whole record',
+      );
     }
     this.#queue = new InvalidationQueue({
       journal,
