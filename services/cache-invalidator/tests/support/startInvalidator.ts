@@ -34,7 +34,7 @@ export async function startInvalidator(
   cloudFront: CloudFrontClient,
   deps: Pick<CacheInvalidatorDeps, 'fileSystem'> = {},
 ): Promise<CacheInvalidator> {
-  const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
+  const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: env.JOURNAL_DIR ?? (await newJournalDir()), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
   const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1', ...deps });
