@@ -95,9 +95,16 @@ export class InvalidationQueue {
 
   /** Journals the event (durable when this resolves) and schedules its batch. */
   async accept(event: AcceptedEvent): Promise<void> {
-    // Only once it is on disk: an event whose append failed is answered 503 and must neither be
+    // The window counts the event while its sync runs, so the batch waits for it; the event itself
+    // joins only once it is on disk: one whose append failed is answered 503 and must neither be
     // sent nor explain a site.changed as its echo.
-    await this.#options.journal.append({ type: 'event', ...event });
+    this.#widenWindow(event);
+    try {
+      await this.#options.journal.append({ type: 'event', ...event });
+    } catch (error) {
+      this.#measureWindow();
+      throw error;
+    }
     this.#open.push(event);
     this.#widenWindow(event);
     this.#noteForEchoes(event);
