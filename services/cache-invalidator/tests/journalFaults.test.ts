@@ -1,3 +1,4 @@
+// @module-tag integration
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';

@@ -25,16 +25,14 @@ export async function newJournalDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'cache-invalidator-journal-'));
 }
 
-/**
- * The real service on a free port of 127.0.0.1, configured as in production through its env reader;
- * `deps` swaps a side effect (the journal's file system).
- */
+/** The real service on a free port of 127.0.0.1, configured as in production through its env reader. */
 export async function startInvalidator(
   env: Record<string, string>,
   cloudFront: CloudFrontClient,
+  /** Swaps a side effect: the journal's file system. */
   deps: Pick<CacheInvalidatorDeps, 'fileSystem'> = {},
 ): Promise<CacheInvalidator> {
-  const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: env.JOURNAL_DIR ?? (await newJournalDir()), ...env });
+  const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
   const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1', ...deps });
