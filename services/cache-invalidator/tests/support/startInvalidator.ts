@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, SecretsLoader } from '@ghost-ha/core';
-import { CacheInvalidator, type CacheInvalidatorDeps } from '../../src/CacheInvalidator.js';
+import { CacheInvalidator } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
+import type { JournalFileSystem } from '../../src/JournalFileSystem.js';
 import { resolveSecrets } from '../../src/resolveSecrets.js';
 
 /** Short windows and retries, so tests run in seconds. */
@@ -30,7 +31,7 @@ export async function startInvalidator(
   env: Record<string, string>,
   cloudFront: CloudFrontClient,
   /** Swaps a side effect: the journal's file system. */
-  deps: Pick<CacheInvalidatorDeps, 'fileSystem'> = {},
+  deps: { fileSystem?: JournalFileSystem } = {},
 ): Promise<CacheInvalidator> {
   const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
