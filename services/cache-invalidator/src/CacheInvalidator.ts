@@ -1,6 +1,4 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
@@ -10,10 +8,11 @@ import { createApp } from './createApp.js';
 import { createMetrics, type InvalidatorMetrics } from './createMetrics.js';
 import { createWebhookHandler, WEBHOOK_PREFIX } from './createWebhookHandler.js';
 import { DistributionSender } from './DistributionSender.js';
-import { PayloadShapeError, RequestRejectedError } from './errors.js';
+import { JournalWriteError, PayloadShapeError, RequestRejectedError } from './errors.js';
 import { isHandledEvent } from './ghostEvents.js';
 import { InvalidationQueue } from './InvalidationQueue.js';
 import { Journal } from './Journal.js';
+import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { AcceptedEvent, JournalRecord } from './JournalRecord.js';
 import { planEventPaths } from './planEventPaths.js';
 import { SitePaths } from './sitePaths.js';
@@ -26,6 +25,8 @@ export interface CacheInvalidatorDeps {
   random?: () => number;
   /** Host to listen on; default all interfaces. */
   host?: string;
+  /** The journal's file operations; default node:fs (tests pass a fault-injecting layer). */
+  fileSystem?: JournalFileSystem;
 }
 
 export interface Readiness {
@@ -98,8 +99,19 @@ export class CacheInvalidator {
         'ALLOW_UNSIGNED_WEBHOOKS=true: webhooks are accepted without a signature; anyone who can reach this port can trigger invalidations',
       );
     }
-    const { journal, records } = await Journal.open<JournalRecord>(config.journalDir);
+    const { journal, records, skipped } = await Journal.open<JournalRecord>(
+      config.journalDir,
+      this.#deps.fileSystem ? { fileSystem: this.#deps.fileSystem } : {},
+    );
     this.#journal = journal;
+    if (skipped.length > 0) {
+      // A torn last record is what a crash mid-write leaves (its request was never answered 2xx).
+      this.metrics.journalSkippedRecords.inc(skipped.length);
+      this.#log.warn(
+        { skipped: skipped.slice(0, 20), skippedCount: skipped.length, records: records.length },
+        'journal: skipped what was not a whole record',
+      );
+    }
     this.#queue = new InvalidationQueue({
       journal,
       distributionIds: config.distributionIds,
@@ -215,7 +227,12 @@ export class CacheInvalidator {
       this.metrics.pathsPlanned.inc(plan.paths.length);
       return { id: accepted.id, paths: plan.paths };
     } catch (error) {
-      const result = error instanceof RequestRejectedError ? error.reason : 'error';
+      const result =
+        error instanceof RequestRejectedError
+          ? error.reason
+          : error instanceof JournalWriteError
+            ? 'journal_unavailable'
+            : 'error';
       this.metrics.webhooks.inc({ event: isHandledEvent(event) ? event : 'unknown', result });
       throw error;
     }
@@ -256,14 +273,8 @@ export class CacheInvalidator {
 
   async readiness(): Promise<Readiness> {
     const checks: Readiness['checks'] = {};
-    // The last append or rewrite, and whether the directory still takes writes (it may have been
-    // remounted read-only since the last event).
-    const journalError =
-      this.#journal.lastError ??
-      (await access(this.#config.journalDir, constants.W_OK).then(
-        () => undefined,
-        (error: unknown) => error,
-      ));
+    // Fails while the journal's writes fail, and when the directory stopped taking writes.
+    const journalError = await this.#journal.health();
     checks.journal = journalError
       ? { status: 'fail', detail: summarizeError(journalError) }
       : { status: 'pass', detail: { dir: this.#config.journalDir } };

@@ -80,7 +80,13 @@ export class InvalidationQueue {
     this.#open = [...open.values()].sort((a, b) => a.receivedAt - b.receivedAt);
     this.#measureWindow();
     for (const event of this.#open) this.#noteForEchoes(event);
-    await this.#options.journal.rewrite(() => this.#liveRecords());
+    try {
+      await this.#options.journal.rewrite(() => this.#liveRecords());
+    } catch (error) {
+      // A volume that is read-only or full at start: the records are read, so send them; the
+      // journal reports the failure until writes work again.
+      this.#log.error({ error: summarizeError(error) }, 'could not rewrite the journal at start');
+    }
     for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
     // Events the previous process accepted but never batched have waited long enough.
     if (this.#open.length > 0) void this.#cut();
@@ -89,16 +95,19 @@ export class InvalidationQueue {
 
   /** Journals the event (durable when this resolves) and schedules its batch. */
   async accept(event: AcceptedEvent): Promise<void> {
-    this.#open.push(event);
+    // The window counts the event while its sync runs, so the batch waits for it; the event itself
+    // joins only once it is on disk: one whose append failed is answered 503 and must neither be
+    // sent nor explain a site.changed as its echo.
     this.#widenWindow(event);
-    this.#noteForEchoes(event);
     try {
       await this.#options.journal.append({ type: 'event', ...event });
     } catch (error) {
-      this.#open = this.#open.filter((candidate) => candidate !== event);
       this.#measureWindow();
       throw error;
     }
+    this.#open.push(event);
+    this.#widenWindow(event);
+    this.#noteForEchoes(event);
     this.#scheduleCut();
   }
 

@@ -36,6 +36,11 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
       labelNames: ['distribution'] as const,
       registers,
     }),
+    journalSkippedRecords: new Counter({
+      name: 'cache_invalidator_journal_skipped_records_total',
+      help: 'Journal lines skipped when reading it at start because they were not whole records (torn by a crash or a failed write, or a checksum mismatch).',
+      registers,
+    }),
     latency: new Histogram({
       name: 'cache_invalidator_webhook_to_invalidation_seconds',
       help: 'Time from receiving an event to CloudFront accepting the invalidation that covers it.',

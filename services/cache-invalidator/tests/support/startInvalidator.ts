@@ -4,6 +4,7 @@ import { createLogger, SecretsLoader } from '@ghost-ha/core';
 import { makeTemporaryDirectory } from '@ghost-ha/testbed';
 import { CacheInvalidator } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
+import type { JournalFileSystem } from '../../src/JournalFileSystem.js';
 import { resolveSecrets } from '../../src/resolveSecrets.js';
 
 /** Short windows and retries, so tests run in seconds. */
@@ -28,9 +29,11 @@ export async function newJournalDir(): Promise<string> {
 export async function startInvalidator(
   env: Record<string, string>,
   cloudFront: CloudFrontClient,
+  /** Swaps a side effect: the journal's file system. */
+  deps: { fileSystem?: JournalFileSystem } = {},
 ): Promise<CacheInvalidator> {
   const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
   const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1' });
+  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1', ...deps });
 }
