@@ -1,3 +1,4 @@
+// @module-tag integration
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { type ApiInput, validateAwsInputs } from '@ghost-ha/testbed';
 import { describe, expect, it } from 'vitest';

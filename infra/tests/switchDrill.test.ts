@@ -1,3 +1,4 @@
+// @module-tag integration
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import { MotoServer, validateAwsInputs } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
