@@ -165,16 +165,21 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
     bucket: bucket ?? '',
     region: read.string('MIRROR_BUCKET_REGION', { optional: true, example: 'eu-central-1' }),
     prefix: read.string('MIRROR_PREFIX', { default: 'site', example: 'site' }),
-    originUrl: read.url('MIRROR_ORIGIN_URL', { optional: true, example: 'http://127.0.0.1:8080' }) ?? 'http://127.0.0.1:8080',
+    originUrl:
+      read.url('MIRROR_ORIGIN_URL', { optional: true, example: 'http://127.0.0.1:8080' }) ?? 'http://127.0.0.1:8080',
     concurrency: read.int('MIRROR_CONCURRENCY', { default: 2, min: 1, max: 32, example: '2' }),
     fetchTimeoutMs: read.int('MIRROR_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000, example: '10000' }),
     buildOnEmpty: read.bool('MIRROR_BUILD_ON_EMPTY', { default: true, example: 'true' }),
   };
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    read.problem(`'MIRROR_BUCKET' has '${bucket}', which is not an S3 bucket name. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1`);
+    read.problem(
+      `'MIRROR_BUCKET' has '${bucket}', which is not an S3 bucket name. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1`,
+    );
   }
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(settings.prefix)) {
-    read.problem(`'MIRROR_PREFIX' must be one path segment (letters, digits, '.', '_', '-'), the mirror origin's OriginPath without '/'. E.g. MIRROR_PREFIX=site`);
+    read.problem(
+      `'MIRROR_PREFIX' must be one path segment (letters, digits, '.', '_', '-'), the mirror origin's OriginPath without '/'. E.g. MIRROR_PREFIX=site`,
+    );
   }
   return bucket === undefined ? undefined : settings;
 }

@@ -119,7 +119,10 @@ export class MirrorRefresher {
   }
 
   oldestPendingAt(): number | undefined {
-    return this.#jobs.reduce<number | undefined>((oldest, a) => Math.min(oldest ?? a.job.changedAt, a.job.changedAt), undefined);
+    return this.#jobs.reduce<number | undefined>(
+      (oldest, a) => Math.min(oldest ?? a.job.changedAt, a.job.changedAt),
+      undefined,
+    );
   }
 
   hasFinished(jobId: string): boolean {
@@ -273,7 +276,13 @@ export class MirrorRefresher {
             .catch((error: unknown) =>
               this.#log.warn({ error: summarizeError(error), path }, 'could not journal a refreshed path'),
             );
-          this.#options.onPath?.({ jobId: job.id, path, result: outcome.result, done: active.done.size, known: seen.size });
+          this.#options.onPath?.({
+            jobId: job.id,
+            path,
+            result: outcome.result,
+            done: active.done.size,
+            known: seen.size,
+          });
         } finally {
           inFlight--;
           wakeAll();
@@ -302,14 +311,22 @@ export class MirrorRefresher {
     for (const prefix of wildcards) {
       if (prefix === site.at('/')) {
         // Everything: the entry points from which sitemaps and listings lead to every page.
-        seeds.push(site.at('/'), site.at('/rss/'), site.at('/sitemap.xml'), site.at('/sitemap.xsl'), site.at('/robots.txt'));
+        seeds.push(
+          site.at('/'),
+          site.at('/rss/'),
+          site.at('/sitemap.xml'),
+          site.at('/sitemap.xsl'),
+          site.at('/robots.txt'),
+        );
       } else if (prefix.endsWith('/')) {
         seeds.push(prefix);
         if (/\/(tag|author)\/[^/]+\/$/.test(prefix)) seeds.push(`${prefix}rss/`);
       }
       // What the mirror holds under the wildcard is checked again: removed pages and listing pages
       // past the new end then leave the mirror.
-      seeds.push(...(await this.#retrying(`listing ${prefix}`, 'store', () => this.#options.store.list(prefix))) ?? []);
+      seeds.push(
+        ...((await this.#retrying(`listing ${prefix}`, 'store', () => this.#options.store.list(prefix))) ?? []),
+      );
     }
     return seeds;
   }

@@ -47,7 +47,8 @@ export function discoverPaths(
       found.push(decodeXml(match[1] ?? ''));
     }
     for (const match of text.matchAll(/\bsrcset=["']([^"']+)["']/gi)) {
-      for (const candidate of (match[1] ?? '').split(',')) found.push(decodeXml(candidate.trim().split(/\s+/)[0] ?? ''));
+      for (const candidate of (match[1] ?? '').split(','))
+        found.push(decodeXml(candidate.trim().split(/\s+/)[0] ?? ''));
     }
     if (isArchiveRoot(relative)) found.push(`${path}rss/`);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, SecretsLoader } from '@ghost-ha/core';
-import { CacheInvalidator } from '../../src/CacheInvalidator.js';
+import { CacheInvalidator, type CacheInvalidatorDeps } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
 import { resolveSecrets } from '../../src/resolveSecrets.js';
 
@@ -29,9 +29,10 @@ export async function newJournalDir(): Promise<string> {
 export async function startInvalidator(
   env: Record<string, string>,
   cloudFront: CloudFrontClient,
+  deps: Partial<CacheInvalidatorDeps> = {},
 ): Promise<CacheInvalidator> {
   const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
   const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1' });
+  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1', ...deps });
 }
