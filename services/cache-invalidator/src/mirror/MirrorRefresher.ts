@@ -308,6 +308,7 @@ export class MirrorRefresher {
       if (path.endsWith('*')) wildcards.push(path.slice(0, -1));
       else seeds.push(path);
     }
+    // The batch's own pages first (the post itself), then the listings its wildcards cover.
     for (const prefix of wildcards) {
       if (prefix === site.at('/')) {
         // Everything: the entry points from which sitemaps and listings lead to every page.

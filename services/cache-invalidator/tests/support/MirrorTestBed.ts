@@ -93,7 +93,6 @@ export class MirrorTestBed {
         MIRROR_PREFIX,
         MIRROR_ORIGIN_URL: this.gateWitness.url,
         MIRROR_CONCURRENCY: '4',
-        MIRROR_FETCH_TIMEOUT_MS: '3000',
         ...env,
       },
       this.cloudFront,
