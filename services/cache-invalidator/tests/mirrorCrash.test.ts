@@ -80,13 +80,13 @@ describe('the mirror survives kill -9 of the invalidator mid-build', () => {
     // journaled) at the kill are written again, with the same bytes.
     expect(again.length).toBeLessThanOrEqual(2 * CONCURRENCY);
     expect(after.length).toBeGreaterThan(0);
-    const posts = (await bed.ghost.admin.browse('posts', { limit: 100 })).items;
-    expect(posts).toHaveLength(40);
+    const posts = (await bed.ghost.admin.browse('posts', { limit: 100, filter: 'status:published' })).items;
+    expect(posts.length).toBeGreaterThanOrEqual(40);
     for (const post of posts) {
       const path = new URL(post.url as string).pathname;
       const [ghost, mirror] = await Promise.all([bed.anonymous(path), bed.mirrored(path)]);
       expect(mirror?.body.equals(ghost.body), path).toBe(true);
     }
     expect(new Set(after).size, 'nothing is written twice after the restart').toBe(after.length);
-  });
+  }, 300_000);
 });
