@@ -160,10 +160,13 @@ deploy_network() {
 }
 
 deploy_data() {
-  local role="$1" region replica=""
+  local role="$1" region replica="" distribution
   region="$(region_of "$role")"
+  # The static mirror bucket admits only the distribution, once it exists.
+  distribution="$(output "$EDGE_REGION" "$(stack edge)" DistributionId)"
+  [[ "$distribution" == "<"* ]] && distribution=""
   local params=("NetworkStackName=$(stack network)" "Role=$role" "GlobalClusterIdentifier=$PROJECT-global"
-    "BackupRetentionDays=${BACKUP_RETENTION_DAYS:-7}")
+    "BackupRetentionDays=${BACKUP_RETENTION_DAYS:-7}" "MirrorDistributionId=$distribution")
   if [[ "$role" == primary ]]; then
     replica="$(output "$SECONDARY_REGION" "$(stack data)" FileSystemId)"
     params+=("SecondaryRegion=$SECONDARY_REGION" "SiteUrl=$SITE_URL" "ReplicaFileSystemId=$replica")
@@ -195,7 +198,7 @@ deploy_app() {
     "GhostImage=$(ghost_image_uri "$region")" \
     "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
     "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
-    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}" "MailFrom=${MAIL_FROM:-}"
+    "LogRetentionDays=${LOG_RETENTION_DAYS:-30}" "MailFrom=${MAIL_FROM:-}" "MirrorRegion=${MIRROR_REGION:-$SECONDARY_REGION}"
 }
 
 deploy_functions() {
@@ -223,9 +226,10 @@ deploy_edge() {
     "OriginVerifyToken=$(origin_token "$active")" \
     "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
     "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
-    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}" "EnableWaf=${ENABLE_WAF:-true}"
-  # The cache-invalidator and the CloudFront alarm need the distribution's id.
+    "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}" "EnableWaf=${ENABLE_WAF:-true}" "MirrorRegion=${MIRROR_REGION:-}"
+  # The mirror buckets, the cache-invalidator and the CloudFront alarm need the distribution's id.
   for role in primary secondary; do
+    deploy_data "$role"
     deploy_app "$role"
     deploy_observability "$role"
   done

@@ -77,7 +77,7 @@ describe('scripts/deploy.sh --dry-run', () => {
     return deploys(stdout);
   };
 
-  it('deploys every layer in dependency order, the primary data stack twice (replication needs the replica)', async () => {
+  it('deploys every layer in dependency order, the primary data stack twice (replication needs the replica), the data stacks again with the distribution (mirror buckets)', async () => {
     const calls = await deploy('all');
     expect(calls.map((c) => `${c.stack}@${c.region}`)).toEqual([
       'blog-network@eu-central-1',
@@ -89,14 +89,16 @@ describe('scripts/deploy.sh --dry-run', () => {
       'blog-app@eu-central-1',
       'blog-functions@eu-west-1',
       'blog-edge@us-east-1',
+      'blog-data@eu-west-1',
       'blog-app@eu-west-1',
       'blog-observability@eu-west-1',
+      'blog-data@eu-central-1',
       'blog-app@eu-central-1',
       'blog-observability@eu-central-1',
       'blog-edge-observability@us-east-1',
     ]);
     const data = calls.filter((c) => c.stack === 'blog-data');
-    expect(data.map((c) => c.parameters.Role)).toEqual(['primary', 'secondary', 'primary']);
+    expect(data.map((c) => c.parameters.Role)).toEqual(['primary', 'secondary', 'primary', 'primary', 'secondary']);
     const apps = calls.filter((c) => c.stack === 'blog-app');
     expect(apps.map((c) => `${c.region}:${c.parameters.DesiredCount}`)).toEqual([
       'eu-west-1:1',

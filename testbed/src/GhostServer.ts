@@ -98,6 +98,11 @@ export class GhostServer {
     return this.#process?.isRunning ?? false;
   }
 
+  /** Ghost's process id while it runs, e.g. to hang it with SIGSTOP. */
+  get pid(): number | undefined {
+    return this.isRunning ? this.#process?.pid : undefined;
+  }
+
   /** Starts Ghost (again) and waits until it serves the Admin API (it answers 503 while booting). */
   async start(): Promise<void> {
     this.#process = new ManagedProcess({

@@ -2,6 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createRegistry, type Logger, type Registry, summarizeError } from '@ghost-ha/core';
 import type { ResolvedConfig } from './config.js';
 import { createApp } from './createApp.js';
@@ -13,7 +14,9 @@ import { isHandledEvent } from './ghostEvents.js';
 import { InvalidationQueue } from './InvalidationQueue.js';
 import { Journal } from './Journal.js';
 import type { JournalFileSystem } from './JournalFileSystem.js';
-import type { AcceptedEvent, JournalRecord } from './JournalRecord.js';
+import type { AcceptedEvent, Batch, JournalRecord } from './JournalRecord.js';
+import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
+import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
 import { planEventPaths } from './planEventPaths.js';
 import { SitePaths } from './sitePaths.js';
 import { verifyGhostSignature } from './verifyGhostSignature.js';
@@ -27,6 +30,8 @@ export interface CacheInvalidatorDeps {
   host?: string;
   /** The journal's file operations; default node:fs (tests pass a fault-injecting layer). */
   fileSystem?: JournalFileSystem;
+  /** The mirror bucket's client; required when `config.mirror` is set. */
+  s3?: S3Client;
 }
 
 export interface Readiness {
@@ -57,6 +62,7 @@ export class CacheInvalidator {
   readonly #senders = new Map<string, DistributionSender>();
   #server: Server | undefined;
   #stopping = false;
+  #mirror: MirrorRefresher | undefined;
 
   private constructor(config: ResolvedConfig, deps: CacheInvalidatorDeps) {
     this.#config = config;
@@ -127,6 +133,7 @@ export class CacheInvalidator {
       now: this.#now,
       logger: this.#deps.logger,
       onBatch: (batch, recovered) => {
+        this.#refreshMirror(batch);
         for (const sender of this.#senders.values()) {
           if (batch.sent[sender.distributionId] === undefined) sender.enqueue(batch, recovered);
         }
@@ -159,6 +166,7 @@ export class CacheInvalidator {
         }),
       );
     }
+    await this.#openMirror();
     const restored = await this.#queue.restore(records);
     if (restored.events + restored.batches > 0) this.#log.info(restored, 'resuming work found in the journal');
     const app = createApp(this, {
@@ -184,6 +192,47 @@ export class CacheInvalidator {
       server.once('error', reject);
     });
     this.#log.info({ port: this.port, distributions: config.distributionIds }, 'cache invalidator listening');
+  }
+
+  /** The mirror's refresher, when MIRROR_BUCKET is set. */
+  get mirror(): MirrorRefresher | undefined {
+    return this.#mirror;
+  }
+
+  async #openMirror(): Promise<void> {
+    const settings = this.#config.mirror;
+    if (!settings) return;
+    if (!this.#deps.s3) throw new Error('MIRROR_BUCKET is set but no S3 client was given');
+    const { refresher, store } = await startMirror({
+      settings,
+      s3: this.#deps.s3,
+      site: this.site,
+      siteUrl: this.#config.siteUrl,
+      journalDir: this.#config.journalDir,
+      retry: { baseDelayMs: this.#config.retryBaseDelayMs, maxDelayMs: this.#config.retryMaxDelayMs },
+      logger: this.#deps.logger,
+      registry: this.registry,
+      now: this.#now,
+      ...(this.#deps.random ? { random: this.#deps.random } : {}),
+    });
+    this.#mirror = refresher;
+    if (settings.buildOnEmpty) void buildIfEmpty(refresher, store, this.#deps.logger, this.#now);
+  }
+
+  /**
+   * The mirror gets the batch's paths on its own journal and queue: a slow or failing S3 or Ghost
+   * delays the mirror, never an invalidation. A batch resent after a restart is refreshed once.
+   */
+  #refreshMirror(batch: Batch): void {
+    const mirror = this.#mirror;
+    if (!mirror || this.#stopping) return;
+    const changedAt = Math.min(batch.createdAt, ...batch.events.map((event) => event.receivedAt));
+    const everything = batch.paths.includes(this.site.everything);
+    mirror
+      .enqueue({ id: batch.id, changedAt, paths: batch.paths, everything, source: 'batch' })
+      .catch((error: unknown) =>
+        this.#log.error({ error: summarizeError(error), batchId: batch.id }, 'could not journal a mirror refresh'),
+      );
   }
 
   /** One webhook delivery: verified, planned, journaled; resolves once it is durable. */
@@ -310,6 +359,7 @@ export class CacheInvalidator {
     }
     for (const sender of this.#senders.values()) sender.close();
     this.#queue.close();
+    await this.#mirror?.stop();
     server?.closeAllConnections();
     await closed;
     await this.#journal.close();

@@ -37,6 +37,21 @@ export interface CacheInvalidatorConfig {
   ghostAdminApiKey: string | undefined;
   ghostAdminSecretId: string | undefined;
   registerWebhooksOnStart: boolean;
+  /** The static mirror; undefined when MIRROR_BUCKET is unset. */
+  mirror: MirrorSettings | undefined;
+}
+
+export interface MirrorSettings {
+  bucket: string;
+  /** The bucket's region (it lives in the region that is not serving); default the SDK's. */
+  region: string | undefined;
+  /** Key prefix: the mirror origin's OriginPath without its slash. */
+  prefix: string;
+  /** Ghost as this service reaches it without CloudFront: the gate in the task. */
+  originUrl: string;
+  concurrency: number;
+  fetchTimeoutMs: number;
+  buildOnEmpty: boolean;
 }
 
 /** Settings in use, with secrets resolved. `webhookSecret` undefined only when unsigned webhooks were allowed. */
@@ -102,6 +117,7 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     ghostAdminApiKey: read.string('GHOST_ADMIN_API_KEY', { optional: true, example: '6489f3f0a1b2c3d4e5f60718:0123…' }),
     ghostAdminSecretId: read.string('GHOST_ADMIN_SECRET_ID', { optional: true, example: 'ghost/admin-api-key' }),
     registerWebhooksOnStart: read.bool('REGISTER_WEBHOOKS_ON_START', { default: false, example: 'true' }),
+    mirror: readMirrorSettings(read),
   };
   // Unset is reported as required already; this catches a value of only commas.
   if (config.distributionIds.length === 0 && read.raw('CLOUDFRONT_DISTRIBUTION_IDS') !== undefined) {
@@ -146,4 +162,29 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
   }
   read.done();
   return config;
+}
+
+function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
+  const bucket = read.string('MIRROR_BUCKET', { optional: true, example: 'ghost-ha-mirror-123456789012-eu-central-1' });
+  const settings: MirrorSettings = {
+    bucket: bucket ?? '',
+    region: read.string('MIRROR_BUCKET_REGION', { optional: true, example: 'eu-central-1' }),
+    prefix: read.string('MIRROR_PREFIX', { default: 'site', example: 'site' }),
+    originUrl:
+      read.url('MIRROR_ORIGIN_URL', { optional: true, example: 'http://127.0.0.1:8080' }) ?? 'http://127.0.0.1:8080',
+    concurrency: read.int('MIRROR_CONCURRENCY', { default: 2, min: 1, max: 32, example: '2' }),
+    fetchTimeoutMs: read.int('MIRROR_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000, example: '10000' }),
+    buildOnEmpty: read.bool('MIRROR_BUILD_ON_EMPTY', { default: true, example: 'true' }),
+  };
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    read.problem(
+      `'MIRROR_BUCKET' has '${bucket}', which is not an S3 bucket name. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1`,
+    );
+  }
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(settings.prefix)) {
+    read.problem(
+      `'MIRROR_PREFIX' must be one path segment (letters, digits, '.', '_', '-'), the mirror origin's OriginPath without '/'. E.g. MIRROR_PREFIX=site`,
+    );
+  }
+  return bucket === undefined ? undefined : settings;
 }

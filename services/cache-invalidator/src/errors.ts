@@ -37,3 +37,22 @@ export class WebhookRegistrationError extends Error {
     this.event = event;
   }
 }
+
+/** Ghost (through the gate) did not give a usable answer for a page: retried later, nothing changes in the mirror. */
+export class MirrorFetchError extends Error {
+  readonly path: string;
+
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MirrorFetchError';
+    this.path = path;
+  }
+}
+
+/** The mirror bucket refused or failed a write, delete or listing: retried later. */
+export class MirrorStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MirrorStoreError';
+  }
+}

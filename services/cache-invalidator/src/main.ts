@@ -3,6 +3,7 @@ import { ConfigError, createLogger, EmfPublisher, SecretsLoader, summarizeError 
 import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
+import { createMirrorS3Client } from './mirror/startMirror.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
 import { INVALIDATOR_SIGNALS } from './signals.js';
@@ -19,7 +20,11 @@ async function main(): Promise<void> {
     return secrets;
   };
   const resolved = await resolveSecrets(config, loader);
-  const service = await CacheInvalidator.start(resolved, { logger, cloudFront: createCloudFrontClient(process.env) });
+  const service = await CacheInvalidator.start(resolved, {
+    logger,
+    cloudFront: createCloudFrontClient(process.env),
+    ...(config.mirror ? { s3: createMirrorS3Client(config.mirror, process.env) } : {}),
+  });
   const emf = config.metricsNamespace
     ? new EmfPublisher({
         ...INVALIDATOR_SIGNALS,

@@ -76,4 +76,30 @@ describe('loadConfig', () => {
       /INVALIDATION_MAX_WAIT_MS/,
     );
   });
+
+  it('has no mirror unless MIRROR_BUCKET is set, and reads its settings with defaults', () => {
+    expect(loadConfig(minimal).mirror).toBeUndefined();
+    expect(loadConfig({ ...minimal, MIRROR_BUCKET: 'ghost-ha-mirror-123456789012-eu-central-1' }).mirror).toEqual({
+      bucket: 'ghost-ha-mirror-123456789012-eu-central-1',
+      region: undefined,
+      prefix: 'site',
+      originUrl: 'http://127.0.0.1:8080',
+      concurrency: 2,
+      fetchTimeoutMs: 10_000,
+      buildOnEmpty: true,
+    });
+  });
+
+  it('names a bad mirror bucket, prefix or concurrency with an example', () => {
+    const problems = problemsOf({
+      ...minimal,
+      MIRROR_BUCKET: 'Not_A_Bucket',
+      MIRROR_PREFIX: 'a/b',
+      MIRROR_CONCURRENCY: '0',
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toContain("'MIRROR_BUCKET' has 'Not_A_Bucket'");
+    expect(problems.join('\n')).toContain("'MIRROR_PREFIX' must be one path segment");
+    expect(problems.join('\n')).toContain('MIRROR_CONCURRENCY');
+  });
 });

@@ -2,9 +2,8 @@ import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, SecretsLoader } from '@ghost-ha/core';
 import { makeTemporaryDirectory } from '@ghost-ha/testbed';
-import { CacheInvalidator } from '../../src/CacheInvalidator.js';
+import { CacheInvalidator, type CacheInvalidatorDeps } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
-import type { JournalFileSystem } from '../../src/JournalFileSystem.js';
 import { resolveSecrets } from '../../src/resolveSecrets.js';
 
 /** Short windows and retries, so tests run in seconds. */
@@ -29,8 +28,8 @@ export async function newJournalDir(): Promise<string> {
 export async function startInvalidator(
   env: Record<string, string>,
   cloudFront: CloudFrontClient,
-  /** Swaps a side effect: the journal's file system. */
-  deps: { fileSystem?: JournalFileSystem } = {},
+  /** Swaps side effects: the journal's file system, the mirror's S3 client. */
+  deps: Partial<CacheInvalidatorDeps> = {},
 ): Promise<CacheInvalidator> {
   const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
   const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));

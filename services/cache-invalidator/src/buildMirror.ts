@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, createLogger, summarizeError } from '@ghost-ha/core';
+import { loadConfig } from './config.js';
+import { createMirrorS3Client, startMirror } from './mirror/startMirror.js';
+import { SitePaths } from './sitePaths.js';
+
+/**
+ * The full build: every page Ghost's sitemaps list, `/`, the listings with their pages, the feeds,
+ * and the assets they load, into the mirror bucket; removed pages leave it. Reads the service's
+ * settings; keeps its progress in `<JOURNAL_DIR>/mirror-build`, so an interrupted build resumes where it
+ * stopped when run again. `--concurrency` bounds the pages fetched at once (default MIRROR_CONCURRENCY).
+ */
+const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
+const log = logger.child({ module: 'buildMirror' });
+const PROGRESS_EVERY_MS = 2_000;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { concurrency: { type: 'string' } } });
+  const config = loadConfig(process.env);
+  if (!config.mirror) {
+    log.fatal(
+      "'MIRROR_BUCKET' is required to build the mirror. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1",
+    );
+    return 1;
+  }
+  const concurrency = values.concurrency === undefined ? config.mirror.concurrency : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    log.fatal(
+      { concurrency: values.concurrency },
+      '--concurrency must be a whole number from 1 to 32. E.g. --concurrency 4',
+    );
+    return 1;
+  }
+  const settings = { ...config.mirror, concurrency };
+  const started = Date.now();
+  let done = 0;
+  let known = 0;
+  const counts = { written: 0, removed: 0, personal: 0, present: 0 };
+  const { refresher } = await startMirror({
+    settings,
+    s3: createMirrorS3Client(settings, process.env),
+    site: new SitePaths(config.siteUrl),
+    siteUrl: config.siteUrl,
+    journalDir: config.journalDir,
+    journalName: 'mirror-build',
+    retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+    logger,
+    onPath: (event) => {
+      done = event.done;
+      known = event.known;
+      counts[event.result]++;
+    },
+  });
+  const resumed = refresher.depth > 0;
+  if (!resumed) {
+    await refresher.enqueue({
+      id: `build-${started}`,
+      changedAt: started,
+      paths: [],
+      everything: true,
+      source: 'build',
+    });
+  }
+  log.info({ bucket: settings.bucket, prefix: settings.prefix, concurrency, resumed }, 'building the mirror');
+  const progress = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    log.info({ done, known, ...counts, perSecond: Math.round((done / seconds) * 10) / 10 }, 'mirror build progress');
+  }, PROGRESS_EVERY_MS);
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    log.warn('interrupted: run the command again to resume');
+    void refresher.stop();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  while (!interrupted && !(await refresher.idle(1_000))) {
+    // waiting for the build to finish
+  }
+  clearInterval(progress);
+  if (interrupted) return 130;
+  await refresher.stop();
+  log.info({ paths: done, ...counts, seconds: Math.round((Date.now() - started) / 100) / 10 }, 'mirror built');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) log.fatal({ problems: error.problems }, error.message);
+    else log.fatal({ error: summarizeError(error) }, 'the mirror build failed');
+    process.exit(1);
+  },
+);
