@@ -12,6 +12,7 @@ import type { HealthStatus } from './Check.js';
 import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
+import { type StaleSettings, withStaleDirectives } from './withStaleDirectives.js';
 
 export interface GateOptions {
   /** Ghost inside the task, e.g. `http://127.0.0.1:2368`. */
@@ -19,6 +20,8 @@ export interface GateOptions {
   retryAfterSeconds: number;
   /** How long Ghost may take to start answering (its response headers) once a request is sent in full. */
   responseTimeoutMs: number;
+  /** `stale-if-error` / `stale-while-revalidate` added to cacheable answers to reads. */
+  stale: StaleSettings;
   /** The verdict of the last completed round. */
   verdict: () => HealthStatus;
   /**
@@ -159,7 +162,8 @@ export class Gate {
           }
           this.#settle(exchange);
           exchange.relaying = true;
-          const headers = withoutHopByHop(upstreamRes.headers);
+          let headers = withoutHopByHop(upstreamRes.headers);
+          if (read) headers = withStaleDirectives(headers, this.#options.stale);
           if (this.#draining) headers.connection = 'close';
           res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
           upstreamRes.pipe(res);

@@ -106,6 +106,7 @@ export class Sidecar {
           ghostUrl: config.ghost.url,
           retryAfterSeconds: config.gate.retryAfterSeconds,
           responseTimeoutMs: config.gate.responseTimeoutMs,
+          stale: config.gate.stale,
           verdict: () => this.monitor.current.report.status,
           onVerdictChange: (listener) => this.monitor.onVerdictChange(listener),
           metrics: this.metrics,

@@ -75,6 +75,8 @@ export interface GateSettings {
   readonly retryAfterSeconds: number;
   /** How long Ghost may take to start answering a request before the gate answers 504. */
   readonly responseTimeoutMs: number;
+  /** Added to the Cache-Control of cacheable pages, so CloudFront may serve what it holds while Ghost errs. */
+  readonly stale: { readonly ifErrorSeconds: number; readonly whileRevalidateSeconds: number };
 }
 
 /** The sidecar's settings as accepted from the environment. */
@@ -106,6 +108,20 @@ export function loadConfig(env: Env): SidecarConfig {
   const gatePort = read.int('GATE_PORT', { default: 8080, min: 0, max: 65535, example: '8080 (0 disables the gate)' });
   const retryAfterSeconds = read.int('GATE_RETRY_AFTER_SECONDS', { default: 5, min: 0, max: 3600, example: '5' });
   // Well under CloudFront's 30 s origin read timeout, so a reader is answered by the other region in time.
+  const stale = {
+    ifErrorSeconds: read.int('GATE_STALE_IF_ERROR_SECONDS', {
+      default: 86_400,
+      min: 0,
+      max: 31_536_000,
+      example: '86400',
+    }),
+    whileRevalidateSeconds: read.int('GATE_STALE_WHILE_REVALIDATE_SECONDS', {
+      default: 60,
+      min: 0,
+      max: 86_400,
+      example: '60',
+    }),
+  };
   const gateResponseTimeoutMs = read.int('GATE_RESPONSE_TIMEOUT_MS', {
     default: 10_000,
     min: 100,
@@ -224,7 +240,10 @@ export function loadConfig(env: Env): SidecarConfig {
 
   return {
     healthPort,
-    gate: gatePort === 0 ? undefined : { port: gatePort, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs },
+    gate:
+      gatePort === 0
+        ? undefined
+        : { port: gatePort, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs, stale },
     ghost: {
       url: ghostUrl,
       host: ghostHost,
