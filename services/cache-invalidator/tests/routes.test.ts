@@ -20,11 +20,9 @@ describe('cache-invalidator routes (express app, in process)', () => {
   let app: Express;
 
   beforeAll(async () => {
-    cloudFrontMock
-      .on(CreateInvalidationCommand)
-      .resolves({
-        Invalidation: { Id: 'I2EXAMPLE', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined },
-      });
+    cloudFrontMock.on(CreateInvalidationCommand).resolves({
+      Invalidation: { Id: 'I2EXAMPLE', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined },
+    });
     service = await startInvalidator(
       {
         SITE_URL: 'https://blog.example.com',
