@@ -42,6 +42,10 @@ else
 fi
 
 run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/ghost-ha-test-run.XXXXXX")"
+# Node's module compile cache (npm turns it on) belongs with the other installed tools, not in the
+# run's temp dir; tsx keeps its cache in tsx-<uid> there, which only it writes.
+export NODE_COMPILE_CACHE="$GHOST_HA_CACHE/node-compile-cache"
+tool_caches=("tsx-$(id -u)")
 mkdir -p .test-results
 rm -f .test-results/vitest-*.json
 status=0
@@ -57,7 +61,7 @@ if [[ "$compatibility_version" != "$ghost_version" ]]; then
 fi
 set -e
 
-mapfile -t leftovers < <(find "$run_tmp" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort)
+mapfile -t leftovers < <(find "$run_tmp" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -vxF "${tool_caches[@]/#/-e}" | sort)
 if ((${#leftovers[@]} > 0)); then
   warn "the tests left ${#leftovers[@]} entries in the temporary directory (each test must remove what it creates): ${leftovers[*]}"
   status=1

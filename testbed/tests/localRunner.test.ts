@@ -86,9 +86,11 @@ describe('npm run local', () => {
 
     started.kill('SIGTERM');
     await exited;
+    // The services' graceful stop (10 s grace), then Ghost, MariaDB and moto one after another, and
+    // each watchdog's next poll: more than 15 s on a loaded two-core machine.
     await waitFor(async () => ([...processes.keys()].some(isRunning) ? undefined : true), {
       what: 'every process npm run local started to end',
-      timeoutMs: 15_000,
+      timeoutMs: 60_000,
       intervalMs: 250,
     }).catch(() => undefined);
     const survivors = [...processes].filter(([pid]) => isRunning(pid)).map(([pid, command]) => `${pid} ${command}`);
