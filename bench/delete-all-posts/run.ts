@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, type GhostAdminClient, GhostApiError } from '@ghost-ha/core';
+import { createHandler, loadConfig } from '@ghost-ha/delete-all-posts';
 import { GhostServer, MotoServer, waitFor } from '@ghost-ha/testbed';
-import { loadConfig } from '../../functions/delete-all-posts/src/config.js';
-import { createHandler } from '../../functions/delete-all-posts/src/createHandler.js';
 
 const POSTS = Number(process.env.POSTS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);

@@ -1,11 +1,15 @@
+import type { GhostSite, GhostSiteConnector } from '@ghost-ha/content';
+import {
+  type BackupStore,
+  fetchAllPages,
+  formatLocation,
+  type PostsBackup,
+  requireConfirmation,
+} from '@ghost-ha/content';
 import type { ContentResource, GhostPost, Logger } from '@ghost-ha/core';
-import { type BackupStore, formatLocation, type PostsBackup } from './BackupStore.js';
 import type { CdnPurge, CdnPurger } from './CdnPurger.js';
 import type { DeleteRequest } from './DeleteRequest.js';
-import { fetchAllPages } from './fetchAllPages.js';
-import type { GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
 import { type DeleteMethod, PostDeleter } from './PostDeleter.js';
-import { requireConfirmation } from './requireConfirmation.js';
 
 /** Everything Ghost gives about a post, so that restore-posts can rebuild it. */
 export const BACKUP_BROWSE = { formats: 'mobiledoc,lexical,html', include: 'tags,authors' } as const;

@@ -1,6 +1,5 @@
+import { confirmSiteField, dryRunField, eventFields, InvalidEventError } from '@ghost-ha/content';
 import type { ContentResource } from '@ghost-ha/core';
-import { InvalidEventError } from './errors.js';
-import { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
 
 /** Every post, whatever its status (Ghost would delete everything without a filter; we always send one). */
 export const DEFAULT_FILTER = 'status:[published,draft,scheduled,sent]';

@@ -1,14 +1,13 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LambdaContext } from '@ghost-ha/content';
+import { BackupStore, GhostSiteConnector } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
-import { BackupStore } from './BackupStore.js';
 import { CdnPurger } from './CdnPurger.js';
 import type { DeleteAllPostsConfig } from './config.js';
 import { DeleteAllPosts, type DeleteAllPostsResult } from './DeleteAllPosts.js';
 import { parseDeleteRequest } from './DeleteRequest.js';
-import { GhostSiteConnector } from './GhostSiteConnector.js';
-import type { LambdaContext } from './LambdaContext.js';
 
 export interface HandlerDependencies {
   logger?: Logger;

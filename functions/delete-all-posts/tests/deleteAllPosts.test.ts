@@ -1,8 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostsBackup } from '../src/BackupStore.js';
-import { loadConfig } from '../src/config.js';
-import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
+import type { PostsBackup } from '@ghost-ha/content';
 import {
   BUCKET,
   type ContentTestBed,
@@ -10,7 +7,10 @@ import {
   SECRET_ID,
   siteOf,
   startContentTestBed,
-} from './contentTestBed.js';
+} from '@ghost-ha/content/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
 
 describe('delete-all-posts against a real Ghost and moto', () => {
   let bed: ContentTestBed;

@@ -1,17 +1,17 @@
 import {
+  type BackupStore,
+  formatLocation,
+  type GhostSiteConnector,
+  requireConfirmation,
+  siteName,
+} from '@ghost-ha/content';
+import {
   type ContentResource,
   type GhostAdminClient,
   GhostApiError,
   type GhostPost,
   type Logger,
 } from '@ghost-ha/core';
-import {
-  type BackupStore,
-  formatLocation,
-  type GhostSiteConnector,
-  requireConfirmation,
-  siteName,
-} from '@ghost-ha/delete-all-posts';
 import { postInput } from './postInput.js';
 import type { RestoreRequest } from './RestoreRequest.js';
 

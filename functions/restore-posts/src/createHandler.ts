@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BackupStore, GhostSiteConnector, type LambdaContext } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
-import { BackupStore, GhostSiteConnector, type LambdaContext } from '@ghost-ha/delete-all-posts';
 import type { RestorePostsConfig } from './config.js';
 import { RestorePosts, type RestorePostsResult } from './RestorePosts.js';
 import { parseRestoreRequest } from './RestoreRequest.js';

@@ -1,7 +1,3 @@
-import type { GhostPost } from '@ghost-ha/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig as loadDeleteConfig } from '../../delete-all-posts/src/config.js';
-import { createHandler as createDeleteHandler } from '../../delete-all-posts/src/createHandler.js';
 import {
   BUCKET,
   type ContentTestBed,
@@ -9,7 +5,10 @@ import {
   SECRET_ID,
   siteOf,
   startContentTestBed,
-} from '../../delete-all-posts/tests/contentTestBed.js';
+} from '@ghost-ha/content/testing';
+import type { GhostPost } from '@ghost-ha/core';
+import { createHandler as createDeleteHandler, loadConfig as loadDeleteConfig } from '@ghost-ha/delete-all-posts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createHandler, type RestorePostsHandler } from '../src/createHandler.js';
 
