@@ -90,7 +90,7 @@ export class DeleteAllPosts {
       try {
         return await call();
       } catch (error) {
-        throw connector.explain(error, site, NOTHING_DELETED);
+        throw connector.explain(error, site, NOTHING_DELETED, request.filter);
       }
     };
 

@@ -63,6 +63,31 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(await bed.backupKeys()).toEqual([]);
   });
 
+  it('refuses at once, writing nothing, when the time margin is not less than the time left', async () => {
+    const tight = handlerFor({ TIME_MARGIN_MS: '30000' });
+    await expect(tight({ dryRun: false, confirmSite: site }, lambdaContext(() => 30_000))).rejects.toMatchObject({
+      name: 'TimeMarginError',
+      message: expect.stringMatching(/TIME_MARGIN_MS is 30000 ms, but .* only 30000 ms left.*Nothing was backed up/),
+    });
+    expect(await bed.backupKeys()).toEqual([]);
+    expect(await bed.ghost.admin.count('posts')).toBe(8);
+  });
+
+  it('names a filter Ghost refuses, with Ghost\'s reason, instead of calling Ghost unavailable', async () => {
+    const error = await handler({ dryRun: false, confirmSite: site, filter: 'tag:[unclosed' }, lambdaContext()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: 'FilterError', filter: 'tag:[unclosed' });
+    expect(String(error)).toMatch(/Ghost refused the filter "tag:\[unclosed": .+Nothing was deleted/);
+    expect(await bed.backupKeys()).toEqual([]);
+  });
+
+  it('shows the NQL a tag shorthand stands for in the dry run', async () => {
+    const dry = await handler({ tag: 'doomed' }, lambdaContext());
+    expect(dry).toMatchObject({ filter: "tag:'doomed'", matched: 4 });
+    expect(dry.message).toContain(`"filter":"tag:'doomed'"`);
+  });
+
   it('deletes only what the filter matches, after backing those posts up', async () => {
     const result = await handler(
       { dryRun: false, confirmSite: `http://${site}/`, filter: 'tag:doomed' },

@@ -1,5 +1,5 @@
 import { GhostAdminClient, GhostApiError, type SecretsLoader } from '@ghost-ha/core';
-import { GhostUnavailableError } from './errors.js';
+import { FilterError, GhostUnavailableError } from './errors.js';
 import { siteName } from './siteName.js';
 
 /** A Ghost site as the secret describes it, with a client for its Admin API. */
@@ -39,10 +39,15 @@ export class GhostSiteConnector {
 
   /**
    * Explains a failed Admin API call in the operator's terms. A rejected key also drops the cached
-   * secret, so the next invocation reads a rotated key.
+   * secret, so the next invocation reads a rotated key. When the call carried the operator's
+   * `filter`, a 400/422 is Ghost refusing that filter: a FilterError naming it and Ghost's reason.
    */
-  explain(error: unknown, site: GhostSite, consequence: string): Error {
+  explain(error: unknown, site: GhostSite, consequence: string, filter?: string): Error {
     if (!(error instanceof GhostApiError)) return error instanceof Error ? error : new Error(String(error));
+    if (filter !== undefined && (error.status === 400 || error.status === 422)) {
+      const ghostMessage = error.message.replace(/^Ghost Admin API .*? failed \(HTTP \d+\): /, '');
+      return new FilterError(filter, `${ghostMessage}. ${consequence}`.trim(), { cause: error });
+    }
     if (error.status === 401 || error.status === 403) {
       this.#options.secrets.invalidate(this.#options.secretId);
       this.#cached = undefined;
