@@ -1,21 +1,13 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { GhostPost } from '@ghost-ha/core';
+import {
+  BACKUP_FORMAT,
+  BACKUP_VERSION,
+  type ContentBackup,
+  LEGACY_BACKUP_FORMAT,
+  type LegacyPostsBackup,
+  upgradeLegacyBackup,
+} from './ContentBackup.js';
 import { BackupError } from './errors.js';
-
-export const BACKUP_FORMAT = 'ghost-ha/posts-backup';
-
-/** What delete-all-posts writes before it deletes, and restore-posts reads. */
-export interface PostsBackup {
-  readonly format: typeof BACKUP_FORMAT;
-  readonly version: 1;
-  /** The site URL the posts came from. */
-  readonly site: string;
-  readonly createdAt: string;
-  readonly filter: string;
-  /** Full posts as the Admin API returned them: lexical, mobiledoc, html, tags, authors and metadata. */
-  readonly posts: readonly GhostPost[];
-  readonly pages: readonly GhostPost[];
-}
 
 export interface BackupLocation {
   readonly bucket: string;
@@ -40,7 +32,7 @@ export class BackupStore {
     return { bucket: this.bucket, key: `${this.#prefix}${siteName.replace(/\//g, '_')}/${stamp}.json` };
   }
 
-  async write(location: BackupLocation, backup: PostsBackup): Promise<void> {
+  async write(location: BackupLocation, backup: ContentBackup): Promise<void> {
     try {
       await this.#s3.send(
         new PutObjectCommand({
@@ -61,7 +53,8 @@ export class BackupStore {
     }
   }
 
-  async read(location: BackupLocation): Promise<PostsBackup> {
+  /** A version 2 backup, or a version 1 backup read as version 2. */
+  async read(location: BackupLocation): Promise<ContentBackup> {
     let text: string;
     try {
       const response = await this.#s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
@@ -73,19 +66,22 @@ export class BackupStore {
         { cause: summarize(error) },
       );
     }
-    let parsed: Partial<PostsBackup>;
+    let parsed: Partial<ContentBackup> | Partial<LegacyPostsBackup>;
     try {
-      parsed = JSON.parse(text) as Partial<PostsBackup>;
+      parsed = JSON.parse(text) as Partial<ContentBackup> | Partial<LegacyPostsBackup>;
     } catch {
       throw new BackupError(`${formatLocation(location)} is not JSON`, formatLocation(location));
     }
-    if (parsed.format !== BACKUP_FORMAT || parsed.version !== 1 || !Array.isArray(parsed.posts)) {
-      throw new BackupError(
-        `${formatLocation(location)} is not a delete-all-posts backup (format '${BACKUP_FORMAT}', version 1)`,
-        formatLocation(location),
-      );
+    if (parsed.format === BACKUP_FORMAT && parsed.version === BACKUP_VERSION && parsed.items) {
+      return parsed as ContentBackup;
     }
-    return { ...parsed, pages: parsed.pages ?? [] } as PostsBackup;
+    if (parsed.format === LEGACY_BACKUP_FORMAT && parsed.version === 1 && Array.isArray(parsed.posts)) {
+      return upgradeLegacyBackup({ ...parsed, pages: parsed.pages ?? [] } as LegacyPostsBackup);
+    }
+    throw new BackupError(
+      `${formatLocation(location)} is not a delete-all-posts backup (format '${BACKUP_FORMAT}' version ${BACKUP_VERSION}, or '${LEGACY_BACKUP_FORMAT}' version 1)`,
+      formatLocation(location),
+    );
   }
 }
 
@@ -99,7 +95,7 @@ export function parseLocation(text: string): BackupLocation | undefined {
   return match?.[1] && match[2] ? { bucket: match[1], key: match[2] } : undefined;
 }
 
-function describeS3Error(error: unknown): string {
+export function describeS3Error(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const hints: Record<string, string> = {
     AccessDenied:
@@ -112,6 +108,6 @@ function describeS3Error(error: unknown): string {
 }
 
 /** The SDK's error holds the raw response; keep only what is safe to log. */
-function summarize(error: unknown): { name: string; message: string } | undefined {
+export function summarize(error: unknown): { name: string; message: string } | undefined {
   return error instanceof Error ? { name: error.name, message: error.message } : undefined;
 }

@@ -1,13 +1,22 @@
-import { GhostAdminClient, GhostApiError, type SecretsLoader } from '@ghost-ha/core';
+import { GhostAdminClient, GhostApiError, isAdminApiKey, type SecretsLoader } from '@ghost-ha/core';
 import { FilterError, GhostUnavailableError } from './errors.js';
+import { GhostDbImport } from './GhostDbImport.js';
 import { siteName } from './siteName.js';
 
-/** A Ghost site as the secret describes it, with a client for its Admin API. */
+/** A Ghost site as the secret describes it, with clients for its Admin API. */
 export interface GhostSite {
   readonly url: string;
   /** Host and subdirectory, the form a confirmation uses. */
   readonly name: string;
+  /** Posts, pages, tags: the integration's key, or the staff token when that is all the secret holds. */
   readonly client: GhostAdminClient;
+  /**
+   * On a staff access token (a user's own key, Owner or Administrator): the only credential Ghost lets
+   * read `/db` (the content export) and import into it. Undefined when the secret holds no such token.
+   */
+  readonly staff: GhostAdminClient | undefined;
+  /** Ghost's content import, on the staff token; undefined without one. */
+  readonly dbImport: GhostDbImport | undefined;
 }
 
 export interface GhostSiteConnectorOptions {
@@ -16,24 +25,57 @@ export interface GhostSiteConnectorOptions {
   createClient?: (options: { url: string; adminApiKey: string }) => GhostAdminClient;
 }
 
+const SECRET_EXAMPLE =
+  'E.g. {"url":"https://blog.example.com","adminApiKey":"<integration id:secret>","staffAccessToken":"<your user\'s id:secret>"}';
+
 /**
- * Turns the Secrets Manager secret into a client. The secret is cached by the loader across warm
- * invocations; the client is rebuilt only when the secret's value changed (a rotated key).
+ * Turns the Secrets Manager secret into clients. The secret is cached by the loader across warm
+ * invocations; the clients are rebuilt only when the secret's value changed (a rotated key).
  */
 export class GhostSiteConnector {
   readonly #options: GhostSiteConnectorOptions;
-  #cached: { url: string; adminApiKey: string; site: GhostSite } | undefined;
+  #cached: { fingerprint: string; site: GhostSite } | undefined;
 
   constructor(options: GhostSiteConnectorOptions) {
     this.#options = options;
   }
 
+  get secretId(): string {
+    return this.#options.secretId;
+  }
+
   async connect(): Promise<GhostSite> {
-    const { url, adminApiKey } = await this.#options.secrets.getJson(this.#options.secretId, ['url', 'adminApiKey']);
-    if (this.#cached?.url === url && this.#cached.adminApiKey === adminApiKey) return this.#cached.site;
+    const secret = await this.#options.secrets.getJson(this.#options.secretId, ['url']);
+    const url = secret.url;
+    const adminApiKey = stringOrUndefined(secret, 'adminApiKey');
+    const staffAccessToken = stringOrUndefined(secret, 'staffAccessToken');
+    const fingerprint = JSON.stringify([url, adminApiKey, staffAccessToken]);
+    if (this.#cached?.fingerprint === fingerprint) return this.#cached.site;
+    for (const [key, value] of [
+      ['adminApiKey', adminApiKey],
+      ['staffAccessToken', staffAccessToken],
+    ] as const) {
+      if (value !== undefined && !isAdminApiKey(value)) {
+        throw new GhostUnavailableError(
+          `Secret '${this.#options.secretId}': '${key}' must have the form id:secret (24 and 64 hex characters). ${SECRET_EXAMPLE}`,
+        );
+      }
+    }
+    const key = adminApiKey ?? staffAccessToken;
+    if (key === undefined) {
+      throw new GhostUnavailableError(
+        `Secret '${this.#options.secretId}' holds neither 'adminApiKey' nor 'staffAccessToken'. ${SECRET_EXAMPLE}`,
+      );
+    }
     const createClient = this.#options.createClient ?? ((options) => new GhostAdminClient(options));
-    const site = { url, name: siteName(url), client: createClient({ url, adminApiKey }) };
-    this.#cached = { url, adminApiKey, site };
+    const site: GhostSite = {
+      url,
+      name: siteName(url),
+      client: createClient({ url, adminApiKey: key }),
+      staff: staffAccessToken === undefined ? undefined : createClient({ url, adminApiKey: staffAccessToken }),
+      dbImport: staffAccessToken === undefined ? undefined : new GhostDbImport({ url, staffAccessToken }),
+    };
+    this.#cached = { fingerprint, site };
     return site;
   }
 
@@ -45,15 +87,16 @@ export class GhostSiteConnector {
   explain(error: unknown, site: GhostSite, consequence: string, filter?: string): Error {
     if (!(error instanceof GhostApiError)) return error instanceof Error ? error : new Error(String(error));
     if (filter !== undefined && (error.status === 400 || error.status === 422)) {
-      const ghostMessage = error.message.replace(/^Ghost Admin API .*? failed \(HTTP \d+\): /, '');
-      return new FilterError(filter, `${ghostMessage}. ${consequence}`.trim(), { cause: error });
+      return new FilterError(filter, `${ghostMessage(error)}. ${consequence}`.trim(), { cause: error });
     }
     if (error.status === 401 || error.status === 403) {
       this.#options.secrets.invalidate(this.#options.secretId);
       this.#cached = undefined;
       return new GhostUnavailableError(
-        `Ghost at ${site.url} rejected the Admin API key from secret '${this.#options.secretId}' ` +
-          `(HTTP ${error.status}). Check that the key belongs to a custom integration of this site. ${consequence}`,
+        `Ghost at ${site.url} refused the request ${error.operation} with a key from secret ` +
+          `'${this.#options.secretId}' (HTTP ${error.status}: ${ghostMessage(error)}). 'adminApiKey' must be a custom ` +
+          `integration's Admin API key; '/db' (the complete backup and the restore) needs 'staffAccessToken', the ` +
+          `Owner's or an Administrator's own token. ${consequence}`,
         { cause: error },
       );
     }
@@ -64,4 +107,14 @@ export class GhostSiteConnector {
     }
     return new GhostUnavailableError(`${error.message}. ${consequence}`, { cause: error });
   }
+}
+
+/** Ghost's own words from a failed call, without our "Ghost Admin API … failed (HTTP n):" prefix. */
+export function ghostMessage(error: GhostApiError): string {
+  return error.message.replace(/^Ghost Admin API .*? failed \((?:HTTP \d+|no response)\): /, '');
+}
+
+function stringOrUndefined(secret: Record<string, unknown>, key: string): string | undefined {
+  const value = secret[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

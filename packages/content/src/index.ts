@@ -1,11 +1,15 @@
+export { type BackupLocation, BackupStore, formatLocation, parseLocation } from './BackupStore.js';
 export {
   BACKUP_FORMAT,
-  type BackupLocation,
-  BackupStore,
-  formatLocation,
-  type PostsBackup,
-  parseLocation,
-} from './BackupStore.js';
+  BACKUP_VERSION,
+  type BackupSource,
+  type ContentBackup,
+  type GhostExport,
+  type GhostTableRows,
+  LEGACY_BACKUP_FORMAT,
+  type LegacyPostsBackup,
+  type Unrestorable,
+} from './ContentBackup.js';
 export {
   BackupError,
   ConfirmationError,
@@ -15,12 +19,15 @@ export {
   RestoreInProgressError,
   TimeMarginError,
 } from './errors.js';
-export { nqlShorthands, quoteNql } from './nqlShorthands.js';
 export { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
 export { fetchAllPages } from './fetchAllPages.js';
 export { type FunctionSettings, readFunctionSettings } from './functionSettings.js';
-export { type GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
+export { GhostDbImport } from './GhostDbImport.js';
+export { type GhostSite, GhostSiteConnector, ghostMessage } from './GhostSiteConnector.js';
 export type { LambdaContext } from './LambdaContext.js';
+export { nqlShorthands, quoteNql } from './nqlShorthands.js';
+export { type LeaseHolder, RestoreLease } from './RestoreLease.js';
 export { requireConfirmation } from './requireConfirmation.js';
 export { siteName } from './siteName.js';
 export { timeBudget } from './timeBudget.js';
+export { trimGhostExport, unrestorableIn } from './trimGhostExport.js';

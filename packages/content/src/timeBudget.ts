@@ -6,11 +6,7 @@ import type { LambdaContext } from './LambdaContext.js';
  * time the invocation has left at its start would stop every run before its first step and ask to be
  * invoked again for ever, so that refuses at once, before anything is read or written.
  */
-export function timeBudget(
-  context: LambdaContext,
-  marginMs: number,
-  texts: { consequence: string },
-): () => boolean {
+export function timeBudget(context: LambdaContext, marginMs: number, texts: { consequence: string }): () => boolean {
   const remaining = context.getRemainingTimeInMillis();
   if (remaining <= marginMs) {
     throw new TimeMarginError(
