@@ -136,6 +136,59 @@ describe('restore-posts: a complete round trip through the export and Ghost impo
   });
 });
 
+describe('restore-posts: two restores of one backup at the same instant', () => {
+  let bed: ContentTestBed;
+
+  beforeAll(async () => {
+    bed = await startContentTestBed();
+  });
+
+  afterAll(async () => {
+    await bed?.destroy();
+  });
+
+  it('brings back exactly one copy of each post: the second is refused while the first holds the lease', async () => {
+    const site = siteOf(bed.ghost.url);
+    const env = { GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint };
+    const dependencies = { logger: bed.logger, secretsManager: bed.secretsManager };
+    const seeded = await bed.ghost.seedPosts(12, { tags: ['twice'], titlePrefix: 'Once' });
+    const deleted = await createDeleteHandler(loadDeleteConfig(env), dependencies)(
+      { dryRun: false, confirmSite: site },
+      lambdaContext(),
+    );
+    expect(deleted).toMatchObject({ deleted: 12, remaining: 0 });
+    // Two Lambda instances: each its own handler, clients and secret cache.
+    const first = createHandler(loadConfig(env), dependencies);
+    const second = createHandler(loadConfig(env), dependencies);
+    const event = { backup: deleted.backup, dryRun: false, confirmSite: site };
+
+    const outcomes = await Promise.allSettled([
+      first(event, lambdaContext(undefined, 'request-1')),
+      second(event, lambdaContext(undefined, 'request-2')),
+    ]);
+
+    const fulfilled = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(fulfilled).toEqual([expect.objectContaining({ restored: 12, done: true })]);
+    expect(refused).toEqual([
+      expect.objectContaining({
+        name: 'RestoreInProgressError',
+        message: expect.stringMatching(/Another restore of s3:\/\/.* is running \(invocation request-\d/),
+      }),
+    ]);
+    const slugs = (await bed.ghost.admin.browse('posts', { limit: 100, fields: 'slug' })).items.map(
+      (post) => post.slug,
+    );
+    // No second copy (Ghost would have given it the slug `once-1-2`).
+    expect(slugs.sort()).toEqual(seeded.map((post) => post.slug).sort());
+
+    // A retry afterwards (the CLI's, after its read timeout) finds every post present.
+    const retry = await second(event, lambdaContext(undefined, 'request-3'));
+    expect(retry).toMatchObject({ restored: 0, skipped: 12 });
+    expect(await bed.backupKeys()).not.toContainEqual(expect.stringMatching(/restore-lease$/));
+  });
+});
+
 /** Ghost's own export of every post and page, keyed by uuid, relations resolved to slugs in order. */
 async function dump(staff: GhostAdminClient): Promise<Map<string, Row>> {
   const response = (await staff.request('GET', '/db/', { params: { include: 'comments,emails' } })) as {
