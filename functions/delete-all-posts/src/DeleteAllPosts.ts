@@ -179,7 +179,12 @@ export class DeleteAllPosts {
       throw error;
     });
     logger.info(
-      { backup: formatLocation(location), source: backupSource, ...prepared.backup.items, items: undefined },
+      {
+        backup: formatLocation(location),
+        source: backupSource,
+        posts: prepared.items.posts.length,
+        pages: prepared.items.pages.length,
+      },
       'backup written',
     );
     stepDone('write');
