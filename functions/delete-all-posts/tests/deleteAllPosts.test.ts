@@ -1,5 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import type { ContentBackup } from '@ghost-ha/content';
+import { backupText, type ContentBackup } from '@ghost-ha/content';
 import {
   BUCKET,
   type ContentTestBed,
@@ -217,5 +217,5 @@ async function readBackup(bed: ContentTestBed, location: string | undefined): Pr
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location ?? '');
   if (!match) throw new Error(`not an S3 location: ${location}`);
   const object = await bed.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-  return JSON.parse((await object.Body?.transformToString()) ?? '') as ContentBackup;
+  return JSON.parse(await backupText((await object.Body?.transformToByteArray()) ?? new Uint8Array())) as ContentBackup;
 }

@@ -1,5 +1,5 @@
 import type { ContentBackup, GhostExport, GhostSite } from '@ghost-ha/content';
-import type { ContentResource, GhostAdminClient } from '@ghost-ha/core';
+import { type ContentResource, type GhostAdminClient, GhostApiError } from '@ghost-ha/core';
 import { existingKeys } from './existingKeys.js';
 import { importFile } from './importFile.js';
 
@@ -72,8 +72,17 @@ export async function restoreByImport(options: ImportRestoreOptions): Promise<Im
   const before = await countAll();
   const startedAt = now();
   await site.dbImport.start(importFile(backup.ghostExport, missingIds), `restore-${startedAt}.json`);
-  // One transaction: the count jumps when Ghost commits.
-  while ((await countAll()) < before + missingIds.size) {
+  // One transaction: the count jumps when Ghost commits. On SQLite (one connection) Ghost answers
+  // nothing until then, so a poll that times out or fails means "still importing".
+  const importedAll = async (): Promise<boolean> => {
+    try {
+      return (await countAll()) >= before + missingIds.size;
+    } catch (error) {
+      if (error instanceof GhostApiError && (error.status === undefined || error.status >= 500)) return false;
+      throw error;
+    }
+  };
+  while (!(await importedAll())) {
     if (outOfTime()) {
       outcome.finished = false;
       break;

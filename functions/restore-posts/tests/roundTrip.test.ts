@@ -1,4 +1,5 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { backupText } from '@ghost-ha/content';
 import {
   BUCKET,
   type ContentTestBed,
@@ -230,7 +231,8 @@ async function tagNames(staff: GhostAdminClient): Promise<string[]> {
 async function objectText(bed: ContentTestBed, location: string): Promise<string> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   const object = await bed.s3.send(new GetObjectCommand({ Bucket: match?.[1], Key: match?.[2] }));
-  return (await object.Body?.transformToString()) ?? '';
+  // The object is gzipped: scan what it holds, not its compressed bytes.
+  return backupText((await object.Body?.transformToByteArray()) ?? new Uint8Array());
 }
 
 /**

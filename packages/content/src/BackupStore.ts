@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   BACKUP_FORMAT,
@@ -26,20 +28,26 @@ export class BackupStore {
     this.#prefix = options.prefix;
   }
 
-  /** One object per run: `<prefix><site>/<time>.json`, sortable by time. */
+  /** One object per run: `<prefix><site>/<time>.json.gz`, sortable by time. */
   locationFor(siteName: string, at: Date): BackupLocation {
     const stamp = at.toISOString().replace(/[:.]/g, '-');
-    return { bucket: this.bucket, key: `${this.#prefix}${siteName.replace(/\//g, '_')}/${stamp}.json` };
+    return { bucket: this.bucket, key: `${this.#prefix}${siteName.replace(/\//g, '_')}/${stamp}.json.gz` };
   }
 
+  /**
+   * Gzipped JSON: a fifth of the bytes to send and store, and the compression runs on libuv's thread
+   * pool, beside the JSON work on the main thread.
+   */
   async write(location: BackupLocation, backup: ContentBackup): Promise<void> {
+    const body = await gzipAsync(JSON.stringify(backup), { level: 1 });
     try {
       await this.#s3.send(
         new PutObjectCommand({
           Bucket: location.bucket,
           Key: location.key,
-          Body: JSON.stringify(backup),
+          Body: body,
           ContentType: 'application/json',
+          ContentEncoding: 'gzip',
           // A second write to the same key must never replace a backup.
           IfNoneMatch: '*',
         }),
@@ -58,7 +66,7 @@ export class BackupStore {
     let text: string;
     try {
       const response = await this.#s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
-      text = (await response.Body?.transformToString('utf8')) ?? '';
+      text = await backupText((await response.Body?.transformToByteArray()) ?? new Uint8Array());
     } catch (error) {
       throw new BackupError(
         `Reading the backup ${formatLocation(location)} failed: ${describeS3Error(error)}`,
@@ -83,6 +91,15 @@ export class BackupStore {
       formatLocation(location),
     );
   }
+}
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** The backup's JSON text: gzipped (format 2) or plain (format 1, and files written by hand). */
+export async function backupText(bytes: Uint8Array): Promise<string> {
+  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  return (gzipped ? await gunzipAsync(bytes) : Buffer.from(bytes)).toString('utf8');
 }
 
 export function formatLocation(location: BackupLocation): string {

@@ -1,4 +1,4 @@
-export { type BackupLocation, BackupStore, formatLocation, parseLocation } from './BackupStore.js';
+export { type BackupLocation, BackupStore, backupText, formatLocation, parseLocation } from './BackupStore.js';
 export {
   BACKUP_FORMAT,
   BACKUP_VERSION,
