@@ -19,7 +19,7 @@ import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GhostDbImport } from '@ghost-ha/content';
+import { GhostDb } from '@ghost-ha/content';
 import { createLogger, type GhostAdminClient, GhostApiError } from '@ghost-ha/core';
 import { createHandler, type DeleteAllPostsResult, loadConfig } from '@ghost-ha/delete-all-posts';
 import { createHandler as createRestoreHandler, loadConfig as loadRestoreConfig } from '@ghost-ha/restore-posts';
@@ -77,7 +77,7 @@ try {
   await ghost.admin.bulkDelete('posts', EVERY_STATUS);
 
   const seedStart = performance.now();
-  await seed(ghost.admin, new GhostDbImport({ url: ghost.url, staffAccessToken }), POSTS);
+  await seed(ghost.admin, new GhostDb({ url: ghost.url, staffAccessToken }), POSTS);
   const seedSeconds = (performance.now() - seedStart) / 1000;
   console.log(
     `seeded ${POSTS} posts in ${seedSeconds.toFixed(1)} s (${(POSTS / seedSeconds).toFixed(0)} posts/s, Ghost's import)`,
@@ -176,7 +176,7 @@ try {
  * that lexical and two tags each through Ghost's import in one transaction (Admin API adds run at
  * 2-9 posts a second here). The database is seeded once and copied back for each run.
  */
-async function seed(admin: GhostAdminClient, importer: GhostDbImport, count: number): Promise<void> {
+async function seed(admin: GhostAdminClient, importer: GhostDb, count: number): Promise<void> {
   const body = Array.from(
     { length: 8 },
     (_, i) =>
@@ -214,7 +214,7 @@ async function seed(admin: GhostAdminClient, importer: GhostDbImport, count: num
     { post_id: post.id, tag_id: `t${(n + 2) % 5}`, sort_order: 0 },
     { post_id: post.id, tag_id: 'tb', sort_order: 1 },
   ]);
-  await importer.start(
+  await importer.import(
     { meta: { exported_on: Date.now(), version: '5.130.6' }, data: { posts, tags, posts_tags: postsTags } },
     'seed.json',
   );

@@ -92,11 +92,11 @@ export class DeleteAllPosts {
       }
     };
     const location = backups.locationFor(site.name, new Date(startedAt));
-    const backupSource: BackupSource = site.staff ? 'ghost-db-export' : 'admin-api';
+    const backupSource: BackupSource = site.db ? 'ghost-db-export' : 'admin-api';
     const readBackup = (): Promise<PreparedBackup> =>
       onGhost(() =>
-        site.staff
-          ? readExportBackup({ ...site, staff: site.staff }, request, new Date(startedAt))
+        site.db
+          ? readExportBackup({ ...site, db: site.db }, request, new Date(startedAt))
           : readAdminApiBackup(site, request, new Date(startedAt)),
       );
     const base = {
@@ -122,9 +122,9 @@ export class DeleteAllPosts {
       stepDone('count');
       // With a staff token the dry run reads what a real run would back up, to count what restore cannot bring back.
       const unrestorable =
-        matched > 0 && site.staff
+        matched > 0 && site.db
           ? (await readBackup()).backup.unrestorable
-          : { comments: site.staff ? 0 : undefined, emails: site.staff ? 0 : undefined };
+          : { comments: site.db ? 0 : undefined, emails: site.db ? 0 : undefined };
       stepDone('read');
       return {
         ...base,

@@ -3,7 +3,7 @@ import {
   BACKUP_VERSION,
   type ContentBackup,
   fetchAllPages,
-  type GhostExport,
+  type GhostDb,
   type GhostSite,
   trimGhostExport,
   unrestorableIn,
@@ -44,12 +44,12 @@ export interface PreparedBackup {
  * down to those posts with secrets left out (trimGhostExport).
  */
 export async function readExportBackup(
-  site: GhostSite & { staff: GhostAdminClient },
+  site: GhostSite & { db: GhostDb },
   request: DeleteRequest,
   createdAt: Date,
 ): Promise<PreparedBackup> {
   const [exported, matched] = await Promise.all([
-    exportContent(site.staff),
+    site.db.export(EXPORT_INCLUDE),
     request.filter === DEFAULT_FILTER ? undefined : matchingIds(site.client, request),
   ]);
   const rows = exported.data.posts ?? [];
@@ -119,15 +119,6 @@ export async function readAdminApiBackup(
     items,
     deleteFilters: undefined,
   };
-}
-
-async function exportContent(staff: GhostAdminClient): Promise<GhostExport> {
-  const response = (await staff.request('GET', '/db/', { params: { include: EXPORT_INCLUDE } })) as {
-    db?: GhostExport[];
-  };
-  const exported = response?.db?.[0];
-  if (!exported?.data || !exported.meta) throw new Error('Ghost answered GET /db/ without an export');
-  return exported;
 }
 
 async function matchingIds(client: GhostAdminClient, request: DeleteRequest): Promise<Set<string>> {

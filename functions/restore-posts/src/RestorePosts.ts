@@ -84,7 +84,7 @@ export class RestorePosts {
       });
     }
     const viaImport = backup.source === 'ghost-db-export' && backup.ghostExport !== undefined;
-    if (viaImport && !site.dbImport) {
+    if (viaImport && !site.db) {
       throw new GhostUnavailableError(
         `${formatLocation(request.backup)} is Ghost's content export; putting it back faithfully (uuids, dates, ` +
           `sent posts, tiers) needs Ghost's import, which only a staff access token may use: add 'staffAccessToken' ` +
@@ -134,9 +134,9 @@ export class RestorePosts {
     outOfTime: () => boolean,
     result: RestorePostsResult,
   ): Promise<void> {
-    if (!site.staff || !site.dbImport) return;
+    if (!site.db) return;
     const outcome = await restoreByImport({
-      site: { ...site, staff: site.staff, dbImport: site.dbImport },
+      site: { ...site, db: site.db },
       backup,
       dryRun: request.dryRun,
       outOfTime,

@@ -22,7 +22,7 @@ export interface ImportOutcome {
 }
 
 export interface ImportRestoreOptions {
-  site: GhostSite & { staff: GhostAdminClient; dbImport: NonNullable<GhostSite['dbImport']> };
+  site: GhostSite & { db: NonNullable<GhostSite['db']> };
   backup: ContentBackup & { ghostExport: GhostExport };
   dryRun: boolean;
   outOfTime: () => boolean;
@@ -71,7 +71,7 @@ export async function restoreByImport(options: ImportRestoreOptions): Promise<Im
     (await site.client.count('posts', EVERY_STATUS)) + (await site.client.count('pages', EVERY_STATUS));
   const before = await countAll();
   const startedAt = now();
-  await site.dbImport.start(importFile(backup.ghostExport, missingIds), `restore-${startedAt}.json`);
+  await site.db.import(importFile(backup.ghostExport, missingIds), `restore-${startedAt}.json`);
   // One transaction: the count jumps when Ghost commits. On SQLite (one connection) Ghost answers
   // nothing until then, so a poll that times out or fails means "still importing".
   const importedAll = async (): Promise<boolean> => {

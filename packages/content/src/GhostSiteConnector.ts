@@ -1,6 +1,6 @@
 import { GhostAdminClient, GhostApiError, isAdminApiKey, type SecretsLoader } from '@ghost-ha/core';
 import { FilterError, GhostUnavailableError } from './errors.js';
-import { GhostDbImport } from './GhostDbImport.js';
+import { GhostDb } from './GhostDb.js';
 import { siteName } from './siteName.js';
 
 /** A Ghost site as the secret describes it, with clients for its Admin API. */
@@ -11,12 +11,10 @@ export interface GhostSite {
   /** Posts, pages, tags: the integration's key, or the staff token when that is all the secret holds. */
   readonly client: GhostAdminClient;
   /**
-   * On a staff access token (a user's own key, Owner or Administrator): the only credential Ghost lets
-   * read `/db` (the content export) and import into it. Undefined when the secret holds no such token.
+   * `/db` (the content export and import) on a staff access token, a user's own key (Owner or
+   * Administrator): the only credential Ghost lets use it. Undefined when the secret holds none.
    */
-  readonly staff: GhostAdminClient | undefined;
-  /** Ghost's content import, on the staff token; undefined without one. */
-  readonly dbImport: GhostDbImport | undefined;
+  readonly db: GhostDb | undefined;
 }
 
 export interface GhostSiteConnectorOptions {
@@ -72,8 +70,7 @@ export class GhostSiteConnector {
       url,
       name: siteName(url),
       client: createClient({ url, adminApiKey: key }),
-      staff: staffAccessToken === undefined ? undefined : createClient({ url, adminApiKey: staffAccessToken }),
-      dbImport: staffAccessToken === undefined ? undefined : new GhostDbImport({ url, staffAccessToken }),
+      db: staffAccessToken === undefined ? undefined : new GhostDb({ url, staffAccessToken }),
     };
     this.#cached = { fingerprint, site };
     return site;

@@ -22,7 +22,7 @@ export {
 export { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
 export { fetchAllPages } from './fetchAllPages.js';
 export { type FunctionSettings, readFunctionSettings } from './functionSettings.js';
-export { GhostDbImport } from './GhostDbImport.js';
+export { GhostDb } from './GhostDb.js';
 export { type GhostSite, GhostSiteConnector, ghostMessage } from './GhostSiteConnector.js';
 export type { LambdaContext } from './LambdaContext.js';
 export { nqlShorthands, quoteNql } from './nqlShorthands.js';
