@@ -143,7 +143,8 @@ try {
     '| contender | runs | median ms | ms until Ghost answers again | deleted (confirmed) | remaining | failed requests | time vs delete-all-posts |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const contender of contenders.filter((candidate) => !isRestore(candidate))) {
+  const ran = (contender: Contender): boolean => (results.get(contender.name) ?? []).length > 0;
+  for (const contender of contenders.filter((candidate) => ran(candidate) && !isRestore(candidate))) {
     const outcomes = results.get(contender.name) ?? [];
     const last = outcomes[outcomes.length - 1];
     const ms = medianOf(contender.name);
@@ -153,7 +154,7 @@ try {
   }
   console.log('\n| restore | runs | median ms | posts back | failed |');
   console.log('| --- | --- | --- | --- | --- |');
-  for (const contender of contenders.filter(isRestore)) {
+  for (const contender of contenders.filter((candidate) => ran(candidate) && isRestore(candidate))) {
     const outcomes = results.get(contender.name) ?? [];
     const last = outcomes[outcomes.length - 1];
     console.log(
