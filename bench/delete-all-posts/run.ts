@@ -1,29 +1,41 @@
 // Side-by-side: deleting 1,000 real posts from a real Ghost (SQLite) by
 //   raw bulk     one DELETE /posts/?filter=... (the bare limit: no backup, no checks)
-//   this function   delete-all-posts handler: count, full backup to S3 (moto), bulk delete by id, verify
+//   this function   delete-all-posts handler, confirmed run: complete backup (Ghost's /db export with a
+//                staff access token, trimmed, to S3 on moto), bulk delete of exactly those posts, verify
+//   Admin API backup  the same handler with an integration key only (the fallback)
 //   naive        browse every page, then one DELETE per post, all at once
 //   cautious     one DELETE per post, 3 at a time, 50 ms apart
-// Every contender starts from the same database: seeded once through the Admin API (concurrent adds),
+// and putting them back from this function's backup:
+//   restore (import)     restore-posts through Ghost's /db import, until every post is back
+//   restore (Admin API)  restore-posts from the fallback's backup, one post at a time
+// Every contender starts from the same database: seeded once through Ghost's own import (the first post
+// through the Admin API, converted from HTML; the rest carry its lexical),
 // copied while Ghost is stopped, and copied back before each run.
 //
 //   node --conditions=source --import tsx bench/delete-all-posts/run.ts
 //   POSTS=1000 ROUNDS=3 SLOW_ROUNDS=1 node --conditions=source --import tsx bench/delete-all-posts/run.ts
+//   (ADMIN_API_ROUNDS=0 NAIVE_ROUNDS=0 RESTORE_ROUNDS=1 leave out or shorten the slow parts)
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GhostDb } from '@ghost-ha/content';
 import { createLogger, type GhostAdminClient, GhostApiError } from '@ghost-ha/core';
+import { createHandler, type DeleteAllPostsResult, loadConfig } from '@ghost-ha/delete-all-posts';
+import { createHandler as createRestoreHandler, loadConfig as loadRestoreConfig } from '@ghost-ha/restore-posts';
 import { GhostServer, MotoServer, waitFor } from '@ghost-ha/testbed';
-import { loadConfig } from '../../functions/delete-all-posts/src/config.js';
-import { createHandler } from '../../functions/delete-all-posts/src/createHandler.js';
 
 const POSTS = Number(process.env.POSTS ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SLOW_ROUNDS = Number(process.env.SLOW_ROUNDS ?? 1);
-const SEED_CONCURRENCY = 8;
 const EVERY_STATUS = 'status:[published,draft,scheduled,sent]';
 const BUCKET = 'bench-backups';
 const SECRET_ID = 'bench/ghost';
+const INTEGRATION_ONLY_SECRET_ID = 'bench/ghost-integration-only';
+const RESTORE_ROUNDS = Number(process.env.RESTORE_ROUNDS ?? ROUNDS);
+/** The Admin API fallback (backup and restore) and the naive deleter take minutes each: 0 leaves them out. */
+const ADMIN_API_ROUNDS = Number(process.env.ADMIN_API_ROUNDS ?? SLOW_ROUNDS);
+const NAIVE_ROUNDS = Number(process.env.NAIVE_ROUNDS ?? SLOW_ROUNDS);
 
 interface Outcome {
   ms: number;
@@ -47,19 +59,28 @@ const restoreEnv = moto.useInThisProcess();
 const secretsManager = new SecretsManagerClient({});
 try {
   await new S3Client({ forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET }));
+  const token = await ghost.staffRequest('GET', '/users/me/token/');
+  const apiKey = (token.body as { apiKey: { id: string; secret: string } }).apiKey;
+  const staffAccessToken = `${apiKey.id}:${apiKey.secret}`;
   await secretsManager.send(
     new CreateSecretCommand({
       Name: SECRET_ID,
+      SecretString: JSON.stringify({ url: ghost.url, adminApiKey: ghost.adminApiKey, staffAccessToken }),
+    }),
+  );
+  await secretsManager.send(
+    new CreateSecretCommand({
+      Name: INTEGRATION_ONLY_SECRET_ID,
       SecretString: JSON.stringify({ url: ghost.url, adminApiKey: ghost.adminApiKey }),
     }),
   );
   await ghost.admin.bulkDelete('posts', EVERY_STATUS);
 
   const seedStart = performance.now();
-  await seed(ghost.admin, POSTS);
+  await seed(ghost.admin, new GhostDb({ url: ghost.url, staffAccessToken }), POSTS);
   const seedSeconds = (performance.now() - seedStart) / 1000;
   console.log(
-    `seeded ${POSTS} posts in ${seedSeconds.toFixed(1)} s (${(POSTS / seedSeconds).toFixed(0)} posts/s, Admin API adds, ${SEED_CONCURRENCY} at a time)`,
+    `seeded ${POSTS} posts in ${seedSeconds.toFixed(1)} s (${(POSTS / seedSeconds).toFixed(0)} posts/s, Ghost's import)`,
   );
 
   const database = join(ghost.contentDir, 'data', 'ghost.db');
@@ -77,8 +98,19 @@ try {
 
   const contenders: Contender[] = [
     { name: 'raw bulk call', rounds: ROUNDS, run: rawBulk },
-    { name: 'delete-all-posts', rounds: ROUNDS, run: thisFunction },
-    { name: 'naive parallel', rounds: SLOW_ROUNDS, run: naiveParallel },
+    { name: 'delete-all-posts', rounds: ROUNDS, run: (server) => thisFunction(server, SECRET_ID) },
+    {
+      name: 'delete-all-posts, Admin API backup',
+      rounds: ADMIN_API_ROUNDS,
+      run: (server) => thisFunction(server, INTEGRATION_ONLY_SECRET_ID),
+    },
+    { name: 'restore (import)', rounds: RESTORE_ROUNDS, run: (server) => restore(server, SECRET_ID) },
+    {
+      name: 'restore (Admin API)',
+      rounds: ADMIN_API_ROUNDS,
+      run: (server) => restore(server, INTEGRATION_ONLY_SECRET_ID),
+    },
+    { name: 'naive parallel', rounds: NAIVE_ROUNDS, run: naiveParallel },
     { name: 'cautious 3 @ 50 ms', rounds: SLOW_ROUNDS, run: cautious },
   ];
   const results = new Map<string, Outcome[]>();
@@ -105,12 +137,14 @@ try {
   const medianOf = (name: string, field: 'ms' | 'settledMs' = 'ms'): number =>
     median((results.get(name) ?? []).map((outcome) => outcome[field]));
   const ours = medianOf('delete-all-posts');
+  const isRestore = (contender: Contender): boolean => contender.name.startsWith('restore');
   console.log(`\n${POSTS} posts, Ghost ${ghost.version} on SQLite, medians:`);
   console.log(
     '| contender | runs | median ms | ms until Ghost answers again | deleted (confirmed) | remaining | failed requests | time vs delete-all-posts |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const contender of contenders) {
+  const ran = (contender: Contender): boolean => (results.get(contender.name) ?? []).length > 0;
+  for (const contender of contenders.filter((candidate) => ran(candidate) && !isRestore(candidate))) {
     const outcomes = results.get(contender.name) ?? [];
     const last = outcomes[outcomes.length - 1];
     const ms = medianOf(contender.name);
@@ -118,42 +152,89 @@ try {
       `| ${contender.name} | ${outcomes.length} | ${ms.toFixed(0)} | ${medianOf(contender.name, 'settledMs').toFixed(0)} | ${last?.deleted} | ${last?.remaining} | ${last?.failures} | ${(ms / ours).toFixed(2)}× |`,
     );
   }
-  console.log(`\ncautious / delete-all-posts = ${(medianOf('cautious 3 @ 50 ms') / ours).toFixed(1)}× (goal ≥ 50×)`);
-  console.log(`delete-all-posts / raw bulk = ${(ours / medianOf('raw bulk call')).toFixed(2)}× (goal ≤ 2×)`);
+  console.log('\n| restore | runs | median ms | posts back | failed |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const contender of contenders.filter((candidate) => ran(candidate) && isRestore(candidate))) {
+    const outcomes = results.get(contender.name) ?? [];
+    const last = outcomes[outcomes.length - 1];
+    console.log(
+      `| ${contender.name} | ${outcomes.length} | ${medianOf(contender.name).toFixed(0)} | ${last?.remaining} | ${last?.failures} |`,
+    );
+  }
+  console.log(`\ncautious / delete-all-posts = ${(medianOf('cautious 3 @ 50 ms') / ours).toFixed(1)}× (goal ≥ 100×)`);
+  console.log(`delete-all-posts / raw bulk = ${(ours / medianOf('raw bulk call')).toFixed(2)}× (goal ≤ 3×)`);
+  const restoreSeconds = medianOf('restore (import)') / 1000;
+  console.log(
+    `restore (import) = ${restoreSeconds.toFixed(1)} s, ${(116 / restoreSeconds).toFixed(1)}× faster than the earlier 116 s (goal ≥ 3×); restore (Admin API) ${(medianOf('restore (Admin API)') / 1000).toFixed(1)} s`,
+  );
 } finally {
   restoreEnv();
   await Promise.all([ghost.destroy(), moto.destroy()]);
 }
 
 /**
- * Real posts through the Admin API, several at a time. Ghost converts HTML to lexical once (for the
- * first post); the others are sent as lexical. Adds still run at about 5 a second here (Ghost writes
- * each post, its tags and revisions in a transaction), which is why the database is seeded once and
- * copied back for each run.
+ * Real posts: the first through the Admin API (Ghost converts its HTML to lexical), the others with
+ * that lexical and two tags each through Ghost's import in one transaction (Admin API adds run at
+ * 2-9 posts a second here). The database is seeded once and copied back for each run.
  */
-async function seed(admin: GhostAdminClient, count: number): Promise<void> {
+async function seed(admin: GhostAdminClient, importer: GhostDb, count: number): Promise<void> {
   const body = Array.from(
     { length: 8 },
     (_, i) =>
       `<p>Paragraph ${i + 1} with some <strong>bold</strong> text and <a href="https://example.com/">a link</a>, long enough to look like a real post body.</p>`,
   ).join('');
-  const post = (i: number): Record<string, unknown> => ({
-    title: `Bench post ${i}`,
-    status: i % 10 === 0 ? 'draft' : 'published',
-    tags: [{ name: `Topic ${i % 5}` }, { name: 'Bench' }],
-  });
-  const first = await admin.add('posts', { ...post(1), html: `<h2>Bench post</h2>${body}` }, { source: 'html' });
+  const first = await admin.add(
+    'posts',
+    {
+      title: 'Bench post 1',
+      status: 'published',
+      tags: [{ name: 'Topic 1' }, { name: 'Bench' }],
+      html: `<h2>Bench post</h2>${body}`,
+    },
+    { source: 'html' },
+  );
   const { items } = await admin.browse('posts', { filter: `id:${first.id}`, formats: 'lexical' });
   const lexical = items[0]?.lexical;
   if (typeof lexical !== 'string') throw new Error('Ghost returned no lexical for the first seeded post');
-  let next = 1;
-  const worker = async (): Promise<void> => {
-    while (next < count) {
-      const i = ++next;
-      await admin.add('posts', { ...post(i), lexical });
-    }
+  const tags = [
+    ...Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, name: `Topic ${i}`, slug: `topic-${i}` })),
+    { id: 'tb', name: 'Bench', slug: 'bench' },
+  ];
+  const posts = Array.from({ length: count - 1 }, (_, n) => {
+    const i = n + 2;
+    return {
+      id: `p${i}`,
+      title: `Bench post ${i}`,
+      slug: `bench-post-${i}`,
+      lexical,
+      status: i % 10 === 0 ? 'draft' : 'published',
+      type: 'post',
+    };
+  });
+  const postsTags = posts.flatMap((post, n) => [
+    { post_id: post.id, tag_id: `t${(n + 2) % 5}`, sort_order: 0 },
+    { post_id: post.id, tag_id: 'tb', sort_order: 1 },
+  ]);
+  await importer.import(
+    { meta: { exported_on: Date.now(), version: '5.130.6' }, data: { posts, tags, posts_tags: postsTags } },
+    'seed.json',
+  );
+  await waitFor(
+    async () => {
+      const total = await admin.count('posts', EVERY_STATUS).catch(() => 0);
+      return total >= count ? true : undefined;
+    },
+    { what: 'Ghost to import the seed', timeoutMs: 900_000, intervalMs: 2_000 },
+  );
+  // Ghost tags every imported post '#Import <date>': remove that tag, so the posts look like any others.
+  const internal = (await admin.request('GET', '/tags/', {
+    params: { filter: 'visibility:internal', limit: 'all' },
+  })) as {
+    tags: { id: string; name: string }[];
   };
-  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
+  for (const tag of internal.tags.filter((candidate) => candidate.name.startsWith('#Import'))) {
+    await admin.request('DELETE', `/tags/${tag.id}/`);
+  }
 }
 
 async function rawBulk(server: GhostServer): Promise<Omit<Outcome, 'remaining' | 'settledMs'>> {
@@ -162,23 +243,48 @@ async function rawBulk(server: GhostServer): Promise<Omit<Outcome, 'remaining' |
   return { ms: performance.now() - start, deleted: result.successful, failures: result.unsuccessful };
 }
 
-async function thisFunction(server: GhostServer): Promise<Omit<Outcome, 'remaining' | 'settledMs'>> {
+async function confirmedRun(server: GhostServer, secretId: string): Promise<DeleteAllPostsResult> {
   // A fresh handler each round: the secret is read from Secrets Manager, as on a cold start.
   const handler = createHandler(
-    loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
+    loadConfig({ GHOST_SECRET_ID: secretId, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
     { logger: createLogger({ service: 'bench', level: 'silent' }), secretsManager },
   );
-  const start = performance.now();
   const result = await handler(
     { dryRun: false, confirmSite: new URL(server.url).host },
     { getRemainingTimeInMillis: () => 900_000 },
   );
   if (result.backedUp !== POSTS) throw new Error(`backed up ${result.backedUp} of ${POSTS}`);
+  return result;
+}
+
+async function thisFunction(server: GhostServer, secretId: string): Promise<Omit<Outcome, 'remaining' | 'settledMs'>> {
+  const start = performance.now();
+  const result = await confirmedRun(server, secretId);
   return {
     ms: performance.now() - start,
     deleted: result.deleted,
     failures: result.errors.length,
-    detail: ` (steps ms: ${JSON.stringify(result.stepsMs)})`,
+    detail: ` (${result.backupSource}; steps ms: ${JSON.stringify(result.stepsMs)})`,
+  };
+}
+
+/** Deletes with this function (not timed), then times restore-posts until every post is back. */
+async function restore(server: GhostServer, secretId: string): Promise<Omit<Outcome, 'remaining' | 'settledMs'>> {
+  const deleted = await confirmedRun(server, secretId);
+  const handler = createRestoreHandler(
+    loadRestoreConfig({ GHOST_SECRET_ID: secretId, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
+    { logger: createLogger({ service: 'bench', level: 'silent' }), secretsManager },
+  );
+  const start = performance.now();
+  const result = await handler(
+    { backup: deleted.backup, dryRun: false, confirmSite: new URL(server.url).host },
+    { getRemainingTimeInMillis: () => 900_000, awsRequestId: 'bench' },
+  );
+  return {
+    ms: performance.now() - start,
+    deleted: result.restored,
+    failures: result.failed + result.errors.length,
+    detail: ` (${result.method}; restored ${result.restored}, ${result.errors.join('; ')})`,
   };
 }
 

@@ -1,17 +1,12 @@
-import type { ContentResource, GhostPost, Logger } from '@ghost-ha/core';
-import { type BackupStore, formatLocation, type PostsBackup } from './BackupStore.js';
+import type { GhostSite, GhostSiteConnector, Unrestorable } from '@ghost-ha/content';
+import { type BackupSource, type BackupStore, formatLocation, requireConfirmation } from '@ghost-ha/content';
+import type { ContentResource, Logger } from '@ghost-ha/core';
 import type { CdnPurge, CdnPurger } from './CdnPurger.js';
 import type { DeleteRequest } from './DeleteRequest.js';
-import { fetchAllPages } from './fetchAllPages.js';
-import type { GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
 import { type DeleteMethod, PostDeleter } from './PostDeleter.js';
-import { requireConfirmation } from './requireConfirmation.js';
+import { type PreparedBackup, readAdminApiBackup, readExportBackup } from './readBackup.js';
 
-/** Everything Ghost gives about a post, so that restore-posts can rebuild it. */
-export const BACKUP_BROWSE = { formats: 'mobiledoc,lexical,html', include: 'tags,authors' } as const;
 const SAMPLE_SIZE = 10;
-/** Backup pages read at once. */
-const BACKUP_READ_CONCURRENCY = 3;
 const NOTHING_DELETED = 'Nothing was deleted.';
 
 export interface ResourceCounts {
@@ -36,6 +31,13 @@ export interface DeleteAllPostsResult {
   sample: { title: string; slug: string; status: string }[];
   /** Where the backup was written (or, in a dry run, would be). Undefined when nothing matched. */
   backup: string | undefined;
+  /** `ghost-db-export` with a staff access token (complete), else `admin-api`. */
+  backupSource: BackupSource;
+  /**
+   * What Ghost deletes along with the posts and restore cannot bring back: their comments and email
+   * records (undefined: not countable without a staff access token).
+   */
+  unrestorable: Unrestorable;
   method: DeleteMethod | 'none';
   cdnPurge: CdnPurge;
   /** False when the time limit stopped the run: invoke again with `continuation`. */
@@ -43,7 +45,7 @@ export interface DeleteAllPostsResult {
   continuation?: Record<string, unknown>;
   durationMs: number;
   /** Where the time went, per step (ms): connect+count, backup (read + write), delete, verify, purge. */
-  stepsMs: Partial<Record<'count' | 'backup' | 'delete' | 'verify' | 'purge', number>>;
+  stepsMs: Partial<Record<'count' | 'read' | 'write' | 'delete' | 'verify' | 'purge', number>>;
   errors: string[];
   message: string;
 }
@@ -86,26 +88,22 @@ export class DeleteAllPosts {
       try {
         return await call();
       } catch (error) {
-        throw connector.explain(error, site, NOTHING_DELETED);
+        throw connector.explain(error, site, NOTHING_DELETED, request.filter);
       }
     };
-
-    const byResource: Partial<Record<ContentResource, ResourceCounts>> = {};
-    for (const resource of request.resources) {
-      const matched = await onGhost(() => site.client.count(resource, request.filter));
-      byResource[resource] = { matched, backedUp: 0, deleted: 0, remaining: matched };
-    }
-    const matched = sum(byResource, 'matched');
-    const sample = matched === 0 ? [] : await onGhost(() => this.#sample(site, request, byResource));
     const location = backups.locationFor(site.name, new Date(startedAt));
-    stepDone('count');
+    const backupSource: BackupSource = site.db ? 'ghost-db-export' : 'admin-api';
+    const readBackup = (): Promise<PreparedBackup> =>
+      onGhost(() =>
+        site.db
+          ? readExportBackup({ ...site, db: site.db }, request, new Date(startedAt))
+          : readAdminApiBackup(site, request, new Date(startedAt)),
+      );
     const base = {
       dryRun: request.dryRun,
       site: site.name,
       filter: request.filter,
-      matched,
-      byResource,
-      sample,
+      backupSource,
       method: 'none' as const,
       cdnPurge: { via: 'not-needed', detail: 'nothing was deleted' } as CdnPurge,
       done: true,
@@ -114,17 +112,35 @@ export class DeleteAllPosts {
     };
 
     if (request.dryRun) {
+      const byResource: Partial<Record<ContentResource, ResourceCounts>> = {};
+      for (const resource of request.resources) {
+        const matched = await onGhost(() => site.client.count(resource, request.filter));
+        byResource[resource] = { matched, backedUp: 0, deleted: 0, remaining: matched };
+      }
+      const matched = sum(byResource, 'matched');
+      const sample = matched === 0 ? [] : await onGhost(() => this.#sample(site, request, byResource));
+      stepDone('count');
+      // With a staff token the dry run reads what a real run would back up, to count what restore cannot bring back.
+      const unrestorable =
+        matched > 0 && site.db
+          ? (await readBackup()).backup.unrestorable
+          : { comments: site.db ? 0 : undefined, emails: site.db ? 0 : undefined };
+      stepDone('read');
       return {
         ...base,
+        matched,
         backedUp: 0,
         deleted: 0,
         remaining: matched,
+        byResource,
+        sample,
         backup: matched === 0 ? undefined : formatLocation(location),
+        unrestorable,
         durationMs: this.#now() - startedAt,
         message:
           `Dry run: ${matched} item(s) on ${site.name} match ${request.filter}; a real run backs them up to ` +
-          `${formatLocation(location)} first. To delete, invoke with ` +
-          JSON.stringify(this.#realRunEvent(request, site.name)),
+          `${formatLocation(location)} first (${backupSource === 'ghost-db-export' ? "complete: Ghost's content export" : 'Admin API posts: no staffAccessToken in the secret'}). ` +
+          `${lossSentence(unrestorable)} To delete, invoke with ${JSON.stringify(this.#realRunEvent(request, site.name))}`,
       };
     }
 
@@ -133,49 +149,56 @@ export class DeleteAllPosts {
       consequence: NOTHING_DELETED,
       example: JSON.stringify(this.#realRunEvent(request, site.name)),
     });
+    const prepared = await readBackup();
+    stepDone('read');
+    const byResource: Partial<Record<ContentResource, ResourceCounts>> = {};
+    for (const resource of request.resources) {
+      const count = prepared.items[resource].length;
+      byResource[resource] = { matched: count, backedUp: count, deleted: 0, remaining: count };
+    }
+    const matched = sum(byResource, 'matched');
+    const sample = this.#sampleOf(prepared);
     if (matched === 0) {
+      for (const counts of Object.values(byResource)) counts.backedUp = 0;
       return {
         ...base,
+        matched: 0,
         backedUp: 0,
         deleted: 0,
         remaining: 0,
+        byResource,
+        sample,
         backup: undefined,
+        unrestorable: prepared.backup.unrestorable,
         durationMs: this.#now() - startedAt,
         message: `Nothing on ${site.name} matches ${request.filter}; nothing was backed up or deleted.`,
       };
     }
-
-    const items: Record<ContentResource, GhostPost[]> = { posts: [], pages: [] };
-    for (const resource of request.resources) {
-      items[resource] = await onGhost(() => this.#fetchAll(site, resource, request.filter));
-      (byResource[resource] as ResourceCounts).backedUp = items[resource].length;
-    }
-    const backup: PostsBackup = {
-      format: 'ghost-ha/posts-backup',
-      version: 1,
-      site: site.url,
-      createdAt: new Date(startedAt).toISOString(),
-      filter: request.filter,
-      posts: items.posts,
-      pages: items.pages,
-    };
-    await backups.write(location, backup).catch((error: unknown) => {
+    await backups.write(location, prepared.backup).catch((error: unknown) => {
       if (error instanceof Error) error.message = `${error.message}. ${NOTHING_DELETED}`;
       throw error;
     });
     logger.info(
-      { backup: formatLocation(location), posts: items.posts.length, pages: items.pages.length },
+      {
+        backup: formatLocation(location),
+        source: backupSource,
+        posts: prepared.items.posts.length,
+        pages: prepared.items.pages.length,
+      },
       'backup written',
     );
-    stepDone('backup');
+    stepDone('write');
 
     const errors: string[] = [];
     let method: DeleteMethod = 'bulk';
     let stoppedForTime = false;
     const deleter = new PostDeleter({ client: site.client, concurrency: this.#options.fallbackConcurrency });
     for (const resource of request.resources) {
-      const ids = items[resource].map((item) => item.id);
-      const outcome = await deleter.delete(resource, ids, outOfTime);
+      const ids = prepared.items[resource];
+      if (ids.length === 0) continue;
+      // The operator's filter too: a post that stopped matching since the backup is not deleted.
+      const filters = prepared.deleteFilters?.[resource].map((filter) => `(${request.filter})+(${filter})`);
+      const outcome = await deleter.delete(resource, ids, outOfTime, filters);
       (byResource[resource] as ResourceCounts).deleted = outcome.deleted;
       method = outcome.method;
       errors.push(...outcome.errors);
@@ -205,6 +228,10 @@ export class DeleteAllPosts {
       stoppedForTime || (remaining > 0 && deleted > 0) ? this.#realRunEvent(request, site.name) : undefined;
     return {
       ...base,
+      matched,
+      byResource,
+      sample,
+      unrestorable: prepared.backup.unrestorable,
       backedUp: sum(byResource, 'backedUp'),
       deleted,
       remaining,
@@ -217,6 +244,17 @@ export class DeleteAllPosts {
       errors,
       message: this.#summary(site.name, deleted, remaining, stoppedForTime, formatLocation(location)),
     };
+  }
+
+  /** Up to ten of the backed-up items, for the result (read from the backup, no extra request). */
+  #sampleOf(prepared: PreparedBackup): DeleteAllPostsResult['sample'] {
+    const rows = prepared.backup.ghostExport?.data.posts ?? [
+      ...(prepared.backup.posts ?? []),
+      ...(prepared.backup.pages ?? []),
+    ];
+    return rows
+      .slice(0, SAMPLE_SIZE)
+      .map((row) => ({ title: String(row.title), slug: String(row.slug), status: String(row.status) }));
   }
 
   #realRunEvent(request: DeleteRequest, name: string): Record<string, unknown> {
@@ -243,11 +281,6 @@ export class DeleteAllPosts {
     return items.map(({ title, slug, status }) => ({ title, slug, status }));
   }
 
-  async #fetchAll(site: GhostSite, resource: ContentResource, filter: string): Promise<GhostPost[]> {
-    // Oldest first: posts added meanwhile land on later pages and do not shift the earlier ones.
-    return fetchAllPages(site.client, resource, { filter, ...BACKUP_BROWSE, order: 'id asc' }, BACKUP_READ_CONCURRENCY);
-  }
-
   #summary(name: string, deleted: number, remaining: number, stoppedForTime: boolean, backup: string): string {
     const head = `Deleted ${deleted} item(s) on ${name}; backup at ${backup}.`;
     if (stoppedForTime)
@@ -256,6 +289,20 @@ export class DeleteAllPosts {
       return `${head} ${remaining} still match the filter (created or changed during the run, or failed): invoke again.`;
     return `${head} Nothing matching is left.`;
   }
+}
+
+function lossSentence(unrestorable: Unrestorable): string {
+  if (unrestorable.comments === undefined) {
+    return (
+      `Ghost deletes the posts' comments${unrestorable.emails ? ` and ${unrestorable.emails} email record(s)` : ' and email records'} ` +
+      'with them, which restore cannot bring back (add staffAccessToken to the secret to count the comments).'
+    );
+  }
+  if (unrestorable.comments === 0 && unrestorable.emails === 0) return 'No comments or email records go with them.';
+  return (
+    `This also deletes ${unrestorable.comments} comment(s) and ${unrestorable.emails} email record(s), which ` +
+    'restore cannot bring back.'
+  );
 }
 
 function sum(byResource: Partial<Record<ContentResource, ResourceCounts>>, field: keyof ResourceCounts): number {

@@ -1,6 +1,5 @@
+import { confirmSiteField, dryRunField, eventFields, InvalidEventError, nqlShorthands } from '@ghost-ha/content';
 import type { ContentResource } from '@ghost-ha/core';
-import { InvalidEventError } from './errors.js';
-import { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
 
 /** Every post, whatever its status (Ghost would delete everything without a filter; we always send one). */
 export const DEFAULT_FILTER = 'status:[published,draft,scheduled,sent]';
@@ -11,22 +10,17 @@ export interface DeleteRequest {
   readonly dryRun: boolean;
   /** The site the operator means, as given; checked against the site in the secret before a real run. */
   readonly confirmSite: string | undefined;
-  /** NQL filter applied to posts (and pages, when included). */
+  /** NQL filter applied to posts (and pages, when included); `tag`/`author` shorthands already turned into NQL. */
   readonly filter: string;
   readonly resources: readonly ContentResource[];
 }
 
-const KNOWN_KEYS = ['dryRun', 'confirmSite', 'filter', 'includePages'];
+const KNOWN_KEYS = ['dryRun', 'confirmSite', 'filter', 'tag', 'author', 'includePages'];
 const EXAMPLE = 'E.g. {"dryRun": false, "confirmSite": "blog.example.com", "filter": "tag:old-news"}';
 
 export function parseDeleteRequest(event: unknown): DeleteRequest {
-  const {
-    dryRun,
-    confirmSite,
-    filter = DEFAULT_FILTER,
-    includePages = false,
-  } = eventFields(event, KNOWN_KEYS, EXAMPLE);
-  if (typeof filter !== 'string' || filter.trim() === '') {
+  const { dryRun, confirmSite, filter, tag, author, includePages = false } = eventFields(event, KNOWN_KEYS, EXAMPLE);
+  if (filter !== undefined && (typeof filter !== 'string' || filter.trim() === '')) {
     throw new InvalidEventError(
       `'filter' must be a non-empty NQL filter, e.g. "tag:old-news"; leave it out for every post (${DEFAULT_FILTER}).`,
     );
@@ -35,7 +29,7 @@ export function parseDeleteRequest(event: unknown): DeleteRequest {
   return {
     dryRun: dryRunField(dryRun, EXAMPLE),
     confirmSite: confirmSiteField(confirmSite, EXAMPLE),
-    filter: filter.trim(),
+    filter: nqlShorthands({ filter: filter?.trim(), tag, author }) ?? DEFAULT_FILTER,
     resources: includePages ? ['posts', 'pages'] : ['posts'],
   };
 }

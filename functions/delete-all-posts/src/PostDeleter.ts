@@ -40,24 +40,36 @@ export class PostDeleter {
     this.#concurrency = options.concurrency;
   }
 
-  async delete(resource: ContentResource, ids: readonly string[], outOfTime: () => boolean): Promise<DeleteOutcome> {
+  /**
+   * `filters`, when given, are bulk-delete filters that together match exactly `ids` (see
+   * idRangeFilters); otherwise the ids go in lists of BULK_CHUNK.
+   */
+  async delete(
+    resource: ContentResource,
+    ids: readonly string[],
+    outOfTime: () => boolean,
+    filters?: readonly string[],
+  ): Promise<DeleteOutcome> {
     const outcome: DeleteOutcome = { deleted: 0, method: 'bulk', stoppedForTime: false, errors: [] };
-    for (let start = 0; start < ids.length; start += BULK_CHUNK) {
+    const chunks: string[] = [];
+    if (filters) chunks.push(...filters);
+    else
+      for (let start = 0; start < ids.length; start += BULK_CHUNK) {
+        chunks.push(`id:[${ids.slice(start, start + BULK_CHUNK).join(',')}]`);
+      }
+    for (const [index, filter] of chunks.entries()) {
       if (outOfTime()) {
         outcome.stoppedForTime = true;
         return outcome;
       }
-      const chunk = ids.slice(start, start + BULK_CHUNK);
       try {
-        const result = await this.#client.bulkDelete(resource, `id:[${chunk.join(',')}]`);
+        const result = await this.#client.bulkDelete(resource, filter);
         outcome.deleted += result.successful;
         if (result.unsuccessful > 0) {
-          outcome.errors.push(
-            `bulk delete: Ghost could not delete ${result.unsuccessful} of ${chunk.length} ${resource}`,
-          );
+          outcome.errors.push(`bulk delete: Ghost could not delete ${result.unsuccessful} ${resource}`);
         }
       } catch (error) {
-        if (start === 0 && isMissingEndpoint(error)) {
+        if (index === 0 && isMissingEndpoint(error)) {
           return this.#oneByOne(resource, ids, outOfTime);
         }
         outcome.errors.push(`bulk delete stopped: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,14 +1,13 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { LambdaContext } from '@ghost-ha/content';
+import { BackupStore, GhostSiteConnector, timeBudget } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
-import { BackupStore } from './BackupStore.js';
 import { CdnPurger } from './CdnPurger.js';
 import type { DeleteAllPostsConfig } from './config.js';
 import { DeleteAllPosts, type DeleteAllPostsResult } from './DeleteAllPosts.js';
 import { parseDeleteRequest } from './DeleteRequest.js';
-import { GhostSiteConnector } from './GhostSiteConnector.js';
-import type { LambdaContext } from './LambdaContext.js';
 
 export interface HandlerDependencies {
   logger?: Logger;
@@ -52,7 +51,10 @@ export function createHandler(
     try {
       const request = parseDeleteRequest(event);
       logger.info({ dryRun: request.dryRun, filter: request.filter, resources: request.resources }, 'invoked');
-      const result = await deleteAllPosts.run(request, () => context.getRemainingTimeInMillis() < config.timeMarginMs);
+      const outOfTime = request.dryRun
+        ? () => false
+        : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was backed up or deleted.' });
+      const result = await deleteAllPosts.run(request, outOfTime);
       const { sample: _sample, ...summary } = result;
       logger.info(summary, result.dryRun ? 'dry run finished' : 'run finished');
       return result;

@@ -1,17 +1,4 @@
-// What restore-posts shares with this function: the backup format and store, the secret-to-client
-// connector, event checks and the confirmation rule.
-export {
-  BACKUP_FORMAT,
-  type BackupLocation,
-  BackupStore,
-  formatLocation,
-  type PostsBackup,
-  parseLocation,
-} from './BackupStore.js';
-export { BackupError, ConfirmationError, GhostUnavailableError, InvalidEventError } from './errors.js';
-export { confirmSiteField, dryRunField, eventFields } from './eventFields.js';
-export { type FunctionSettings, readFunctionSettings } from './functionSettings.js';
-export { type GhostSite, GhostSiteConnector } from './GhostSiteConnector.js';
-export type { LambdaContext } from './LambdaContext.js';
-export { requireConfirmation } from './requireConfirmation.js';
-export { siteName } from './siteName.js';
+// For restore-posts' round-trip tests and the benchmark: the function as deployed.
+export { type DeleteAllPostsConfig, loadConfig } from './config.js';
+export { createHandler, type DeleteAllPostsHandler } from './createHandler.js';
+export type { DeleteAllPostsResult } from './DeleteAllPosts.js';

@@ -58,4 +58,13 @@ describe('delete-all-posts event', () => {
     expect(() => parseDeleteRequest([])).toThrow(/must be a JSON object/);
     expect(parseDeleteRequest({ includePages: true, filter: 'tag:x' }).resources).toEqual(['posts', 'pages']);
   });
+
+  it('turns the tag and author shorthands into quoted NQL, combined with a filter by "and"', () => {
+    expect(parseDeleteRequest({ tag: 'old-news' }).filter).toBe("tag:'old-news'");
+    expect(parseDeleteRequest({ tag: ['a', 'b'], author: 'jane' }).filter).toBe("tag:['a','b']+author:'jane'");
+    expect(parseDeleteRequest({ filter: 'status:draft', tag: "it's" }).filter).toBe("(status:draft)+tag:'it\\'s'");
+    expect(parseDeleteRequest({ filter: 'status:draft' }).filter).toBe('status:draft');
+    expect(() => parseDeleteRequest({ tag: [] })).toThrow(/'tag' must be a tag slug or a list of slugs/);
+    expect(() => parseDeleteRequest({ author: 3 })).toThrow(/'author' must be a author slug/);
+  });
 });

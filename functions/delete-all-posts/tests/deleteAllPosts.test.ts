@@ -1,9 +1,6 @@
 // @module-tag ghost
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostsBackup } from '../src/BackupStore.js';
-import { loadConfig } from '../src/config.js';
-import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
+import { backupText, type ContentBackup } from '@ghost-ha/content';
 import {
   BUCKET,
   type ContentTestBed,
@@ -11,7 +8,10 @@ import {
   SECRET_ID,
   siteOf,
   startContentTestBed,
-} from './contentTestBed.js';
+} from '@ghost-ha/content/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
 
 describe('delete-all-posts against a real Ghost and moto', () => {
   let bed: ContentTestBed;
@@ -64,6 +64,36 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(await bed.backupKeys()).toEqual([]);
   });
 
+  it('refuses at once, writing nothing, when the time margin is not less than the time left', async () => {
+    const tight = handlerFor({ TIME_MARGIN_MS: '30000' });
+    await expect(
+      tight(
+        { dryRun: false, confirmSite: site },
+        lambdaContext(() => 30_000),
+      ),
+    ).rejects.toMatchObject({
+      name: 'TimeMarginError',
+      message: expect.stringMatching(/TIME_MARGIN_MS is 30000 ms, but .* only 30000 ms left.*Nothing was backed up/),
+    });
+    expect(await bed.backupKeys()).toEqual([]);
+    expect(await bed.ghost.admin.count('posts')).toBe(8);
+  });
+
+  it("names a filter Ghost refuses, with Ghost's reason, instead of calling Ghost unavailable", async () => {
+    const error = await handler({ dryRun: false, confirmSite: site, filter: 'tag:[unclosed' }, lambdaContext()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ name: 'FilterError', filter: 'tag:[unclosed' });
+    expect(String(error)).toMatch(/Ghost refused the filter "tag:\[unclosed": .+Nothing was deleted/);
+    expect(await bed.backupKeys()).toEqual([]);
+  });
+
+  it('shows the NQL a tag shorthand stands for in the dry run', async () => {
+    const dry = await handler({ tag: 'doomed' }, lambdaContext());
+    expect(dry).toMatchObject({ filter: "tag:'doomed'", matched: 4 });
+    expect(dry.message).toContain(`"filter":"tag:'doomed'"`);
+  });
+
   it('deletes only what the filter matches, after backing those posts up', async () => {
     const result = await handler(
       { dryRun: false, confirmSite: `http://${site}/`, filter: 'tag:doomed' },
@@ -75,7 +105,8 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(await bed.ghost.admin.count('posts', 'tag:doomed')).toBe(0);
     expect(await bed.ghost.admin.count('posts')).toBe(4);
     const backup = await readBackup(bed, result.backup);
-    expect(backup.posts.map((post) => post.title).sort()).toEqual(['Doomed 1', 'Doomed 2', 'Doomed 3', 'Doomed 4']);
+    expect(titlesOf(backup).sort()).toEqual(['Doomed 1', 'Doomed 2', 'Doomed 3', 'Doomed 4']);
+    expect(backup.items.posts).toHaveLength(4);
   });
 
   it('deletes pages too when asked, with the same filter, and backs them up', async () => {
@@ -96,8 +127,8 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(await bed.ghost.admin.count('pages', 'tag:doomed')).toBe(0);
     expect(await bed.ghost.admin.count('posts')).toBe(4);
     const backup = await readBackup(bed, result.backup);
-    expect(backup.pages.map((page) => page.title).sort()).toEqual(['Doomed page 1', 'Doomed page 2']);
-    expect(backup.posts).toEqual([]);
+    expect(titlesOf(backup).sort()).toEqual(['Doomed page 1', 'Doomed page 2']);
+    expect(backup.items).toEqual({ posts: [], pages: expect.any(Array) });
   });
 
   it('fails clearly and deletes nothing when the backup cannot be written', async () => {
@@ -114,7 +145,7 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     const wrongKey = handlerFor({ GHOST_SECRET_ID: secretId });
     const error = await wrongKey({ dryRun: false, confirmSite: site }, lambdaContext()).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'GhostUnavailableError' });
-    expect(String(error)).toMatch(/rejected the Admin API key .* \(HTTP 401\).*Nothing was deleted/);
+    expect(String(error)).toMatch(/refused the request .* \(HTTP 401: .*\).*Nothing was deleted/);
     expect(String(error)).not.toContain('b'.repeat(64));
     expect(await bed.ghost.admin.count('posts')).toBe(4);
   });
@@ -130,16 +161,30 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(await bed.ghost.admin.count('posts', 'status:[published,draft,scheduled,sent]')).toBe(0);
 
     const backup = await readBackup(bed, result.backup);
-    expect(backup).toMatchObject({ format: 'ghost-ha/posts-backup', version: 1, site: bed.ghost.url });
+    expect(backup).toMatchObject({
+      format: 'ghost-ha/content-backup',
+      version: 2,
+      site: bed.ghost.url,
+      source: 'ghost-db-export',
+      unrestorable: { comments: 0, emails: 0 },
+    });
+    const data = backup.ghostExport?.data ?? {};
     for (const original of before.items) {
-      const saved = backup.posts.find((post) => post.id === original.id);
+      const saved = data.posts?.find((post) => post.id === original.id);
       expect(saved, original.title).toBeDefined();
-      expect(saved).toMatchObject({ title: original.title, slug: original.slug, status: original.status });
+      expect(saved).toMatchObject({
+        title: original.title,
+        slug: original.slug,
+        status: original.status,
+        uuid: original.uuid,
+      });
       expect(saved?.html).toBe(original.html);
       expect(saved?.lexical ?? saved?.mobiledoc).toEqual(expect.any(String));
-      expect(saved?.tags).toEqual(original.tags);
-      expect(saved?.authors).toEqual([expect.objectContaining({ email: 'owner@example.com' })]);
+      const tagIds = (data.posts_tags ?? []).filter((row) => row.post_id === original.id).map((row) => row.tag_id);
+      expect(tagIds).toEqual((original.tags as { id: string }[]).map((tag) => tag.id));
     }
+    expect(data.users?.map((user) => user.email)).toEqual(['owner@example.com']);
+    expect(Object.keys(data).sort()).not.toContain('settings');
   });
 
   it('finds nothing and does nothing when invoked again', async () => {
@@ -165,9 +210,13 @@ describe('delete-all-posts against a real Ghost and moto', () => {
   });
 });
 
-async function readBackup(bed: ContentTestBed, location: string | undefined): Promise<PostsBackup> {
+function titlesOf(backup: ContentBackup): string[] {
+  return (backup.ghostExport?.data.posts ?? []).map((post) => String(post.title));
+}
+
+async function readBackup(bed: ContentTestBed, location: string | undefined): Promise<ContentBackup> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(location ?? '');
   if (!match) throw new Error(`not an S3 location: ${location}`);
   const object = await bed.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-  return JSON.parse((await object.Body?.transformToString()) ?? '') as PostsBackup;
+  return JSON.parse(await backupText((await object.Body?.transformToByteArray()) ?? new Uint8Array())) as ContentBackup;
 }

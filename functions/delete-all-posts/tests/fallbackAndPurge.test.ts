@@ -1,12 +1,6 @@
 // @module-tag ghost
 import { CloudFrontClient, ListInvalidationsCommand } from '@aws-sdk/client-cloudfront';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createDistribution } from '@ghost-ha/testbed';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
-import { BulkDeleteMissingProxy } from './bulkDeleteMissingProxy.js';
 import {
   BUCKET,
   type ContentTestBed,
@@ -14,7 +8,13 @@ import {
   SECRET_ID,
   siteOf,
   startContentTestBed,
-} from './contentTestBed.js';
+} from '@ghost-ha/content/testing';
+import { createDistribution } from '@ghost-ha/testbed';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
+import { BulkDeleteMissingProxy } from './bulkDeleteMissingProxy.js';
 
 describe('delete-all-posts: Ghost without bulk delete, time limit, CDN purge, S3 access denied', () => {
   let bed: ContentTestBed;

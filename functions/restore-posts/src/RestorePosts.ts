@@ -1,22 +1,27 @@
 import {
+  type BackupStore,
+  type ContentBackup,
+  formatLocation,
+  type GhostExport,
+  type GhostSite,
+  type GhostSiteConnector,
+  GhostUnavailableError,
+  type RestoreLease,
+  requireConfirmation,
+  siteName,
+} from '@ghost-ha/content';
+import {
   type ContentResource,
   type GhostAdminClient,
   GhostApiError,
   type GhostPost,
   type Logger,
 } from '@ghost-ha/core';
-import {
-  type BackupStore,
-  formatLocation,
-  type GhostSiteConnector,
-  requireConfirmation,
-  siteName,
-} from '@ghost-ha/delete-all-posts';
+import { existingKeys } from './existingKeys.js';
 import { postInput } from './postInput.js';
 import type { RestoreRequest } from './RestoreRequest.js';
+import { restoreByImport } from './restoreByImport.js';
 
-/** Slugs/uuids per existence query: keeps the NQL filter short. */
-const LOOKUP_CHUNK = 50;
 const NOTHING_RESTORED = 'Nothing was restored.';
 
 export interface RestorePostsResult {
@@ -33,6 +38,10 @@ export interface RestorePostsResult {
   failed: number;
   /** False when the time limit stopped the run: invoke again with the same event. */
   done: boolean;
+  /** `ghost-import` (Ghost's own import, staff access token) or `admin-api` (one post at a time). */
+  method: 'ghost-import' | 'admin-api';
+  /** What the delete took and no restore brings back (comments, email records), counted in the backup. */
+  cannotRestore: string[];
   /** Per post, what could not be kept as it was (e.g. a past schedule). */
   notes: string[];
   errors: string[];
@@ -43,6 +52,7 @@ export interface RestorePostsResult {
 export interface RestorePostsOptions {
   connector: GhostSiteConnector;
   backups: BackupStore;
+  lease: RestoreLease;
   logger: Logger;
   now?: () => number;
 }
@@ -60,9 +70,10 @@ export class RestorePosts {
     this.#now = options.now ?? Date.now;
   }
 
-  async run(request: RestoreRequest, outOfTime: () => boolean): Promise<RestorePostsResult> {
+  /** `holder` names this invocation in the restore lease (e.g. the Lambda request id). */
+  async run(request: RestoreRequest, outOfTime: () => boolean, holder: string): Promise<RestorePostsResult> {
     const startedAt = this.#now();
-    const { connector, backups, logger } = this.#options;
+    const { connector, backups, lease, logger } = this.#options;
     const backup = await backups.read(request.backup);
     const site = await connector.connect();
     if (!request.dryRun) {
@@ -72,34 +83,92 @@ export class RestorePosts {
         example: JSON.stringify({ backup: formatLocation(request.backup), dryRun: false, confirmSite: site.name }),
       });
     }
-
+    const viaImport = backup.source === 'ghost-db-export' && backup.ghostExport !== undefined;
+    if (viaImport && !site.db) {
+      throw new GhostUnavailableError(
+        `${formatLocation(request.backup)} is Ghost's content export; putting it back faithfully (uuids, dates, ` +
+          `sent posts, tiers) needs Ghost's import, which only a staff access token may use: add 'staffAccessToken' ` +
+          `(the Owner's or an Administrator's own token) to secret '${connector.secretId}'. ${NOTHING_RESTORED}`,
+      );
+    }
     const result: RestorePostsResult = {
       dryRun: request.dryRun,
       site: site.name,
       backup: formatLocation(request.backup),
       backupSite: siteName(backup.site),
-      inBackup: backup.posts.length + backup.pages.length,
+      method: viaImport ? 'ghost-import' : 'admin-api',
+      inBackup: backup.items.posts.length + backup.items.pages.length,
       restored: 0,
       skipped: 0,
       failed: 0,
       done: true,
+      cannotRestore: cannotRestore(backup),
       notes: [],
       errors: [],
       durationMs: 0,
       message: '',
     };
+    // One restore of a backup at a time: a second one (or a retried invocation) would find the posts
+    // of the first not there yet and create them again.
+    const release = request.dryRun ? async () => {} : await lease.acquire(request.backup, holder);
+    try {
+      if (viaImport)
+        await this.#viaImport(site, backup as ContentBackup & { ghostExport: GhostExport }, request, outOfTime, result);
+      else await this.#viaAdminApi(site, backup, request, outOfTime, result);
+    } catch (error) {
+      throw connector.explain(error, site, result.restored > 0 ? '' : NOTHING_RESTORED);
+    } finally {
+      // An import Ghost is still running keeps the lease until it expires: a retry now would import twice.
+      if (result.done || result.method === 'admin-api') await release();
+    }
+    result.durationMs = this.#now() - startedAt;
+    result.message = summary(result);
+    logger.info({ ...result, notes: result.notes.length }, 'restore finished');
+    return result;
+  }
+
+  async #viaImport(
+    site: GhostSite,
+    backup: ContentBackup & { ghostExport: GhostExport },
+    request: RestoreRequest,
+    outOfTime: () => boolean,
+    result: RestorePostsResult,
+  ): Promise<void> {
+    if (!site.db) return;
+    const outcome = await restoreByImport({
+      site: { ...site, db: site.db },
+      backup,
+      dryRun: request.dryRun,
+      outOfTime,
+      now: this.#now,
+    });
+    result.skipped = outcome.present;
+    result.restored = request.dryRun ? outcome.missing : outcome.restored;
+    result.failed = request.dryRun || !outcome.finished ? 0 : outcome.missing - outcome.restored;
+    result.done = outcome.finished;
+    result.notes.push(...outcome.notes);
+    result.errors.push(...outcome.errors);
+    if (!request.dryRun && outcome.finished && result.failed > 0) {
+      result.errors.push(
+        `Ghost's import brought back ${outcome.restored} of ${outcome.missing}: Ghost emails the staff user a report of what it refused`,
+      );
+    }
+  }
+
+  async #viaAdminApi(
+    site: GhostSite,
+    backup: ContentBackup,
+    request: RestoreRequest,
+    outOfTime: () => boolean,
+    result: RestorePostsResult,
+  ): Promise<void> {
     const batches: [ContentResource, readonly GhostPost[]][] = [
-      ['posts', backup.posts],
-      ['pages', backup.pages],
+      ['posts', backup.posts ?? []],
+      ['pages', backup.pages ?? []],
     ];
     for (const [resource, items] of batches) {
       if (items.length === 0) continue;
-      let present: Set<string>;
-      try {
-        present = await existingKeys(site.client, resource, items);
-      } catch (error) {
-        throw connector.explain(error, site, NOTHING_RESTORED);
-      }
+      const present = await existingKeys(site.client, resource, items);
       for (const item of items) {
         if (present.has(`slug:${item.slug}`) || (item.uuid && present.has(`uuid:${item.uuid}`))) {
           result.skipped++;
@@ -119,10 +188,6 @@ export class RestorePosts {
       }
       if (!result.done) break;
     }
-    result.durationMs = this.#now() - startedAt;
-    result.message = summary(result);
-    logger.info({ ...result, notes: result.notes.length }, 'restore finished');
-    return result;
   }
 
   async #create(
@@ -156,33 +221,6 @@ export class RestorePosts {
   }
 }
 
-/** `slug:<slug>` and `uuid:<uuid>` of every item in `items` that the site already has. */
-async function existingKeys(
-  client: GhostAdminClient,
-  resource: ContentResource,
-  items: readonly GhostPost[],
-): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for (let start = 0; start < items.length; start += LOOKUP_CHUNK) {
-    const chunk = items.slice(start, start + LOOKUP_CHUNK);
-    const slugs = chunk.map((item) => quote(item.slug));
-    const uuids = chunk.flatMap((item) => (item.uuid ? [quote(item.uuid)] : []));
-    const filter = [`slug:[${slugs.join(',')}]`, ...(uuids.length > 0 ? [`uuid:[${uuids.join(',')}]`] : [])].join(',');
-    for await (const page of client.browseAll(resource, { filter, fields: 'id,slug,uuid' })) {
-      for (const found of page) {
-        keys.add(`slug:${found.slug}`);
-        if (found.uuid) keys.add(`uuid:${found.uuid}`);
-      }
-    }
-  }
-  return keys;
-}
-
-/** NQL string literal: single quotes, with quotes and backslashes escaped. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 function isValidationError(error: unknown): boolean {
   return error instanceof GhostApiError && (error.status === 422 || error.ghostType === 'ValidationError');
 }
@@ -191,10 +229,26 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The backup's own count of what the delete took for good. */
+function cannotRestore(backup: ContentBackup): string[] {
+  const { comments, emails } = backup.unrestorable;
+  const lost: string[] = [];
+  if (comments === undefined)
+    lost.push("the posts' comments (not counted: the backup was read without a staff access token)");
+  else if (comments > 0) lost.push(`${comments} comment(s): Ghost's import has no comments`);
+  if (emails !== undefined && emails > 0)
+    lost.push(`${emails} email record(s) (sent newsletters' stats): Ghost's import has no emails`);
+  return lost;
+}
+
 function summary(result: RestorePostsResult): string {
   const verb = result.dryRun ? 'Dry run: would restore' : 'Restored';
   const head = `${verb} ${result.restored} of ${result.inBackup} item(s) from ${result.backup} into ${result.site}; ${result.skipped} already present`;
   const failed = result.failed > 0 ? `; ${result.failed} failed (see errors)` : '';
-  const more = result.done ? '' : '. Stopped before the time limit: invoke again with the same event';
+  const more = result.done
+    ? ''
+    : result.method === 'ghost-import'
+      ? '. Ghost is still importing; invoke again with the same event once it has finished (the lease holds until then)'
+      : '. Stopped before the time limit: invoke again with the same event';
   return `${head}${failed}${more}.`;
 }

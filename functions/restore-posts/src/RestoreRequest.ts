@@ -5,7 +5,7 @@ import {
   eventFields,
   InvalidEventError,
   parseLocation,
-} from '@ghost-ha/delete-all-posts';
+} from '@ghost-ha/content';
 
 /** What one invocation was asked to restore, after checking the event. */
 export interface RestoreRequest {

@@ -1,5 +1,5 @@
+import { type FunctionSettings, readFunctionSettings } from '@ghost-ha/content';
 import { type Env, EnvReader } from '@ghost-ha/core';
-import { type FunctionSettings, readFunctionSettings } from '@ghost-ha/delete-all-posts';
 
 /**
  * The function's settings as it uses them, read once from the environment: the secret of the site to

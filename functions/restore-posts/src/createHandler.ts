@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BackupStore, GhostSiteConnector, type LambdaContext, RestoreLease, timeBudget } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
-import { BackupStore, GhostSiteConnector, type LambdaContext } from '@ghost-ha/delete-all-posts';
 import type { RestorePostsConfig } from './config.js';
 import { RestorePosts, type RestorePostsResult } from './RestorePosts.js';
 import { parseRestoreRequest } from './RestoreRequest.js';
@@ -19,16 +19,18 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
   const logger = (dependencies.logger ?? createLogger({ service: 'restore-posts', level: config.logLevel })).child({
     module: 'handler',
   });
+  const s3 = dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle });
   const restorePosts = new RestorePosts({
     connector: new GhostSiteConnector({
       secrets: new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) }),
       secretId: config.ghostSecretId,
     }),
     backups: new BackupStore({
-      s3: dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle }),
+      s3,
       bucket: config.backupBucket,
       prefix: '',
     }),
+    lease: new RestoreLease({ s3 }),
     logger,
   });
 
@@ -36,7 +38,11 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
     try {
       const request = parseRestoreRequest(event, config.backupBucket);
       logger.info({ dryRun: request.dryRun, backup: request.backup }, 'invoked');
-      return await restorePosts.run(request, () => context.getRemainingTimeInMillis() < config.timeMarginMs);
+      const outOfTime = request.dryRun
+        ? () => false
+        : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was restored.' });
+      const holder = `invocation ${context.awsRequestId ?? 'without a request id'}`;
+      return await restorePosts.run(request, outOfTime, holder);
     } catch (error) {
       logger.error({ error: summarizeError(error) }, 'restore failed');
       throw error;

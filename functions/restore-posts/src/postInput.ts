@@ -75,5 +75,9 @@ export function postInput(post: GhostPost, now: number): PostInput {
       .filter((author) => author !== undefined);
     if (authors.length > 0) data.authors = authors;
   }
+  // Without its tiers a post with visibility `tiers` would be closed to every member.
+  if (Array.isArray(post.tiers) && post.visibility === 'tiers') {
+    data.tiers = (post.tiers as { id?: string }[]).flatMap((tier) => (tier.id ? [{ id: tier.id }] : []));
+  }
   return { data, source, notes };
 }

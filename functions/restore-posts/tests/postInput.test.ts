@@ -52,4 +52,12 @@ describe('postInput', () => {
     const sent = postInput({ ...base, status: 'sent' }, NOW);
     expect(sent).toMatchObject({ data: { status: 'draft' }, notes: [expect.stringContaining('email-only')] });
   });
+
+  it('keeps the tiers of a tier-only post, so it does not come back closed to every member', () => {
+    const input = postInput(
+      { ...base, status: 'published', visibility: 'tiers', tiers: [{ id: 't1', name: 'Gold', slug: 'gold' }] },
+      NOW,
+    );
+    expect(input.data).toMatchObject({ visibility: 'tiers', tiers: [{ id: 't1' }] });
+  });
 });

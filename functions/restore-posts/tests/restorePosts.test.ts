@@ -1,22 +1,21 @@
 // @module-tag ghost
-import type { GhostPost } from '@ghost-ha/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig as loadDeleteConfig } from '../../delete-all-posts/src/config.js';
-import { createHandler as createDeleteHandler } from '../../delete-all-posts/src/createHandler.js';
 import {
   BUCKET,
   type ContentTestBed,
+  INTEGRATION_ONLY_SECRET_ID,
   lambdaContext,
-  SECRET_ID,
   siteOf,
   startContentTestBed,
-} from '../../delete-all-posts/tests/contentTestBed.js';
+} from '@ghost-ha/content/testing';
+import type { GhostPost } from '@ghost-ha/core';
+import { createHandler as createDeleteHandler, loadConfig as loadDeleteConfig } from '@ghost-ha/delete-all-posts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createHandler, type RestorePostsHandler } from '../src/createHandler.js';
 
 const EVERY_STATUS = 'status:[published,draft,scheduled,sent]';
 
-describe('restore-posts against a real Ghost and moto', () => {
+describe('restore-posts without a staff token: the Admin API backup and restore, on a real Ghost and moto', () => {
   let bed: ContentTestBed;
   let restore: RestorePostsHandler;
   let site: string;
@@ -37,7 +36,11 @@ describe('restore-posts against a real Ghost and moto', () => {
   beforeAll(async () => {
     bed = await startContentTestBed();
     site = siteOf(bed.ghost.url);
-    const env = { GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint };
+    const env = {
+      GHOST_SECRET_ID: INTEGRATION_ONLY_SECRET_ID,
+      BACKUP_BUCKET: BUCKET,
+      AWS_ENDPOINT_URL: bed.moto.endpoint,
+    };
     restore = createHandler(loadConfig(env), { logger: bed.logger, secretsManager: bed.secretsManager });
     await bed.ghost.seedPosts(3, { tags: ['News', 'Long Reads'], titlePrefix: 'Story' });
     await bed.ghost.seedPosts(2, { status: 'draft', tags: ['Ideas'], titlePrefix: 'Draft idea' });
@@ -71,7 +74,16 @@ describe('restore-posts against a real Ghost and moto', () => {
 
   it('dry-runs by default and refuses a real run without the site named', async () => {
     const dry = await restore({ backup }, lambdaContext());
-    expect(dry).toMatchObject({ dryRun: true, inBackup: 6, restored: 6, skipped: 0, backupSite: site, site });
+    expect(dry).toMatchObject({
+      dryRun: true,
+      method: 'admin-api',
+      inBackup: 6,
+      restored: 6,
+      skipped: 0,
+      backupSite: site,
+      site,
+    });
+    expect(dry.cannotRestore).toEqual([expect.stringContaining("the posts' comments (not counted")]);
     await expect(restore({ backup, dryRun: false }, lambdaContext())).rejects.toMatchObject({
       name: 'ConfirmationError',
       message: expect.stringContaining('Nothing was restored'),

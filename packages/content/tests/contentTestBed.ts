@@ -5,7 +5,10 @@ import { GhostServer, MotoServer } from '@ghost-ha/testbed';
 import type { LambdaContext } from '../src/LambdaContext.js';
 
 export const BUCKET = 'content-backups';
+/** The secret with both keys: the complete backup (`/db` export) and restore by Ghost's import. */
 export const SECRET_ID = 'ghost/test-site/admin-api';
+/** The secret with the integration key only: the Admin API backup and restore. */
+export const INTEGRATION_ONLY_SECRET_ID = 'ghost/test-site/integration-only';
 
 /** One real Ghost (without posts) and one moto (Secrets Manager + S3) shared by a test file. */
 export interface ContentTestBed {
@@ -14,8 +17,10 @@ export interface ContentTestBed {
   s3: S3Client;
   secretsManager: SecretsManagerClient;
   logger: Logger;
-  /** Stores `{url, adminApiKey}` under a new secret id and returns the id. */
-  putSecret(value: { url: string; adminApiKey: string }, id?: string): Promise<string>;
+  /** The owner's staff access token (their own Admin API key), `id:secret`. */
+  staffAccessToken: string;
+  /** Stores `{url, adminApiKey, staffAccessToken?}` under a new secret id and returns the id. */
+  putSecret(value: { url: string; adminApiKey?: string; staffAccessToken?: string }, id?: string): Promise<string>;
   backupKeys(): Promise<string[]>;
   destroy(): Promise<void>;
 }
@@ -30,12 +35,17 @@ export async function startContentTestBed(): Promise<ContentTestBed> {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   // A new Ghost comes with a sample post; the tests count from zero.
   await ghost.admin.bulkDelete('posts', 'status:[published,draft,scheduled,sent]');
+  const token = await ghost.staffRequest('GET', '/users/me/token/');
+  const apiKey = (token.body as { apiKey?: { id: string; secret: string } }).apiKey;
+  if (token.status !== 200 || !apiKey)
+    throw new Error(`Reading the owner's staff access token failed: HTTP ${token.status}`);
   const bed: ContentTestBed = {
     ghost,
     moto,
     s3,
     secretsManager,
     logger: createLogger({ service: 'test', level: 'silent' }),
+    staffAccessToken: `${apiKey.id}:${apiKey.secret}`,
     async putSecret(value, id = `${SECRET_ID}-${++secretCount}`) {
       await secretsManager.send(new CreateSecretCommand({ Name: id, SecretString: JSON.stringify(value) }));
       return id;
@@ -49,13 +59,17 @@ export async function startContentTestBed(): Promise<ContentTestBed> {
       await Promise.all([ghost.destroy(), moto.destroy()]);
     },
   };
-  await bed.putSecret({ url: ghost.url, adminApiKey: ghost.adminApiKey }, SECRET_ID);
+  await bed.putSecret(
+    { url: ghost.url, adminApiKey: ghost.adminApiKey, staffAccessToken: bed.staffAccessToken },
+    SECRET_ID,
+  );
+  await bed.putSecret({ url: ghost.url, adminApiKey: ghost.adminApiKey }, INTEGRATION_ONLY_SECRET_ID);
   return bed;
 }
 
 /** A Lambda context with plenty of time, or the given remaining-time function. */
-export function lambdaContext(remainingMs: () => number = () => 900_000): LambdaContext {
-  return { getRemainingTimeInMillis: remainingMs };
+export function lambdaContext(remainingMs: () => number = () => 900_000, awsRequestId?: string): LambdaContext {
+  return { getRemainingTimeInMillis: remainingMs, ...(awsRequestId ? { awsRequestId } : {}) };
 }
 
 /** How the site is named in a confirmation: the test Ghost's host and port. */

@@ -32,3 +32,33 @@ export class BackupError extends Error {
     this.location = location;
   }
 }
+
+/** Ghost refused the NQL filter; the message names the filter and quotes Ghost's reason. */
+export class FilterError extends Error {
+  readonly filter: string;
+
+  constructor(filter: string, ghostMessage: string, options?: { cause?: unknown }) {
+    super(`Ghost refused the filter ${JSON.stringify(filter)}: ${ghostMessage}`, options);
+    this.name = 'FilterError';
+    this.filter = filter;
+  }
+}
+
+/**
+ * The invocation has less time left than the margin it must keep, so it could do nothing useful
+ * (and would write a backup only to stop at once). Raise the function's timeout or lower the margin.
+ */
+export class TimeMarginError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TimeMarginError';
+  }
+}
+
+/** Another restore of the same backup holds the lease; this invocation changed nothing. */
+export class RestoreInProgressError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RestoreInProgressError';
+  }
+}
