@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONTENT_SIGNALS, RunMetrics } from '@ghost-ha/content';
 import { createRegistry, type EmfMetricIdentity, EmfPublisher } from '@ghost-ha/core';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../services/cache-invalidator/src/createMetrics.js';
@@ -54,16 +55,38 @@ async function publishedMetrics(): Promise<EmfMetricIdentity[]> {
     });
     published.push(...(await publisher.publish()));
   }
+  // The content functions publish through their own RunMetrics: read back what it writes.
+  const lines: string[] = [];
+  const content = new RunMetrics({
+    functionName: 'delete-all-posts',
+    namespace: `${PROJECT}/${CONTENT_SIGNALS.namespaceSuffix}`,
+    write: (line) => lines.push(line),
+  });
+  await content.record('completed', 1, { deleted: 1, backed_up: 1 });
+  for (const line of lines) {
+    const { _aws } = JSON.parse(line) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    };
+    for (const directive of _aws.CloudWatchMetrics) {
+      for (const metric of directive.Metrics) {
+        for (const dimensions of directive.Dimensions) {
+          published.push({ namespace: directive.Namespace, name: metric.Name, dimensions: [...dimensions].sort() });
+        }
+      }
+    }
+  }
   return published;
 }
 
 /** String literals in a service's sources: the dimension values its code can produce. */
-function literalsIn(service: string): Set<string> {
-  const dir = join(REPO, 'services', service, 'src');
+function literalsIn(...dirs: string[]): Set<string> {
   const literals = new Set<string>();
-  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.ts')) continue;
-    for (const match of readFileSync(join(dir, file), 'utf8').matchAll(/'([^'\n]+)'/g)) literals.add(match[1] ?? '');
+  for (const relative of dirs) {
+    const dir = join(REPO, relative);
+    for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts')) continue;
+      for (const match of readFileSync(join(dir, file), 'utf8').matchAll(/'([^'\n]+)'/g)) literals.add(match[1] ?? '');
+    }
   }
   return literals;
 }
@@ -143,8 +166,13 @@ describe('observability signals contract', () => {
   it('every alarm, filter and widget reads a metric the code publishes, under dimensions and values it produces', async () => {
     const published = await publishedMetrics();
     const literals: Record<string, Set<string>> = {
-      [`${PROJECT}/${SIDECAR_SIGNALS.namespaceSuffix}`]: literalsIn('health-sidecar'),
-      [`${PROJECT}/${INVALIDATOR_SIGNALS.namespaceSuffix}`]: literalsIn('cache-invalidator'),
+      [`${PROJECT}/${SIDECAR_SIGNALS.namespaceSuffix}`]: literalsIn('services/health-sidecar/src'),
+      [`${PROJECT}/${INVALIDATOR_SIGNALS.namespaceSuffix}`]: literalsIn('services/cache-invalidator/src'),
+      [`${PROJECT}/${CONTENT_SIGNALS.namespaceSuffix}`]: literalsIn(
+        'packages/content/src',
+        'functions/delete-all-posts/src',
+        'functions/restore-posts/src',
+      ),
     };
     const references = referencedMetrics(loadTemplate('observability'));
     expect(references.length).toBeGreaterThan(5);
@@ -181,5 +209,14 @@ describe('observability signals contract', () => {
       );
     expect(namespaceOf('health-sidecar')).toBe(`${PROJECT}/${SIDECAR_SIGNALS.namespaceSuffix}`);
     expect(namespaceOf('cache-invalidator')).toBe(`${PROJECT}/${INVALIDATOR_SIGNALS.namespaceSuffix}`);
+    const functions = Object.values(loadTemplate('functions').Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function',
+    );
+    expect(functions.length).toBe(2);
+    for (const fn of functions) {
+      expect(substituteProject(fn.Properties?.Environment?.Variables?.METRICS_NAMESPACE)).toBe(
+        `${PROJECT}/${CONTENT_SIGNALS.namespaceSuffix}`,
+      );
+    }
   });
 });

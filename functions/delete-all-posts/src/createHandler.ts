@@ -2,7 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaContext } from '@ghost-ha/content';
-import { BackupStore, GhostSiteConnector, timeBudget } from '@ghost-ha/content';
+import { BackupStore, GhostSiteConnector, RunMetrics, timeBudget } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { CdnPurger } from './CdnPurger.js';
 import type { DeleteAllPostsConfig } from './config.js';
@@ -14,6 +14,8 @@ export interface HandlerDependencies {
   s3?: S3Client;
   secretsManager?: SecretsManagerClient;
   cloudfront?: CloudFrontClient;
+  /** Where the run's EMF lines go; default stdout. */
+  writeMetrics?: (line: string) => void;
 }
 
 export type DeleteAllPostsHandler = (event: unknown, context: LambdaContext) => Promise<DeleteAllPostsResult>;
@@ -47,7 +49,15 @@ export function createHandler(
     logger,
   });
 
+  const metrics = new RunMetrics({
+    functionName: 'delete-all-posts',
+    namespace: config.metricsNamespace,
+    ...(dependencies.writeMetrics ? { write: dependencies.writeMetrics } : {}),
+  });
+
   return async (event, context) => {
+    const started = Date.now();
+    const seconds = () => (Date.now() - started) / 1000;
     try {
       const request = parseDeleteRequest(event);
       logger.info({ dryRun: request.dryRun, filter: request.filter, resources: request.resources }, 'invoked');
@@ -57,9 +67,13 @@ export function createHandler(
       const result = await deleteAllPosts.run(request, outOfTime);
       const { sample: _sample, ...summary } = result;
       logger.info(summary, result.dryRun ? 'dry run finished' : 'run finished');
+      await metrics.record(result.dryRun ? 'dry_run' : result.done ? 'completed' : 'continued', seconds(), {
+        ...(result.dryRun ? {} : { deleted: result.deleted, backed_up: result.backedUp }),
+      });
       return result;
     } catch (error) {
       logger.error({ error: summarizeError(error) }, 'run failed');
+      await metrics.record('failed', seconds(), {});
       throw error;
     }
   };

@@ -9,7 +9,9 @@ import {
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
+import { evaluateAlarm, parseEmfLines, resolveAlarm } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTemplate } from '../../../infra/src/parseTemplate.js';
 import { loadConfig } from '../src/config.js';
 import { createHandler, type DeleteAllPostsHandler } from '../src/createHandler.js';
 
@@ -18,10 +20,10 @@ describe('delete-all-posts against a real Ghost and moto', () => {
   let handler: DeleteAllPostsHandler;
   let site: string;
 
-  const handlerFor = (env: Record<string, string> = {}): DeleteAllPostsHandler =>
+  const handlerFor = (env: Record<string, string> = {}, writeMetrics?: (line: string) => void): DeleteAllPostsHandler =>
     createHandler(
       loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint, ...env }),
-      { logger: bed.logger, secretsManager: bed.secretsManager },
+      { logger: bed.logger, secretsManager: bed.secretsManager, ...(writeMetrics ? { writeMetrics } : {}) },
     );
 
   beforeAll(async () => {
@@ -86,6 +88,28 @@ describe('delete-all-posts against a real Ghost and moto', () => {
     expect(error).toMatchObject({ name: 'FilterError', filter: 'tag:[unclosed' });
     expect(String(error)).toMatch(/Ghost refused the filter "tag:\[unclosed": .+Nothing was deleted/);
     expect(await bed.backupKeys()).toEqual([]);
+  });
+
+  it("publishes each run's result as EMF lines: posts deleted and backed up, and a failure the alarm catches", async () => {
+    const lines: string[] = [];
+    const metered = handlerFor({ METRICS_NAMESPACE: 'ghost-ha/ContentFunctions' }, (line) => lines.push(line));
+    const alarm = resolveAlarm(loadTemplate('observability').Resources.ContentRunFailureAlarm?.Properties ?? {}, {
+      ProjectName: 'ghost-ha',
+    });
+    await bed.ghost.seedPosts(2, { tags: ['metered'], titlePrefix: 'Metered' });
+    await metered({ dryRun: false, confirmSite: site, filter: 'tag:metered' }, lambdaContext());
+    const afterSuccess = parseEmfLines(lines.join('\n'));
+    const value = (name: string, field: string, label: string) =>
+      afterSuccess.filter((d) => d[field] === label).map((d) => d[name]);
+    expect(value('content_runs_total', 'result', 'completed')).toEqual([1]);
+    expect(value('content_posts_total', 'action', 'deleted')).toEqual([2]);
+    expect(value('content_posts_total', 'action', 'backed_up')).toEqual([2]);
+    expect(evaluateAlarm(alarm, afterSuccess).breaching).toBe(false);
+
+    await metered({ dryRun: false, confirmSite: site, filter: 'tag:[unclosed' }, lambdaContext()).catch(
+      () => undefined,
+    );
+    expect(evaluateAlarm(alarm, parseEmfLines(lines.join('\n'))).breaching).toBe(true);
   });
 
   it('shows the NQL a tag shorthand stands for in the dry run', async () => {

@@ -1,6 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BackupStore, GhostSiteConnector, type LambdaContext, RestoreLease, timeBudget } from '@ghost-ha/content';
+import {
+  BackupStore,
+  GhostSiteConnector,
+  type LambdaContext,
+  RestoreLease,
+  RunMetrics,
+  timeBudget,
+} from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import type { RestorePostsConfig } from './config.js';
 import { RestorePosts, type RestorePostsResult } from './RestorePosts.js';
@@ -10,6 +17,8 @@ export interface HandlerDependencies {
   logger?: Logger;
   s3?: S3Client;
   secretsManager?: SecretsManagerClient;
+  /** Where the run's EMF lines go; default stdout. */
+  writeMetrics?: (line: string) => void;
 }
 
 export type RestorePostsHandler = (event: unknown, context: LambdaContext) => Promise<RestorePostsResult>;
@@ -34,7 +43,15 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
     logger,
   });
 
+  const metrics = new RunMetrics({
+    functionName: 'restore-posts',
+    namespace: config.metricsNamespace,
+    ...(dependencies.writeMetrics ? { write: dependencies.writeMetrics } : {}),
+  });
+
   return async (event, context) => {
+    const started = Date.now();
+    const seconds = () => (Date.now() - started) / 1000;
     try {
       const request = parseRestoreRequest(event, config.backupBucket);
       logger.info({ dryRun: request.dryRun, backup: request.backup }, 'invoked');
@@ -42,9 +59,14 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
         ? () => false
         : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was restored.' });
       const holder = `invocation ${context.awsRequestId ?? 'without a request id'}`;
-      return await restorePosts.run(request, outOfTime, holder);
+      const result = await restorePosts.run(request, outOfTime, holder);
+      await metrics.record(result.dryRun ? 'dry_run' : result.done ? 'completed' : 'continued', seconds(), {
+        ...(result.dryRun ? {} : { restored: result.restored, skipped: result.skipped, failed: result.failed }),
+      });
+      return result;
     } catch (error) {
       logger.error({ error: summarizeError(error) }, 'restore failed');
+      await metrics.record('failed', seconds(), {});
       throw error;
     }
   };

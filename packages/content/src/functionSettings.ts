@@ -10,6 +10,8 @@ export interface FunctionSettings {
   /** Stop starting new work when less than this much of the invocation's time is left. */
   readonly timeMarginMs: number;
   readonly logLevel: string;
+  /** CloudWatch namespace for each run's metrics as EMF lines in the log; undefined: none. */
+  readonly metricsNamespace: string | undefined;
 }
 
 export function readFunctionSettings(read: EnvReader): FunctionSettings {
@@ -26,5 +28,6 @@ export function readFunctionSettings(read: EnvReader): FunctionSettings {
       default: 'info',
       example: 'info',
     }),
+    metricsNamespace: read.string('METRICS_NAMESPACE', { optional: true, example: 'ghost-ha/ContentFunctions' }),
   };
 }

@@ -27,6 +27,7 @@ export { type GhostSite, GhostSiteConnector, ghostMessage } from './GhostSiteCon
 export type { LambdaContext } from './LambdaContext.js';
 export { nqlShorthands, quoteNql } from './nqlShorthands.js';
 export { type LeaseHolder, RestoreLease } from './RestoreLease.js';
+export { CONTENT_SIGNALS, type PostAction, RunMetrics, type RunResult } from './RunMetrics.js';
 export { requireConfirmation } from './requireConfirmation.js';
 export { siteName } from './siteName.js';
 export { timeBudget } from './timeBudget.js';
