@@ -124,8 +124,20 @@ describe('scripts/deploy.sh --dry-run', () => {
   });
 
   it("deploys Ghost's pinned release unless GHOST_IMAGE says otherwise (an update moves a running stack to it)", async () => {
-    const apps = (await deploy('region', 'primary')).filter((c) => c.stack === 'blog-app');
+    const withoutImage = join(dir, 'no-ghost-image.env');
+    await writeFile(withoutImage, SETTINGS.replace(/^GHOST_IMAGE=.*$/m, ''));
+    const { stdout } = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'region', 'primary', '--config', withoutImage, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    );
+    const apps = deploys(stdout).filter((c) => c.stack === 'blog-app');
     expect(apps.map((c) => c.parameters.GhostImage)).toEqual([`ghost:${PINNED_VERSIONS.ghost}`]);
+    // With GHOST_IMAGE (what scripts/package.sh writes: the mirrored image by digest), that one.
+    const mirrored = (await deploy('region', 'primary')).filter((c) => c.stack === 'blog-app');
+    expect(mirrored.map((c) => c.parameters.GhostImage)).toEqual([
+      '111.dkr.ecr.eu-west-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    ]);
   });
 
   it('keeps a failover in place with --active secondary', async () => {
