@@ -153,11 +153,16 @@ export class EcsTaskModel {
     return this.#containers.get(name)?.process?.tail(lines) ?? '(not started)';
   }
 
-  /** Runs a command in a container's environment, as `ecs execute-command` would. */
-  async exec(name: string, command: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  /** Runs a command in a container's environment (plus `env`), as `ecs execute-command` would. */
+  async exec(
+    name: string,
+    command: string,
+    args: readonly string[],
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<{ stdout: string; stderr: string }> {
     const container = this.#containers.get(name);
     if (!container) throw new Error(`The task has no container '${name}'`);
-    return run(command, [...args], { env: this.#processEnv(container, {}), timeout: 120_000 });
+    return run(command, [...args], { env: { ...this.#processEnv(container, {}), ...env }, timeout: 120_000 });
   }
 
   /**
@@ -183,7 +188,7 @@ export class EcsTaskModel {
 
   async #run(): Promise<void> {
     for (const definition of this.definition.containers) {
-      let markStopped = () => undefined as void;
+      let markStopped: () => void = () => undefined;
       const stopped = new Promise<void>((resolve) => {
         markStopped = resolve;
       });
