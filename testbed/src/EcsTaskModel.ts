@@ -73,10 +73,10 @@ export const ESSENTIAL_EXITED = 'Essential container in task exited';
  *   `ResourceInitializationError` does); `Environment` is passed as is.
  *
  * awsvpc gives every task its own network namespace, so all tasks use the same container ports.
- * Here each task maps its ports (declared `PortMappings`, and any `127.0.0.1:<port>` or
- * `localhost:<port>` the containers' environment or health checks name) to free host ports: see
- * `ports`. The translation rewrites those addresses, environment values that are exactly such a
- * port, and paths under a container's mount points to host directories. Nothing else is changed.
+ * Here each task maps its ports (declared `PortMappings`, and the values of `…PORT` variables) to
+ * free host ports: see `ports`. The environment is translated: those `…PORT` values,
+ * `127.0.0.1:<port>` and `localhost:<port>` of those ports, and paths under a container's mount
+ * points (to host directories); the health check commands' addresses too. Nothing else changes.
  */
 export class EcsTaskModel {
   readonly id: string;
@@ -357,7 +357,8 @@ export class EcsTaskModel {
   async #environmentOf(definition: ContainerDefinition): Promise<Record<string, string>> {
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries(definition.environment)) {
-      environment[name] = this.#translate(value, definition);
+      const port = /(^|_)PORT$/.test(name) ? this.ports.get(Number(value)) : undefined;
+      environment[name] = port === undefined ? this.#translate(value, definition) : String(port);
     }
     for (const secret of definition.secrets) {
       environment[secret.name] = await this.#secretValue(secret.valueFrom);
@@ -394,21 +395,20 @@ export class EcsTaskModel {
     return value;
   }
 
-  /** Rewrites task-local addresses to host ports and, for a container, mount paths to host directories. */
+  /** Rewrites task-local addresses (`127.0.0.1:<port>`) to host ports and, for a container, mount paths to host directories. */
   #translate(value: string, definition?: ContainerDefinition): string {
-    if (/^\d+$/.test(value) && this.ports.has(Number(value))) return String(this.ports.get(Number(value)));
     let translated = value.replace(/\b(?:127\.0\.0\.1|localhost):(\d+)\b/g, (whole, port: string) => {
       const host = this.ports.get(Number(port));
       return host === undefined ? whole : `127.0.0.1:${host}`;
     });
     if (definition) {
-      for (const mount of definition.mountPoints) {
-        const hostPath = this.#volumes.get(mount.sourceVolume);
-        if (!hostPath) continue;
-        if (translated === mount.containerPath || translated.startsWith(`${mount.containerPath}/`)) {
-          translated = hostPath + translated.slice(mount.containerPath.length);
-        }
-      }
+      // The longest mount path that contains the value; translated once (a host path may itself
+      // start with another mount's container path, such as /tmp).
+      const mount = [...definition.mountPoints]
+        .sort((a, b) => b.containerPath.length - a.containerPath.length)
+        .find((point) => value === point.containerPath || value.startsWith(`${point.containerPath}/`));
+      const hostPath = mount && this.#volumes.get(mount.sourceVolume);
+      if (mount && hostPath) translated = hostPath + value.slice(mount.containerPath.length);
     }
     return translated;
   }
@@ -492,14 +492,17 @@ function containerMetadata(container: ContainerState): Record<string, unknown> {
   };
 }
 
-/** Container ports the task uses: declared mappings, and loopback addresses its containers name. */
+/**
+ * Container ports the task listens on: the declared mappings, and the value of any variable named
+ * `…PORT` (a container may listen on a port it does not map: awsvpc reaches it on 127.0.0.1 all the
+ * same). Other loopback addresses in the environment (a site URL on this host) are left alone.
+ */
 function taskPorts(definition: TaskDefinition): Set<number> {
   const ports = new Set<number>();
   for (const container of definition.containers) {
     for (const port of container.portMappings) ports.add(port);
-    const texts = [...Object.values(container.environment), ...(container.healthCheck?.command ?? [])];
-    for (const text of texts) {
-      for (const match of text.matchAll(/\b(?:127\.0\.0\.1|localhost):(\d+)\b/g)) ports.add(Number(match[1]));
+    for (const [name, value] of Object.entries(container.environment)) {
+      if (/(^|_)PORT$/.test(name) && /^\d+$/.test(value) && Number(value) > 0) ports.add(Number(value));
     }
   }
   return ports;

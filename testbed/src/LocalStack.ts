@@ -71,10 +71,16 @@ export class LocalStack {
   static async start(options: LocalStackOptions): Promise<LocalStack> {
     const cleanup: (() => Promise<void>)[] = [];
     try {
-      const moto = await MotoServer.start();
-      cleanup.push(() => moto.destroy());
-      const mariadb = await MariaDbServer.start({ host: randomLoopbackAddress(), port: DATABASE_PORT });
-      cleanup.push(() => mariadb.destroy());
+      const [moto, mariadb] = await Promise.all([
+        MotoServer.start().then((server) => {
+          cleanup.push(() => server.destroy());
+          return server;
+        }),
+        MariaDbServer.start({ host: randomLoopbackAddress(), port: DATABASE_PORT }).then((server) => {
+          cleanup.push(() => server.destroy());
+          return server;
+        }),
+      ]);
       const efsRoot = await mkdtemp(join(tmpdir(), 'ghost-ha-efs-'));
       cleanup.push(() => rm(efsRoot, { recursive: true, force: true }));
       const template = options.template ?? loadTemplate('app');
