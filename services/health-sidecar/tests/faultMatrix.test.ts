@@ -206,7 +206,7 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       await sleep(40_000);
       stack.mariadb.signal('SIGCONT');
     });
-  }, 600_000);
+  }, 900_000);
 
   it('MariaDB hangs (SIGSTOP), then is killed and restarted', async () => {
     await runFault('MariaDB SIGSTOP, kill, restart', async () => {
@@ -215,7 +215,7 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       await stack.mariadb.kill();
       await stack.mariadb.start();
     });
-  }, 600_000);
+  }, 900_000);
 
   it("the lock holder's sidecar hangs (SIGSTOP) for 60 s", async () => {
     await runFault("holder's sidecar SIGSTOP 60 s, SIGCONT", async (holder) => {
@@ -224,13 +224,13 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       await sleep(60_000);
       sidecar?.signal('SIGCONT');
     });
-  }, 600_000);
+  }, 900_000);
 
   it("the lock holder's sidecar is killed (SIGKILL)", async () => {
     await runFault("holder's sidecar SIGKILL", async (holder) => {
       await holder.process('health-sidecar')?.kill();
     });
-  }, 600_000);
+  }, 900_000);
 
   it('the lock connection is killed from the server side', async () => {
     await runFault('lock connection KILLed by the server', async () => {
@@ -241,7 +241,7 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       expect(connection, `a connection holds '${LOCK_NAME}'`).toBeTruthy();
       await stack.mariadb.rootQuery(`KILL ${Number(connection)}`);
     });
-  }, 600_000);
+  }, 900_000);
 
   it('a deployment overlaps: a new task starts while the old one runs, then the old one gets SIGTERM', async () => {
     await runFault('deployment overlap (new task, then SIGTERM to the old)', async (holder) => {
@@ -253,5 +253,5 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       await sleep(5_000);
       void holder.stop('Deployment: replaced by a new task');
     });
-  }, 600_000);
+  }, 900_000);
 });
