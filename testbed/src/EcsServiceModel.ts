@@ -1,8 +1,12 @@
 import { EcsTaskModel, type EcsTaskModelOptions } from './EcsTaskModel.js';
+import type { ServiceDefinition } from './ServiceDefinition.js';
+import { TargetHealth } from './TargetHealth.js';
 
 export interface EcsServiceModelOptions extends Omit<EcsTaskModelOptions, 'name' | 'onChange'> {
   /** Tasks the service keeps running. */
   desiredCount: number;
+  /** The service's health settings from the template (grace period, load balancer target health). */
+  service?: ServiceDefinition;
   name?: string;
   /** How often the scheduler looks at its tasks; ECS's reaction time is of the order of seconds. */
   reconcileIntervalMs?: number;
@@ -16,9 +20,10 @@ export interface ServiceEvent {
 /**
  * An ECS service's scheduler over EcsTaskModel tasks: it keeps `desiredCount` tasks PENDING or
  * RUNNING, starts a replacement as soon as one stops or starts stopping (a task in STOPPING does
- * not count, which is how ECS can overlap an old and a new task), and stops a task whose essential
- * container turned UNHEALTHY. Nothing else: no load balancer, no deployments of new revisions
- * (`startTask` and `EcsTaskModel.stop` play those).
+ * not count, which is how ECS can overlap an old and a new task), and, once a task is past the
+ * health check grace period, stops it when an essential container turned UNHEALTHY or its load
+ * balancer target turned unhealthy (the target group's health check, run here against the task).
+ * Nothing else: no deployments of new revisions (`startTask` and `EcsTaskModel.stop` play those).
  */
 export class EcsServiceModel {
   readonly tasks: EcsTaskModel[] = [];
@@ -64,8 +69,17 @@ export class EcsServiceModel {
       name: `${this.#options.name ?? 'task'}${++this.#counter}`,
     });
     this.tasks.push(task);
+    const target = this.#options.service?.loadBalancer;
+    if (target && task.status === 'RUNNING') {
+      this.#targets.set(task, new TargetHealth(target.healthCheck, task.url(target.healthCheck.port)));
+    }
     this.#event(`started task ${task.id}`);
     return task;
+  }
+
+  /** The load balancer's view of a task's target, if the service has a load balancer. */
+  targetHealth(task: EcsTaskModel): TargetHealth | undefined {
+    return this.#targets.get(task);
   }
 
   /** Stops the scheduler and every task, and removes the tasks' directories. */
@@ -73,14 +87,26 @@ export class EcsServiceModel {
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#reconciling;
+    for (const target of this.#targets.values()) target.stop();
     await Promise.all(this.tasks.map((task) => task.destroy()));
   }
 
   async #reconcile(): Promise<void> {
+    const graceMs = (this.#options.service?.healthCheckGracePeriodSeconds ?? 0) * 1000;
     for (const task of this.active) {
+      if (Date.now() - task.createdAt < graceMs) continue;
       if (task.unhealthy) {
         this.#event(`task ${task.id} failed container health checks; stopping it`);
         void task.stop('Task failed container health checks');
+      } else if (this.#targets.get(task)?.state === 'unhealthy') {
+        this.#event(`task ${task.id} failed ELB health checks; stopping it`);
+        void task.stop('Task failed ELB health checks');
+      }
+    }
+    for (const [task, target] of this.#targets) {
+      if (task.status === 'STOPPING' || task.status === 'STOPPED') {
+        target.stop();
+        this.#targets.delete(task);
       }
     }
     for (const task of this.tasks) {
@@ -95,6 +121,7 @@ export class EcsServiceModel {
   }
 
   readonly #reported = new Set<EcsTaskModel>();
+  readonly #targets = new Map<EcsTaskModel, TargetHealth>();
 
   #event(message: string): void {
     this.events.push({ at: Date.now(), message });

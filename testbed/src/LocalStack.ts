@@ -10,6 +10,7 @@ import type { EcsTaskModel } from './EcsTaskModel.js';
 import { FrontDoor } from './FrontDoor.js';
 import { MariaDbServer } from './MariaDbServer.js';
 import { MOTO_REGION, MotoServer } from './MotoServer.js';
+import { loadServiceDefinition, type ServiceDefinition } from './ServiceDefinition.js';
 import { loadTaskDefinition, type TaskDefinition } from './TaskDefinition.js';
 import { ghostVersion } from './tools.js';
 
@@ -39,6 +40,7 @@ export class LocalStack {
   readonly mariadb: MariaDbServer;
   readonly frontDoor: FrontDoor;
   readonly definition: TaskDefinition;
+  readonly serviceDefinition: ServiceDefinition;
   readonly service: EcsServiceModel;
   readonly distributionId: string;
   readonly databaseName: string;
@@ -51,6 +53,7 @@ export class LocalStack {
     mariadb: MariaDbServer;
     frontDoor: FrontDoor;
     definition: TaskDefinition;
+    serviceDefinition: ServiceDefinition;
     service: EcsServiceModel;
     distributionId: string;
     databaseName: string;
@@ -61,6 +64,7 @@ export class LocalStack {
     this.mariadb = parts.mariadb;
     this.frontDoor = parts.frontDoor;
     this.definition = parts.definition;
+    this.serviceDefinition = parts.serviceDefinition;
     this.service = parts.service;
     this.distributionId = parts.distributionId;
     this.databaseName = parts.databaseName;
@@ -84,7 +88,9 @@ export class LocalStack {
       const efsRoot = await mkdtemp(join(tmpdir(), 'ghost-ha-efs-'));
       cleanup.push(() => rm(efsRoot, { recursive: true, force: true }));
       const template = options.template ?? loadTemplate('app');
-      const target = loadBalancerTarget(template);
+      const serviceDefinition = loadServiceDefinition({ template });
+      const target = serviceDefinition.loadBalancer;
+      if (!target) throw new Error('The template has no Service with a load balancer target');
       let service: EcsServiceModel | undefined;
       const frontDoor = await FrontDoor.start({
         port: 0,
@@ -137,6 +143,7 @@ export class LocalStack {
       service = await EcsServiceModel.start({
         definition,
         desiredCount: options.desiredCount,
+        service: serviceDefinition,
         efsRoot,
         secrets,
         // The task role's stand-in: moto's endpoint and test credentials.
@@ -150,6 +157,7 @@ export class LocalStack {
         mariadb,
         frontDoor,
         definition,
+        serviceDefinition,
         service,
         distributionId,
         databaseName: database.database,
@@ -178,13 +186,6 @@ export class LocalStack {
     await this.moto.destroy();
     await rm(this.#efsRoot, { recursive: true, force: true });
   }
-}
-
-/** The service's load balancer target (container and port), as the template's Service names it. */
-function loadBalancerTarget(template: Template): { containerName: string; containerPort: number } {
-  const entry = template.Resources.Service?.Properties?.LoadBalancers?.[0];
-  if (!entry) throw new Error('The template has no Service with a LoadBalancers entry');
-  return { containerName: String(entry.ContainerName), containerPort: Number(entry.ContainerPort) };
 }
 
 function isRunning(task: EcsTaskModel, container: string): boolean {

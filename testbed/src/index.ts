@@ -30,6 +30,13 @@ export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js'
 export { type DatabaseSettings, MariaDbServer, type MariaDbServerOptions } from './MariaDbServer.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from './MotoServer.js';
 export {
+  loadServiceDefinition,
+  matchesStatus,
+  type ServiceDefinition,
+  type TargetHealthCheck,
+} from './ServiceDefinition.js';
+export { TargetHealth, type TargetState } from './TargetHealth.js';
+export {
   type ContainerDefinition,
   DEFAULT_STOP_TIMEOUT_SECONDS,
   type DependencyCondition,

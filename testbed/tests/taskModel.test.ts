@@ -10,7 +10,9 @@ import {
   ESSENTIAL_EXITED,
   type ImageResolver,
   LocalStack,
+  loadServiceDefinition,
   loadTaskDefinition,
+  matchesStatus,
   type TaskDefinition,
   waitFor,
 } from '../src/index.js';
@@ -122,6 +124,23 @@ describe('task definition from the app template', () => {
       fileSystemId: 'fs-1',
       accessPointId: 'fsap-content',
     });
+  });
+
+  it("reads the service's grace period and its target group's health check", () => {
+    const service = loadServiceDefinition({ parameters: APP_PARAMETERS });
+    expect(service.minimumHealthyPercent).toBe(0);
+    expect(service.maximumPercent).toBe(100);
+    expect(service.healthCheckGracePeriodSeconds).toBeGreaterThan(0);
+    expect(service.loadBalancer).toMatchObject({
+      containerName: 'health-sidecar',
+      containerPort: 8080,
+      healthCheck: { port: 9000, path: '/health/ready', intervalSeconds: 10, unhealthyThreshold: 3, matcher: '200' },
+    });
+    expect([matchesStatus('200', 200), matchesStatus('200-399', 302), matchesStatus('200,204', 503)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 
   it('drops the cache-invalidator without a distribution, and refuses an unknown import', () => {
