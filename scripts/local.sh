@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Runs the suite locally through the test bed's ECS task model (the app template's task definition)
-# with MariaDB and a local AWS
-# stand-in. Installs what it needs first. Ctrl-C stops everything.
+# with MariaDB and a local AWS stand-in. Installs what it needs first. Ctrl-C stops everything.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
