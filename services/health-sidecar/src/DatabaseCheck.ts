@@ -1,5 +1,6 @@
 import { summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
+import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { Check, Observation } from './Check.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 
@@ -18,26 +19,30 @@ export class DatabaseCheck implements Check {
   readonly componentType = 'datastore';
   readonly #connector: DatabaseConnector;
   readonly #now: () => number;
+
+  readonly #timeoutMs: number;
   #connection: Connection | undefined;
 
-  constructor(options: { connector: DatabaseConnector; now: () => number }) {
+  /** `timeoutMs` bounds the query on its own as well, should a caller pass a signal that never aborts. */
+  constructor(options: { connector: DatabaseConnector; now: () => number; timeoutMs: number }) {
     this.#connector = options.connector;
     this.#now = options.now;
+    this.#timeoutMs = options.timeoutMs;
   }
 
   async run(signal: AbortSignal): Promise<Observation> {
-    // A query cannot be cancelled politely; destroying the socket ends it, and the next round reconnects.
-    const onAbort = () => this.#drop();
-    signal.addEventListener('abort', onAbort, { once: true });
     try {
       this.#connection ??= await this.#connector.open();
-      if (signal.aborted) throw signal.reason;
       const started = this.#now();
-      const [rows] = await this.#connection.query(
+      // Bounded by the round's signal: on abort the socket is destroyed and the query fails at once.
+      const rows = await boundedQuery<ReadOnlyRow[]>(
+        this.#connection,
         'SELECT @@global.read_only AS readOnly, @@global.innodb_read_only AS innodbReadOnly',
+        [],
+        { timeoutMs: this.#timeoutMs, signal },
       );
       const elapsed = this.#now() - started;
-      const row = (rows as ReadOnlyRow[])[0];
+      const row = rows[0];
       if (row && (isOn(row.readOnly) || isOn(row.innodbReadOnly))) {
         return {
           status: 'fail',
@@ -51,8 +56,6 @@ export class DatabaseCheck implements Check {
       this.#drop();
       const summary = summarizeError(error);
       return { status: 'fail', output: `database query failed: ${summary.code ?? summary.name}: ${summary.message}` };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -62,7 +65,7 @@ export class DatabaseCheck implements Check {
   }
 
   #drop(): void {
-    this.#connection?.destroy();
+    if (this.#connection) destroyConnection(this.#connection);
     this.#connection = undefined;
   }
 }

@@ -1,7 +1,8 @@
 import type { SecretsLoader } from '@ghost-ha/core';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
+import { destroyConnection } from './boundedQuery.js';
 import type { DatabaseSettings } from './config.js';
-import { DatabasePasswordError } from './errors.js';
+import { DatabasePasswordError, QueryTimeoutError } from './errors.js';
 
 /** Opens one MySQL connection; tests and the app pass mysql2's, the seam exists for fault injection. */
 export type ConnectDatabase = (options: ConnectionOptions) => Promise<Connection>;
@@ -14,6 +15,8 @@ export interface DatabaseConnectorOptions {
   /** Needed when the password comes from `DATABASE_PASSWORD_SECRET_ID`. */
   secrets: SecretsLoader | undefined;
   connectTimeoutMs: number;
+  /** Idle time before TCP keepalive probes start, so a peer that vanished without a FIN is noticed. */
+  keepAliveInitialDelayMs?: number;
 }
 
 /**
@@ -28,13 +31,14 @@ export class DatabaseConnector {
   }
 
   /**
-   * A new connection. `onError` hears about errors on an idle connection (the server went away);
-   * without a listener mysql2 would raise them as an uncaught 'error' event.
+   * A new connection, or a failure within the connect timeout whatever the server does. `onError`
+   * hears about errors on an idle connection (the server went away); without a listener mysql2
+   * would raise them as an uncaught 'error' event.
    */
   async open(onError: (error: unknown) => void = () => {}): Promise<Connection> {
-    const { settings, connect, connectTimeoutMs } = this.#options;
+    const { settings, connect, connectTimeoutMs, keepAliveInitialDelayMs } = this.#options;
     try {
-      const connection = await connect({
+      const connecting = connect({
         host: settings.host,
         port: settings.port,
         user: settings.user,
@@ -42,7 +46,9 @@ export class DatabaseConnector {
         database: settings.database,
         connectTimeout: connectTimeoutMs,
         enableKeepAlive: true,
+        keepAliveInitialDelay: keepAliveInitialDelayMs ?? connectTimeoutMs,
       });
+      const connection = await withDeadline(connecting, connectTimeoutMs);
       connection.on('error', onError);
       return connection;
     } catch (error) {
@@ -59,6 +65,32 @@ export class DatabaseConnector {
     if (!secrets)
       throw new DatabasePasswordError('DATABASE_PASSWORD_SECRET_ID is set but no Secrets Manager client was given');
     return passwordFromSecret(settings.passwordSecretId, await secrets.getString(settings.passwordSecretId));
+  }
+}
+
+/**
+ * mysql2's connect timeout covers the handshake; this is the same bound kept by us, so a connection
+ * that never completes cannot hold up a caller. A connection that arrives too late is destroyed.
+ */
+async function withDeadline(connecting: Promise<Connection>, timeoutMs: number): Promise<Connection> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      reject(new QueryTimeoutError('connecting to the database', timeoutMs));
+    }, timeoutMs + 100);
+  });
+  connecting.then(
+    (connection) => {
+      if (late) destroyConnection(connection);
+    },
+    () => undefined,
+  );
+  try {
+    return await Promise.race([connecting, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

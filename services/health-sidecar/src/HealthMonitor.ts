@@ -15,6 +15,9 @@ export interface HealthMonitorOptions {
 
 const DESCRIPTION = 'Ghost task deep health (ghost-ha health-sidecar)';
 
+/** Unsettled runs a check may leave behind before the monitor waits for them instead of starting more. */
+const MAX_ABANDONED = 2;
+
 /**
  * Runs every check in the background, all at once each round, each under its own timeout, and keeps
  * the last completed round rendered. HTTP handlers only read `current`: probes from any number of
@@ -24,12 +27,14 @@ export class HealthMonitor {
   readonly #options: HealthMonitorOptions;
   readonly #log: Logger;
   readonly #entries = new Map<string, CheckEntry>();
-  /** A check that outlived its timeout is not started again until it settles (no pile-up on a hung volume). */
-  readonly #stillRunning = new Map<string, Promise<unknown>>();
+  /** Runs that outlived their timeout and were aborted, by check, with when they started. */
+  readonly #stillRunning = new Map<string, { since: number }>();
+  /** Aborted runs given up on that have still not settled, by check (each may hold a thread or socket). */
+  readonly #abandoned = new Map<string, number>();
   #current: RenderedReport;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #draining = false;
+  #draining: string | undefined;
   #round: Promise<void> | undefined;
 
   constructor(options: HealthMonitorOptions) {
@@ -55,8 +60,8 @@ export class HealthMonitor {
   }
 
   /** From now on the verdict is `fail`, whatever the checks say: the task is going away. */
-  setDraining(): void {
-    this.#draining = true;
+  setDraining(output = 'shutting down'): void {
+    this.#draining = output;
     this.#render();
   }
 
@@ -91,8 +96,12 @@ export class HealthMonitor {
     const { now, timeoutMs, metrics } = this.#options;
     const started = now();
     let observation: Observation;
-    if (this.#stillRunning.has(check.key)) {
-      observation = { status: 'fail', output: `still running since an earlier round (over ${timeoutMs} ms)` };
+    const running = this.#stillRunning.get(check.key);
+    if (running && !this.#abandon(check.key, running.since, started)) {
+      observation = {
+        status: 'fail',
+        output: `still running since an earlier round (${Math.round(started - running.since)} ms, limit ${timeoutMs} ms)`,
+      };
     } else {
       observation = await this.#runWithTimeout(check);
     }
@@ -116,9 +125,28 @@ export class HealthMonitor {
     });
   }
 
+  /**
+   * An aborted run should settle at once (every database query destroys its socket on abort). One
+   * that has not settled a whole interval after its timeout is given up on and the check starts
+   * afresh, so a verdict never sticks at "still running"; but at most MAX_ABANDONED such runs per
+   * check are left behind (a hung volume holds a thread per run), after which it waits for them.
+   */
+  #abandon(key: string, since: number, now: number): boolean {
+    const { timeoutMs, intervalMs } = this.#options;
+    if (now - since < timeoutMs + intervalMs) return false;
+    const abandoned = this.#abandoned.get(key) ?? 0;
+    if (abandoned >= MAX_ABANDONED) return false;
+    this.#abandoned.set(key, abandoned + 1);
+    this.#stillRunning.delete(key);
+    this.#options.metrics.recordAbandonedCheck(key);
+    this.#log.warn({ check: key, ms: now - since }, 'check did not settle after its abort; starting it afresh');
+    return true;
+  }
+
   async #runWithTimeout(check: Check): Promise<Observation> {
-    const { timeoutMs } = this.#options;
+    const { timeoutMs, now } = this.#options;
     const controller = new AbortController();
+    const since = now();
     const running = check.run(controller.signal);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -128,8 +156,14 @@ export class HealthMonitor {
       const winner = await Promise.race([running, timedOut]);
       if (winner !== 'timeout') return winner;
       controller.abort(new CheckTimeoutError(check.key, timeoutMs));
-      const settled = running.catch(() => undefined).finally(() => this.#stillRunning.delete(check.key));
-      this.#stillRunning.set(check.key, settled);
+      const entry = { since };
+      this.#stillRunning.set(check.key, entry);
+      void running
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.#stillRunning.get(check.key) === entry) this.#stillRunning.delete(check.key);
+          else this.#abandoned.set(check.key, Math.max(0, (this.#abandoned.get(check.key) ?? 1) - 1));
+        });
       return { status: 'fail', output: `no answer within ${timeoutMs} ms` };
     } catch (error) {
       const summary = summarizeError(error);
@@ -143,12 +177,9 @@ export class HealthMonitor {
     const checks: Record<string, CheckEntry[]> = {};
     for (const [key, entry] of this.#entries) checks[key] = [entry];
     const checked = this.#entries.size > 0 ? worstStatus([...this.#entries.values()].map((e) => e.status)) : 'fail';
-    const status = this.#draining ? 'fail' : checked;
-    const output = this.#draining
-      ? 'shutting down'
-      : this.#entries.size === 0
-        ? 'no check round has completed yet'
-        : failingOutput(this.#entries);
+    const status = this.#draining !== undefined ? 'fail' : checked;
+    const output =
+      this.#draining ?? (this.#entries.size === 0 ? 'no check round has completed yet' : failingOutput(this.#entries));
     const report: HealthReport = {
       status,
       description: DESCRIPTION,

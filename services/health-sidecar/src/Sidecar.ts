@@ -9,6 +9,7 @@ import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
 import { HealthMonitor } from './HealthMonitor.js';
 import { HealthServer } from './HealthServer.js';
+import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
 import { waitForGhostToStop } from './waitForGhostToStop.js';
@@ -25,7 +26,15 @@ export interface SidecarDependencies {
   exit?: (code: number) => void;
   /** Where to listen; all interfaces unless given. */
   host?: string;
+  /** Names this process as a lease holder; from the ECS task metadata unless given. */
+  holder?: string;
 }
+
+/**
+ * Exit code when the sidecar fences its task (another holder took over, or the lease could not be
+ * renewed in time). The container is essential, so ECS stops the task and Ghost with it.
+ */
+export const FENCED_EXIT_CODE = 75;
 
 /** Everything in the task's sidecar: checks, the lock, the health port and the gate. */
 export class Sidecar {
@@ -42,7 +51,7 @@ export class Sidecar {
   #gatePort: number | undefined;
   #shutdown: Promise<void> | undefined;
 
-  private constructor(config: SidecarConfig, deps: SidecarDependencies) {
+  private constructor(config: SidecarConfig, deps: SidecarDependencies, holder: string) {
     const now = deps.now ?? Date.now;
     this.config = config;
     this.#log = deps.logger.child({ module: 'Sidecar' });
@@ -53,20 +62,23 @@ export class Sidecar {
       connect: deps.connect ?? connectWithMysql2,
       secrets: deps.secrets,
       connectTimeoutMs: config.checks.timeoutMs,
+      keepAliveInitialDelayMs: config.checks.intervalMs,
     });
     const ghostCheck = new GhostCheck({ ghost: config.ghost, startupGraceMs: config.checks.startupGraceMs, now });
     this.lock = new SingletonLock({
       settings: config.lock,
+      fencing: config.fencing,
+      holder,
       connector,
       checkIntervalMs: config.checks.intervalMs,
+      queryTimeoutMs: config.checks.timeoutMs,
+      metrics: this.metrics,
       logger: deps.logger,
-      onChange: (held) => {
-        this.metrics.setLockHeld(held);
-        // Ghost starts once its sidecar holds the lock: its boot gets the grace period from now.
-        if (held) ghostCheck.startGrace();
-      },
+      // Ghost starts once its sidecar holds the lease: its boot gets the grace period from now.
+      onTakeover: () => ghostCheck.startGrace(),
+      onFenced: (error) => this.#fenced(error),
     });
-    this.#databaseCheck = new DatabaseCheck({ connector, now });
+    this.#databaseCheck = new DatabaseCheck({ connector, now, timeoutMs: config.checks.timeoutMs });
     const checks: Check[] = [
       ghostCheck,
       this.#databaseCheck,
@@ -84,7 +96,8 @@ export class Sidecar {
     });
     this.#healthServer = new HealthServer({
       report: () => this.monitor.current,
-      lockHeld: () => this.lock.held,
+      // The ECS container health check: Ghost may start (dependsOn HEALTHY) or keep running here.
+      lockHeld: () => this.lock.mayRunGhost,
       metrics: this.metrics,
       logger: deps.logger,
     });
@@ -102,7 +115,17 @@ export class Sidecar {
 
   /** Listens on the health port (and the gate's), starts the checks and starts taking the lock. */
   static async start(config: SidecarConfig, deps: SidecarDependencies): Promise<Sidecar> {
-    const sidecar = new Sidecar(config, deps);
+    let holder = deps.holder;
+    if (holder === undefined) {
+      const resolved = await resolveHolderId(config.fencing.metadataUri);
+      holder = resolved.holder;
+      if (config.fencing.metadataUri && !resolved.fromMetadata)
+        deps.logger.warn(
+          { holder },
+          'ECS task metadata did not answer with a task ARN; naming the lease holder by host',
+        );
+    }
+    const sidecar = new Sidecar(config, deps, holder);
     sidecar.#healthPort = await sidecar.#healthServer.listen(config.healthPort, deps.host);
     if (sidecar.#gate && config.gate) {
       try {
@@ -115,7 +138,14 @@ export class Sidecar {
     sidecar.lock.start();
     sidecar.monitor.start();
     sidecar.#log.info(
-      { healthPort: sidecar.#healthPort, gatePort: sidecar.#gatePort, lock: config.lock.name },
+      {
+        healthPort: sidecar.#healthPort,
+        gatePort: sidecar.#gatePort,
+        lock: config.lock.name,
+        holder,
+        leaseTtlMs: config.fencing.leaseTtlMs,
+        patienceMs: config.fencing.patienceMs,
+      },
       'health-sidecar started',
     );
     return sidecar;
@@ -160,7 +190,8 @@ export class Sidecar {
       ]);
       this.#log.info({ cut, ghostStopped }, 'gate drained; Ghost %s', ghostStopped ? 'has stopped' : 'still listens');
       await this.monitor.stop();
-      await this.lock.release();
+      // Only a Ghost seen stopped is recorded as such; otherwise the next holder waits out the lease.
+      await this.lock.release({ ghostStopped });
       this.#databaseCheck.close();
       await this.#healthServer.close();
       this.#log.info({ ms: Date.now() - started }, 'shutdown complete');
@@ -171,6 +202,19 @@ export class Sidecar {
       clearTimeout(hardStop);
       this.#exit(1);
     }
+  }
+
+  /**
+   * Another holder took over, or the lease could not be renewed in time: this task's Ghost must stop.
+   * Exiting does it: the sidecar is essential, so ECS stops the task (SIGTERM to Ghost, SIGKILL after
+   * its stop timeout). No drain: every second Ghost keeps running counts against the lease TTL.
+   */
+  #fenced(error: Error): void {
+    if (this.#shutdown) return;
+    this.monitor.setDraining(error.message);
+    this.#databaseCheck.close();
+    this.#shutdown = this.monitor.stop();
+    this.#exit(FENCED_EXIT_CODE);
   }
 
   /** Stops everything without the shutdown sequence (tests, failed start-up). */

@@ -12,6 +12,12 @@ export class SidecarMetrics {
   readonly #checkDuration: Histogram;
   readonly #lockHeld: Gauge;
   readonly #lockAcquisitions: Counter;
+  readonly #lockLosses: Counter;
+  readonly #lockRegains: Counter;
+  readonly #leaseTakeovers: Counter;
+  readonly #staleHolderKills: Counter;
+  readonly #abandonedChecks: Counter;
+  #leaseAge: () => number | undefined = () => undefined;
   readonly #gateRequests: Counter;
   readonly #gateDuration: Histogram;
   readonly #gateByCode = new Map<number, { count: () => void; observe: (seconds: number) => void }>();
@@ -48,6 +54,45 @@ export class SidecarMetrics {
       name: 'ghost_ha_singleton_lock_acquisitions_total',
       help: 'Times this task took the database lock.',
       registers,
+    });
+    this.#lockLosses = new Counter({
+      name: 'ghost_ha_singleton_lock_losses_total',
+      help: 'Times the lock connection of the holder failed its check: reason "connection" (dropped or no answer in time) or "taken" (the lease names another holder).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#lockRegains = new Counter({
+      name: 'ghost_ha_singleton_lock_regains_total',
+      help: 'Times the holder took its lock back with its lease still its own (a database restart or failover ridden out, Ghost kept running).',
+      registers,
+    });
+    this.#leaseTakeovers = new Counter({
+      name: 'ghost_ha_lease_takeovers_total',
+      help: 'Times this task took the lease, by what it found: "none" (no lease yet), "released" (the previous Ghost stopped), "expired" (the previous holder went silent for the lease TTL).',
+      labelNames: ['previous'],
+      registers,
+    });
+    this.#staleHolderKills = new Counter({
+      name: 'ghost_ha_lease_stale_holder_kills_total',
+      help: "Times this task killed the database connection still holding the lock after its holder's lease had expired.",
+      registers,
+    });
+    this.#abandonedChecks = new Counter({
+      name: 'ghost_ha_health_checks_abandoned_total',
+      help: 'Check runs that did not settle an interval after their timeout and were given up on.',
+      labelNames: ['check'],
+      registers,
+    });
+    const leaseAge = () => this.#leaseAge();
+    new Gauge({
+      name: 'ghost_ha_lease_heartbeat_age_seconds',
+      help: "Time since this task last renewed its lease; it stops its Ghost when this reaches the lease TTL minus Ghost's stop timeout and the margin. Absent on a standby.",
+      registers,
+      collect() {
+        const age = leaseAge();
+        if (age === undefined) this.reset();
+        else this.set(age);
+      },
     });
     this.#gateRequests = new Counter({
       name: 'ghost_ha_gate_requests_total',
@@ -88,6 +133,31 @@ export class SidecarMetrics {
   setLockHeld(held: boolean): void {
     this.#lockHeld.set(held ? 1 : 0);
     if (held) this.#lockAcquisitions.inc();
+  }
+
+  recordLockLoss(reason: 'connection' | 'taken'): void {
+    this.#lockLosses.inc({ reason });
+  }
+
+  recordLockRegain(): void {
+    this.#lockRegains.inc();
+  }
+
+  recordLeaseTakeover(previous: 'none' | 'released' | 'expired'): void {
+    this.#leaseTakeovers.inc({ previous });
+  }
+
+  recordStaleHolderKill(): void {
+    this.#staleHolderKills.inc();
+  }
+
+  recordAbandonedCheck(check: string): void {
+    this.#abandonedChecks.inc({ check });
+  }
+
+  /** Where the lease age gauge reads its value (seconds, undefined while not holding). */
+  readLeaseAgeFrom(read: () => number | undefined): void {
+    this.#leaseAge = read;
   }
 
   /** Label children are looked up once per status code: this runs for every request through the gate. */

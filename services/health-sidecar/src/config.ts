@@ -40,6 +40,27 @@ export interface LockSettings {
   readonly retryDelayMs: number;
 }
 
+/**
+ * The lease that fences Ghost (see the README's "Fencing"). The holder promises that its Ghost is
+ * stopped within `leaseTtlMs` of its last heartbeat; a new holder lets its own Ghost start only
+ * after that, unless the previous holder recorded that its Ghost stopped.
+ */
+export interface FencingSettings {
+  readonly leaseTtlMs: number;
+  /** The Ghost container's ECS `stopTimeout`: how long ECS gives Ghost between SIGTERM and SIGKILL. */
+  readonly ghostStopTimeoutMs: number;
+  /** Room for ECS to notice the sidecar's exit and signal Ghost. */
+  readonly marginMs: number;
+  /**
+   * How long a holder that cannot renew its lease keeps Ghost running before it exits (which stops
+   * the task): `leaseTtlMs - ghostStopTimeoutMs - marginMs`. Database outages shorter than this
+   * leave Ghost running.
+   */
+  readonly patienceMs: number;
+  /** ECS task metadata endpoint (v4); the task ARN found there names the lease holder. */
+  readonly metadataUri: string | undefined;
+}
+
 export interface ShutdownSettings {
   /** How long the gate waits for in-flight requests after SIGTERM. */
   readonly drainTimeoutMs: number;
@@ -63,6 +84,7 @@ export interface SidecarConfig {
   readonly contentPath: string;
   readonly database: DatabaseSettings;
   readonly lock: LockSettings;
+  readonly fencing: FencingSettings;
   readonly checks: CheckSettings;
   readonly shutdown: ShutdownSettings;
   readonly logLevel: string;
@@ -141,6 +163,27 @@ export function loadConfig(env: Env): SidecarConfig {
     );
   }
 
+  const leaseTtlMs = read.int('LEASE_TTL_MS', { default: 120_000, min: 1_000, max: 3_600_000, example: '120000' });
+  const ghostStopTimeoutMs = read.int('GHOST_STOP_TIMEOUT_MS', {
+    default: 30_000,
+    min: 0,
+    max: 600_000,
+    example: '30000',
+  });
+  const fenceMarginMs = read.int('FENCE_MARGIN_MS', { default: 10_000, min: 0, max: 600_000, example: '10000' });
+  const fencing: FencingSettings = {
+    leaseTtlMs,
+    ghostStopTimeoutMs,
+    marginMs: fenceMarginMs,
+    patienceMs: leaseTtlMs - ghostStopTimeoutMs - fenceMarginMs,
+    metadataUri: read.url('ECS_CONTAINER_METADATA_URI_V4', { example: 'http://169.254.170.2/v4/abc', optional: true }),
+  };
+  if (fencing.patienceMs < 2 * checks.intervalMs) {
+    read.problem(
+      `'LEASE_TTL_MS' (${leaseTtlMs}) must exceed 'GHOST_STOP_TIMEOUT_MS' (${ghostStopTimeoutMs}) + 'FENCE_MARGIN_MS' (${fenceMarginMs}) by at least two check intervals (${2 * checks.intervalMs}), the time a holder keeps Ghost running while it cannot renew its lease. E.g. LEASE_TTL_MS=120000 GHOST_STOP_TIMEOUT_MS=30000 FENCE_MARGIN_MS=10000`,
+    );
+  }
+
   const shutdown: ShutdownSettings = {
     drainTimeoutMs: read.int('DRAIN_TIMEOUT_MS', { default: 10_000, min: 0, max: 600_000, example: '10000' }),
     ghostStopWaitMs: read.int('GHOST_STOP_WAIT_MS', { default: 20_000, min: 0, max: 600_000, example: '20000' }),
@@ -176,6 +219,7 @@ export function loadConfig(env: Env): SidecarConfig {
     contentPath,
     database,
     lock,
+    fencing,
     checks,
     shutdown,
     logLevel,

@@ -21,3 +21,19 @@ export class DatabasePasswordError extends Error {
     this.name = 'DatabasePasswordError';
   }
 }
+
+/** A database query did not answer within its time limit; its connection was destroyed to end it. */
+export class QueryTimeoutError extends Error {
+  constructor(what: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`${what} did not answer within ${timeoutMs} ms`, options);
+    this.name = 'QueryTimeoutError';
+  }
+}
+
+/** This task may no longer run Ghost: another holder took over, or the lease could not be kept in time. */
+export class FencedError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Fenced: ${reason}`, options);
+    this.name = 'FencedError';
+  }
+}

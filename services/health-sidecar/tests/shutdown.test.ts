@@ -62,6 +62,12 @@ describe('shutdown when something does not cooperate (real MariaDB)', () => {
         holder: unknown;
       }[];
       expect(rows[0]?.holder).toBeNull();
+      // Ghost was still listening: the lease is not marked stopped, so a next holder waits it out.
+      const lease = (await mariadb.rootQuery(
+        `SELECT ghost_may_run AS mayRun FROM ${database.database}.ghost_ha_lease WHERE name = ?`,
+        [sidecar.lock.name],
+      )) as { mayRun: number }[];
+      expect(lease[0]?.mayRun).toBe(1);
     } finally {
       await sidecar.close();
       stubborn.close();
@@ -76,6 +82,8 @@ describe('shutdown when something does not cooperate (real MariaDB)', () => {
         GHOST_STOP_WAIT_MS: '1000',
         DRAIN_TIMEOUT_MS: '1000',
         STOP_TIMEOUT_MS: '6000',
+        // Not the lock of the test before, whose lease (Ghost never stopped there) is still live.
+        LOCK_NAME: 'ghost-ha:shutdown-hang',
       }),
       { exit: (code) => exits.push({ code, afterMs: Date.now() - started }) },
     );

@@ -13,6 +13,13 @@ const run = promisify(execFile);
 /** Fast rounds for tests: a verdict changes within 0.9 s of what it reflects. */
 export const INTERVAL_MS = 500;
 export const TIMEOUT_MS = 400;
+/**
+ * The lease, scaled down: a holder that cannot renew keeps Ghost running for 15 - 1 - 0.5 = 13.5 s
+ * (a database restart in a test fits), and a standby waits out a silent holder for 15 s.
+ */
+export const LEASE_TTL_MS = 15_000;
+export const GHOST_STOP_TIMEOUT_MS = 1_000;
+export const FENCE_MARGIN_MS = 500;
 
 export const testLogger = createLogger({
   service: 'health-sidecar-test',
@@ -40,6 +47,9 @@ export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, conte
     DRAIN_TIMEOUT_MS: '5000',
     GHOST_STOP_WAIT_MS: '20000',
     STOP_TIMEOUT_MS: '30000',
+    LEASE_TTL_MS: String(LEASE_TTL_MS),
+    GHOST_STOP_TIMEOUT_MS: String(GHOST_STOP_TIMEOUT_MS),
+    FENCE_MARGIN_MS: String(FENCE_MARGIN_MS),
     ...extra,
   };
 }
