@@ -22,7 +22,8 @@ export interface ServiceEvent {
  * RUNNING, starts a replacement as soon as one stops or starts stopping (a task in STOPPING does
  * not count, which is how ECS can overlap an old and a new task), and, once a task is past the
  * health check grace period, stops it when an essential container turned UNHEALTHY or its load
- * balancer target turned unhealthy (the target group's health check, run here against the task).
+ * balancer target turned unhealthy (the target group's health check, run here against the task
+ * from the moment it is RUNNING, i.e. every container started).
  * Nothing else: no deployments of new revisions (`startTask` and `EcsTaskModel.stop` play those).
  */
 export class EcsServiceModel {
@@ -69,10 +70,6 @@ export class EcsServiceModel {
       name: `${this.#options.name ?? 'task'}${++this.#counter}`,
     });
     this.tasks.push(task);
-    const target = this.#options.service?.loadBalancer;
-    if (target && task.status === 'RUNNING') {
-      this.#targets.set(task, new TargetHealth(target.healthCheck, task.url(target.healthCheck.port)));
-    }
     this.#event(`started task ${task.id}`);
     return task;
   }
@@ -93,8 +90,13 @@ export class EcsServiceModel {
 
   async #reconcile(): Promise<void> {
     const graceMs = (this.#options.service?.healthCheckGracePeriodSeconds ?? 0) * 1000;
+    const target = this.#options.service?.loadBalancer;
     for (const task of this.active) {
-      if (Date.now() - task.createdAt < graceMs) continue;
+      // Registered with the target group once RUNNING (every container started).
+      if (target && task.status === 'RUNNING' && !this.#targets.has(task)) {
+        this.#targets.set(task, new TargetHealth(target.healthCheck, task.url(target.healthCheck.port)));
+      }
+      if (Date.now() - (task.runningAt ?? task.createdAt) < graceMs) continue;
       if (task.unhealthy) {
         this.#event(`task ${task.id} failed container health checks; stopping it`);
         void task.stop('Task failed container health checks');

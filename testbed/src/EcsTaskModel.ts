@@ -88,6 +88,8 @@ export class EcsTaskModel {
   readonly createdAt = Date.now();
   status: TaskStatus = 'PENDING';
   stoppedReason: string | undefined;
+  /** When every container had started (the task turned RUNNING). */
+  runningAt: number | undefined;
   /** Set when an essential container's health check turned UNHEALTHY (ECS's task health). */
   unhealthy = false;
   readonly #options: EcsTaskModelOptions;
@@ -108,7 +110,10 @@ export class EcsTaskModel {
 
   /**
    * Creates the task and starts it: containers without unmet dependencies at once, the others as
-   * their dependencies are met. Resolves once the task is RUNNING (or has already stopped: see
+   * their dependencies are met. Resolves once the containers without dependencies have been
+   * started (or the task has already stopped: see `stoppedReason`). The task is PENDING until
+   * every container has started (Ghost waits for its sidecar to be HEALTHY), then RUNNING, as in ECS,
+   * which registers a task with its load balancer only then.
    * `stoppedReason`).
    */
   static async start(options: EcsTaskModelOptions): Promise<EcsTaskModel> {
@@ -219,7 +224,6 @@ export class EcsTaskModel {
       await this.stop(`ResourceInitializationError: ${(error as Error).message}`);
       return;
     }
-    this.status = 'RUNNING';
     this.#changed();
     for (const container of this.#containers.values()) void this.#startWhenReady(container);
   }
@@ -313,6 +317,10 @@ export class EcsTaskModel {
     container.pid = process.pid;
     container.status = 'RUNNING';
     container.startedAt = Date.now();
+    if (this.status === 'PENDING' && [...this.#containers.values()].every((other) => other.startedAt !== undefined)) {
+      this.status = 'RUNNING';
+      this.runningAt = Date.now();
+    }
     if (definition.healthCheck) {
       container.healthCheck = new ContainerHealthCheck({
         definition: {

@@ -95,6 +95,14 @@ const readyCheck = {
   startPeriodSeconds: 0,
 };
 
+/** A container definition as written in app.yaml, before the model reads it. */
+// biome-ignore lint/suspicious/noExplicitAny: raw template JSON.
+function raw(name: string): any {
+  const definitions = loadTemplate('app').Resources.TaskDefinition?.Properties?.ContainerDefinitions;
+  // biome-ignore lint/suspicious/noExplicitAny: raw template JSON.
+  return definitions.find((c: any) => c.Name === name);
+}
+
 describe('task definition from the app template', () => {
   it('reads containers, dependencies, health checks, stop timeouts, environment and secrets', () => {
     const task = loadTaskDefinition({ parameters: APP_PARAMETERS, imports: APP_IMPORTS, region: 'eu-west-1' });
@@ -102,20 +110,22 @@ describe('task definition from the app template', () => {
     const [ghost, sidecar, invalidator] = task.containers;
     expect(ghost?.essential).toBe(true);
     expect(ghost?.dependsOn).toEqual([{ containerName: 'health-sidecar', condition: 'HEALTHY' }]);
-    expect(ghost?.stopTimeoutSeconds).toBe(60);
+    expect(ghost?.stopTimeoutSeconds).toBe(raw('ghost').StopTimeout);
     expect(ghost?.environment.url).toBe('https://blog.example.com');
     expect(ghost?.environment.database__connection__host).toBe('db.example.internal');
     expect(ghost?.secrets).toContainEqual({
       name: 'database__connection__password',
       valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ghost-ha/database:password::',
     });
-    expect(sidecar?.healthCheck).toMatchObject({
-      intervalSeconds: 10,
-      timeoutSeconds: 5,
-      retries: 10,
-      startPeriodSeconds: 60,
+    const check = raw('health-sidecar').HealthCheck;
+    expect(sidecar?.healthCheck).toEqual({
+      command: check.Command,
+      intervalSeconds: check.Interval,
+      timeoutSeconds: check.Timeout,
+      retries: check.Retries,
+      startPeriodSeconds: check.StartPeriod,
     });
-    expect(sidecar?.stopTimeoutSeconds).toBe(90);
+    expect(sidecar?.stopTimeoutSeconds).toBe(raw('health-sidecar').StopTimeout);
     expect(sidecar?.portMappings).toEqual([8080, 9000]);
     expect(invalidator?.essential).toBe(false);
     expect(invalidator?.stopTimeoutSeconds).toBe(30);

@@ -4,6 +4,7 @@
 // template's own timings. Each fault asserts that no sample (every 100 ms) ever saw two Ghosts alive
 // and connected to the database, and that afterwards exactly one Ghost serves and its readiness is
 // back to pass, nothing restarted by hand. Long: minutes per fault.
+import { appendFileSync } from 'node:fs';
 import { type EcsTaskModel, GhostProcessSampler, LocalStack, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,6 +24,12 @@ interface FaultFigures {
 }
 
 const figures: FaultFigures[] = [];
+
+/** Progress while the file runs (Vitest shows a test's output only once it ends): FAULT_MATRIX_PROGRESS=<file>. */
+function progress(line: string): void {
+  const file = process.env.FAULT_MATRIX_PROGRESS;
+  if (file) appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+}
 let stack: LocalStack;
 let sampler: GhostProcessSampler;
 let serving: ServingProbe;
@@ -128,11 +135,14 @@ async function standbyRunning(holder: EcsTaskModel): Promise<EcsTaskModel> {
  * recovery and records the figures. `inject` returns when the fault is lifted.
  */
 async function runFault(fault: string, inject: (holder: EcsTaskModel) => Promise<void>): Promise<FaultFigures> {
+  progress(`${fault}: waiting for a steady state`);
   const holder = await waitSteady(`a steady state before '${fault}'`);
   await standbyRunning(holder);
   const startedAt = Date.now();
+  progress(`${fault}: injecting (holder ${holder.id})`);
   await inject(holder);
   const liftedAt = Date.now();
+  progress(`${fault}: lifted; waiting for recovery`);
   let recoveredAt = liftedAt;
   let failure: unknown;
   try {
@@ -142,6 +152,9 @@ async function runFault(fault: string, inject: (holder: EcsTaskModel) => Promise
     failure = error;
     recoveredAt = Date.now();
   }
+  const events = stack.service.events
+    .filter((event) => event.at >= startedAt)
+    .map((event) => `    +${((event.at - startedAt) / 1000).toFixed(1)} s ${event.message}`);
   const result: FaultFigures = {
     fault,
     overlaps: sampler.overlaps(startedAt).length,
@@ -156,7 +169,11 @@ async function runFault(fault: string, inject: (holder: EcsTaskModel) => Promise
     `[fault matrix] ${fault}: samples with two Ghosts alive and connected ${result.overlaps} (alive at all: ${result.aliveOverlaps}); ` +
       `longest time with no Ghost serving ${(result.longestOutageMs / 1000).toFixed(1)} s; ` +
       `recovered ${(result.recoverMs / 1000).toFixed(1)} s after the fault was lifted (fault lasted ${(result.faultMs / 1000).toFixed(1)} s)` +
-      (failure ? `; NOT RECOVERED: ${(failure as Error).message}` : ''),
+      (failure ? `; NOT RECOVERED: ${(failure as Error).message}` : '') +
+      (events.length > 0 ? `\n  service events:\n${events.join('\n')}` : ''),
+  );
+  progress(
+    `${fault}: overlaps ${result.overlaps}, outage ${result.longestOutageMs} ms, recovery ${result.recoverMs} ms${failure ? ' NOT RECOVERED' : ''}`,
   );
   expect(result.overlaps, `${fault}: samples with two Ghosts alive and connected to the database`).toBe(0);
   if (failure) throw failure;

@@ -25,7 +25,9 @@ await waitFor(async () => ((await fetch(`${siteUrl}/ghost/api/admin/site/`)).sta
   timeoutMs: 180_000,
   intervalMs: 250,
   abortIf: () =>
-    task.status === 'RUNNING' ? undefined : `the task stopped (${task.stoppedReason}):\n${task.tail('ghost')}`,
+    task.stoppedReason === undefined
+      ? undefined
+      : `the task stopped (${task.stoppedReason}):\n${task.tail('health-sidecar')}\n${task.tail('ghost')}`,
 });
 console.log(`Ghost answers after ${elapsed()}`);
 const ghost = GhostServer.adopt(siteUrl);
