@@ -1,3 +1,4 @@
+import { httpStatus } from './httpStatus.js';
 import { matchesStatus, type TargetHealthCheck } from './ServiceDefinition.js';
 
 export type TargetState = 'initial' | 'healthy' | 'unhealthy';
@@ -34,15 +35,9 @@ export class TargetHealth {
   }
 
   async #probe(): Promise<void> {
-    let ok = false;
-    try {
-      const response = await fetch(this.#url, { signal: AbortSignal.timeout(this.#check.timeoutSeconds * 1000) });
-      await response.arrayBuffer();
-      this.lastStatus = response.status;
-      ok = matchesStatus(this.#check.matcher, response.status);
-    } catch (error) {
-      this.lastStatus = (error as Error).name;
-    }
+    const status = await httpStatus(this.#url, { timeoutMs: this.#check.timeoutSeconds * 1000 });
+    this.lastStatus = status;
+    const ok = typeof status === 'number' && matchesStatus(this.#check.matcher, status);
     if (this.#stopped) return;
     if (ok) {
       this.#failures = 0;

@@ -18,6 +18,7 @@ export {
   type WatchedProcess,
 } from './GhostProcessSampler.js';
 export { type GhostLaunch, type GhostLayout, GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
+export { httpStatus } from './httpStatus.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
 export {
   type ContainerContext,

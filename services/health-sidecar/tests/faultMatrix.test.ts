@@ -5,7 +5,7 @@
 // and connected to the database, and that afterwards exactly one Ghost serves and its readiness is
 // back to pass, nothing restarted by hand. Long: minutes per fault.
 import { appendFileSync } from 'node:fs';
-import { type EcsTaskModel, GhostProcessSampler, LocalStack, waitFor } from '@ghost-ha/testbed';
+import { type EcsTaskModel, GhostProcessSampler, httpStatus, LocalStack, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const HEALTH_PORT = 9000;
@@ -13,6 +13,8 @@ const GHOST_PORT = 2368;
 /** Longest a fault may take to heal, after it is lifted (ECS replaces an unhealthy task after start period + retries × interval). */
 const RECOVERY_BOUND_MS = 5 * 60_000;
 const LOCK_NAME = 'ghost-ha:ghost';
+/** A probe slower than this counts as not serving (two cores shared by many processes: not tighter). */
+const PROBE_TIMEOUT_MS = 2_000;
 
 interface FaultFigures {
   fault: string;
@@ -78,26 +80,12 @@ class ServingProbe {
 async function ghostServes(task: EcsTaskModel): Promise<boolean> {
   const ghost = task.containers.find((container) => container.name === 'ghost');
   if (ghost?.status !== 'RUNNING') return false;
-  try {
-    const response = await fetch(`${task.url(GHOST_PORT)}/`, {
-      headers: { Host: new URL(stack.siteUrl).host },
-      signal: AbortSignal.timeout(1_000),
-    });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+  const headers = { Host: new URL(stack.siteUrl).host };
+  return (await httpStatus(`${task.url(GHOST_PORT)}/`, { headers, timeoutMs: PROBE_TIMEOUT_MS })) === 200;
 }
 
 async function ready(task: EcsTaskModel): Promise<boolean> {
-  try {
-    const response = await fetch(`${task.url(HEALTH_PORT)}/health/ready`, { signal: AbortSignal.timeout(1_000) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+  return (await httpStatus(`${task.url(HEALTH_PORT)}/health/ready`, { timeoutMs: PROBE_TIMEOUT_MS })) === 200;
 }
 
 /** Exactly one Ghost alive and serving, its sidecar ready, and the service at its desired count. */
