@@ -15,9 +15,9 @@ export interface ContainerHealthCheckOptions {
 /**
  * A container health check with Docker's semantics, which ECS uses: the first probe runs one
  * interval after the container started, then one every interval; a probe that outlives the timeout
- * fails; failures during the start period do not count, a success in it makes the container
- * HEALTHY; `retries` consecutive failures after it make it UNHEALTHY, and a success makes it
- * HEALTHY again.
+ * fails; failures during the start period do not count until a probe has passed (a success ends
+ * the start period: ECS and Docker count every failure after it); `retries` consecutive counted
+ * failures make it UNHEALTHY, and a success makes it HEALTHY again.
  */
 export class ContainerHealthCheck {
   readonly #options: ContainerHealthCheckOptions;
@@ -27,6 +27,7 @@ export class ContainerHealthCheck {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #lastOutput = '';
+  #passedOnce = false;
 
   constructor(options: ContainerHealthCheckOptions) {
     this.#options = options;
@@ -57,8 +58,10 @@ export class ContainerHealthCheck {
     const { ok, output } = await this.#run();
     if (this.#stopped) return;
     this.#lastOutput = output;
-    const inStartPeriod = (this.#options.now ?? Date.now)() - this.#startedAt < definition.startPeriodSeconds * 1000;
+    const inStartPeriod =
+      !this.#passedOnce && (this.#options.now ?? Date.now)() - this.#startedAt < definition.startPeriodSeconds * 1000;
     if (ok) {
+      this.#passedOnce = true;
       this.#failures = 0;
       this.#set('HEALTHY');
     } else if (!inStartPeriod) {

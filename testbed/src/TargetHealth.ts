@@ -4,7 +4,8 @@ import { matchesStatus, type TargetHealthCheck } from './ServiceDefinition.js';
 export type TargetState = 'initial' | 'healthy' | 'unhealthy';
 
 /**
- * One target's health as an Application Load Balancer sees it: a GET every interval, failed by a
+ * One target's health as an Application Load Balancer sees it: a GET every interval (from the start
+ * of the previous one, as a load balancer probes on a fixed schedule), failed by a
  * timeout or a status outside the matcher; `healthy` after `healthyThreshold` passes in a row,
  * `unhealthy` after `unhealthyThreshold` failures in a row; `initial` until either.
  */
@@ -35,6 +36,7 @@ export class TargetHealth {
   }
 
   async #probe(): Promise<void> {
+    this.#schedule();
     const status = await httpStatus(this.#url, { timeoutMs: this.#check.timeoutSeconds * 1000 });
     this.lastStatus = status;
     const ok = typeof status === 'number' && matchesStatus(this.#check.matcher, status);
@@ -48,6 +50,5 @@ export class TargetHealth {
       this.#failures += 1;
       if (this.#failures >= this.#check.unhealthyThreshold) this.state = 'unhealthy';
     }
-    this.#schedule();
   }
 }

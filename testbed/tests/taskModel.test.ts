@@ -233,6 +233,28 @@ describe('ECS semantics of the task model', () => {
     expect(base.SIGTERM ?? 0).toBeGreaterThanOrEqual(task.container('app').stoppedAt ?? Number.POSITIVE_INFINITY);
   });
 
+  it('counts failures in the start period once a probe has passed', async () => {
+    const task = await start(
+      definition([
+        container('app', {
+          healthCheck: { ...readyCheck, retries: 2, startPeriodSeconds: 60 },
+          environment: { READY_AFTER_MS: '0', READY_FILE: '/scratch/ready' },
+          mountPoints: [{ sourceVolume: 'scratch', containerPath: '/scratch', readOnly: false }],
+        }),
+      ]),
+    );
+    await waitFor(async () => (task.container('app').health === 'HEALTHY' ? true : undefined), {
+      what: 'the first passing probe',
+      timeoutMs: 10_000,
+    });
+    await rm(join(task.dir, 'volumes', 'scratch', 'ready'));
+    await waitFor(async () => (task.container('app').health === 'UNHEALTHY' ? true : undefined), {
+      what: 'UNHEALTHY within the start period',
+      timeoutMs: 10_000,
+    });
+    expect(task.unhealthy).toBe(true);
+  });
+
   it('marks a failing essential container UNHEALTHY after its retries, and the service replaces the task', async () => {
     const service = await EcsServiceModel.start({
       definition: definition([
