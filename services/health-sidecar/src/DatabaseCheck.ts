@@ -1,6 +1,6 @@
 import { summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
-import { boundedQuery, destroyConnection } from './boundedQuery.js';
+import { boundedQuery, destroyConnection, openUntilAborted } from './boundedQuery.js';
 import type { Check, Observation } from './Check.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 
@@ -32,7 +32,7 @@ export class DatabaseCheck implements Check {
 
   async run(signal: AbortSignal): Promise<Observation> {
     try {
-      this.#connection ??= await this.#connector.open();
+      this.#connection ??= await openUntilAborted(this.#connector.open(), signal);
       const started = this.#now();
       // Bounded by the round's signal: on abort the socket is destroyed and the query fails at once.
       const rows = await boundedQuery<ReadOnlyRow[]>(

@@ -292,13 +292,14 @@ export class SingletonLock {
   /** Standby: wait while another holder's lease is live; then take the lock and the lease. */
   async #tryToTakeOver(): Promise<void> {
     const { checkIntervalMs } = this.#options;
-    const connection = await this.#connect();
     const before = await this.#onLease((lease) => this.#lease.read(lease));
     if (before && takeoverReason(before, this.holder) === undefined) {
       this.#waitForLease(before);
       await this.#sleep(Math.min(checkIntervalMs, before.ttlMs - before.ageMs + 10));
       return;
     }
+    // The lock connection only when there is a lease to take (an idle one would time out meanwhile).
+    const connection = await this.#connect();
     const started = this.#now();
     if (!(await this.#getLock(connection))) {
       await this.#lockBusy(connection, before);

@@ -58,3 +58,27 @@ export function destroyConnection(connection: Connection): void {
 function describe(sql: string): string {
   return `query '${sql.split(/\s+/).slice(0, 4).join(' ')}…'`;
 }
+
+/**
+ * A connection being opened, given up when `signal` aborts (a check's round is over); one that
+ * arrives after that is destroyed rather than leaked.
+ */
+export async function openUntilAborted(opening: Promise<Connection>, signal: AbortSignal): Promise<Connection> {
+  if (signal.aborted) {
+    void opening.then(destroyConnection, () => undefined);
+    throw signal.reason;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      void opening.then(destroyConnection, () => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([opening, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}

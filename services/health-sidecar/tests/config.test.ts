@@ -31,7 +31,18 @@ describe('loadConfig', () => {
       lock: { name: 'ghost-ha:ghost', waitSeconds: 5 },
       checks: { intervalMs: 5000, timeoutMs: 2000, startupGraceMs: 180_000, diskFreeWarnBytes: 1024 * 1024 * 1024 },
       shutdown: { drainTimeoutMs: 10_000, ghostStopWaitMs: 20_000, stopTimeoutMs: 30_000 },
+      fencing: { leaseTtlMs: 120_000, ghostStopTimeoutMs: 30_000, marginMs: 10_000, patienceMs: 80_000 },
     });
+  });
+
+  it("refuses a lease TTL that leaves no patience after Ghost's stop timeout and the margin", () => {
+    const message = problems({ ...minimal, LEASE_TTL_MS: '40000', GHOST_STOP_TIMEOUT_MS: '30000' });
+    expect(message).toContain(
+      "'LEASE_TTL_MS' (40000) must exceed 'GHOST_STOP_TIMEOUT_MS' (30000) + 'FENCE_MARGIN_MS' (10000) by at least two check intervals (10000)",
+    );
+    expect(loadConfig({ ...minimal, LEASE_TTL_MS: '50000', GHOST_STOP_TIMEOUT_MS: '30000' }).fencing.patienceMs).toBe(
+      10_000,
+    );
   });
 
   it('derives the Host, X-Forwarded-Proto and subdirectory Ghost expects from SITE_URL', () => {

@@ -263,6 +263,39 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     expect(standby.lock.state).toBe('standby');
   });
 
+  it('a standby waits out a live lease without holding the lock, so the old holder can take it back', async () => {
+    const settings = await database('fence_backoff');
+    const old = await startSidecar(await lockOnlyEnv(settings, SHORT_LEASE), { holder: 'old-task#1' });
+    await holding(old);
+    await sleep(INTERVAL_MS);
+    // Gone without saying its Ghost stopped (as a task whose connection dropped): the lease stays live.
+    await old.close();
+    const standby = await start(await lockOnlyEnv(settings, SHORT_LEASE));
+    const lockHolders = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const [row] = (await mariadb.rootQuery('SELECT IS_USED_LOCK(?) AS id', [standby.lock.name])) as {
+        id: number | null;
+      }[];
+      lockHolders.add(String(row?.id ?? null));
+      await sleep(100);
+    }
+    expect([...lockHolders]).toEqual(['null']);
+    expect(standby.lock.observe().output).toMatch(/the lease of old-task#1 is live \(renewed \d+ s ago\)/);
+    // The old holder comes back (same holder id): its lease is its own, it takes the lock at once.
+    const secondStandby = await start(await lockOnlyEnv(settings, SHORT_LEASE));
+    const backAgain = await startSidecar(await lockOnlyEnv(settings, SHORT_LEASE), { holder: 'old-task#1' });
+    running.push(backAgain);
+    await holding(backAgain, 3_000);
+    await sleep(SHORT_TTL_MS);
+    expect(standby.lock.mayRunGhost).toBe(false);
+    // Renewed by the holder that came back, the lease never expires for either standby.
+    expect(secondStandby.lock.mayRunGhost).toBe(false);
+    const lease = (await mariadb.rootQuery(`SELECT holder FROM ${settings.database}.ghost_ha_lease`)) as {
+      holder: string;
+    }[];
+    expect(lease).toEqual([{ holder: 'old-task#1' }]);
+  });
+
   it('a stalled holder (SIGSTOP): the standby waits out the lease, kills the stale lock connection, takes over; the holder exits when resumed', async () => {
     const settings = await database('fence_stall');
     const old = await SidecarProcess.start(await lockOnlyEnv(settings, SHORT_LEASE));

@@ -134,6 +134,11 @@ describe('main.ts on SIGTERM', () => {
         holder: number | null;
       }[];
       expect(holder[0]?.holder).toBeNull();
+      // Ghost was seen stopped (nothing at GHOST_URL): the lease says so, the next task need not wait.
+      const lease = (await mariadb.rootQuery('SELECT ghost_may_run AS mayRun FROM ghost_main.ghost_ha_lease')) as {
+        mayRun: number;
+      }[];
+      expect(lease).toEqual([{ mayRun: 0 }]);
     } finally {
       await mariadb.destroy();
       await moto.destroy();
