@@ -91,26 +91,27 @@ async function ready(task: EcsTaskModel): Promise<boolean> {
 }
 
 /**
- * Exactly one Ghost alive and serving, its sidecar ready, its task past the grace period with a
- * healthy load balancer target, and the service at its desired count.
+ * Exactly one Ghost alive and serving, its sidecar ready, and the service at its desired count;
+ * `longRunning` (before a fault): also its task past the grace period with a healthy target.
  */
-async function steady(): Promise<EcsTaskModel | undefined> {
+async function steady(longRunning = false): Promise<EcsTaskModel | undefined> {
   const latest = sampler.sample();
   if (latest.alive.length !== 1) return undefined;
   const servingTasks: EcsTaskModel[] = [];
   for (const task of stack.service.live) if (await ghostServes(task)) servingTasks.push(task);
   const [holder] = servingTasks;
   if (servingTasks.length !== 1 || !holder || !(await ready(holder))) return undefined;
+  if (stack.service.active.length < stack.service.desiredCount) return undefined;
+  if (!longRunning) return holder;
   // As a long-running holder: past the service's grace period, its load balancer target healthy.
   const graceMs = stack.serviceDefinition.healthCheckGracePeriodSeconds * 1000;
   if (Date.now() - (holder.runningAt ?? Date.now()) < graceMs) return undefined;
   if (stack.service.targetHealth(holder)?.state !== 'healthy') return undefined;
-  if (stack.service.active.length < stack.service.desiredCount) return undefined;
   return holder;
 }
 
-async function waitSteady(what: string, timeoutMs = RECOVERY_BOUND_MS): Promise<EcsTaskModel> {
-  return waitFor(steady, { what, timeoutMs, intervalMs: 250 });
+async function waitSteady(what: string, timeoutMs = RECOVERY_BOUND_MS, longRunning = false): Promise<EcsTaskModel> {
+  return waitFor(() => steady(longRunning), { what, timeoutMs, intervalMs: 250 });
 }
 
 /** A standby task whose sidecar runs (waiting on the lock) besides the holder. */
@@ -133,7 +134,7 @@ async function standbyRunning(holder: EcsTaskModel): Promise<EcsTaskModel> {
  */
 async function runFault(fault: string, inject: (holder: EcsTaskModel) => Promise<void>): Promise<FaultFigures> {
   progress(`${fault}: waiting for a steady state`);
-  const holder = await waitSteady(`a steady state before '${fault}'`);
+  const holder = await waitSteady(`a steady state before '${fault}'`, RECOVERY_BOUND_MS, true);
   await standbyRunning(holder);
   const startedAt = Date.now();
   progress(`${fault}: injecting (holder ${holder.id})`);
