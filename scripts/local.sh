@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the suite locally: a real Ghost with the services beside it and a local AWS stand-in, under
-# the project's Node.js. Installs what it needs first. Ctrl-C, SIGTERM, SIGHUP or the end of the
-# process that started it stops everything (testbed/src/stopOnExitRequest.ts).
+# Runs the suite locally through the test bed's ECS task model (the app template's task definition)
+# with MariaDB and a local AWS stand-in, under the project's Node.js. Installs what it needs first.
+# Ctrl-C, SIGTERM, SIGHUP or the end of the process that started it stops everything
+# (testbed/src/stopOnExitRequest.ts).
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"

@@ -23,6 +23,29 @@ export interface GhostServerOptions {
  */
 export const TEST_FILE_TAGS_VARIABLE = 'GHOST_HA_TEST_FILE_TAGS';
 
+export interface GhostLayout {
+  version: string;
+  /** The instance directory: config file, `current` link; Ghost's working directory. */
+  dir: string;
+  contentDir: string;
+  /** Where Ghost listens, on 127.0.0.1. */
+  port: number;
+  /** Ghost's site url (an environment variable `url` overrides it). */
+  url: string;
+  /** MySQL (production mode); SQLite in `contentDir` (development mode) when undefined. */
+  database?: DatabaseSettings | undefined;
+  /** Without a database: development (default) or production, whose database comes from the environment. */
+  mode?: 'development' | 'production';
+}
+
+/** How to run a laid-out Ghost: its own environment entries go on top of the caller's. */
+export interface GhostLaunch {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
 export const OWNER = {
   name: 'Test Owner',
   email: 'owner@example.com',
@@ -47,13 +70,13 @@ export class GhostServer {
   #cookie = '';
   readonly #options: GhostServerOptions;
 
-  private constructor(options: GhostServerOptions, dir: string, port: number) {
+  private constructor(options: GhostServerOptions, dir: string, port: number, url = `http://127.0.0.1:${port}`) {
     this.#options = options;
     this.version = options.version ?? ghostVersion();
     this.dir = dir;
     this.contentDir = join(dir, 'content');
     this.port = port;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = url;
   }
 
   static async start(options: GhostServerOptions = {}): Promise<GhostServer> {
@@ -63,26 +86,61 @@ export class GhostServer {
         "This test file starts Ghost: put '// @module-tag ghost' at its top, so the run on every tested Ghost release includes it.",
       );
     }
-    const installDir = ghostInstallDir(options.version ?? ghostVersion());
     const dir = await mkdtemp(join(tmpdir(), 'ghost-ha-ghost-'));
     const ghost = new GhostServer(options, dir, await freePort());
-    await mkdir(ghost.contentDir, { recursive: true });
-    for (const sub of ['data', 'images', 'files', 'media', 'logs', 'settings', 'public']) {
-      await mkdir(join(ghost.contentDir, sub), { recursive: true });
-    }
-    await cp(join(installDir, 'content', 'themes'), join(ghost.contentDir, 'themes'), { recursive: true });
-    // Ghost finds its package root through a `current` link in its working directory (the layout
-    // Ghost-CLI uses), and reads config.<env>.json from that directory: one directory per instance.
-    await symlink(installDir, join(dir, 'current'));
-    await writeFile(join(dir, `config.${ghost.mode}.json`), JSON.stringify(ghost.#config(), null, 2));
     try {
+      await GhostServer.layOut({
+        version: ghost.version,
+        dir,
+        contentDir: ghost.contentDir,
+        port: ghost.port,
+        url: ghost.url,
+        database: options.database,
+      });
       await ghost.start();
-      await ghost.#setUp();
+      await ghost.setUp();
     } catch (error) {
       await ghost.destroy();
       throw error;
     }
     return ghost;
+  }
+
+  /**
+   * Lays out one Ghost instance the way Ghost-CLI and the official image do: an instance directory
+   * with `config.<env>.json` and a `current` link to the installed release, and a content directory
+   * with its folders and the default themes (kept when already there: a shared content volume).
+   * Returns how to run it; environment variables (`url`, `database__*`) override the config file.
+   */
+  static async layOut(layout: GhostLayout): Promise<GhostLaunch> {
+    const installDir = ghostInstallDir(layout.version);
+    const mode = layout.database ? 'production' : (layout.mode ?? 'development');
+    for (const sub of ['data', 'images', 'files', 'media', 'logs', 'settings', 'public']) {
+      await mkdir(join(layout.contentDir, sub), { recursive: true });
+    }
+    await cp(join(installDir, 'content', 'themes'), join(layout.contentDir, 'themes'), {
+      recursive: true,
+      force: false,
+    });
+    // Ghost finds its package root through a `current` link in its working directory (the layout
+    // Ghost-CLI uses), and reads config.<env>.json from that directory: one directory per instance.
+    await mkdir(layout.dir, { recursive: true });
+    await symlink(installDir, join(layout.dir, 'current'));
+    await writeFile(join(layout.dir, `config.${mode}.json`), JSON.stringify(ghostConfig(layout), null, 2));
+    return {
+      command: ghostNodeBinary(),
+      args: [join(layout.dir, 'current', 'index.js')],
+      cwd: layout.dir,
+      env: { NODE_ENV: mode },
+    };
+  }
+
+  /**
+   * A Ghost started elsewhere (e.g. by the ECS task model), reached at `url`: for setting it up
+   * (`setUp`) and for `admin` and `staffRequest`. It has no process or directory of its own here.
+   */
+  static adopt(url: string, options: { version?: string } = {}): GhostServer {
+    return new GhostServer({ version: options.version }, '', Number(new URL(url).port), url);
   }
 
   get mode(): 'development' | 'production' {
@@ -144,7 +202,7 @@ export class GhostServer {
 
   async destroy(): Promise<void> {
     await this.kill();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Registers a webhook on the test integration; Ghost delivers it to `targetUrl` on `event`. */
@@ -205,38 +263,8 @@ export class GhostServer {
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   }
 
-  #config(): Record<string, unknown> {
-    const database = this.#options.database
-      ? {
-          client: 'mysql',
-          connection: {
-            host: this.#options.database.host,
-            port: this.#options.database.port,
-            user: this.#options.database.user,
-            password: this.#options.database.password,
-            database: this.#options.database.database,
-          },
-        }
-      : {
-          client: 'sqlite3',
-          connection: { filename: join(this.contentDir, 'data', 'ghost.db') },
-          useNullAsDefault: true,
-        };
-    return {
-      url: this.url,
-      server: { host: '127.0.0.1', port: this.port },
-      database,
-      paths: { contentPath: this.contentDir },
-      logging: { level: 'info', transports: ['stdout'] },
-      mail: { transport: 'stub' },
-      // No calls to the outside world (update checks, gravatar, ...): the machine has no network.
-      privacy: { useTinfoil: true },
-      // Ghost 6 refuses webhook targets on loopback addresses unless this is set; 5.x ignores it.
-      security: { staffDeviceVerification: false, allowWebhookInternalIPs: true },
-    };
-  }
-
-  async #setUp(): Promise<void> {
+  /** First boot: creates the owner and a custom integration whose Admin API key `admin` uses. */
+  async setUp(): Promise<void> {
     const setup = await fetch(`${this.url}/ghost/api/admin/authentication/setup/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Origin: this.url },
@@ -274,4 +302,37 @@ export class GhostServer {
     const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
     this.#cookie = cookies.join('; ');
   }
+}
+
+function ghostConfig(layout: GhostLayout): Record<string, unknown> {
+  const database = layout.database
+    ? {
+        client: 'mysql',
+        connection: {
+          host: layout.database.host,
+          port: layout.database.port,
+          user: layout.database.user,
+          password: layout.database.password,
+          database: layout.database.database,
+        },
+      }
+    : layout.mode === 'production'
+      ? undefined
+      : {
+          client: 'sqlite3',
+          connection: { filename: join(layout.contentDir, 'data', 'ghost.db') },
+          useNullAsDefault: true,
+        };
+  return {
+    url: layout.url,
+    server: { host: '127.0.0.1', port: layout.port },
+    ...(database ? { database } : {}),
+    paths: { contentPath: layout.contentDir },
+    logging: { level: 'info', transports: ['stdout'] },
+    mail: { transport: 'stub' },
+    // No calls to the outside world (update checks, gravatar, ...): the machine has no network.
+    privacy: { useTinfoil: true },
+    // Ghost 6 refuses webhook targets on loopback addresses unless this is set; 5.x ignores it.
+    security: { staffDeviceVerification: false, allowWebhookInternalIPs: true },
+  };
 }

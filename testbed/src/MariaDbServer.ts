@@ -11,6 +11,15 @@ import { waitFor } from './waitFor.js';
 
 const run = promisify(execFile);
 
+export interface MariaDbServerOptions {
+  /**
+   * Where to listen: default 127.0.0.1 on a free port. Another loopback address (127.0.0.0/8) lets
+   * the server take a fixed port such as 3306 without clashing with anything else on the machine.
+   */
+  host?: string;
+  port?: number;
+}
+
 export interface DatabaseSettings {
   host: string;
   port: number;
@@ -25,17 +34,18 @@ export interface DatabaseSettings {
  * MariaDB's anonymous localhost user would otherwise shadow it.
  */
 export class MariaDbServer {
-  readonly host = '127.0.0.1';
+  host = '127.0.0.1';
   port = 0;
   readonly user = 'ghost';
   readonly password = 'ghost-test-password';
   #dir = '';
   #process: ManagedProcess | undefined;
 
-  static async start(): Promise<MariaDbServer> {
+  static async start(options: MariaDbServerOptions = {}): Promise<MariaDbServer> {
     const server = new MariaDbServer();
     try {
-      await server.#init();
+      if (options.host) server.host = options.host;
+      await server.#init(options.port);
       await server.start();
       await server.#createUser();
     } catch (error) {
@@ -69,7 +79,7 @@ export class MariaDbServer {
         `--port=${this.port}`,
         // Its own temporary directory: servers of parallel tests must not share /tmp's temp tables.
         `--tmpdir=${this.#dir}`,
-        '--bind-address=127.0.0.1',
+        `--bind-address=${this.host}`,
         '--user=root',
         '--skip-log-bin',
         '--innodb-buffer-pool-size=64M',
@@ -97,6 +107,15 @@ export class MariaDbServer {
     await this.#process?.kill();
   }
 
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Sends a signal to mariadbd: SIGSTOP and SIGCONT make a hung database. */
+  signal(signal: NodeJS.Signals): void {
+    this.#process?.signal(signal);
+  }
+
   /** `read_only` as on an Aurora secondary: writes by non-admin users fail. */
   async setReadOnly(readOnly: boolean): Promise<void> {
     await this.rootQuery(`SET GLOBAL read_only = ${readOnly ? 'ON' : 'OFF'}`);
@@ -119,9 +138,9 @@ export class MariaDbServer {
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 
-  async #init(): Promise<void> {
+  async #init(port: number | undefined): Promise<void> {
     this.#dir = await mkdtemp(join(tmpdir(), 'ghost-ha-mariadb-'));
-    this.port = await freePort();
+    this.port = port ?? (await freePort());
     await run(
       'mariadb-install-db',
       [

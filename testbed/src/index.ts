@@ -6,11 +6,37 @@ export {
   type ResolvedAlarm,
   resolveAlarm,
 } from './CloudWatchAlarmModel.js';
+export { ContainerHealthCheck, type HealthStatus } from './ContainerHealthCheck.js';
 export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
+export { EcsServiceModel, type EcsServiceModelOptions, type ServiceEvent } from './EcsServiceModel.js';
+export {
+  type ContainerState,
+  type ContainerStatus,
+  EcsTaskModel,
+  type EcsTaskModelOptions,
+  ESSENTIAL_EXITED,
+  type TaskStatus,
+} from './EcsTaskModel.js';
+export { FrontDoor, type FrontDoorOptions } from './FrontDoor.js';
 export { freePort } from './freePort.js';
-export { GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
+export {
+  GhostProcessSampler,
+  type GhostProcessSamplerOptions,
+  type GhostSample,
+  type WatchedProcess,
+} from './GhostProcessSampler.js';
+export { type GhostLaunch, type GhostLayout, GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
+export { httpStatus } from './httpStatus.js';
+export { LocalStack, type LocalStackOptions } from './LocalStack.js';
+export {
+  type ContainerContext,
+  type ImageResolver,
+  type LocalImage,
+  type LocalLaunch,
+  localImages,
+} from './localImages.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';
-export { type DatabaseSettings, MariaDbServer } from './MariaDbServer.js';
+export { type DatabaseSettings, MariaDbServer, type MariaDbServerOptions } from './MariaDbServer.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, type MotoServerOptions } from './MotoServer.js';
 export {
   type HttpOriginMember,
@@ -20,7 +46,23 @@ export {
   type S3OriginMember,
 } from './OriginGroupEmulator.js';
 export { majorOf, PINNED_VERSIONS, type PinnedVersions } from './pinnedVersions.js';
+export {
+  loadServiceDefinition,
+  matchesStatus,
+  type ServiceDefinition,
+  type TargetHealthCheck,
+} from './ServiceDefinition.js';
 export { type ExitRequest, type StopOnExitRequestOptions, stopOnExitRequest } from './stopOnExitRequest.js';
+export { TargetHealth, type TargetState } from './TargetHealth.js';
+export {
+  type ContainerDefinition,
+  DEFAULT_STOP_TIMEOUT_SECONDS,
+  type DependencyCondition,
+  type HealthCheckDefinition,
+  loadTaskDefinition,
+  type TaskDefinition,
+  type TaskDefinitionSource,
+} from './TaskDefinition.js';
 export { makeTemporaryDirectory, removeTemporaryDirectories } from './temporaryDirectories.js';
 export { ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
 export { type ApiInput, validateAwsInputs } from './validateAwsInputs.js';

@@ -1,0 +1,201 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { loadTemplate, type Template } from '@ghost-ha/infra/parseTemplate';
+import { createDistribution, motoCloudFront } from './cloudFrontInMoto.js';
+import { EcsServiceModel } from './EcsServiceModel.js';
+import type { EcsTaskModel } from './EcsTaskModel.js';
+import { FrontDoor } from './FrontDoor.js';
+import { MariaDbServer } from './MariaDbServer.js';
+import { MOTO_REGION, MotoServer } from './MotoServer.js';
+import { loadServiceDefinition, type ServiceDefinition } from './ServiceDefinition.js';
+import { loadTaskDefinition, type TaskDefinition } from './TaskDefinition.js';
+import { ghostVersion } from './tools.js';
+
+export interface LocalStackOptions {
+  /** Tasks the service keeps running (the template allows 1; two make a permanent standby). */
+  desiredCount: number;
+  /** Another template (e.g. a changed copy of app.yaml); default app.yaml. */
+  template?: Template;
+  /** Parameters on top of the local ones (SiteUrl, images, DistributionId, ...). */
+  parameters?: Readonly<Record<string, string>>;
+}
+
+const PROJECT = 'ghost-ha';
+const DATA_STACK = 'ghost-ha-data';
+// The template names the database port literally (3306); a loopback address of its own lets
+// MariaDB take that port without clashing with anything else on the machine.
+const DATABASE_PORT = 3306;
+
+/**
+ * What the app stack needs around its task, locally: moto (Secrets Manager with the secrets the task
+ * definition names, CloudFront with the distribution), MariaDB as the Aurora cluster endpoint, a
+ * shared directory as EFS, the front door as the load balancer at the site URL, and the ECS service
+ * model running the template's task definition.
+ */
+export class LocalStack {
+  readonly moto: MotoServer;
+  readonly mariadb: MariaDbServer;
+  readonly frontDoor: FrontDoor;
+  readonly definition: TaskDefinition;
+  readonly serviceDefinition: ServiceDefinition;
+  readonly service: EcsServiceModel;
+  readonly distributionId: string;
+  readonly databaseName: string;
+  /** Secrets Manager on moto, where the task's secrets live. */
+  readonly secrets: SecretsManagerClient;
+  readonly #efsRoot: string;
+
+  private constructor(parts: {
+    moto: MotoServer;
+    mariadb: MariaDbServer;
+    frontDoor: FrontDoor;
+    definition: TaskDefinition;
+    serviceDefinition: ServiceDefinition;
+    service: EcsServiceModel;
+    distributionId: string;
+    databaseName: string;
+    secrets: SecretsManagerClient;
+    efsRoot: string;
+  }) {
+    this.moto = parts.moto;
+    this.mariadb = parts.mariadb;
+    this.frontDoor = parts.frontDoor;
+    this.definition = parts.definition;
+    this.serviceDefinition = parts.serviceDefinition;
+    this.service = parts.service;
+    this.distributionId = parts.distributionId;
+    this.databaseName = parts.databaseName;
+    this.secrets = parts.secrets;
+    this.#efsRoot = parts.efsRoot;
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const cleanup: (() => Promise<void>)[] = [];
+    try {
+      const [moto, mariadb] = await Promise.all([
+        MotoServer.start().then((server) => {
+          cleanup.push(() => server.destroy());
+          return server;
+        }),
+        MariaDbServer.start({ host: randomLoopbackAddress(), port: DATABASE_PORT }).then((server) => {
+          cleanup.push(() => server.destroy());
+          return server;
+        }),
+      ]);
+      const efsRoot = await mkdtemp(join(tmpdir(), 'ghost-ha-efs-'));
+      cleanup.push(() => rm(efsRoot, { recursive: true, force: true }));
+      const template = options.template ?? loadTemplate('app');
+      const serviceDefinition = loadServiceDefinition({ template });
+      const target = serviceDefinition.loadBalancer;
+      if (!target) throw new Error('The template has no Service with a load balancer target');
+      let service: EcsServiceModel | undefined;
+      const frontDoor = await FrontDoor.start({
+        port: 0,
+        targets: () =>
+          (service?.live ?? [])
+            .filter((task) => isRunning(task, target.containerName) && isRunning(task, 'ghost'))
+            .map((task) => task.url(target.containerPort)),
+      });
+      cleanup.push(() => frontDoor.close());
+
+      const secrets = new SecretsManagerClient({
+        endpoint: moto.endpoint,
+        region: MOTO_REGION,
+        credentials: {
+          accessKeyId: moto.awsEnv().AWS_ACCESS_KEY_ID ?? '',
+          secretAccessKey: moto.awsEnv().AWS_SECRET_ACCESS_KEY ?? '',
+        },
+      });
+      const database = await mariadb.database('ghost');
+      await createSecret(
+        secrets,
+        `${PROJECT}/database`,
+        JSON.stringify({ username: database.user, password: database.password }),
+      );
+      await createSecret(secrets, `${PROJECT}/webhook`, randomBytes(24).toString('hex'));
+      const distributionId = await createDistribution(motoCloudFront(moto), 'local site distribution', {
+        domainName: '127.0.0.1',
+        httpPort: frontDoor.port,
+      });
+      const definition = loadTaskDefinition({
+        template,
+        region: MOTO_REGION,
+        parameters: {
+          ProjectName: PROJECT,
+          DataStackName: DATA_STACK,
+          SiteUrl: frontDoor.url,
+          GhostImage: `ghost:${ghostVersion()}`,
+          HealthSidecarImage: `local/${PROJECT}/health-sidecar:source`,
+          CacheInvalidatorImage: `local/${PROJECT}/cache-invalidator:source`,
+          DistributionId: distributionId,
+          ...options.parameters,
+        },
+        imports: {
+          [`${DATA_STACK}-ClusterEndpoint`]: mariadb.host,
+          [`${DATA_STACK}-FileSystemId`]: 'fs-local',
+          [`${DATA_STACK}-ContentAccessPointId`]: 'fsap-content',
+          [`${DATA_STACK}-JournalAccessPointId`]: 'fsap-journal',
+        },
+      });
+      service = await EcsServiceModel.start({
+        definition,
+        desiredCount: options.desiredCount,
+        service: serviceDefinition,
+        efsRoot,
+        secrets,
+        // The task role's stand-in: moto's endpoint and test credentials.
+        environment: moto.awsEnv(),
+        name: 'task',
+      });
+      const started = service;
+      cleanup.push(() => started.destroy());
+      return new LocalStack({
+        moto,
+        mariadb,
+        frontDoor,
+        definition,
+        serviceDefinition,
+        service,
+        distributionId,
+        databaseName: database.database,
+        secrets,
+        efsRoot,
+      });
+    } catch (error) {
+      for (const step of cleanup.reverse()) await step().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Creates a secret in moto, e.g. `ghost-ha/ghost-admin` once Ghost has an Admin API key. */
+  async createSecret(name: string, value: string): Promise<void> {
+    await createSecret(this.secrets, name, value);
+  }
+
+  get siteUrl(): string {
+    return this.frontDoor.url;
+  }
+
+  async destroy(): Promise<void> {
+    await this.service.destroy();
+    await this.frontDoor.close();
+    await this.mariadb.destroy();
+    await this.moto.destroy();
+    await rm(this.#efsRoot, { recursive: true, force: true });
+  }
+}
+
+function isRunning(task: EcsTaskModel, container: string): boolean {
+  return task.containers.some((candidate) => candidate.name === container && candidate.status === 'RUNNING');
+}
+
+async function createSecret(client: SecretsManagerClient, name: string, value: string): Promise<void> {
+  await client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+}
+
+function randomLoopbackAddress(): string {
+  return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+}

@@ -1,0 +1,216 @@
+import { loadTemplate, type Template } from '@ghost-ha/infra/parseTemplate';
+import { type ParameterValues, resolveConditions } from '@ghost-ha/infra/resolveConditions';
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON after evaluation; each field is converted below.
+type Json = any;
+
+export type DependencyCondition = 'START' | 'COMPLETE' | 'SUCCESS' | 'HEALTHY';
+
+export interface HealthCheckDefinition {
+  /** `['CMD', exe, ...args]` or `['CMD-SHELL', 'shell command']`, as ECS takes it. */
+  command: readonly string[];
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  retries: number;
+  startPeriodSeconds: number;
+}
+
+export interface SecretReference {
+  name: string;
+  /** A Secrets Manager ARN, optionally with `:json-key:version-stage:version-id`, or a secret name. */
+  valueFrom: string;
+}
+
+export interface MountPoint {
+  sourceVolume: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export interface VolumeDefinition {
+  name: string;
+  /** An EFS file system (the same files for every task) or, when undefined, storage of the task's own. */
+  efs: { fileSystemId: string; accessPointId: string | undefined } | undefined;
+}
+
+export interface ContainerDefinition {
+  name: string;
+  image: string;
+  essential: boolean;
+  dependsOn: readonly { containerName: string; condition: DependencyCondition }[];
+  /** Container ports the definition declares (awsvpc: the task's own address). */
+  portMappings: readonly number[];
+  environment: Readonly<Record<string, string>>;
+  secrets: readonly SecretReference[];
+  mountPoints: readonly MountPoint[];
+  healthCheck: HealthCheckDefinition | undefined;
+  /** Seconds between SIGTERM and SIGKILL when the task stops; ECS's default is 30. */
+  stopTimeoutSeconds: number;
+  restartPolicy: { enabled: boolean } | undefined;
+}
+
+/** An ECS task definition as the template defines it, every intrinsic function resolved. */
+export interface TaskDefinition {
+  family: string;
+  networkMode: string;
+  /** `task`: the containers share one process namespace; undefined: each has its own. */
+  pidMode: string | undefined;
+  volumes: readonly VolumeDefinition[];
+  containers: readonly ContainerDefinition[];
+}
+
+export interface TaskDefinitionSource {
+  /** The parsed template; default `infra/cloudformation/app.yaml`. */
+  template?: Template;
+  /** Logical id of the task definition resource; default `TaskDefinition`. */
+  resource?: string;
+  /** Template parameters (the defaults fill the rest). */
+  parameters: ParameterValues;
+  /** Values of `Fn::ImportValue`, by export name (e.g. `ghost-ha-data-ClusterEndpoint`). */
+  imports?: Readonly<Record<string, string>>;
+  region?: string;
+  accountId?: string;
+  stackName?: string;
+}
+
+/** ECS's default stop timeout (seconds) when a container sets none. */
+export const DEFAULT_STOP_TIMEOUT_SECONDS = 30;
+
+// Docker's defaults, which ECS uses for a health check field left out.
+const HEALTH_CHECK_DEFAULTS = { Interval: 30, Timeout: 5, Retries: 3, StartPeriod: 0 };
+
+/**
+ * Reads the task definition out of the app template: conditions resolved for the given parameters,
+ * `Ref`, `Fn::Sub`, `Fn::ImportValue`, `Fn::Join`, `Fn::Select`, `Fn::Split` and `Fn::GetAtt`
+ * evaluated. An unknown import or a parameter without value and default is an error, so a template
+ * that cannot be deployed cannot be modelled either.
+ */
+export function loadTaskDefinition(source: TaskDefinitionSource): TaskDefinition {
+  const template = source.template ?? loadTemplate('app');
+  const resolved = resolveConditions(template, source.parameters);
+  const logicalId = source.resource ?? 'TaskDefinition';
+  const resource = resolved.Resources[logicalId];
+  if (resource?.Type !== 'AWS::ECS::TaskDefinition') {
+    throw new Error(`The template has no AWS::ECS::TaskDefinition named '${logicalId}'`);
+  }
+  const region = source.region ?? 'us-east-1';
+  const pseudo: Record<string, string> = {
+    'AWS::Region': region,
+    'AWS::AccountId': source.accountId ?? '123456789012',
+    'AWS::Partition': 'aws',
+    'AWS::StackName': source.stackName ?? 'ghost-ha-app',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const parameter = (name: string): string => {
+    const known = pseudo[name];
+    if (known !== undefined) return known;
+    const value = source.parameters[name] ?? template.Parameters?.[name]?.Default;
+    if (value !== undefined) return String(value);
+    if (resolved.Resources[name]) return `${name}-local`;
+    throw new Error(`Parameter '${name}' has no value and no default`);
+  };
+  const evaluate = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(evaluate);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value);
+    const [first] = entries;
+    if (entries.length === 1 && first) {
+      const [fn, args] = first;
+      switch (fn) {
+        case 'Ref':
+          return parameter(String(args));
+        case 'Fn::Sub':
+          return substitute(args, parameter, evaluate);
+        case 'Fn::ImportValue': {
+          const name = String(evaluate(args));
+          const imported = source.imports?.[name];
+          if (imported === undefined) throw new Error(`No value for the import '${name}' (pass it in imports)`);
+          return imported;
+        }
+        case 'Fn::Join': {
+          const [separator, items] = args as [string, unknown[]];
+          return (evaluate(items) as unknown[]).map(String).join(separator);
+        }
+        case 'Fn::Split': {
+          const [separator, text] = args as [string, unknown];
+          return String(evaluate(text)).split(separator);
+        }
+        case 'Fn::Select': {
+          const [index, items] = args as [unknown, unknown];
+          return (evaluate(items) as unknown[])[Number(evaluate(index))];
+        }
+        case 'Fn::GetAtt': {
+          const [name, attribute] = args as [string, string];
+          return `arn:aws:local:${region}:${pseudo['AWS::AccountId']}:${name}/${attribute}`;
+        }
+      }
+      if (fn.startsWith('Fn::')) throw new Error(`The task model cannot evaluate ${fn}`);
+    }
+    return Object.fromEntries(entries.map(([key, item]) => [key, evaluate(item)]));
+  };
+  const properties = evaluate(resource.Properties ?? {}) as Record<string, Json>;
+  return {
+    family: String(properties.Family ?? logicalId),
+    networkMode: String(properties.NetworkMode ?? 'bridge'),
+    pidMode: properties.PidMode === undefined ? undefined : String(properties.PidMode),
+    volumes: (properties.Volumes ?? []).map(toVolume),
+    containers: (properties.ContainerDefinitions ?? []).map(toContainer),
+  };
+}
+
+function substitute(args: unknown, parameter: (name: string) => string, evaluate: (value: unknown) => unknown): string {
+  const [text, variables] = typeof args === 'string' ? [args, {}] : (args as [string, Record<string, unknown>]);
+  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+    if (name in variables) return String(evaluate(variables[name]));
+    if (name.includes('.')) return `${name.split('.')[0]}-local`;
+    return parameter(name);
+  });
+}
+
+function toVolume(volume: Json): VolumeDefinition {
+  const efs = volume.EFSVolumeConfiguration;
+  return {
+    name: String(volume.Name),
+    efs: efs
+      ? { fileSystemId: String(efs.FilesystemId), accessPointId: efs.AuthorizationConfig?.AccessPointId }
+      : undefined,
+  };
+}
+
+function toContainer(container: Json): ContainerDefinition {
+  const check = container.HealthCheck;
+  return {
+    name: String(container.Name),
+    image: String(container.Image),
+    essential: container.Essential !== false,
+    dependsOn: (container.DependsOn ?? []).map((dependency: Json) => ({
+      containerName: String(dependency.ContainerName),
+      condition: String(dependency.Condition) as DependencyCondition,
+    })),
+    portMappings: (container.PortMappings ?? []).map((mapping: Json) => Number(mapping.ContainerPort)),
+    environment: Object.fromEntries(
+      (container.Environment ?? []).map((variable: Json) => [String(variable.Name), String(variable.Value)]),
+    ),
+    secrets: (container.Secrets ?? []).map((secret: Json) => ({
+      name: String(secret.Name),
+      valueFrom: String(secret.ValueFrom),
+    })),
+    mountPoints: (container.MountPoints ?? []).map((mount: Json) => ({
+      sourceVolume: String(mount.SourceVolume),
+      containerPath: String(mount.ContainerPath),
+      readOnly: mount.ReadOnly === true,
+    })),
+    healthCheck: check
+      ? {
+          command: (check.Command as unknown[]).map(String),
+          intervalSeconds: Number(check.Interval ?? HEALTH_CHECK_DEFAULTS.Interval),
+          timeoutSeconds: Number(check.Timeout ?? HEALTH_CHECK_DEFAULTS.Timeout),
+          retries: Number(check.Retries ?? HEALTH_CHECK_DEFAULTS.Retries),
+          startPeriodSeconds: Number(check.StartPeriod ?? HEALTH_CHECK_DEFAULTS.StartPeriod),
+        }
+      : undefined,
+    stopTimeoutSeconds: Number(container.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS),
+    restartPolicy: container.RestartPolicy ? { enabled: container.RestartPolicy.Enabled === true } : undefined,
+  };
+}
