@@ -40,10 +40,19 @@ describe('app: the fencing budget of the one Ghost task', () => {
     expect(patienceMs).toBeGreaterThanOrEqual(60_000);
   });
 
+  it('a database outage the holder rides out does not get its task replaced by the load balancer check', () => {
+    // /health/ready fails at once while the database hangs; the ALB calls the target unhealthy after
+    // its threshold of failures, and ECS then replaces the task. That must come after the patience.
+    const target = app.Resources.TargetGroup?.Properties as Json;
+    const patienceMs = ttlMs - ghostStopMs - marginMs;
+    expect(target.HealthCheckIntervalSeconds * target.UnhealthyThresholdCount * 1000).toBeGreaterThan(patienceMs);
+  });
+
   it('a hung sidecar gets its task stopped, Ghost included, within the lease TTL', () => {
-    // UNHEALTHY after at most retries x interval + timeout; the service ignores that during its
-    // grace period after the task started; then Ghost gets its stop timeout.
-    const unhealthyMs = (check.Retries * check.Interval + check.Timeout) * 1000;
+    // UNHEALTHY after at most retries x (interval + timeout): Docker waits one interval after each
+    // probe ends, a timed-out one included. The service ignores it during its grace period after
+    // the task started; then Ghost gets its stop timeout.
+    const unhealthyMs = check.Retries * (check.Interval + check.Timeout) * 1000;
     const noticedMs = Math.max(unhealthyMs, service.HealthCheckGracePeriodSeconds * 1000);
     expect(ttlMs - noticedMs - ghostStopMs).toBeGreaterThanOrEqual(marginMs);
   });

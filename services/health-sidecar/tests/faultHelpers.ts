@@ -1,8 +1,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import type { Env } from '@ghost-ha/core';
-import { type DatabaseSettings, freePort, type MariaDbServer, REPO_ROOT, waitFor } from '@ghost-ha/testbed';
+import {
+  type DatabaseSettings,
+  freePort,
+  type MariaDbServer,
+  makeTemporaryDirectory,
+  REPO_ROOT,
+  waitFor,
+} from '@ghost-ha/testbed';
 
 const run = promisify(execFile);
 
@@ -37,7 +43,7 @@ export async function lockOnlyEnv(database: DatabaseSettings, extra: Env = {}): 
     HEALTH_PORT: '0',
     GATE_PORT: '0',
     GHOST_URL: `http://127.0.0.1:${await freePort()}`,
-    CONTENT_PATH: tmpdir(),
+    CONTENT_PATH: await makeTemporaryDirectory('sidecar-content-'),
     DISK_FREE_WARN_MB: '0',
     database__connection__host: database.host,
     database__connection__port: String(database.port),

@@ -1,6 +1,5 @@
 // @module-tag integration
 import { type ChildProcess, spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   freePort,
@@ -8,6 +7,7 @@ import {
   MOTO_CREDENTIALS,
   MOTO_REGION,
   MotoServer,
+  makeTemporaryDirectory,
   REPO_ROOT,
   waitFor,
 } from '@ghost-ha/testbed';
@@ -99,7 +99,7 @@ describe('main.ts on SIGTERM', () => {
           GATE_PORT: '0',
           // Nothing listens there: Ghost counts as stopped, so the lock can go at once.
           GHOST_URL: `http://127.0.0.1:${await freePort()}`,
-          CONTENT_PATH: tmpdir(),
+          CONTENT_PATH: await makeTemporaryDirectory('sidecar-content-'),
           database__connection__host: settings.host,
           database__connection__port: String(settings.port),
           database__connection__user: settings.user,

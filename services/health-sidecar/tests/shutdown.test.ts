@@ -1,9 +1,8 @@
 // @module-tag integration
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
-import { type DatabaseSettings, freePort, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { type DatabaseSettings, freePort, MariaDbServer, makeTemporaryDirectory, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSidecar } from './sidecarFixture.js';
 
@@ -15,7 +14,7 @@ function env(database: DatabaseSettings, ghostPort: number, extra: Record<string
     HEALTH_PORT: '0',
     GATE_PORT: '0',
     GHOST_URL: `http://127.0.0.1:${ghostPort}`,
-    CONTENT_PATH: tmpdir(),
+    CONTENT_PATH: contentPath,
     database__connection__host: database.host,
     database__connection__port: String(database.port),
     database__connection__user: database.user,
@@ -27,11 +26,15 @@ function env(database: DatabaseSettings, ghostPort: number, extra: Record<string
   };
 }
 
+// The sidecar's content probe writes here (not in the temp dir itself, which a killed probe would litter).
+let contentPath = '';
+
 describe('shutdown when something does not cooperate (real MariaDB)', () => {
   let mariadb: MariaDbServer;
   let database: DatabaseSettings;
 
   beforeAll(async () => {
+    contentPath = await makeTemporaryDirectory('sidecar-content-');
     mariadb = await MariaDbServer.start();
     database = await mariadb.database('ghost_shutdown');
   });
