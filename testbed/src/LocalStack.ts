@@ -115,6 +115,18 @@ export class LocalStack {
         `${PROJECT}/database`,
         JSON.stringify({ username: database.user, password: database.password }),
       );
+      // Ghost's own database user (the app user the data stack's step creates): the same test user here.
+      await createSecret(
+        secrets,
+        `${PROJECT}/database-app`,
+        JSON.stringify({ username: database.user, password: database.password }),
+      );
+      // SES SMTP credentials: nothing sends mail locally, but the task cannot start without the secret.
+      await createSecret(
+        secrets,
+        `${PROJECT}/mail`,
+        JSON.stringify({ username: 'local-smtp-user', [`password-${MOTO_REGION}`]: 'local-smtp-password' }),
+      );
       await createSecret(secrets, `${PROJECT}/webhook`, randomBytes(24).toString('hex'));
       const distributionId = await createDistribution(motoCloudFront(moto), 'local site distribution', {
         domainName: '127.0.0.1',

@@ -116,7 +116,7 @@ describe('task definition from the app template', () => {
     expect(ghost?.environment.database__connection__host).toBe('db.example.internal');
     expect(ghost?.secrets).toContainEqual({
       name: 'database__connection__password',
-      valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ghost-ha/database:password::',
+      valueFrom: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ghost-ha/database-app:password::',
     });
     const check = raw('health-sidecar').HealthCheck;
     expect(sidecar?.healthCheck).toEqual({
@@ -145,7 +145,7 @@ describe('task definition from the app template', () => {
     expect(service.loadBalancer).toMatchObject({
       containerName: 'health-sidecar',
       containerPort: 8080,
-      healthCheck: { port: 9000, path: '/health/ready', intervalSeconds: 10, unhealthyThreshold: 3, matcher: '200' },
+      healthCheck: { port: 9000, path: '/health/ready', intervalSeconds: 10, unhealthyThreshold: 10, matcher: '200' },
     });
     expect([matchesStatus('200', 200), matchesStatus('200-399', 302), matchesStatus('200,204', 503)]).toEqual([
       true,
