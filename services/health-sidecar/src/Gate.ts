@@ -181,7 +181,7 @@ export class Gate {
       }
       this.#settle(exchange);
       const summary = summarizeError(error);
-      this.#log.warn({ err: summary, method: req.method, path: req.url }, 'Ghost did not answer the gate');
+      this.#log.warn({ error: summary, method: req.method, path: req.url }, 'Ghost did not answer the gate');
       this.#answer(res, 502, Buffer.from(`Ghost did not answer (${summary.code ?? summary.name}).\n`));
     });
     // The wait for Ghost's answer starts once the request is sent in full: a slow upload is the

@@ -96,7 +96,7 @@ export class HealthMonitor {
     try {
       await this.runRound();
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'health round failed');
+      this.#log.error({ error: summarizeError(error) }, 'health round failed');
     }
     if (this.#stopped) return;
     const wait = Math.max(0, this.#options.intervalMs - (Date.now() - started));

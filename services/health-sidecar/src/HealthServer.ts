@@ -84,7 +84,7 @@ export class HealthServer {
       res.writeHead(200, { 'Content-Type': registry.contentType });
       res.end(text);
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'collecting metrics failed');
+      this.#log.error({ error: summarizeError(error) }, 'collecting metrics failed');
       res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end('collecting metrics failed\n');
     }

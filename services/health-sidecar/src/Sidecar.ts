@@ -201,7 +201,7 @@ export class Sidecar {
       clearTimeout(hardStop);
       this.#exit(0);
     } catch (error) {
-      this.#log.error({ err: summarizeError(error) }, 'shutdown failed');
+      this.#log.error({ error: summarizeError(error) }, 'shutdown failed');
       clearTimeout(hardStop);
       this.#exit(1);
     }

@@ -157,7 +157,7 @@ export class SingletonLock {
         await boundedQuery(connection, 'SELECT RELEASE_LOCK(?)', [this.name], { timeoutMs: RELEASE_TIMEOUT_MS });
         await connection.end();
       })().catch((error: unknown) => {
-        this.#log.warn({ err: summarizeError(error) }, 'could not release politely; closing the lock connection');
+        this.#log.warn({ error: summarizeError(error) }, 'could not release politely; closing the lock connection');
         destroyConnection(connection);
       });
       await polite;
@@ -456,7 +456,7 @@ export class SingletonLock {
     const reason = `${summary.code ?? summary.name}: ${summary.message}`;
     if (!this.#renewFailing) {
       this.#log.warn(
-        { err: summary, patienceLeftMs: Math.round(this.#patienceLeftMs()) },
+        { error: summary, patienceLeftMs: Math.round(this.#patienceLeftMs()) },
         'lease renewal failed; the lock is still held, Ghost keeps running for now',
       );
     }
@@ -518,7 +518,7 @@ export class SingletonLock {
     this.#setState('regaining');
     this.#options.metrics.recordLockLoss('connection');
     this.#log.error(
-      { err: summarizeError(error), patienceLeftMs: Math.round(this.#patienceLeftMs()) },
+      { error: summarizeError(error), patienceLeftMs: Math.round(this.#patienceLeftMs()) },
       'lock lost; taking it back (Ghost keeps running while the lease is ours)',
     );
     this.#wake?.();
@@ -533,7 +533,7 @@ export class SingletonLock {
     this.#holderInfo = reason;
     this.#setState('fenced');
     const error = new FencedError(reason);
-    this.#log.fatal({ err: summarizeError(error) }, 'fenced: this task’s Ghost must stop');
+    this.#log.fatal({ error: summarizeError(error) }, 'fenced: this task’s Ghost must stop');
     this.#wake?.();
     this.#options.onFenced(error);
   }
@@ -545,7 +545,7 @@ export class SingletonLock {
     else this.#holderInfo = `cannot reach the database: ${summary.message}`;
     if (message === this.#lastProblem) return;
     this.#lastProblem = message;
-    this.#log.warn({ err: summary, state: this.#state }, 'lock connection failed; retrying');
+    this.#log.warn({ error: summary, state: this.#state }, 'lock connection failed; retrying');
   }
 
   #dropConnection(): void {

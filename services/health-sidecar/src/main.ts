@@ -46,7 +46,7 @@ try {
   }
 } catch (error) {
   const summary = summarizeError(error);
-  logger.fatal({ err: summary }, 'start-up failed');
+  logger.fatal({ error: summary }, 'start-up failed');
   process.stderr.write(`health-sidecar: start-up failed: ${summary.message}\n`);
   process.exit(1);
 }
