@@ -9,6 +9,26 @@ interface ReadOnlyRow {
   innodbReadOnly: number | string | null;
 }
 
+interface SchemaRow {
+  database: string | null;
+  schemaExists: number | string;
+  ghostTables: number | string;
+  settingsRows: number | string | null;
+}
+
+/**
+ * Ghost's schema as the server has it. `@@global` reads and `DATABASE()` still answer after the
+ * database was dropped, and Ghost serves some endpoints from memory: only the schema tells. A
+ * database without any of Ghost's tables is a first start (Ghost creates them), not a fault; the
+ * sidecar's own tables (`ghost_ha_*`) do not count.
+ */
+const SCHEMA_QUERY = `SELECT DATABASE() AS \`database\`,
+  (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()) AS schemaExists,
+  (SELECT COUNT(*) FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE 'ghost\\_ha\\_%') AS ghostTables,
+  (SELECT TABLE_ROWS FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'settings') AS settingsRows`;
+
 /**
  * Latency of a trivial query on Ghost's database, over one kept connection (reopened after any
  * failure). A read-only server (an Aurora reader, a replica after failover) is a standby: Ghost
@@ -51,6 +71,11 @@ export class DatabaseCheck implements Check {
           output: 'the database is read-only (a standby or reader); Ghost needs the writer',
         };
       }
+      const schema = (
+        await boundedQuery<SchemaRow[]>(this.#connection, SCHEMA_QUERY, [], { timeoutMs: this.#timeoutMs, signal })
+      )[0];
+      const problem = schema ? schemaProblem(schema) : undefined;
+      if (problem) return { status: 'fail', observedValue: elapsed, observedUnit: 'ms', output: problem };
       return { status: 'pass', observedValue: elapsed, observedUnit: 'ms' };
     } catch (error) {
       this.#drop();
@@ -68,6 +93,17 @@ export class DatabaseCheck implements Check {
     if (this.#connection) destroyConnection(this.#connection);
     this.#connection = undefined;
   }
+}
+
+function schemaProblem(row: SchemaRow): string | undefined {
+  if (Number(row.schemaExists) === 0) {
+    return `ER_BAD_DB_ERROR: the database '${row.database ?? ''}' does not exist (dropped?); Ghost cannot serve from it`;
+  }
+  if (Number(row.ghostTables) === 0) return undefined;
+  if (row.settingsRows === null) {
+    return "ER_NO_SUCH_TABLE: Ghost's 'settings' table is missing while other Ghost tables exist (a partial restore or a bad migration)";
+  }
+  return undefined;
 }
 
 function isOn(value: number | string | null): boolean {

@@ -223,4 +223,13 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
     await readyBecomes(200, ONE_ROUND * 2);
     expect((await get(sidecar.healthPort, '/health/startup')).status).toBe(200);
   });
+  // Last: it drops Ghost's database (and the sidecar's lease table in it) for good.
+  it("fails within two rounds of Ghost's database being dropped, naming it, though @@global reads still answer", async () => {
+    await mariadb.rootQuery(`DROP DATABASE \`${database.database}\``);
+    expect(await readyBecomes(503, ONE_ROUND * 2)).toBeLessThanOrEqual(ONE_ROUND * 2);
+    expect(await checkStatus('database:responseTime')).toMatchObject({
+      status: 'fail',
+      output: expect.stringMatching(/ER_BAD_DB_ERROR: the database 'ghost_health' does not exist/),
+    });
+  });
 });
