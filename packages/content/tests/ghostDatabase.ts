@@ -30,6 +30,21 @@ export class GhostDatabase {
     return this.#db.prepare(sql).all(...(params as SQLInputValue[])) as Record<string, unknown>[];
   }
 
+  /**
+   * Inserts a row, leaving out the columns this Ghost's schema does not have (Ghost 6 dropped some
+   * audit columns Ghost 5 has, e.g. `users.created_by`).
+   */
+  async insert(table: string, row: Record<string, SQLInputValue>): Promise<void> {
+    const columns = new Set(
+      (this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((column) => column.name),
+    );
+    const names = Object.keys(row).filter((name) => columns.has(name));
+    const values = names.map((name) => row[name] as SQLInputValue);
+    this.#db
+      .prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`)
+      .run(...values);
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
