@@ -1,9 +1,11 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
 failover, EFS replication (both sides, with state) and file-system protection, and simulated
-regional outages. Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
+regional outages; and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
+(moto checks and stores in two steps, so two simultaneous writers could both win). Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
 
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,8 +25,18 @@ def main() -> None:
         efs_replication.reset()
         outage.reset()
 
+    conditional_writes = threading.Lock()
+
     def call(self, environ, start_response):  # type: ignore[no-untyped-def]
-        return outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)(environ, start_response)
+        handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
+        conditional = environ.get("REQUEST_METHOD") == "PUT" and (
+            "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ
+        )
+        if not conditional:
+            return handle(environ, start_response)
+        with conditional_writes:
+            # The whole answer is produced inside the lock: check and store are one step.
+            return list(handle(environ, start_response))
 
     server.DomainDispatcherApplication.__call__ = call
     server.main(sys.argv[1:])

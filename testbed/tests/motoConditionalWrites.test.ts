@@ -3,13 +3,13 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MotoServer } from '../src/MotoServer.js';
 
-describe('moto S3 conditional writes', () => {
+describe("moto S3 conditional writes (the test bed's launcher makes them atomic)", () => {
   let moto: MotoServer;
   let s3: S3Client;
   let restoreEnv: () => void;
 
   beforeAll(async () => {
-    moto = await MotoServer.start();
+    moto = await MotoServer.start({ extended: true });
     restoreEnv = moto.useInThisProcess();
     s3 = new S3Client({ forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: 'leases' }));

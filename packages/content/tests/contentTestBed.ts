@@ -28,7 +28,7 @@ export interface ContentTestBed {
 let secretCount = 0;
 
 export async function startContentTestBed(): Promise<ContentTestBed> {
-  const [ghost, moto] = await Promise.all([GhostServer.start(), MotoServer.start()]);
+  const [ghost, moto] = await Promise.all([GhostServer.start(), MotoServer.start({ extended: true })]);
   const restoreEnv = moto.useInThisProcess();
   const s3 = new S3Client({ forcePathStyle: true });
   const secretsManager = new SecretsManagerClient({});
