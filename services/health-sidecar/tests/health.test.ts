@@ -166,15 +166,18 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
     // A lock of their own with a short lease, so the main sidecar keeps its lock for the other tests.
     const shortLease = { LOCK_NAME: 'ghost-ha:takeover-test', LEASE_TTL_MS: '3000', GHOST_STOP_TIMEOUT_MS: '500' };
     const first = await startSidecar(sidecarEnv(ghost, database, content.path, shortLease));
-    const second = await startSidecar(sidecarEnv(ghost, database, content.path, shortLease));
+    let second: Sidecar | undefined;
     try {
-      await waitFor(async () => (first.lock.held ? true : undefined), { what: 'the lock', timeoutMs: 5_000 });
+      // The second starts once the first holds the lock: which one wins a simultaneous start is a race.
+      await waitFor(async () => (first.lock.held ? true : undefined), { what: 'the lock', timeoutMs: 10_000 });
+      second = await startSidecar(sidecarEnv(ghost, database, content.path, shortLease));
+      const standbySidecar = second;
       // Give the second several rounds to (wrongly) pass.
       await new Promise((resolve) => setTimeout(resolve, ONE_ROUND * 3));
       expect((await get(first.healthPort, '/health/startup')).status).toBe(200);
       expect((await get(first.healthPort, '/health/ready')).status).toBe(200);
-      expect((await get(second.healthPort, '/health/startup')).status).toBe(503);
-      const standby = await get(second.healthPort, '/health/ready');
+      expect((await get(standbySidecar.healthPort, '/health/startup')).status).toBe(503);
+      const standby = await get(standbySidecar.healthPort, '/health/ready');
       expect(standby.status).toBe(503);
       expect(standby.body.output).toMatch(
         /singletonLock:held: this task does not hold lock 'ghost-ha:takeover-test' \(the lease of .+ is live/,
@@ -183,18 +186,21 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
       // Gone without saying its Ghost stopped: the second waits out the lease (3 s from the last renewal).
       await first.close();
       const takeover = Date.now();
-      await waitFor(async () => ((await get(second.healthPort, '/health/startup')).status === 200 ? true : undefined), {
-        what: 'the second sidecar to take the lock',
-        timeoutMs: 10_000,
-        intervalMs: 50,
-      });
+      await waitFor(
+        async () => ((await get(standbySidecar.healthPort, '/health/startup')).status === 200 ? true : undefined),
+        {
+          what: 'the second sidecar to take the lock',
+          timeoutMs: 10_000,
+          intervalMs: 50,
+        },
+      );
       const tookMs = Date.now() - takeover;
       expect(tookMs).toBeGreaterThanOrEqual(3_000 - ONE_ROUND);
       expect(tookMs).toBeLessThanOrEqual(3_000 + ONE_ROUND);
-      await readyBecomes(200, ONE_ROUND * 2, second.healthPort);
+      await readyBecomes(200, ONE_ROUND * 2, standbySidecar.healthPort);
     } finally {
       await first.close();
-      await second.close();
+      await second?.close();
     }
   });
 
