@@ -76,3 +76,11 @@ export class GhostApiError extends Error {
     this.operation = operation;
   }
 }
+
+/** A health check did not finish within its timeout; its result counts as `fail`. */
+export class CheckTimeoutError extends Error {
+  constructor(check: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`${check} did not finish within ${timeoutMs} ms`, options);
+    this.name = 'CheckTimeoutError';
+  }
+}

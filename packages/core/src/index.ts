@@ -1,6 +1,8 @@
+export { type Check, type HealthStatus, type Observation, worstStatus } from './Check.js';
 export { type EmfMetricIdentity, EmfPublisher, type EmfPublisherOptions } from './EmfPublisher.js';
 export { type Env, EnvReader } from './EnvReader.js';
 export {
+  CheckTimeoutError,
   ConfigError,
   GhostApiError,
   SecretAccessDeniedError,
@@ -18,6 +20,8 @@ export {
   type Pagination,
 } from './GhostAdminClient.js';
 export { ghostAdminToken, isAdminApiKey } from './ghostAdminToken.js';
+export { HEALTH_LOG, HealthMonitor, type HealthMonitorOptions, type HealthObserver } from './HealthMonitor.js';
+export { type CheckEntry, HEALTH_CONTENT_TYPE, type HealthReport, RenderedReport } from './HealthReport.js';
 export {
   createLogger,
   type ErrorSummary,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Check, Observation } from './Check.js';
+import type { Check, Observation } from '@ghost-ha/core';
 
 /**
  * Writes, reads back and deletes a small probe file under Ghost's content path (the EFS mount in

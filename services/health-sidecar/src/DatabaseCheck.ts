@@ -1,7 +1,7 @@
+import type { Check, Observation } from '@ghost-ha/core';
 import { summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection, openUntilAborted } from './boundedQuery.js';
-import type { Check, Observation } from './Check.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 
 interface ReadOnlyRow {

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { Check, Observation } from './Check.js';
+import type { Check, Observation } from '@ghost-ha/core';
 import { describeFsError } from './ContentVolumeCheck.js';
 
 const MIB = 1024 * 1024;

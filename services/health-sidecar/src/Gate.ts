@@ -7,8 +7,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import type { HealthStatus } from '@ghost-ha/core';
 import { type Logger, summarizeError } from '@ghost-ha/core';
-import type { HealthStatus } from './Check.js';
 import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Logger, summarizeError } from '@ghost-ha/core';
-import { HEALTH_CONTENT_TYPE, type RenderedReport } from './HealthReport.js';
+import { HEALTH_CONTENT_TYPE, type Logger, type RenderedReport, summarizeError } from '@ghost-ha/core';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 

@@ -1,5 +1,5 @@
-import { createRegistry, type Logger, type SecretsLoader, summarizeError } from '@ghost-ha/core';
-import type { Check } from './Check.js';
+import type { Check } from '@ghost-ha/core';
+import { createRegistry, HealthMonitor, type Logger, type SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { ContentVolumeCheck } from './ContentVolumeCheck.js';
 import { EXIT_MARGIN_MS, type SidecarConfig } from './config.js';
 import { DatabaseCheck } from './DatabaseCheck.js';
@@ -7,7 +7,6 @@ import { type ConnectDatabase, connectWithMysql2, DatabaseConnector } from './Da
 import { DiskSpaceCheck } from './DiskSpaceCheck.js';
 import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
-import { HealthMonitor } from './HealthMonitor.js';
 import { HealthServer } from './HealthServer.js';
 import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
@@ -91,7 +90,8 @@ export class Sidecar {
       intervalMs: config.checks.intervalMs,
       timeoutMs: config.checks.timeoutMs,
       now,
-      metrics: this.metrics,
+      description: 'Ghost task deep health (ghost-ha health-sidecar)',
+      observer: this.metrics,
       logger: deps.logger,
     });
     this.#healthServer = new HealthServer({

@@ -1,6 +1,5 @@
-import type { Registry } from '@ghost-ha/core';
+import type { HealthStatus, Registry } from '@ghost-ha/core';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { HealthStatus } from './Check.js';
 
 const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
 

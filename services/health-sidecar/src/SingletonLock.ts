@@ -1,7 +1,7 @@
+import type { Check, Observation } from '@ghost-ha/core';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
-import type { Check, Observation } from './Check.js';
 import type { FencingSettings, LockSettings } from './config.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 import { FencedError, LockLostError } from './errors.js';

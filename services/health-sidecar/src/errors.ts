@@ -1,11 +1,3 @@
-/** A check did not finish within its timeout; its result counts as `fail`. */
-export class CheckTimeoutError extends Error {
-  constructor(check: string, timeoutMs: number, options?: { cause?: unknown }) {
-    super(`${check} did not finish within ${timeoutMs} ms`, options);
-    this.name = 'CheckTimeoutError';
-  }
-}
-
 /** The connection that held the singleton lock is gone, or the database says someone else holds it. */
 export class LockLostError extends Error {
   constructor(reason: string, options?: { cause?: unknown }) {

@@ -1,9 +1,10 @@
 // @module-tag ghost
+
+import type { HealthStatus } from '@ghost-ha/core';
 import { ghostAdminToken } from '@ghost-ha/core';
 import { type DatabaseSettings, freePort, type GhostServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthStatus } from '../src/Check.js';
 import type { Sidecar } from '../src/Sidecar.js';
 import { HangingProxy } from './HangingProxy.js';
 import { httpRequest, type RawResponse, slowRequest } from './httpRequest.js';

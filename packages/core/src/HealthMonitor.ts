@@ -1,19 +1,35 @@
-import { type Logger, summarizeError } from '@ghost-ha/core';
 import { type Check, type HealthStatus, type Observation, worstStatus } from './Check.js';
 import { CheckTimeoutError } from './errors.js';
 import { type CheckEntry, type HealthReport, RenderedReport } from './HealthReport.js';
-import type { SidecarMetrics } from './SidecarMetrics.js';
+import { type Logger, summarizeError } from './logger.js';
+
+/** Where each round's results go besides the report (a service's metrics). */
+export interface HealthObserver {
+  recordCheck(check: string, status: HealthStatus, seconds: number): void;
+  recordAbandonedCheck(check: string): void;
+  setVerdict(status: HealthStatus): void;
+}
 
 export interface HealthMonitorOptions {
   checks: readonly Check[];
+  /** The report's `description`: which service and what it judges. */
+  description: string;
   intervalMs: number;
   timeoutMs: number;
   now: () => number;
-  metrics: SidecarMetrics;
+  observer?: HealthObserver;
   logger: Logger;
 }
 
-const DESCRIPTION = 'Ghost task deep health (ghost-ha health-sidecar)';
+/** Log messages of verdict and check changes, for anyone searching or filtering logs on them. */
+export const HEALTH_LOG = {
+  verdictChanged: 'verdict changed',
+  checkPasses: 'check passes',
+  checkWarns: 'check warns',
+  checkFails: 'check fails',
+  checkAbandoned: 'check did not settle after its abort; starting it afresh',
+  roundFailed: 'health round failed',
+} as const;
 
 /** Unsettled runs a check may leave behind before the monitor waits for them instead of starting more. */
 const MAX_ABANDONED = 2;
@@ -21,7 +37,7 @@ const MAX_ABANDONED = 2;
 /**
  * Runs every check in the background, all at once each round, each under its own timeout, and keeps
  * the last completed round rendered. HTTP handlers only read `current`: probes from any number of
- * load balancer nodes never reach Ghost or the database.
+ * load balancer nodes never reach the dependencies being checked.
  */
 export class HealthMonitor {
   readonly #options: HealthMonitorOptions;
@@ -44,7 +60,7 @@ export class HealthMonitor {
     this.#log = options.logger.child({ module: 'HealthMonitor' });
     this.#current = new RenderedReport({
       status: 'fail',
-      description: DESCRIPTION,
+      description: options.description,
       output: 'no check round has completed yet',
       checks: {},
     });
@@ -96,7 +112,7 @@ export class HealthMonitor {
     try {
       await this.runRound();
     } catch (error) {
-      this.#log.error({ error: summarizeError(error) }, 'health round failed');
+      this.#log.error({ error: summarizeError(error) }, HEALTH_LOG.roundFailed);
     }
     if (this.#stopped) return;
     const wait = Math.max(0, this.#options.intervalMs - (Date.now() - started));
@@ -104,7 +120,7 @@ export class HealthMonitor {
   }
 
   async #runOne(check: Check): Promise<void> {
-    const { now, timeoutMs, metrics } = this.#options;
+    const { now, timeoutMs, observer } = this.#options;
     const started = now();
     let observation: Observation;
     const running = this.#stillRunning.get(check.key);
@@ -117,7 +133,7 @@ export class HealthMonitor {
       observation = await this.#runWithTimeout(check);
     }
     const elapsedMs = now() - started;
-    metrics.recordCheck(check.key, observation.status, Math.min(elapsedMs, timeoutMs) / 1000);
+    observer?.recordCheck(check.key, observation.status, Math.min(elapsedMs, timeoutMs) / 1000);
     const previous = this.#entries.get(check.key);
     if (previous?.status !== observation.status) {
       const fields = {
@@ -126,8 +142,8 @@ export class HealthMonitor {
         was: previous?.status,
         output: observation.output,
       };
-      if (observation.status === 'pass') this.#log.info(fields, 'check passes');
-      else this.#log.warn(fields, `check ${observation.status === 'warn' ? 'warns' : 'fails'}`);
+      if (observation.status === 'pass') this.#log.info(fields, HEALTH_LOG.checkPasses);
+      else this.#log.warn(fields, observation.status === 'warn' ? HEALTH_LOG.checkWarns : HEALTH_LOG.checkFails);
     }
     this.#entries.set(check.key, {
       componentType: check.componentType,
@@ -149,8 +165,8 @@ export class HealthMonitor {
     if (abandoned >= MAX_ABANDONED) return false;
     this.#abandoned.set(key, abandoned + 1);
     this.#stillRunning.delete(key);
-    this.#options.metrics.recordAbandonedCheck(key);
-    this.#log.warn({ check: key, ms: now - since }, 'check did not settle after its abort; starting it afresh');
+    this.#options.observer?.recordAbandonedCheck(key);
+    this.#log.warn({ check: key, ms: now - since }, HEALTH_LOG.checkAbandoned);
     return true;
   }
 
@@ -193,14 +209,14 @@ export class HealthMonitor {
       this.#draining ?? (this.#entries.size === 0 ? 'no check round has completed yet' : failingOutput(this.#entries));
     const report: HealthReport = {
       status,
-      description: DESCRIPTION,
+      description: this.#options.description,
       ...(output ? { output } : {}),
       checks,
     };
     if (status !== this.#current.report.status)
-      this.#log.info({ status, was: this.#current.report.status, output }, 'verdict changed');
+      this.#log.info({ status, was: this.#current.report.status, output }, HEALTH_LOG.verdictChanged);
     this.#current = new RenderedReport(report);
-    this.#options.metrics.setVerdict(status);
+    this.#options.observer?.setVerdict(status);
     if (checked !== this.#checked) {
       this.#checked = checked;
       for (const listener of this.#checkedListeners) listener(checked);
