@@ -7,6 +7,7 @@ import {
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import { classifySendError, type SendErrorKind } from './classifySendError.js';
 import type { Batch } from './JournalRecord.js';
+import { INVALIDATOR_LOG } from './signals.js';
 
 export interface RetrySettings {
   /** First backoff after a throttle or 5xx; doubles each attempt, with jitter. */
@@ -99,7 +100,7 @@ export class DistributionSender {
         this.#queue.shift();
       }
     } catch (error) {
-      this.#log.error({ error: summarizeError(error) }, 'sender stopped unexpectedly');
+      this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.senderStopped);
     } finally {
       // Set in the same turn as the empty-queue check, so a later enqueue starts a new drain.
       this.#draining = false;
@@ -115,7 +116,7 @@ export class DistributionSender {
       if (mayExist) {
         const existing = await this.#findExisting(batch);
         if (existing) {
-          this.#log.info({ batchId: batch.id, invalidationId: existing }, 'batch had already been accepted');
+          this.#log.info({ batchId: batch.id, invalidationId: existing }, INVALIDATOR_LOG.alreadyAccepted);
           return existing;
         }
       }
@@ -129,10 +130,13 @@ export class DistributionSender {
             },
           }),
         );
-        if (this.#permanentFailure) this.#log.info('distribution accepts invalidations again');
+        if (this.#permanentFailure) this.#log.info(INVALIDATOR_LOG.recovered);
         this.#permanentFailure = undefined;
         const id = response.Invalidation?.Id ?? 'unknown';
-        this.#log.info({ batchId: batch.id, invalidationId: id, paths: batch.paths.length }, 'invalidation created');
+        this.#log.info(
+          { batchId: batch.id, invalidationId: id, paths: batch.paths.length },
+          INVALIDATOR_LOG.invalidationCreated,
+        );
         return id;
       } catch (error) {
         if ((error as { name?: string }).name === 'InvalidationBatchAlreadyExists') {
@@ -155,24 +159,15 @@ export class DistributionSender {
     if (kind === 'permanent') {
       this.#permanentFailure ??= { name: err.name, message: err.message, since: Date.now() };
       delay = retry.permanentDelayMs;
-      this.#log.error(
-        { error: err, batchId: batch.id, retryInMs: delay },
-        'CloudFront refused the invalidation; kept for retry',
-      );
+      this.#log.error({ error: err, batchId: batch.id, retryInMs: delay }, INVALIDATOR_LOG.permanentFailure);
     } else if (kind === 'busy') {
       delay = retry.busyDelayMs * (0.75 + this.#random() / 2);
-      this.#log.warn(
-        { error: err, batchId: batch.id, retryInMs: Math.round(delay) },
-        'distribution busy; waiting for room',
-      );
+      this.#log.warn({ error: err, batchId: batch.id, retryInMs: Math.round(delay) }, INVALIDATOR_LOG.busy);
     } else {
       const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** this.#attempts);
       this.#attempts += 1;
       delay = ceiling / 2 + (this.#random() * ceiling) / 2;
-      this.#log.warn(
-        { error: err, batchId: batch.id, kind, retryInMs: Math.round(delay) },
-        'invalidation failed; retrying',
-      );
+      this.#log.warn({ error: err, batchId: batch.id, kind, retryInMs: Math.round(delay) }, INVALIDATOR_LOG.retrying);
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -206,7 +201,7 @@ export class DistributionSender {
         if (detail.Invalidation?.InvalidationBatch?.CallerReference === batch.id) return candidate.Id;
       }
     } catch (error) {
-      this.#log.warn({ error: summarizeError(error), batchId: batch.id }, 'could not look for an earlier invalidation');
+      this.#log.warn({ error: summarizeError(error), batchId: batch.id }, INVALIDATOR_LOG.lookupFailed);
     }
     return undefined;
   }

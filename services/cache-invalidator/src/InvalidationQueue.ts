@@ -4,6 +4,7 @@ import { type CompactionLimits, compactPaths } from './compactPaths.js';
 import type { Journal } from './Journal.js';
 import type { AcceptedEvent, Batch, JournalRecord } from './JournalRecord.js';
 import { SiteChangeEchoes } from './SiteChangeEchoes.js';
+import { INVALIDATOR_LOG } from './signals.js';
 
 export interface CoalescingSettings {
   /** A batch is cut this long after the last event, if no other event came. */
@@ -85,7 +86,7 @@ export class InvalidationQueue {
     } catch (error) {
       // A volume that is read-only or full at start: the records are read, so send them; the
       // journal reports the failure until writes work again.
-      this.#log.error({ error: summarizeError(error) }, 'could not rewrite the journal at start');
+      this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.rewriteFailedAtStart);
     }
     for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
     // Events the previous process accepted but never batched have waited long enough.
@@ -125,7 +126,7 @@ export class InvalidationQueue {
       await this.#options.journal.append({ type: 'sent', batchId, distributionId, invalidationId });
     } catch (error) {
       // CloudFront has the batch; after a restart the sender finds it by CallerReference instead of resending.
-      this.#log.error({ error: summarizeError(error), batchId }, 'could not journal an accepted invalidation');
+      this.#log.error({ error: summarizeError(error), batchId }, INVALIDATOR_LOG.sentNotJournaled);
     }
     if (this.#isDone(batch)) {
       this.#batches.delete(batchId);
@@ -250,14 +251,14 @@ export class InvalidationQueue {
       this.#batches.delete(batch.id);
       this.#open = [...events, ...this.#open];
       this.#measureWindow();
-      this.#log.error({ error: summarizeError(error) }, 'could not journal a batch; retrying after the window');
+      this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.batchNotJournaled);
       this.#scheduleCut(this.#now() + this.#options.windowMs);
       return;
     }
     this.#options.onBatchCut?.(batch, events);
     this.#log.info(
       { batchId: batch.id, events: events.length, paths: batch.paths.length, everything },
-      'invalidation batch cut',
+      INVALIDATOR_LOG.batchCut,
     );
     this.#options.onBatch(batch, false);
   }
@@ -268,7 +269,7 @@ export class InvalidationQueue {
     try {
       await this.#options.journal.rewrite(() => this.#liveRecords());
     } catch (error) {
-      this.#log.error({ error: summarizeError(error) }, 'could not rewrite the journal; it keeps growing');
+      this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.rewriteFailed);
     }
   }
 

@@ -1,7 +1,8 @@
 import type { Logger, Registry } from '@ghost-ha/core';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import type { CacheInvalidator } from './CacheInvalidator.js';
 import { errorResponse } from './errorResponse.js';
+import type { ManualRequests } from './ManualRequests.js';
+import type { ReadinessSource } from './ReadinessSource.js';
 
 export interface AppSettings {
   maxBodyBytes: number;
@@ -13,7 +14,7 @@ export interface AppSettings {
  * HTTP edge for everything but webhooks (see createWebhookHandler): parse, call the service, map
  * errors to status codes. No route ever answers 410.
  */
-export function createApp(service: CacheInvalidator, settings: AppSettings): Express {
+export function createApp(service: ManualRequests & ReadinessSource, settings: AppSettings): Express {
   const log = settings.logger.child({ module: 'http' });
   const app = express();
   app.disable('x-powered-by');

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@ghost-ha/core';
-import type { CacheInvalidator } from './CacheInvalidator.js';
 import { errorResponse } from './errorResponse.js';
 import { RequestRejectedError } from './errors.js';
+import type { WebhookReceiving } from './WebhookReceiving.js';
 
 export const WEBHOOK_PREFIX = '/webhooks/ghost/';
 
@@ -12,7 +12,7 @@ export const WEBHOOK_PREFIX = '/webhooks/ghost/';
  * limit, hands it to the service, answers 202 once it is durable.
  */
 export function createWebhookHandler(
-  service: CacheInvalidator,
+  service: WebhookReceiving,
   settings: { maxBodyBytes: number; logger: Logger },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const log = settings.logger.child({ module: 'webhooks' });

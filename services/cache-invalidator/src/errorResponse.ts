@@ -1,5 +1,6 @@
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import { JournalWriteError, RequestRejectedError } from './errors.js';
+import { INVALIDATOR_LOG } from './signals.js';
 
 export interface ErrorResponse {
   status: number;
@@ -18,7 +19,7 @@ export function errorResponse(
   }
   const parserType = (error as { type?: unknown } | undefined)?.type;
   if (parserType === 'entity.too.large') {
-    log.warn({ path }, 'body too large');
+    log.warn({ path }, INVALIDATOR_LOG.bodyTooLarge);
     return {
       status: 413,
       body: { error: 'too_large', message: `the body is larger than ${context.maxBodyBytes} bytes` },
@@ -28,12 +29,12 @@ export function errorResponse(
     return { status: 400, body: { error: 'bad_body', message: 'the body could not be read as JSON' } };
   }
   if (error instanceof JournalWriteError) {
-    log.error({ error: summarizeError(error), path }, 'could not journal a request');
+    log.error({ error: summarizeError(error), path }, INVALIDATOR_LOG.requestNotJournaled);
     return {
       status: 503,
       body: { error: 'journal_unavailable', message: 'the request could not be stored; nothing was accepted' },
     };
   }
-  log.error({ error: summarizeError(error), path }, 'request failed');
+  log.error({ error: summarizeError(error), path }, INVALIDATOR_LOG.requestFailed);
   return { status: 500, body: { error: 'internal', message: 'internal error; nothing was accepted' } };
 }

@@ -6,7 +6,7 @@ import { createCloudFrontClient } from './createCloudFrontClient.js';
 import { createMirrorS3Client } from './mirror/startMirror.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
-import { INVALIDATOR_SIGNALS } from './signals.js';
+import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          log.error({ error: summarizeError(error) }, 'stop failed');
+          log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.stopFailed);
           process.exit(1);
         },
       );
@@ -78,7 +78,7 @@ async function registerWithRetries(register: () => Promise<unknown>): Promise<vo
       return;
     } catch (error) {
       const last = attempt === REGISTRATION_ATTEMPTS;
-      log[last ? 'error' : 'warn']({ error: summarizeError(error), attempt }, 'registering webhooks failed');
+      log[last ? 'error' : 'warn']({ error: summarizeError(error), attempt }, INVALIDATOR_LOG.registrationFailed);
       if (!last) await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
     }
   }
@@ -88,7 +88,7 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     log.fatal({ problems: error.problems }, error.message);
   } else {
-    log.fatal({ error: summarizeError(error) }, 'could not start');
+    log.fatal({ error: summarizeError(error) }, INVALIDATOR_LOG.startFailed);
   }
   process.exit(1);
 });

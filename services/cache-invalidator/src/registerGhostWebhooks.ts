@@ -1,6 +1,7 @@
 import { GhostAdminClient, GhostApiError, type Logger } from '@ghost-ha/core';
 import { WebhookRegistrationError } from './errors.js';
 import { HANDLED_EVENTS } from './ghostEvents.js';
+import { INVALIDATOR_LOG } from './signals.js';
 
 export interface RegistrationRequest {
   ghostUrl: string;
@@ -55,7 +56,7 @@ export async function registerGhostWebhooks(request: RegistrationRequest): Promi
       );
     }
   }
-  log.info(result, 'webhooks registered');
+  log.info(result, INVALIDATOR_LOG.webhooksRegistered);
   return result;
 }
 

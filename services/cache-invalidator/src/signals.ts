@@ -17,3 +17,54 @@ export const INVALIDATOR_SIGNALS = {
     cache_invalidator_webhook_to_invalidation_seconds: [[]],
   },
 } as const;
+
+/**
+ * Log messages (pino's `msg`) that operators search or alert on, one place for the code that writes
+ * them and the filters and runbooks that read them. Changing one breaks whatever matches it.
+ */
+export const INVALIDATOR_LOG = {
+  listening: 'cache invalidator listening',
+  stopped: 'cache invalidator stopped',
+  unsignedWebhooks:
+    'ALLOW_UNSIGNED_WEBHOOKS=true: webhooks are accepted without a signature; anyone who can reach this port can trigger invalidations',
+  /** Start: torn or corrupt journal lines skipped (fields `skipped`, `skippedCount`). */
+  journalSkipped: 'journal: skipped what was not a whole record',
+  resuming: 'resuming work found in the journal',
+  /** A webhook or manual request answered 503: nothing was accepted. */
+  requestNotJournaled: 'could not journal a request',
+  requestFailed: 'request failed',
+  bodyTooLarge: 'body too large',
+  batchCut: 'invalidation batch cut',
+  batchNotJournaled: 'could not journal a batch; retrying after the window',
+  sentNotJournaled: 'could not journal an accepted invalidation',
+  rewriteFailedAtStart: 'could not rewrite the journal at start',
+  rewriteFailed: 'could not rewrite the journal; it keeps growing',
+  mirrorRefreshNotJournaled: 'could not journal a mirror refresh',
+  invalidationCreated: 'invalidation created',
+  alreadyAccepted: 'batch had already been accepted',
+  /** A permanent error (no such distribution, access denied): the batch is kept and retried slowly. */
+  permanentFailure: 'CloudFront refused the invalidation; kept for retry',
+  recovered: 'distribution accepts invalidations again',
+  busy: 'distribution busy; waiting for room',
+  retrying: 'invalidation failed; retrying',
+  lookupFailed: 'could not look for an earlier invalidation',
+  senderStopped: 'sender stopped unexpectedly',
+  shutdownFlushFailed: 'shutdown flush failed; the journal keeps the work',
+  registrationFailed: 'registering webhooks failed',
+  webhooksRegistered: 'webhooks registered',
+  startFailed: 'could not start',
+  stopFailed: 'stop failed',
+} as const;
+
+/**
+ * Log fields with a stable meaning: `error` is always `summarizeError`'s `{ name, message, ... }`;
+ * `module` names the writing file's logger; `distributionId` and `batchId` name what a sender
+ * line is about; `reason` is a rejected request's error code (its message is the answer's text).
+ */
+export const INVALIDATOR_LOG_FIELDS = {
+  error: 'error',
+  module: 'module',
+  distributionId: 'distributionId',
+  batchId: 'batchId',
+  reason: 'reason',
+} as const;

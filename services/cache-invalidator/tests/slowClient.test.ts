@@ -2,9 +2,9 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { createCloudFrontClient } from '../src/createCloudFrontClient.js';
+import { HEADERS_TIMEOUT_MS } from '../src/startHttpServer.js';
 import { startInvalidator } from './support/startInvalidator.js';
 
-const HEADERS_TIMEOUT_MS = 5000;
 describe('a client that sends its headers one byte a second', () => {
   let service: CacheInvalidator;
 
