@@ -1,5 +1,4 @@
-import type { Check, Observation } from '@ghost-ha/core';
-import { summarizeError } from '@ghost-ha/core';
+import { type Check, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection, openUntilAborted } from './boundedQuery.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';

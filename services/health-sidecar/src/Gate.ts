@@ -7,11 +7,11 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { HealthStatus } from '@ghost-ha/core';
-import { type Logger, summarizeError } from '@ghost-ha/core';
+import { type HealthStatus, type Logger, summarizeError } from '@ghost-ha/core';
 import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
+import { SIDECAR_LOG } from './signals.js';
 import { type StaleSettings, withStaleDirectives } from './withStaleDirectives.js';
 
 export interface GateOptions {
@@ -111,7 +111,7 @@ export class Gate {
       clearTimeout(timer);
     }
     const cut = this.#inFlight;
-    if (cut > 0) this.#log.warn({ cut }, 'drain timed out; cutting the requests still in flight');
+    if (cut > 0) this.#log.warn({ cut }, SIDECAR_LOG.gateDrainCut);
     this.#server.closeAllConnections();
     await closed;
     this.#unsubscribe();
@@ -181,7 +181,7 @@ export class Gate {
       }
       this.#settle(exchange);
       const summary = summarizeError(error);
-      this.#log.warn({ error: summary, method: req.method, path: req.url }, 'Ghost did not answer the gate');
+      this.#log.warn({ error: summary, method: req.method, path: req.url }, SIDECAR_LOG.gateUpstreamFailed);
       this.#answer(res, 502, Buffer.from(`Ghost did not answer (${summary.code ?? summary.name}).\n`));
     });
     // The wait for Ghost's answer starts once the request is sent in full: a slow upload is the
@@ -204,7 +204,7 @@ export class Gate {
   /** The verdict turned `fail`: readers still waiting on Ghost get the 503 now, not when Ghost wakes up. */
   #failWaitingReads(): void {
     if (this.#waitingReads.size === 0) return;
-    this.#log.warn({ requests: this.#waitingReads.size }, 'verdict turned fail: answering waiting reads 503');
+    this.#log.warn({ requests: this.#waitingReads.size }, SIDECAR_LOG.gateFailedWaitingReads);
     for (const exchange of [...this.#waitingReads]) {
       this.#settle(exchange);
       exchange.upstream.destroy();
@@ -219,7 +219,7 @@ export class Gate {
     const { req, res, upstream } = exchange;
     this.#log.warn(
       { method: req.method, path: req.url, timeoutMs: this.#options.responseTimeoutMs },
-      'Ghost did not start answering in time',
+      SIDECAR_LOG.gateResponseTimeout,
     );
     upstream.destroy();
     this.#answer(res, 504, this.#timeoutBody);

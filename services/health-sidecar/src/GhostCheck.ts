@@ -1,7 +1,6 @@
 import { type IncomingMessage, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Check, Observation } from '@ghost-ha/core';
-import { summarizeError } from '@ghost-ha/core';
+import { type Check, type Observation, summarizeError } from '@ghost-ha/core';
 import type { GhostSettings } from './config.js';
 
 export interface GhostCheckOptions {

@@ -1,5 +1,11 @@
-import type { Check } from '@ghost-ha/core';
-import { createRegistry, HealthMonitor, type Logger, type SecretsLoader, summarizeError } from '@ghost-ha/core';
+import {
+  type Check,
+  createRegistry,
+  HealthMonitor,
+  type Logger,
+  type SecretsLoader,
+  summarizeError,
+} from '@ghost-ha/core';
 import { ContentVolumeCheck } from './ContentVolumeCheck.js';
 import { EXIT_MARGIN_MS, type SidecarConfig } from './config.js';
 import { DatabaseCheck } from './DatabaseCheck.js';
@@ -11,6 +17,7 @@ import { HealthServer } from './HealthServer.js';
 import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
+import { SIDECAR_LOG } from './signals.js';
 import { waitForGhostToStop } from './waitForGhostToStop.js';
 
 /** Side effects, passed in so tests run the real thing and swap only these. */
@@ -178,14 +185,14 @@ export class Sidecar {
     const started = Date.now();
     const hardStop = setTimeout(
       () => {
-        this.#log.error({ stopTimeoutMs }, 'shutdown overran the stop timeout; exiting now');
+        this.#log.error({ stopTimeoutMs }, SIDECAR_LOG.shutdownOverran);
         this.#exit(1);
       },
       stopTimeoutMs - EXIT_MARGIN_MS / 2,
     );
     hardStop.unref();
     this.monitor.setDraining();
-    this.#log.info({ reason, drainTimeoutMs, ghostStopWaitMs }, 'shutting down: readiness fails from now on');
+    this.#log.info({ reason, drainTimeoutMs, ghostStopWaitMs }, SIDECAR_LOG.shuttingDown);
     try {
       const [cut, ghostStopped] = await Promise.all([
         this.#gate?.drain(drainTimeoutMs) ?? Promise.resolve(0),
@@ -197,7 +204,7 @@ export class Sidecar {
       await this.lock.release({ ghostStopped });
       this.#databaseCheck.close();
       await this.#healthServer.close();
-      this.#log.info({ ms: Date.now() - started }, 'shutdown complete');
+      this.#log.info({ ms: Date.now() - started }, SIDECAR_LOG.shutdownComplete);
       clearTimeout(hardStop);
       this.#exit(0);
     } catch (error) {

@@ -1,5 +1,4 @@
-import type { Check, Observation } from '@ghost-ha/core';
-import { type Logger, summarizeError } from '@ghost-ha/core';
+import { type Check, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { FencingSettings, LockSettings } from './config.js';
@@ -7,6 +6,7 @@ import type { DatabaseConnector } from './DatabaseConnector.js';
 import { FencedError, LockLostError } from './errors.js';
 import { Lease, type LeaseRecord, takeoverReason } from './Lease.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
+import { SIDECAR_LOG } from './signals.js';
 
 /**
  * - `standby`: another task's Ghost may run; this one waits for the lock and for the lease to be free.
@@ -161,7 +161,7 @@ export class SingletonLock {
         destroyConnection(connection);
       });
       await polite;
-      this.#log.info('lock released');
+      this.#log.info(SIDECAR_LOG.lockReleased);
     } else if (connection) {
       destroyConnection(connection);
     }
@@ -270,7 +270,7 @@ export class SingletonLock {
       this.#holderInfo = 'held by this task';
       this.#setState('holding');
       this.#options.metrics.recordLockRegain();
-      this.#log.warn({ downMs }, 'lock taken back; the lease is still ours, so Ghost keeps running');
+      this.#log.warn({ downMs }, SIDECAR_LOG.lockRegained);
       try {
         if (!record || !(await this.#onLease((lease) => this.#lease.renew(lease))))
           await this.#onLease((lease) => this.#lease.take(lease));
@@ -329,7 +329,7 @@ export class SingletonLock {
         previous: reason,
         previousAgeMs: record ? Math.round(record.ageMs) : undefined,
       },
-      'lock and lease taken: this task’s Ghost may start',
+      SIDECAR_LOG.lockTaken,
     );
     this.#options.onTakeover?.();
   }
@@ -341,7 +341,7 @@ export class SingletonLock {
       this.#waitingFor = record.holder;
       this.#log.info(
         { leaseHolder: record.holder, ageMs: Math.round(record.ageMs), ttlMs: record.ttlMs },
-        'another task holds the lease; waiting for it to stop or expire',
+        SIDECAR_LOG.waitingForHolder,
       );
     }
   }
@@ -370,7 +370,7 @@ export class SingletonLock {
     if (this.#now() - this.#staleHolder.since < this.#options.checkIntervalMs) return;
     this.#log.warn(
       { connection: holderConnection, leaseHolder: record.holder, leaseAgeMs: Math.round(record.ageMs) },
-      'the lease expired but its lock is still held: killing the stale lock connection',
+      SIDECAR_LOG.staleHolderKilled,
     );
     this.#staleHolder = undefined;
     await this.#query(connection, `KILL ${holderConnection}`, []);
@@ -457,7 +457,7 @@ export class SingletonLock {
     if (!this.#renewFailing) {
       this.#log.warn(
         { error: summary, patienceLeftMs: Math.round(this.#patienceLeftMs()) },
-        'lease renewal failed; the lock is still held, Ghost keeps running for now',
+        SIDECAR_LOG.leaseRenewalFailed,
       );
     }
     this.#renewFailing = { since: this.#renewFailing?.since ?? this.#now(), reason };
@@ -479,7 +479,7 @@ export class SingletonLock {
 
   /** The lease was renewed by a statement sent at `sentAt`: the patience runs from there. */
   #renewed(sentAt: number): void {
-    if (this.#renewFailing) this.#log.info('lease renewed again');
+    if (this.#renewFailing) this.#log.info(SIDECAR_LOG.leaseRenewed);
     this.#renewedAt = sentAt;
     this.#renewFailing = undefined;
     this.#lostAt = undefined;
@@ -519,7 +519,7 @@ export class SingletonLock {
     this.#options.metrics.recordLockLoss('connection');
     this.#log.error(
       { error: summarizeError(error), patienceLeftMs: Math.round(this.#patienceLeftMs()) },
-      'lock lost; taking it back (Ghost keeps running while the lease is ours)',
+      SIDECAR_LOG.lockLost,
     );
     this.#wake?.();
   }
@@ -533,7 +533,7 @@ export class SingletonLock {
     this.#holderInfo = reason;
     this.#setState('fenced');
     const error = new FencedError(reason);
-    this.#log.fatal({ error: summarizeError(error) }, 'fenced: this task’s Ghost must stop');
+    this.#log.fatal({ error: summarizeError(error) }, SIDECAR_LOG.fenced);
     this.#wake?.();
     this.#options.onFenced(error);
   }

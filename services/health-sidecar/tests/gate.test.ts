@@ -1,7 +1,6 @@
 // @module-tag ghost
 
-import type { HealthStatus } from '@ghost-ha/core';
-import { ghostAdminToken } from '@ghost-ha/core';
+import { ghostAdminToken, type HealthStatus } from '@ghost-ha/core';
 import { type DatabaseSettings, freePort, type GhostServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
