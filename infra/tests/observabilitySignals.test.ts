@@ -29,8 +29,8 @@ interface MetricReference {
 async function publishedMetrics(): Promise<EmfMetricIdentity[]> {
   const sidecarRegistry = createRegistry({ service: 'health-sidecar' });
   const sidecar = new SidecarMetrics(sidecarRegistry);
-  sidecar.setVerdict('fail');
-  sidecar.recordCheck('ghost:responseTime', 'fail', 0.1);
+  sidecar.health.setVerdict('fail');
+  sidecar.health.recordCheck('ghost:responseTime', 'fail', 0.1);
   sidecar.setLockHeld(true);
   sidecar.recordGateRequest(503, 0.01);
   const invalidatorRegistry = createRegistry({ service: 'cache-invalidator' });

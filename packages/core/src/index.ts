@@ -20,6 +20,7 @@ export {
   type Pagination,
 } from './GhostAdminClient.js';
 export { ghostAdminToken, isAdminApiKey } from './ghostAdminToken.js';
+export { HealthMetrics } from './HealthMetrics.js';
 export { HEALTH_LOG, HealthMonitor, type HealthMonitorOptions, type HealthObserver } from './HealthMonitor.js';
 export { type CheckEntry, HEALTH_CONTENT_TYPE, type HealthReport, RenderedReport } from './HealthReport.js';
 export {

@@ -1,21 +1,30 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createRegistry, type Logger, type Registry, summarizeError } from '@ghost-ha/core';
+import {
+  createRegistry,
+  HealthMonitor,
+  type Logger,
+  type Registry,
+  type RenderedReport,
+  summarizeError,
+} from '@ghost-ha/core';
 import type { ResolvedConfig } from './config.js';
 import { createApp } from './createApp.js';
 import { createMetrics, type InvalidatorMetrics } from './createMetrics.js';
 import { createWebhookHandler } from './createWebhookHandler.js';
+import { DistributionCheck } from './DistributionCheck.js';
 import { DistributionSender } from './DistributionSender.js';
 import { InvalidationQueue } from './InvalidationQueue.js';
-import { InvalidatorReadiness } from './InvalidatorReadiness.js';
 import { Journal } from './Journal.js';
+import { JournalCheck } from './JournalCheck.js';
 import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
 import type { ManualRequest, ManualRequests } from './ManualRequests.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
 import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
-import type { Readiness, ReadinessSource } from './ReadinessSource.js';
+import { PendingAgeCheck } from './PendingAgeCheck.js';
+import type { ReadinessSource } from './ReadinessSource.js';
 import { INVALIDATOR_LOG } from './signals.js';
 import { SitePaths } from './sitePaths.js';
 import { type RunningHttpServer, startHttpServer } from './startHttpServer.js';
@@ -41,7 +50,7 @@ interface Parts {
   queue: InvalidationQueue;
   webhooks: WebhookReceiver;
   manual: ManualInvalidation;
-  readiness: InvalidatorReadiness;
+  readiness: HealthMonitor;
   server: RunningHttpServer;
 }
 
@@ -121,8 +130,9 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     return this.#started.manual.requestManual(request);
   }
 
-  readiness(): Promise<Readiness> {
-    return this.#started.readiness.readiness();
+  /** The last round of the readiness checks, as `/health` and `/health/ready` serve it. */
+  get health(): RenderedReport {
+    return this.#started.readiness.current;
   }
 
   async #open(): Promise<void> {
@@ -184,20 +194,34 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       metrics: this.metrics,
       now: this.#now,
     });
-    const readiness = new InvalidatorReadiness({
-      journal,
-      queue,
-      senders: () => this.#senders.values(),
-      config,
-      stopping: () => this.#stopping,
+    // The mirror is not a check: an S3 outage must not take invalidations down.
+    const readiness = new HealthMonitor({
+      checks: [
+        new JournalCheck(journal),
+        new PendingAgeCheck({ queue, maxAgeMs: config.readyMaxPendingAgeMs, now: this.#now }),
+        ...[...this.#senders.values()].map((sender) => new DistributionCheck(sender)),
+      ],
+      description: 'Ghost webhooks to CloudFront invalidations (ghost-ha cache-invalidator)',
+      intervalMs: config.checkIntervalMs,
+      timeoutMs: config.checkTimeoutMs,
       now: this.#now,
+      observer: this.metrics.health,
+      logger,
     });
+    // The first round completes before the port opens, so the first probe sees a real verdict.
+    await readiness.runRound();
+    readiness.start();
     const server = await startHttpServer({
       port: config.port,
       host: this.#deps.host ?? '0.0.0.0',
       onWebhook: createWebhookHandler(webhooks, { maxBodyBytes: config.maxBodyBytes, logger }),
       app: createApp(
-        { requestManual: (request) => manual.requestManual(request), readiness: () => readiness.readiness() },
+        {
+          requestManual: (request) => manual.requestManual(request),
+          get health() {
+            return readiness.current;
+          },
+        },
         { maxBodyBytes: config.maxBodyBytes, registry: this.registry, logger },
       ),
     });
@@ -271,7 +295,8 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const { server, queue, journal } = this.#started;
+    const { server, queue, journal, readiness } = this.#started;
+    readiness.setDraining('stopping');
     const closed = server.close();
     try {
       await queue.flushNow();
@@ -281,6 +306,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.shutdownFlushFailed);
     }
     for (const sender of this.#senders.values()) sender.close();
+    await readiness.stop();
     queue.close();
     await this.#mirror?.stop();
     server.closeAllConnections();

@@ -1,10 +1,6 @@
-/** The readiness verdict and each check behind it, as `/health/ready` serves them. */
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, { status: 'pass' | 'fail'; detail?: unknown }>;
-}
+import type { RenderedReport } from '@ghost-ha/core';
 
-/** What `/health/ready` needs. */
+/** What `/health` and `/health/ready` need: the last completed round of the readiness checks. */
 export interface ReadinessSource {
-  readiness(): Promise<Readiness>;
+  readonly health: RenderedReport;
 }

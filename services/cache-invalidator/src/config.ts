@@ -23,6 +23,9 @@ export interface CacheInvalidatorConfig {
   busyDelayMs: number;
   permanentErrorDelayMs: number;
   readyMaxPendingAgeMs: number;
+  /** How often the readiness checks run in the background; probes read the last round. */
+  checkIntervalMs: number;
+  checkTimeoutMs: number;
   manualToken: string | undefined;
   manualTokenSecretId: string | undefined;
   shutdownGraceMs: number;
@@ -100,6 +103,8 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     }),
     readyMaxPendingAgeMs:
       read.int('READY_MAX_PENDING_AGE_SECONDS', { default: 900, min: 1, max: 86_400, example: '900' }) * 1000,
+    checkIntervalMs: read.int('CHECK_INTERVAL_MS', { default: 2_000, min: 100, max: 300_000, example: '2000' }),
+    checkTimeoutMs: read.int('CHECK_TIMEOUT_MS', { default: 1_000, min: 50, max: 120_000, example: '1000' }),
     manualToken: read.string('MANUAL_INVALIDATION_TOKEN', { optional: true, example: 'a-long-random-string' }),
     manualTokenSecretId: read.string('MANUAL_INVALIDATION_TOKEN_SECRET_ID', {
       optional: true,
@@ -143,6 +148,11 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
   if (config.manualToken && config.manualTokenSecretId) {
     read.problem(
       "Set only one of 'MANUAL_INVALIDATION_TOKEN' and 'MANUAL_INVALIDATION_TOKEN_SECRET_ID'. E.g. MANUAL_INVALIDATION_TOKEN_SECRET_ID=ghost/invalidator-token",
+    );
+  }
+  if (config.checkTimeoutMs >= config.checkIntervalMs) {
+    read.problem(
+      `'CHECK_TIMEOUT_MS' (${config.checkTimeoutMs}) must be shorter than 'CHECK_INTERVAL_MS' (${config.checkIntervalMs}). E.g. CHECK_INTERVAL_MS=2000 CHECK_TIMEOUT_MS=1000`,
     );
   }
   if (config.maxWaitMs < config.windowMs) {

@@ -1,8 +1,10 @@
-import type { Logger, Registry } from '@ghost-ha/core';
+import { HEALTH_CONTENT_TYPE, type Logger, type Registry } from '@ghost-ha/core';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { errorResponse } from './errorResponse.js';
 import type { ManualRequests } from './ManualRequests.js';
 import type { ReadinessSource } from './ReadinessSource.js';
+
+const HEALTH_HEADERS = { 'Content-Type': HEALTH_CONTENT_TYPE, 'Cache-Control': 'no-store' };
 
 export interface AppSettings {
   maxBodyBytes: number;
@@ -29,11 +31,15 @@ export function createApp(service: ManualRequests & ReadinessSource, settings: A
     res.json({ status: 'pass' });
   });
 
-  app.get('/health/ready', async (_req, res) => {
-    const readiness = await service.readiness();
-    res
-      .status(readiness.ready ? 200 : 503)
-      .json({ status: readiness.ready ? 'pass' : 'fail', checks: readiness.checks });
+  // Both read the last round of the background checks: a probe never touches the journal itself.
+  app.get('/health/ready', (_req, res) => {
+    const report = service.health;
+    res.status(report.httpStatus).set(HEALTH_HEADERS).send(report.verdictBody);
+  });
+
+  app.get('/health', (_req, res) => {
+    const report = service.health;
+    res.status(report.httpStatus).set(HEALTH_HEADERS).send(report.fullBody);
   });
 
   app.get('/metrics', async (_req, res) => {

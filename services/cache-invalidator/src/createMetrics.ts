@@ -1,4 +1,4 @@
-import type { Registry } from '@ghost-ha/core';
+import { HealthMetrics, type Registry } from '@ghost-ha/core';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 export interface QueueView {
@@ -13,6 +13,8 @@ export type InvalidatorMetrics = ReturnType<typeof createMetrics>;
 export function createMetrics(registry: Registry, view: () => QueueView | undefined, now: () => number) {
   const registers = [registry];
   return {
+    /** The readiness checks' verdict and results (`cache_invalidator_health_*`). */
+    health: new HealthMetrics(registry, 'cache_invalidator'),
     webhooks: new Counter({
       name: 'cache_invalidator_webhooks_total',
       help: 'Webhook and manual requests by event and result (accepted, or the rejection reason).',

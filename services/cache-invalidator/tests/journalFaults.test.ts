@@ -66,14 +66,14 @@ class Ledger {
   }
 }
 
+/** The journal's check in the last round (`/health`); `ready` is what `/health/ready` answers. */
 async function journalCheck(service: CacheInvalidator): Promise<{ ready: number; status: string; detail: string }> {
-  const response = await fetch(`${service.url}/health/ready`);
-  const body = (await response.json()) as { checks: { journal: { status: string; detail: unknown } } };
-  return {
-    ready: response.status,
-    status: body.checks.journal.status,
-    detail: JSON.stringify(body.checks.journal.detail),
+  const ready = (await fetch(`${service.url}/health/ready`)).status;
+  const body = (await (await fetch(`${service.url}/health`)).json()) as {
+    checks: Record<string, { status: string; output?: string }[]>;
   };
+  const entry = body.checks['journal:writable']?.[0];
+  return { ready, status: entry?.status ?? 'missing', detail: entry?.output ?? '' };
 }
 
 /** Reads one kind from the queue-depth gauge's values. */
@@ -179,8 +179,9 @@ describe('the journal under storage faults: every change answered 2xx is invalid
     // Concurrent requests share one failed write, longer than the single ones after it.
     const together = 'abcdefgh'.split('').map((n) => ledger.publish(first, `${options.name}-during-${n}`));
     expect(await Promise.all(together)).toEqual(Array(8).fill(503));
+    // The checks run every 100 ms here; a probe reads the last round.
+    await expect.poll(() => journalCheck(first), { timeout: 2000 }).toMatchObject({ ready: 503, status: 'fail' });
     const during = await journalCheck(first);
-    expect(during).toMatchObject({ ready: 503, status: 'fail' });
     expect(during.detail).toMatch(options.expectCode);
     expect(
       await metric(
@@ -278,8 +279,8 @@ describe('the journal under storage faults: every change answered 2xx is invalid
 
     await volume.readOnly();
     // Shown before any write fails: the directory no longer takes writes.
+    await expect.poll(() => journalCheck(first), { timeout: 2000 }).toMatchObject({ ready: 503, status: 'fail' });
     const idle = await journalCheck(first);
-    expect(idle).toMatchObject({ ready: 503, status: 'fail' });
     expect(idle.detail).toMatch(/EROFS/);
     expect(await ledger.publish(first, 'ro-during-1')).toBe(503);
     await restart(first);

@@ -138,9 +138,13 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
   it('fails readiness when the journal directory is gone (last: it breaks the service)', async () => {
     expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
     await rm(journalDir, { recursive: true, force: true });
-    const ready = await fetch(`${service.url}/health/ready`);
-    expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { checks: { journal: { status: string } } };
-    expect(body.checks.journal.status).toBe('fail');
+    // The checks run every CHECK_INTERVAL_MS (100 ms here); a probe reads the last round.
+    await expect.poll(async () => (await fetch(`${service.url}/health/ready`)).status, { timeout: 2000 }).toBe(503);
+    const ready = (await (await fetch(`${service.url}/health/ready`)).json()) as { status: string; output: string };
+    expect(ready).toEqual({ status: 'fail', output: expect.stringMatching(/^journal:writable: JournalWriteError: /) });
+    const body = (await (await fetch(`${service.url}/health`)).json()) as {
+      checks: Record<string, { status: string }[]>;
+    };
+    expect(body.checks['journal:writable']?.[0]?.status).toBe('fail');
   });
 });

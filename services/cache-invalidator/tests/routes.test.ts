@@ -50,10 +50,22 @@ describe('cache-invalidator routes (express app, in process)', () => {
     expect(response.body).toEqual({ status: 'pass' });
   });
 
-  it('GET /health/ready passes with its checks listed', async () => {
-    const response = await request(app).get('/health/ready').expect(200);
-    expect(response.body.status).toBe('pass');
-    expect(response.body.checks.journal.status).toBe('pass');
+  it('GET /health/ready answers the verdict as application/health+json, GET /health every check', async () => {
+    const ready = await request(app).get('/health/ready').expect(200);
+    expect(ready.headers['content-type']).toBe('application/health+json');
+    expect(ready.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(ready.text)).toEqual({ status: 'pass' });
+    const health = await request(app).get('/health').expect(200);
+    expect(health.headers['content-type']).toBe('application/health+json');
+    const report = JSON.parse(health.text);
+    expect(report.status).toBe('pass');
+    expect(Object.keys(report.checks).sort()).toEqual([
+      'distribution:E2QWRUHAPOMQZL',
+      'invalidations:oldestPendingAge',
+      'journal:writable',
+    ]);
+    expect(report.checks['journal:writable'][0]).toMatchObject({ status: 'pass', componentType: 'datastore' });
+    expect(report.checks['invalidations:oldestPendingAge'][0]).toMatchObject({ observedValue: 0, observedUnit: 's' });
   });
 
   it('GET /metrics serves Prometheus text with the service metrics', async () => {

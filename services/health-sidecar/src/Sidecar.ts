@@ -98,7 +98,7 @@ export class Sidecar {
       timeoutMs: config.checks.timeoutMs,
       now,
       description: 'Ghost task deep health (ghost-ha health-sidecar)',
-      observer: this.metrics,
+      observer: this.metrics.health,
       logger: deps.logger,
     });
     this.#healthServer = new HealthServer({

@@ -1,21 +1,17 @@
-import type { HealthStatus, Registry } from '@ghost-ha/core';
+import { HealthMetrics, type Registry } from '@ghost-ha/core';
 import { Counter, Gauge, Histogram } from 'prom-client';
-
-const STATUSES: readonly HealthStatus[] = ['pass', 'warn', 'fail'];
 
 /** Every metric the sidecar exports, registered on the app's own registry. */
 export class SidecarMetrics {
   readonly registry: Registry;
-  readonly #verdict: Gauge;
-  readonly #checkStatus: Gauge;
-  readonly #checkDuration: Histogram;
+  /** The health model's verdict and checks (`ghost_ha_health_*`). */
+  readonly health: HealthMetrics;
   readonly #lockHeld: Gauge;
   readonly #lockAcquisitions: Counter;
   readonly #lockLosses: Counter;
   readonly #lockRegains: Counter;
   readonly #leaseTakeovers: Counter;
   readonly #staleHolderKills: Counter;
-  readonly #abandonedChecks: Counter;
   #leaseAge: () => number | undefined = () => undefined;
   readonly #gateRequests: Counter;
   readonly #gateDuration: Histogram;
@@ -25,25 +21,7 @@ export class SidecarMetrics {
   constructor(registry: Registry) {
     this.registry = registry;
     const registers = [registry];
-    this.#verdict = new Gauge({
-      name: 'ghost_ha_health_status',
-      help: 'The deep health verdict: 1 for the current status (pass, warn or fail), 0 for the others.',
-      labelNames: ['status'],
-      registers,
-    });
-    this.#checkStatus = new Gauge({
-      name: 'ghost_ha_health_check_status',
-      help: 'Result of each check in the last round: 1 for its current status, 0 for the others.',
-      labelNames: ['check', 'status'],
-      registers,
-    });
-    this.#checkDuration = new Histogram({
-      name: 'ghost_ha_health_check_duration_seconds',
-      help: 'How long each check took (a timed-out check counts as its timeout).',
-      labelNames: ['check'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
+    this.health = new HealthMetrics(registry, 'ghost_ha');
     this.#lockHeld = new Gauge({
       name: 'ghost_ha_singleton_lock_held',
       help: '1 while this task holds the database lock that lets its Ghost run.',
@@ -74,12 +52,6 @@ export class SidecarMetrics {
     this.#staleHolderKills = new Counter({
       name: 'ghost_ha_lease_stale_holder_kills_total',
       help: "Times this task killed the database connection still holding the lock after its holder's lease had expired.",
-      registers,
-    });
-    this.#abandonedChecks = new Counter({
-      name: 'ghost_ha_health_checks_abandoned_total',
-      help: 'Check runs that did not settle an interval after their timeout and were given up on.',
-      labelNames: ['check'],
       registers,
     });
     const leaseAge = () => this.#leaseAge();
@@ -116,17 +88,7 @@ export class SidecarMetrics {
         this.set(inFlight());
       },
     });
-    this.setVerdict('fail');
     this.#lockHeld.set(0);
-  }
-
-  setVerdict(status: HealthStatus): void {
-    for (const each of STATUSES) this.#verdict.set({ status: each }, each === status ? 1 : 0);
-  }
-
-  recordCheck(check: string, status: HealthStatus, seconds: number): void {
-    for (const each of STATUSES) this.#checkStatus.set({ check, status: each }, each === status ? 1 : 0);
-    this.#checkDuration.observe({ check }, seconds);
   }
 
   setLockHeld(held: boolean): void {
@@ -148,10 +110,6 @@ export class SidecarMetrics {
 
   recordStaleHolderKill(): void {
     this.#staleHolderKills.inc();
-  }
-
-  recordAbandonedCheck(check: string): void {
-    this.#abandonedChecks.inc({ check });
   }
 
   /** Where the lease age gauge reads its value (seconds, undefined while not holding). */

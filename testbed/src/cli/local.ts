@@ -55,7 +55,7 @@ Ghost HA suite running locally through the ECS task model (ready in ${elapsed()}
   Ports            ${[...task.ports].map(([container, host]) => `${container}→${host}`).join('  ')}   (container→host)
   Ghost direct     ${task.url(2368)}/
   Health           ${healthUrl}/health   /health/ready   /health/startup   /metrics
-  Invalidator      ${invalidatorUrl}/health/ready   /metrics
+  Invalidator      ${invalidatorUrl}/health   /health/ready   /metrics
   AWS stand-in     ${stack.moto.endpoint}   (AWS_ENDPOINT_URL; moto_server)
   CloudFront       distribution ${stack.distributionId}
   Database         MariaDB at ${stack.mariadb.host}:${stack.mariadb.port}, database ${stack.databaseName}

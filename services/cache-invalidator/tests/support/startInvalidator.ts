@@ -17,6 +17,8 @@ export const FAST_SETTINGS: Record<string, string> = {
   BUSY_RETRY_DELAY_MS: '100',
   PERMANENT_ERROR_RETRY_DELAY_MS: '300',
   SHUTDOWN_GRACE_MS: '500',
+  CHECK_INTERVAL_MS: '100',
+  CHECK_TIMEOUT_MS: '80',
 };
 
 /** A journal directory, removed after the test file (by the Vitest setup). */
