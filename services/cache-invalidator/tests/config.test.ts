@@ -34,7 +34,15 @@ describe('loadConfig', () => {
       maxWildcardsPerBatch: 10,
       journalDir: '/var/lib/cache-invalidator',
       ghostAdminUrl: 'https://example.com/blog',
+      checkIntervalMs: 2000,
+      checkTimeoutMs: 1000,
     });
+  });
+
+  it('wants the readiness check timeout shorter than its interval', () => {
+    expect(problemsOf({ ...minimal, CHECK_INTERVAL_MS: '1000', CHECK_TIMEOUT_MS: '1000' })).toEqual([
+      "'CHECK_TIMEOUT_MS' (1000) must be shorter than 'CHECK_INTERVAL_MS' (1000). E.g. CHECK_INTERVAL_MS=2000 CHECK_TIMEOUT_MS=1000",
+    ]);
   });
 
   it('names a missing distribution list once, and a list of only commas as empty', () => {
