@@ -1,10 +1,7 @@
 // @module-tag integration
 import { DeregisterTargetsCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
-import { MotoServer } from '@ghost-ha/testbed';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StepFailedError } from '../src/errors.js';
-import { AwsClients } from '../src/switch/AwsClients.js';
 import { applyPlan } from '../src/switch/applyPlan.js';
 import type { Deployment } from '../src/switch/Deployment.js';
 import { discoverDeployment } from '../src/switch/discoverDeployment.js';
@@ -14,13 +11,13 @@ import { parseSwitchArgs } from '../src/switch/SwitchRequest.js';
 import type { SwitchPlan } from '../src/switch/SwitchStep.js';
 import {
   alarmActions,
-  createDeployment,
   distributionConfig,
   FAST,
   PRIMARY,
   SECONDARY,
   serviceCounts,
 } from './support/deploymentInMoto.js';
+import { useSwitchTestBed } from './support/switchTestBed.js';
 
 /**
  * The plan's steps whose every call plain moto implements (ECS, ELBv2, CloudFront, CloudWatch); the
@@ -35,42 +32,13 @@ function stepsMotoImplements(plan: SwitchPlan): SwitchPlan {
 }
 
 describe('failover/failback apply against moto', () => {
-  let moto: MotoServer;
-  let restoreEnv: () => void;
-  let distributionId: string;
-  let targetGroups: ReadonlyMap<string, string>;
-  let clients: AwsClients;
-
-  beforeAll(async () => {
-    moto = await MotoServer.start();
-    restoreEnv = moto.useInThisProcess();
-  });
-
-  afterAll(async () => {
-    restoreEnv?.();
-    await moto?.destroy();
-  });
-
-  beforeEach(async () => {
-    await moto.reset();
-    ({ distributionId, targetGroups } = await createDeployment());
-    clients = new AwsClients({ cloudWatchConfig: { protocol: AwsQueryProtocol } });
-    return () => clients.destroy();
-  });
+  const bed = useSwitchTestBed();
 
   const request = (direction: 'failover' | 'failback', ...extra: string[]) =>
-    parseSwitchArgs(direction, [
-      '--primary-region',
-      PRIMARY,
-      '--secondary-region',
-      SECONDARY,
-      '--distribution-id',
-      distributionId,
-      ...extra,
-    ]);
+    parseSwitchArgs(direction, [...bed.deploymentArgs(), ...extra]);
 
   it('discovers the clusters from the global database and the file systems by name', async () => {
-    const deployment = await discoverDeployment(request('failover'), clients);
+    const deployment = await discoverDeployment(request('failover'), bed.clients);
     expect(deployment.primary.clusterArn).toMatch(/^arn:aws:rds:eu-west-1:\d{12}:cluster:ghost-primary$/);
     expect(deployment.secondary.clusterArn).toMatch(/^arn:aws:rds:eu-central-1:\d{12}:cluster:ghost-secondary$/);
     expect(deployment.primary.fileSystemId).toMatch(/^fs-/);
@@ -80,26 +48,26 @@ describe('failover/failback apply against moto', () => {
 
   it('fails discovery with what to pass when a region has no member cluster', async () => {
     const wrongRegion = parseSwitchArgs('failover', [
-      ...requestArgs(distributionId).slice(0, 2),
+      ...bed.deploymentArgs().slice(0, 2),
       '--secondary-region',
       'us-west-2',
       '--distribution-id',
-      distributionId,
+      bed.deployment.distributionId,
     ]);
-    await expect(discoverDeployment(wrongRegion, clients)).rejects.toThrow(
+    await expect(discoverDeployment(wrongRegion, bed.clients)).rejects.toThrow(
       /no member cluster in us-west-2 .*--secondary-cluster-arn/,
     );
   });
 
   it('in a disaster, does not need the file system of the region it leaves', async () => {
     const unreachable = parseSwitchArgs('failover', [
-      ...requestArgs(distributionId),
+      ...bed.deploymentArgs(),
       '--mode',
       'disaster',
       '--primary-file-system',
       'fs-0aaaaaaaaaaaaaaa1',
     ]);
-    const known = await discoverDeployment(unreachable, clients);
+    const known = await discoverDeployment(unreachable, bed.clients);
     expect(known.primary.fileSystemId).toBe('fs-0aaaaaaaaaaaaaaa1');
     // A region without such a file system stands for one that does not answer.
     const lost = parseSwitchArgs('failover', [
@@ -108,22 +76,22 @@ describe('failover/failback apply against moto', () => {
       '--secondary-region',
       SECONDARY,
       '--distribution-id',
-      distributionId,
+      bed.deployment.distributionId,
       '--primary-cluster-arn',
       'arn:aws:rds:us-west-2:123456789012:cluster:gone',
       '--mode',
       'disaster',
     ]);
-    const deployment = await discoverDeployment(lost, clients);
+    const deployment = await discoverDeployment(lost, bed.clients);
     expect(deployment.primary.fileSystemId).toBe('<file system in us-west-2: not reachable>');
     expect(deployment.secondary.fileSystemId).toMatch(/^fs-/);
-    await expect(discoverDeployment({ ...lost, mode: 'planned' }, clients)).rejects.toThrow(
+    await expect(discoverDeployment({ ...lost, mode: 'planned' }, bed.clients)).rejects.toThrow(
       /Expected one EFS file system named 'ghost-ha-content' in us-west-2, found 0; pass --primary-file-system/,
     );
   });
 
   it('moves Ghost, the CloudFront origin order and the alarms to the secondary and back', async () => {
-    const deployment: Deployment = await discoverDeployment(request('failover'), clients);
+    const deployment: Deployment = await discoverDeployment(request('failover'), bed.clients);
     const lines: string[] = [];
     const failover = stepsMotoImplements(planSwitch(deployment, 'failover', 'planned'));
     expect(failover.steps.map((s) => s.id)).toEqual([
@@ -132,11 +100,11 @@ describe('failover/failback apply against moto', () => {
       'switch-cloudfront',
       'switch-alarms',
     ]);
-    await applyPlan(failover, clients, FAST, (line) => lines.push(line));
+    await applyPlan(failover, bed.clients, FAST, (line) => lines.push(line));
 
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 0, running: 0 });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
-    const switched = await distributionConfig(distributionId);
+    const switched = await distributionConfig(bed.deployment.distributionId);
     expect(switched.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual([
       `alb-${SECONDARY}`,
       `alb-${PRIMARY}`,
@@ -147,10 +115,10 @@ describe('failover/failback apply against moto', () => {
     expect(lines.filter((l) => / ok, /.test(l))).toHaveLength(4);
     expect(lines).toContainEqual(expect.stringMatching(/start-ghost-eu-central-1: ok, .*targets healthy 1/));
 
-    await applyPlan(stepsMotoImplements(planSwitch(deployment, 'failback', 'planned')), clients, FAST, () => {});
+    await applyPlan(stepsMotoImplements(planSwitch(deployment, 'failback', 'planned')), bed.clients, FAST, () => {});
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
-    const back = await distributionConfig(distributionId);
+    const back = await distributionConfig(bed.deployment.distributionId);
     expect(back.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual([
       `alb-${PRIMARY}`,
       `alb-${SECONDARY}`,
@@ -163,13 +131,13 @@ describe('failover/failback apply against moto', () => {
     const elbv2 = new ElasticLoadBalancingV2Client({ region: SECONDARY });
     await elbv2.send(
       new DeregisterTargetsCommand({
-        TargetGroupArn: targetGroups.get(SECONDARY),
+        TargetGroupArn: bed.deployment.targetGroups.get(SECONDARY),
         Targets: [{ Id: '10.20.0.10', Port: 8080 }],
       }),
     );
-    const deployment = await discoverDeployment(request('failover'), clients);
+    const deployment = await discoverDeployment(request('failover'), bed.clients);
     const plan = stepsMotoImplements(planSwitch(deployment, 'failover', 'planned'));
-    const failure = await applyPlan(plan, clients, FAST, () => {}).catch((error: unknown) => error);
+    const failure = await applyPlan(plan, bed.clients, FAST, () => {}).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StepFailedError);
     expect((failure as StepFailedError).stepId).toBe('start-ghost-eu-central-1');
     expect((failure as Error).message).toMatch(
@@ -177,17 +145,17 @@ describe('failover/failback apply against moto', () => {
     );
     expect((failure as StepFailedError).next).toMatch(/health-sidecar's \/health output/);
     // The run stopped there: CloudFront still sends to the primary.
-    const config = await distributionConfig(distributionId);
+    const config = await distributionConfig(bed.deployment.distributionId);
     expect(config.OriginGroups?.Items?.[0]?.Members?.Items?.[0]?.OriginId).toBe(`alb-${PRIMARY}`);
   });
 
   it('applying a step twice changes nothing the second time', async () => {
-    const deployment = await discoverDeployment(request('failover'), clients);
+    const deployment = await discoverDeployment(request('failover'), bed.clients);
     const plan = stepsMotoImplements(planSwitch(deployment, 'failover', 'planned'));
-    await applyPlan(plan, clients, FAST, () => {});
-    const before = await distributionConfig(distributionId);
-    await applyPlan(plan, clients, FAST, () => {});
-    expect(await distributionConfig(distributionId)).toEqual(before);
+    await applyPlan(plan, bed.clients, FAST, () => {});
+    const before = await distributionConfig(bed.deployment.distributionId);
+    await applyPlan(plan, bed.clients, FAST, () => {});
+    expect(await distributionConfig(bed.deployment.distributionId)).toEqual(before);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
   });
 
@@ -195,11 +163,11 @@ describe('failover/failback apply against moto', () => {
     // moto has no FailoverGlobalCluster: the disaster run stops Ghost in the primary, then fails there.
     let out = '';
     let err = '';
-    const code = await runSwitch(['failover', '--mode', 'disaster', '--apply', ...requestArgs(distributionId)], {
+    const code = await runSwitch(['failover', '--mode', 'disaster', '--apply', ...bed.deploymentArgs()], {
       out: (t) => (out += t),
       err: (t) => (err += t),
       pacing: FAST,
-      clients,
+      clients: bed.clients,
     });
     expect(code).toBe(1);
     expect(out).toMatch(/1\/9 preflight: ok/);
@@ -208,11 +176,7 @@ describe('failover/failback apply against moto', () => {
     expect(err).toMatch(/What to do next: Read the global database's events in eu-central-1/);
     expect(out).not.toMatch(/5\/9/);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
-    const unchanged = await distributionConfig(distributionId);
+    const unchanged = await distributionConfig(bed.deployment.distributionId);
     expect(unchanged.OriginGroups?.Items?.[0]?.Members?.Items?.[0]?.OriginId).toBe(`alb-${PRIMARY}`);
   });
 });
-
-function requestArgs(distributionId: string): string[] {
-  return ['--primary-region', PRIMARY, '--secondary-region', SECONDARY, '--distribution-id', distributionId];
-}

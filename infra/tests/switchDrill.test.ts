@@ -1,16 +1,12 @@
 // @module-tag integration
-import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
-import { MotoServer, validateAwsInputs } from '@ghost-ha/testbed';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type AwsCall, serviceAndOperation } from '../src/switch/AwsCall.js';
-import { AwsClients } from '../src/switch/AwsClients.js';
+import { validateAwsInputs } from '@ghost-ha/testbed';
+import { describe, expect, it } from 'vitest';
+import { serviceAndOperation } from '../src/switch/AwsCall.js';
 import type { Pacing } from '../src/switch/poll.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
 import {
   alarmActions,
   CLUSTERS,
-  createDeployment,
-  type DeploymentInMoto,
   distributionConfig,
   globalWriter,
   PRIMARY,
@@ -18,6 +14,7 @@ import {
   SECONDARY,
   serviceCounts,
 } from './support/deploymentInMoto.js';
+import { useSwitchTestBed } from './support/switchTestBed.js';
 
 // The extended moto keeps a new replication ENABLING for 0.3 s and replicates in 1 s rounds: the
 // waits really poll. The scale turns the longest documented wait (4 h for a first copy) into 72 s.
@@ -37,50 +34,21 @@ describe.each([
   ['both ALBs in the origin group', false],
   ['active ALB and a static mirror in the origin group', true],
 ])('failover drill on the extended moto (%s)', (shape, mirror) => {
-  let moto: MotoServer;
-  let restoreEnv: () => void;
-  let deployment: DeploymentInMoto;
-  let clients: AwsClients;
-  let sent: AwsCall[];
-
-  beforeAll(async () => {
-    moto = await MotoServer.start({ extended: true });
-    restoreEnv = moto.useInThisProcess();
-  });
-
-  afterAll(async () => {
-    restoreEnv?.();
-    await moto?.destroy();
-  });
-
-  beforeEach(async () => {
-    await moto.reset();
-    deployment = await createDeployment({ replication: true, mirror, lagMs: [120, 340, 95] });
-    sent = [];
-    clients = new AwsClients({
-      cloudWatchConfig: { protocol: AwsQueryProtocol },
-      onCall: (call) => sent.push(call),
-    });
-    return () => clients.destroy();
+  const bed = useSwitchTestBed({
+    extended: true,
+    deployment: { replication: true, mirror, lagMs: [120, 340, 95] },
   });
 
   /** Runs the tool as the scripts do; prints its output (the plan, each step's expected duration). */
   async function drill(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const code = await runSwitch(
-      [
-        ...argv,
-        '--apply',
-        '--primary-region',
-        PRIMARY,
-        '--secondary-region',
-        SECONDARY,
-        '--distribution-id',
-        deployment.distributionId,
-      ],
-      { out: (t) => (out += t), err: (t) => (err += t), pacing: DRILL, clients },
-    );
+    const code = await runSwitch([...argv, '--apply', ...bed.deploymentArgs()], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      pacing: DRILL,
+      clients: bed.clients,
+    });
     const rto = out.match(/^RTO on paper: .*$/m)?.[0] ?? 'no RTO line';
     const applied = out.split('\n').filter((line) => /^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line));
     process.stdout.write(`\n=== ${argv.join(' ')} (${shape}) ===\n${applied.join('\n')}\n${rto}\n${err}`);
@@ -90,8 +58,8 @@ describe.each([
   /** One writer, replication from the active region, desired 1/0, CloudFront and alarms on the active one. */
   async function expectActive(active: string, replication = true) {
     const standby = active === PRIMARY ? SECONDARY : PRIMARY;
-    const activeFs = deployment.fileSystems.get(active) ?? '';
-    const standbyFs = deployment.fileSystems.get(standby) ?? '';
+    const activeFs = bed.deployment.fileSystems.get(active) ?? '';
+    const standbyFs = bed.deployment.fileSystems.get(standby) ?? '';
     expect(await globalWriter()).toEqual({
       writer: CLUSTERS[active as keyof typeof CLUSTERS],
       members: [CLUSTERS[PRIMARY], CLUSTERS[SECONDARY]].sort(),
@@ -101,7 +69,7 @@ describe.each([
     expect(await replicationIn(standby, standbyFs)).toBe(direction);
     expect(await serviceCounts(active)).toEqual({ desired: 1, running: 1 });
     expect(await serviceCounts(standby)).toEqual({ desired: 0, running: 0 });
-    const config = await distributionConfig(deployment.distributionId);
+    const config = await distributionConfig(bed.deployment.distributionId);
     expect(config.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual(
       mirror ? [`alb-${active}`, `mirror-${PRIMARY}`] : [`alb-${active}`, `alb-${standby}`],
     );
@@ -112,12 +80,12 @@ describe.each([
 
   async function expectEverySentCallValid() {
     const results = await validateAwsInputs(
-      sent.map((call) => {
+      bed.sent.map((call) => {
         const [service, operation] = serviceAndOperation(call.operation);
         return { service, operation, input: JSON.parse(JSON.stringify(call.input)) };
       }),
     );
-    expect(results.flatMap((r, i) => (r ? [`${sent[i]?.operation}: ${r}`] : []))).toEqual([]);
+    expect(results.flatMap((r, i) => (r ? [`${bed.sent[i]?.operation}: ${r}`] : []))).toEqual([]);
   }
 
   it('planned failover, then planned failback', async () => {
@@ -142,7 +110,7 @@ describe.each([
   });
 
   it('disaster failover while the primary is down, the primary returns, then planned failback', async () => {
-    await moto.startOutage(PRIMARY);
+    await bed.moto.startOutage(PRIMARY);
     const failover = await drill('failover', '--mode', 'disaster');
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
@@ -158,16 +126,18 @@ describe.each([
       members: ['ghost-primary', 'ghost-secondary'],
     });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
-    expect(await replicationIn(SECONDARY, deployment.fileSystems.get(SECONDARY) ?? '')).toBe('none');
-    expect((await distributionConfig(deployment.distributionId)).CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(
+    expect(await replicationIn(SECONDARY, bed.deployment.fileSystems.get(SECONDARY) ?? '')).toBe('none');
+    expect((await distributionConfig(bed.deployment.distributionId)).CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(
       `alb-${SECONDARY}`,
     );
 
     // The primary region returns as the outage left it: Ghost still wanted there, its side of the
     // old replication still in place.
-    await moto.endOutage(PRIMARY);
+    await bed.moto.endOutage(PRIMARY);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
-    expect(await replicationIn(PRIMARY, deployment.fileSystems.get(PRIMARY) ?? '')).toBe(`${PRIMARY} -> ${SECONDARY}`);
+    expect(await replicationIn(PRIMARY, bed.deployment.fileSystems.get(PRIMARY) ?? '')).toBe(
+      `${PRIMARY} -> ${SECONDARY}`,
+    );
 
     // When the old region returns: the same command again fences it.
     const fence = await drill('failover', '--mode', 'disaster');
@@ -189,13 +159,8 @@ describe.each([
   it('a region that stalls instead of refusing: each request to it is bounded and the disaster failover completes', async () => {
     // Without the request timeout every request to the stalled region would wait the stand-in's 20 s
     // (times the SDK's three attempts) before failing: four of them would take four minutes.
-    clients.destroy();
-    clients = new AwsClients({
-      cloudWatchConfig: { protocol: AwsQueryProtocol },
-      onCall: (call) => sent.push(call),
-      requestTimeoutMs: 1_000,
-    });
-    await moto.startOutage(PRIMARY, { hang: true });
+    bed.replaceClients({ requestTimeoutMs: 1_000 });
+    await bed.moto.startOutage(PRIMARY, { hang: true });
     const started = Date.now();
     const failover = await drill('failover', '--mode', 'disaster');
     const seconds = (Date.now() - started) / 1000;
@@ -208,12 +173,11 @@ describe.each([
       members: ['ghost-primary', 'ghost-secondary'],
     });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
-    await moto.endOutage(PRIMARY);
+    await bed.moto.endOutage(PRIMARY);
   });
 
   it('a planned failover refuses to start when the secondary file system receives no replication', async () => {
-    await moto.reset();
-    deployment = await createDeployment({ mirror });
+    await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
     expect(err).toMatch(/Step 1\/10 preflight failed: .* receives no replication/);
@@ -222,23 +186,23 @@ describe.each([
   });
 
   it('without the repair step the failback would be refused: a file system takes part in one replication only', async () => {
-    await moto.startOutage(PRIMARY);
+    await bed.moto.startOutage(PRIMARY);
     expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
-    await moto.endOutage(PRIMARY);
+    await bed.moto.endOutage(PRIMARY);
     const { EFSClient, CreateReplicationConfigurationCommand, UpdateFileSystemProtectionCommand } = await import(
       '@aws-sdk/client-efs'
     );
     await new EFSClient({ region: PRIMARY }).send(
       new UpdateFileSystemProtectionCommand({
-        FileSystemId: deployment.fileSystems.get(PRIMARY),
+        FileSystemId: bed.deployment.fileSystems.get(PRIMARY),
         ReplicationOverwriteProtection: 'DISABLED',
       }),
     );
     await expect(
       new EFSClient({ region: SECONDARY }).send(
         new CreateReplicationConfigurationCommand({
-          SourceFileSystemId: deployment.fileSystems.get(SECONDARY),
-          Destinations: [{ Region: PRIMARY, FileSystemId: deployment.fileSystems.get(PRIMARY) }],
+          SourceFileSystemId: bed.deployment.fileSystems.get(SECONDARY),
+          Destinations: [{ Region: PRIMARY, FileSystemId: bed.deployment.fileSystems.get(PRIMARY) }],
         }),
       ),
     ).rejects.toThrow(/already a source or destination of a replication configuration/);

@@ -45,6 +45,22 @@ run_with_progress() {
   log "$label done in $((SECONDS - started))s"
 }
 
+# Installs Debian packages (`apt-get update`, then `apt-get install` without recommends), with the
+# output in a log file. Only root on a system with apt-get can: anyone else is told the command to
+# run and the script stops. Callers check first whether what they need is there already.
+#   apt_install <what, for messages> <log file> <package>...
+apt_install() {
+  local what="$1" logfile="$2"
+  shift 2
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
+    die "$what is not installed. Install it with 'sudo apt-get install $*' (or your distribution's package) and run again."
+  fi
+  log "Installing $what from Debian's packages"
+  local -x DEBIAN_FRONTEND=noninteractive
+  run_with_progress "apt-get install $*" "$logfile" \
+    bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' apt_install "$@"
+}
+
 # sha256 of the given files' contents, short: a cache key that changes when they do.
 hash_files() {
   cat "$@" | sha256sum | cut -c1-16

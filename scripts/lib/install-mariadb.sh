@@ -9,13 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 find_mariadbd() { command -v mariadbd || { [[ -x /usr/sbin/mariadbd ]] && echo /usr/sbin/mariadbd; } || true; }
 
 if [[ -z "$(find_mariadbd)" ]]; then
-  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
-    die "MariaDB server is not installed. Install it with 'sudo apt-get install mariadb-server' (or your distribution's package) and run again."
-  fi
-  log "Installing MariaDB server from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  run_with_progress "apt-get install mariadb-server" "$GHOST_HA_CACHE/apt-mariadb.log" \
-    bash -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server'
+  apt_install "MariaDB server" "$GHOST_HA_CACHE/apt-mariadb.log" mariadb-server
 fi
 mariadbd="$(find_mariadbd)"
 [[ -n "$mariadbd" ]] || die "mariadbd is still missing after installing mariadb-server; see $GHOST_HA_CACHE/apt-mariadb.log"

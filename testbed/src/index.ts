@@ -26,6 +26,8 @@ export {
   type WatchedProcess,
 } from './GhostProcessSampler.js';
 export { type GhostLaunch, type GhostLayout, GhostServer, type GhostServerOptions, OWNER } from './GhostServer.js';
+export { type HealthSidecarTarget, healthSidecarEnv } from './healthSidecarEnv.js';
+export { type HealthSidecarProcessOptions, healthSidecarProcess } from './healthSidecarProcess.js';
 export { httpStatus } from './httpStatus.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
 export {

@@ -67,11 +67,7 @@ export async function readExportBackup(
   const ghostExport = trimGhostExport(exported, chosen);
   return {
     backup: {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      site: site.url,
-      createdAt: createdAt.toISOString(),
-      filter: request.filter,
+      ...backupHeader(site, request, createdAt),
       source: 'ghost-db-export',
       ghostVersion: exported.meta.version,
       items: { posts: items.posts ?? [], pages: items.pages ?? [] },
@@ -103,11 +99,7 @@ export async function readAdminApiBackup(
   const emails = [...read.posts, ...read.pages].filter((post) => post.email).length;
   return {
     backup: {
-      format: BACKUP_FORMAT,
-      version: BACKUP_VERSION,
-      site: site.url,
-      createdAt: createdAt.toISOString(),
-      filter: request.filter,
+      ...backupHeader(site, request, createdAt),
       source: 'admin-api',
       ghostVersion: undefined,
       items,
@@ -118,6 +110,21 @@ export async function readAdminApiBackup(
     },
     items,
     deleteFilters: undefined,
+  };
+}
+
+/** What every backup of this run starts with, whatever its source. */
+function backupHeader(
+  site: GhostSite,
+  request: DeleteRequest,
+  createdAt: Date,
+): Pick<ContentBackup, 'format' | 'version' | 'site' | 'createdAt' | 'filter'> {
+  return {
+    format: BACKUP_FORMAT,
+    version: BACKUP_VERSION,
+    site: site.url,
+    createdAt: createdAt.toISOString(),
+    filter: request.filter,
   };
 }
 

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import {
   evaluateAlarm,
   freePort,
-  ManagedProcess,
+  healthSidecarEnv,
+  healthSidecarProcess,
+  type ManagedProcess,
   MariaDbServer,
   parseEmfLines,
-  REPO_ROOT,
   resolveAlarm,
   waitFor,
 } from '@ghost-ha/testbed';
@@ -49,28 +50,21 @@ describe('health-sidecar verdict alarm, from the EMF lines the sidecar writes', 
   it('stays quiet while the verdict passes and breaches once it turns fail', async () => {
     const settings = await mariadb.database('alarm');
     const healthPort = await freePort();
-    sidecar = new ManagedProcess({
+    sidecar = healthSidecarProcess({
       name: 'health-sidecar-alarms',
-      command: process.execPath,
-      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/health-sidecar/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HEALTH_PORT: String(healthPort),
-        GATE_PORT: '0',
-        GHOST_URL: `http://127.0.0.1:${(ghost.address() as AddressInfo).port}`,
-        CONTENT_PATH: dir,
-        CHECK_INTERVAL_MS: '500',
-        CHECK_TIMEOUT_MS: '400',
-        STARTUP_GRACE_MS: '0',
-        database__connection__host: settings.host,
-        database__connection__port: String(settings.port),
-        database__connection__user: settings.user,
-        database__connection__password: settings.password,
-        database__connection__database: settings.database,
-        METRICS_NAMESPACE: 'ghost-ha/HealthSidecar',
-        METRICS_INTERVAL_SECONDS: '1',
-      },
+      env: healthSidecarEnv(
+        {
+          ghostUrl: `http://127.0.0.1:${(ghost.address() as AddressInfo).port}`,
+          contentPath: dir,
+          database: settings,
+        },
+        {
+          HEALTH_PORT: String(healthPort),
+          STARTUP_GRACE_MS: '0',
+          METRICS_NAMESPACE: 'ghost-ha/HealthSidecar',
+          METRICS_INTERVAL_SECONDS: '1',
+        },
+      ),
       logFile: join(dir, 'sidecar.log'),
     });
     sidecar.start();

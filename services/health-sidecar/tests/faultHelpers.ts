@@ -4,6 +4,7 @@ import type { Env } from '@ghost-ha/core';
 import {
   type DatabaseSettings,
   freePort,
+  healthSidecarEnv,
   type MariaDbServer,
   makeTemporaryDirectory,
   REPO_ROOT,
@@ -39,19 +40,13 @@ export function openSockets(): number {
  * with fast rounds; the lock, the lease and their faults are what these tests are about.
  */
 export async function lockOnlyEnv(database: DatabaseSettings, extra: Env = {}): Promise<Env> {
-  return {
-    HEALTH_PORT: '0',
-    GATE_PORT: '0',
-    GHOST_URL: `http://127.0.0.1:${await freePort()}`,
-    CONTENT_PATH: await makeTemporaryDirectory('sidecar-content-'),
+  const target = {
+    ghostUrl: `http://127.0.0.1:${await freePort()}`,
+    contentPath: await makeTemporaryDirectory('sidecar-content-'),
+    database,
+  };
+  return healthSidecarEnv(target, {
     DISK_FREE_WARN_MB: '0',
-    database__connection__host: database.host,
-    database__connection__port: String(database.port),
-    database__connection__user: database.user,
-    database__connection__password: database.password,
-    database__connection__database: database.database,
-    CHECK_INTERVAL_MS: '500',
-    CHECK_TIMEOUT_MS: '400',
     LOCK_WAIT_SECONDS: '1',
     LOCK_RETRY_DELAY_MS: '200',
     STOP_TIMEOUT_MS: '5000',
@@ -59,7 +54,7 @@ export async function lockOnlyEnv(database: DatabaseSettings, extra: Env = {}): 
     GHOST_STOP_WAIT_MS: '1000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'fatal',
     ...extra,
-  };
+  });
 }
 
 /** The real entry point as its own process (so it can be SIGSTOPped or SIGKILLed like a task). */

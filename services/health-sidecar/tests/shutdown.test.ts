@@ -2,7 +2,14 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { promisify } from 'node:util';
-import { type DatabaseSettings, freePort, MariaDbServer, makeTemporaryDirectory, waitFor } from '@ghost-ha/testbed';
+import {
+  type DatabaseSettings,
+  freePort,
+  healthSidecarEnv,
+  MariaDbServer,
+  makeTemporaryDirectory,
+  waitFor,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSidecar } from './sidecarFixture.js';
 
@@ -10,20 +17,7 @@ const run = promisify(execFile);
 
 /** The environment for a sidecar whose Ghost is at `ghostPort` (nothing there, or a stand-in). */
 function env(database: DatabaseSettings, ghostPort: number, extra: Record<string, string> = {}) {
-  return {
-    HEALTH_PORT: '0',
-    GATE_PORT: '0',
-    GHOST_URL: `http://127.0.0.1:${ghostPort}`,
-    CONTENT_PATH: contentPath,
-    database__connection__host: database.host,
-    database__connection__port: String(database.port),
-    database__connection__user: database.user,
-    database__connection__password: database.password,
-    database__connection__database: database.database,
-    CHECK_INTERVAL_MS: '500',
-    CHECK_TIMEOUT_MS: '400',
-    ...extra,
-  };
+  return healthSidecarEnv({ ghostUrl: `http://127.0.0.1:${ghostPort}`, contentPath, database }, extra);
 }
 
 // The sidecar's content probe writes here (not in the temp dir itself, which a killed probe would litter).

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type Env } from '@ghost-ha/core';
-import { type DatabaseSettings, GhostServer, MariaDbServer } from '@ghost-ha/testbed';
+import { type DatabaseSettings, GhostServer, healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
 import { loadConfig } from '../src/config.js';
 import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
 
@@ -28,30 +28,24 @@ export const testLogger = createLogger({
 
 /** The environment a task definition would give the sidecar, pointed at the test bed's Ghost and MariaDB. */
 export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, contentPath: string, extra: Env = {}): Env {
-  return {
-    HEALTH_PORT: '0',
-    GATE_PORT: '0',
-    GHOST_URL: ghost.url,
-    SITE_URL: ghost.url,
-    CONTENT_PATH: contentPath,
-    database__connection__host: database.host,
-    database__connection__port: String(database.port),
-    database__connection__user: database.user,
-    database__connection__password: database.password,
-    database__connection__database: database.database,
-    CHECK_INTERVAL_MS: String(INTERVAL_MS),
-    CHECK_TIMEOUT_MS: String(TIMEOUT_MS),
-    LOCK_WAIT_SECONDS: '1',
-    LOCK_RETRY_DELAY_MS: '200',
-    DISK_FREE_WARN_MB: '0',
-    DRAIN_TIMEOUT_MS: '5000',
-    GHOST_STOP_WAIT_MS: '20000',
-    STOP_TIMEOUT_MS: '30000',
-    LEASE_TTL_MS: String(LEASE_TTL_MS),
-    GHOST_STOP_TIMEOUT_MS: String(GHOST_STOP_TIMEOUT_MS),
-    FENCE_MARGIN_MS: String(FENCE_MARGIN_MS),
-    ...extra,
-  };
+  return healthSidecarEnv(
+    { ghostUrl: ghost.url, contentPath, database },
+    {
+      SITE_URL: ghost.url,
+      CHECK_INTERVAL_MS: String(INTERVAL_MS),
+      CHECK_TIMEOUT_MS: String(TIMEOUT_MS),
+      LOCK_WAIT_SECONDS: '1',
+      LOCK_RETRY_DELAY_MS: '200',
+      DISK_FREE_WARN_MB: '0',
+      DRAIN_TIMEOUT_MS: '5000',
+      GHOST_STOP_WAIT_MS: '20000',
+      STOP_TIMEOUT_MS: '30000',
+      LEASE_TTL_MS: String(LEASE_TTL_MS),
+      GHOST_STOP_TIMEOUT_MS: String(GHOST_STOP_TIMEOUT_MS),
+      FENCE_MARGIN_MS: String(FENCE_MARGIN_MS),
+      ...extra,
+    },
+  );
 }
 
 export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> = {}): Promise<Sidecar> {

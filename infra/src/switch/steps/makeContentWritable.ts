@@ -1,8 +1,8 @@
 import { awsCall } from '../AwsCall.js';
 import type { RegionSite } from '../Deployment.js';
-import { poll } from '../poll.js';
 import { describeReplicationCall, readReplication } from '../reads/readReplication.js';
-import { MINUTE, type SwitchStep } from '../SwitchStep.js';
+import { waitForReplicationDeleted } from '../reads/waitForReplicationDeleted.js';
+import type { SwitchStep } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
 
 /**
@@ -36,19 +36,7 @@ export function makeContentWritable(from: RegionSite, to: RegionSite, disaster: 
       if (before.destination?.Status !== 'DELETING') {
         await sendCall(context.clients, deleteCall(before.source ?? from.fileSystemId));
       }
-      return poll(
-        `the replication of ${to.fileSystemId} to be deleted`,
-        20 * MINUTE,
-        context.pacing,
-        async () => {
-          const replication = await readReplication(context, to);
-          return {
-            done: replication === undefined,
-            state: replication ? `status ${replication.destination?.Status ?? 'unknown'}` : 'deleted',
-          };
-        },
-        context.progress,
-      );
+      return waitForReplicationDeleted(context, to);
     },
   };
 }

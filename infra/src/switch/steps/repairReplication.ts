@@ -1,8 +1,8 @@
 import { awsCall } from '../AwsCall.js';
 import type { RegionSite } from '../Deployment.js';
-import { poll } from '../poll.js';
 import { describeReplicationCall, readReplication } from '../reads/readReplication.js';
-import { MINUTE, type SwitchStep } from '../SwitchStep.js';
+import { waitForReplicationDeleted } from '../reads/waitForReplicationDeleted.js';
+import type { SwitchStep } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
 
 /**
@@ -34,19 +34,7 @@ export function repairReplication(from: RegionSite, to: RegionSite): SwitchStep 
         return `replication ${to.region} -> ${from.region} is listed on both sides (kept)`;
       }
       await sendCall(context.clients, deleteLeftover);
-      return poll(
-        `the leftover replication of ${to.fileSystemId} to be deleted`,
-        20 * MINUTE,
-        context.pacing,
-        async () => {
-          const replication = await readReplication(context, to);
-          return {
-            done: replication === undefined,
-            state: replication ? `leftover ${replication.destination?.Status ?? 'unknown'}` : 'leftover deleted',
-          };
-        },
-        context.progress,
-      );
+      return waitForReplicationDeleted(context, to, 'leftover');
     },
   };
 }

@@ -8,14 +8,15 @@ import {
   type DatabaseSettings,
   freePort,
   GhostServer,
-  ManagedProcess,
+  healthSidecarEnv,
+  healthSidecarProcess,
+  type ManagedProcess,
   MariaDbServer,
   MOTO_CREDENTIALS,
   MOTO_REGION,
   MotoServer,
   motoCloudFront,
   OriginGroupEmulator,
-  REPO_ROOT,
   waitFor,
 } from '@ghost-ha/testbed';
 import type { CacheInvalidator } from '../../src/CacheInvalidator.js';
@@ -146,32 +147,22 @@ export class MirrorTestBed {
     const [gatePort, healthPort] = [await freePort(), await freePort()];
     this.gateUrl = `http://127.0.0.1:${gatePort}`;
     this.healthUrl = `http://127.0.0.1:${healthPort}`;
-    this.sidecar = new ManagedProcess({
+    this.sidecar = healthSidecarProcess({
       name: 'health-sidecar',
-      command: process.execPath,
-      args: ['--conditions=source', '--import', 'tsx', join(REPO_ROOT, 'services/health-sidecar/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HEALTH_PORT: String(healthPort),
-        GATE_PORT: String(gatePort),
-        GHOST_URL: this.ghost.url,
-        SITE_URL: this.ghost.url,
-        CONTENT_PATH: this.ghost.contentDir,
-        database__connection__host: this.database.host,
-        database__connection__port: String(this.database.port),
-        database__connection__user: this.database.user,
-        database__connection__password: this.database.password,
-        database__connection__database: this.database.database,
-        CHECK_INTERVAL_MS: '500',
-        CHECK_TIMEOUT_MS: '400',
-        LOCK_WAIT_SECONDS: '1',
-        LOCK_RETRY_DELAY_MS: '200',
-        DISK_FREE_WARN_MB: '0',
-        DRAIN_TIMEOUT_MS: '2000',
-        GHOST_STOP_WAIT_MS: '3000',
-        STOP_TIMEOUT_MS: '10000',
-      },
+      env: healthSidecarEnv(
+        { ghostUrl: this.ghost.url, contentPath: this.ghost.contentDir, database: this.database },
+        {
+          HEALTH_PORT: String(healthPort),
+          GATE_PORT: String(gatePort),
+          SITE_URL: this.ghost.url,
+          LOCK_WAIT_SECONDS: '1',
+          LOCK_RETRY_DELAY_MS: '200',
+          DISK_FREE_WARN_MB: '0',
+          DRAIN_TIMEOUT_MS: '2000',
+          GHOST_STOP_WAIT_MS: '3000',
+          STOP_TIMEOUT_MS: '10000',
+        },
+      ),
       logFile: join(this.#dir, 'sidecar.log'),
     });
     this.sidecar.start();
