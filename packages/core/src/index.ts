@@ -32,4 +32,17 @@ export {
   summarizeError,
 } from './logger.js';
 export { createRegistry, Registry } from './metrics.js';
+export {
+  CONFIG_EXIT_CODE,
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  FAILED_EXIT_CODE,
+  MAIN_LOG,
+  type MainContext,
+  type MainIo,
+  type MainSignal,
+  type RunMainOptions,
+  runMain,
+  type StopFunction,
+} from './runMain.js';
 export { SecretsLoader, type SecretsLoaderOptions } from './SecretsLoader.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, summarizeError } from '@ghost-ha/core';
+import { ConfigError, createLogger, type MainContext, runMain } from '@ghost-ha/core';
 import { loadConfig } from './config.js';
 import { createMirrorS3Client, startMirror } from './mirror/startMirror.js';
 import { SitePaths } from './sitePaths.js';
@@ -14,22 +14,19 @@ const logger = createLogger({ service: 'cache-invalidator', level: process.env.L
 const log = logger.child({ module: 'buildMirror' });
 const PROGRESS_EVERY_MS = 2_000;
 
-async function main(): Promise<number> {
+async function main({ onStop }: MainContext): Promise<number> {
   const { values } = parseArgs({ options: { concurrency: { type: 'string' } } });
   const config = loadConfig(process.env);
   if (!config.mirror) {
-    log.fatal(
+    throw new ConfigError([
       "'MIRROR_BUCKET' is required to build the mirror. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1",
-    );
-    return 1;
+    ]);
   }
   const concurrency = values.concurrency === undefined ? config.mirror.concurrency : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-    log.fatal(
-      { concurrency: values.concurrency },
-      '--concurrency must be a whole number from 1 to 32. E.g. --concurrency 4',
-    );
-    return 1;
+    throw new ConfigError([
+      `'--concurrency' must be a whole number from 1 to 32 (got '${values.concurrency}'). E.g. --concurrency 4`,
+    ]);
   }
   const settings = { ...config.mirror, concurrency };
   const started = Date.now();
@@ -67,13 +64,12 @@ async function main(): Promise<number> {
     log.info({ done, known, ...counts, perSecond: Math.round((done / seconds) * 10) / 10 }, 'mirror build progress');
   }, PROGRESS_EVERY_MS);
   let interrupted = false;
-  const interrupt = () => {
+  // Stopping the refresher ends the loop below, which returns 130: the build's own exit code.
+  onStop(async () => {
     interrupted = true;
     log.warn('interrupted: run the command again to resume');
-    void refresher.stop();
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+    await refresher.stop();
+  });
   while (!interrupted && !(await refresher.idle(1_000))) {
     // waiting for the build to finish
   }
@@ -84,11 +80,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof ConfigError) log.fatal({ problems: error.problems }, error.message);
-    else log.fatal({ error: summarizeError(error) }, 'the mirror build failed');
-    process.exit(1);
-  },
-);
+void runMain({ name: 'build-mirror', logger, failure: 'the mirror build failed', main });

@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, createLogger, EmfPublisher, SecretsLoader, summarizeError } from '@ghost-ha/core';
+import { createLogger, EmfPublisher, type MainContext, runMain, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
@@ -11,8 +11,10 @@ import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
 const REGISTRATION_ATTEMPTS = 18;
+/** Beyond SHUTDOWN_GRACE_MS, for the mirror's page in flight and closing the journal. */
+const STOP_MARGIN_MS = 15_000;
 
-async function main(): Promise<void> {
+async function main({ onStop, onExit }: MainContext): Promise<undefined> {
   const config = loadConfig(process.env);
   let secrets: SecretsLoader | undefined;
   const loader = () => {
@@ -25,35 +27,18 @@ async function main(): Promise<void> {
     cloudFront: createCloudFrontClient(process.env),
     ...(config.mirror ? { s3: createMirrorS3Client(config.mirror, process.env) } : {}),
   });
-  const emf = config.metricsNamespace
-    ? new EmfPublisher({
-        ...INVALIDATOR_SIGNALS,
-        registry: service.registry,
-        namespace: config.metricsNamespace,
-        write: (line) => process.stdout.write(`${line}\n`),
-      })
-    : undefined;
-  emf?.start(config.metricsIntervalMs);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    // The last EMF publish comes after the service stopped, so it carries the final counts.
-    service
-      .stop()
-      .then(() => emf?.stop())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.stopFailed);
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (config.metricsNamespace) {
+    const emf = new EmfPublisher({
+      ...INVALIDATOR_SIGNALS,
+      registry: service.registry,
+      namespace: config.metricsNamespace,
+      write: (line) => process.stdout.write(`${line}\n`),
+    });
+    emf.start(config.metricsIntervalMs);
+    // Flushers run after the stop, so the last EMF publish carries the final counts.
+    onExit(() => emf.stop());
+  }
+  onStop(() => service.stop(), { timeoutMs: config.shutdownGraceMs + STOP_MARGIN_MS });
 
   if (config.registerWebhooksOnStart && config.publicUrl) {
     const adminApiKey = await resolveAdminApiKey(config, loader);
@@ -68,6 +53,7 @@ async function main(): Promise<void> {
       void registerWithRetries(() => registerGhostWebhooks(request));
     }
   }
+  return undefined;
 }
 
 /** Ghost may still be booting beside us: retry for a few minutes; failing never stops receiving. */
@@ -84,11 +70,4 @@ async function registerWithRetries(register: () => Promise<unknown>): Promise<vo
   }
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    log.fatal({ problems: error.problems }, error.message);
-  } else {
-    log.fatal({ error: summarizeError(error) }, INVALIDATOR_LOG.startFailed);
-  }
-  process.exit(1);
-});
+void runMain({ name: 'cache-invalidator', logger, main });

@@ -52,8 +52,6 @@ export const INVALIDATOR_LOG = {
   shutdownFlushFailed: 'shutdown flush failed; the journal keeps the work',
   registrationFailed: 'registering webhooks failed',
   webhooksRegistered: 'webhooks registered',
-  startFailed: 'could not start',
-  stopFailed: 'stop failed',
 } as const;
 
 /**

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { CONFIG_EXIT_CODE } from '@ghost-ha/core';
 import {
   createDistribution,
   freePort,
@@ -122,7 +123,7 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
     await service.child.stop();
   });
 
-  it('SIGTERM: sends the open window before exiting 0', async () => {
+  it('SIGTERM: sends the open window, ignores a second signal, writes the final metrics, exits 0', async () => {
     const distributionId = await createDistribution(cloudFront, 'sigterm');
     const journal = await newJournalDir();
     const service = await startProcess({
@@ -130,13 +131,31 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
       JOURNAL_DIR: journal,
       INVALIDATION_WINDOW_MS: '30000',
       INVALIDATION_MAX_WAIT_MS: '60000',
+      // No periodic publish during the test: every metrics line comes from the final flush.
+      METRICS_NAMESPACE: 'ghost-ha/CacheInvalidator',
+      METRICS_INTERVAL_SECONDS: '3600',
     });
     expect(await deliver(service.url, 'publish page', 'page.published')).toBe(202);
+    // Back to back, so the second comes while the first stop runs (the kernel may deliver either first).
     service.child.signal('SIGTERM');
+    service.child.signal('SIGINT');
     expect(await service.child.exited()).toBe(0);
     expect((await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths)).toEqual([
       ['/about-us/', '/sitemap-pages.xml', '/sitemap.xml'],
     ]);
+    const lines = service.child
+      .tail(1_000)
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.filter((line) => line.msg === 'stopping')).toHaveLength(1);
+    expect(lines.filter((line) => line.msg === 'already stopping; signal ignored')).toHaveLength(1);
+    const stopped = lines.findIndex((line) => line.msg === 'cache invalidator stopped');
+    expect(stopped).toBeGreaterThan(-1);
+    // Published after the stop, so the invalidation sent on the way out is counted.
+    expect(lines.slice(stopped + 1)).toContainEqual(
+      expect.objectContaining({ result: 'sent', cache_invalidator_invalidations_total: 1 }),
+    );
   });
 
   it('refuses to start on bad settings, naming the variable', async () => {
@@ -144,7 +163,7 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
       SITE_URL: 'https://example.com/blog/',
       CLOUDFRONT_DISTRIBUTION_IDS: 'E1',
     });
-    expect(await child.exited()).toBe(1);
+    expect(await child.exited()).toBe(CONFIG_EXIT_CODE);
     const log = child.tail();
     expect(log).toContain('SITE_URL');
     expect(log).toContain('WEBHOOK_SECRET');

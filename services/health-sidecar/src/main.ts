@@ -1,52 +1,32 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, createLogger, EmfPublisher, SecretsLoader, summarizeError } from '@ghost-ha/core';
-import { loadConfig, type SidecarConfig } from './config.js';
+import { createLogger, EmfPublisher, runMain, SecretsLoader } from '@ghost-ha/core';
+import { loadConfig } from './config.js';
 import { Sidecar } from './Sidecar.js';
 import { SIDECAR_SIGNALS } from './signals.js';
 
-function readConfig(): SidecarConfig {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`health-sidecar: ${error.message}\n`);
-      process.exit(1);
+void runMain({
+  name: 'health-sidecar',
+  main: async ({ exit, onStop, onExit, useLogger }) => {
+    const config = loadConfig(process.env);
+    const logger = createLogger({ service: 'health-sidecar', level: config.logLevel });
+    useLogger(logger);
+    const secrets = config.database.passwordSecretId
+      ? new SecretsLoader({ client: new SecretsManagerClient({}) })
+      : undefined;
+    // Shutdown and fencing end the process through runMain's exit, so the last metrics go out first.
+    const sidecar = await Sidecar.start(config, { logger, secrets, exit });
+    // The sidecar bounds its own shutdown just inside the stop timeout; this is the backstop.
+    onStop((signal) => sidecar.shutdown(signal), { timeoutMs: config.shutdown.stopTimeoutMs });
+    if (config.metrics.namespace) {
+      const emf = new EmfPublisher({
+        ...SIDECAR_SIGNALS,
+        registry: sidecar.metrics.registry,
+        namespace: config.metrics.namespace,
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
+      emf.start(config.metrics.intervalMs);
+      onExit(() => emf.stop());
     }
-    throw error;
-  }
-}
-
-const config = readConfig();
-const logger = createLogger({ service: 'health-sidecar', level: config.logLevel });
-const secrets = config.database.passwordSecretId
-  ? new SecretsLoader({ client: new SecretsManagerClient({}) })
-  : undefined;
-
-let emf: EmfPublisher | undefined;
-/** Every exit (shutdown, fencing) writes the last metrics first, within a bound: the exit must not wait on them. */
-const exit = (code: number) => {
-  const flushed = emf?.stop() ?? Promise.resolve();
-  const bound = new Promise((resolve) => setTimeout(resolve, 500).unref());
-  void Promise.race([flushed, bound]).finally(() => process.exit(code));
-};
-
-try {
-  const sidecar = await Sidecar.start(config, { logger, secrets, exit });
-  if (config.metrics.namespace) {
-    emf = new EmfPublisher({
-      ...SIDECAR_SIGNALS,
-      registry: sidecar.metrics.registry,
-      namespace: config.metrics.namespace,
-      write: (line) => process.stdout.write(`${line}\n`),
-    });
-    emf.start(config.metrics.intervalMs);
-  }
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void sidecar.shutdown(signal));
-  }
-} catch (error) {
-  const summary = summarizeError(error);
-  logger.fatal({ error: summary }, 'start-up failed');
-  process.stderr.write(`health-sidecar: start-up failed: ${summary.message}\n`);
-  process.exit(1);
-}
+    return undefined;
+  },
+});

@@ -1,6 +1,7 @@
 // @module-tag integration
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CONFIG_EXIT_CODE } from '@ghost-ha/core';
 import {
   freePort,
   MariaDbServer,
@@ -48,9 +49,9 @@ const database = {
 };
 
 describe('main.ts start-up with bad configuration', () => {
-  it('stops with exit code 1, naming each missing variable with an example', async () => {
+  it('stops with exit code 78 (EX_CONFIG), naming each missing variable with an example', async () => {
     const { code, stderr } = await runMain({ GATE_PORT: '0' });
-    expect(code).toBe(1);
+    expect(code).toBe(CONFIG_EXIT_CODE);
     expect(stderr).toContain('health-sidecar: Invalid configuration:');
     expect(stderr).toContain("'database__connection__host' is required. E.g. database__connection__host=");
     expect(stderr).toContain("'database__connection__password' or 'DATABASE_PASSWORD_SECRET_ID' is required");
@@ -64,7 +65,7 @@ describe('main.ts start-up with bad configuration', () => {
       STOP_TIMEOUT_MS: '30000',
       SITE_URL: 'blog.example.com',
     });
-    expect(code).toBe(1);
+    expect(code).toBe(CONFIG_EXIT_CODE);
     expect(stderr).toContain("'DRAIN_TIMEOUT_MS' (60000) must leave 1000 ms of 'STOP_TIMEOUT_MS' (30000)");
     expect(stderr).toContain(
       "'SITE_URL' is not a URL (got 'blog.example.com'). E.g. SITE_URL=https://blog.example.com",
