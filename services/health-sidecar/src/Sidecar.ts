@@ -14,6 +14,7 @@ import { DiskSpaceCheck } from './DiskSpaceCheck.js';
 import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
 import { HealthServer } from './HealthServer.js';
+import { HeartbeatWriteCheck } from './HeartbeatWriteCheck.js';
 import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
@@ -51,6 +52,7 @@ export class Sidecar {
   readonly #log: Logger;
   readonly #exit: (code: number) => void;
   readonly #databaseCheck: DatabaseCheck;
+  readonly #writeCheck: HeartbeatWriteCheck;
   readonly #healthServer: HealthServer;
   readonly #gate: Gate | undefined;
   #healthPort = 0;
@@ -85,9 +87,21 @@ export class Sidecar {
       onFenced: (error) => this.#fenced(error),
     });
     this.#databaseCheck = new DatabaseCheck({ connector, now, timeoutMs: config.checks.timeoutMs });
+    this.#writeCheck = new HeartbeatWriteCheck({
+      connector,
+      holder,
+      timeoutMs: config.checks.writeTimeoutMs,
+      stallFailMs: config.checks.writeStallFailMs,
+      intervalMs: config.checks.intervalMs,
+      queryTimeoutMs: config.checks.timeoutMs,
+      now,
+      metrics: this.metrics,
+      logger: deps.logger,
+    });
     const checks: Check[] = [
       ghostCheck,
       this.#databaseCheck,
+      this.#writeCheck,
       new ContentVolumeCheck({ contentPath: config.contentPath, now }),
       new DiskSpaceCheck({ contentPath: config.contentPath, warnBelowBytes: config.checks.diskFreeWarnBytes }),
       new SingletonLockCheck(this.lock),
@@ -203,6 +217,7 @@ export class Sidecar {
       // Only a Ghost seen stopped is recorded as such; otherwise the next holder waits out the lease.
       await this.lock.release({ ghostStopped });
       this.#databaseCheck.close();
+      this.#writeCheck.close();
       await this.#healthServer.close();
       this.#log.info({ ms: Date.now() - started }, SIDECAR_LOG.shutdownComplete);
       clearTimeout(hardStop);
@@ -223,6 +238,7 @@ export class Sidecar {
     if (this.#shutdown) return;
     this.monitor.setDraining(error.message);
     this.#databaseCheck.close();
+    this.#writeCheck.close();
     this.#shutdown = this.monitor.stop();
     this.#exit(FENCED_EXIT_CODE);
   }
@@ -233,6 +249,7 @@ export class Sidecar {
     await this.#gate?.drain(0);
     await this.lock.release();
     this.#databaseCheck.close();
+    this.#writeCheck.close();
     await this.#healthServer.close();
   }
 }

@@ -13,6 +13,7 @@ export class SidecarMetrics {
   readonly #leaseTakeovers: Counter;
   readonly #staleHolderKills: Counter;
   #leaseAge: () => number | undefined = () => undefined;
+  #heartbeatAge: () => number | undefined = () => undefined;
   readonly #gateRequests: Counter;
   readonly #gateDuration: Histogram;
   readonly #gateByCode = new Map<number, { count: () => void; observe: (seconds: number) => void }>();
@@ -61,6 +62,17 @@ export class SidecarMetrics {
       registers,
       collect() {
         const age = leaseAge();
+        if (age === undefined) this.reset();
+        else this.set(age);
+      },
+    });
+    const heartbeatAge = () => this.#heartbeatAge();
+    new Gauge({
+      name: 'ghost_ha_heartbeat_write_age_seconds',
+      help: "Time since this sidecar's last heartbeat write succeeded (since its first attempt while none has): how long the database has not taken a write from it. Absent before the first attempt.",
+      registers,
+      collect() {
+        const age = heartbeatAge();
         if (age === undefined) this.reset();
         else this.set(age);
       },
@@ -115,6 +127,11 @@ export class SidecarMetrics {
   /** Where the lease age gauge reads its value (seconds, undefined while not holding). */
   readLeaseAgeFrom(read: () => number | undefined): void {
     this.#leaseAge = read;
+  }
+
+  /** Where the heartbeat write age gauge reads its value (seconds, undefined before the first write). */
+  readHeartbeatAgeFrom(read: () => number | undefined): void {
+    this.#heartbeatAge = read;
   }
 
   /** Label children are looked up once per status code: this runs for every request through the gate. */

@@ -29,6 +29,10 @@ export interface CheckSettings {
   /** How long Ghost may answer 503 (booting) or refuse connections after the lock is taken before it counts as failing. */
   readonly startupGraceMs: number;
   readonly diskFreeWarnBytes: number;
+  /** How long the heartbeat write may take before `database:writeTime` warns (the write itself goes on). */
+  readonly writeTimeoutMs: number;
+  /** Heartbeat writes failing or unfinished this long turn `database:writeTime` to `fail`; 0: never. */
+  readonly writeStallFailMs: number;
 }
 
 export interface LockSettings {
@@ -177,16 +181,40 @@ export function loadConfig(env: Env): SidecarConfig {
     retryDelayMs: read.int('LOCK_RETRY_DELAY_MS', { default: 2_000, min: 10, max: 60_000, example: '2000' }),
   };
 
+  const checkTimeoutMs = read.int('CHECK_TIMEOUT_MS', { default: 2_000, min: 50, max: 120_000, example: '2000' });
   const checks: CheckSettings = {
     intervalMs: read.int('CHECK_INTERVAL_MS', { default: 5_000, min: 100, max: 300_000, example: '5000' }),
-    timeoutMs: read.int('CHECK_TIMEOUT_MS', { default: 2_000, min: 50, max: 120_000, example: '2000' }),
+    timeoutMs: checkTimeoutMs,
     startupGraceMs: read.int('STARTUP_GRACE_MS', { default: 180_000, min: 0, max: 3_600_000, example: '180000' }),
     diskFreeWarnBytes:
       read.int('DISK_FREE_WARN_MB', { default: 1024, min: 0, max: 1_000_000_000, example: '1024' }) * 1024 * 1024,
+    writeTimeoutMs: read.int('WRITE_PROBE_TIMEOUT_MS', {
+      default: Math.floor(checkTimeoutMs / 2),
+      min: 10,
+      max: 120_000,
+      example: '1000',
+    }),
+    writeStallFailMs: read.int('WRITE_STALL_FAIL_MS', {
+      default: 60_000,
+      min: 0,
+      max: 86_400_000,
+      example: '60000 (0: never fail on stalled writes)',
+    }),
   };
   if (checks.timeoutMs >= checks.intervalMs) {
     read.problem(
       `'CHECK_TIMEOUT_MS' (${checks.timeoutMs}) must be shorter than 'CHECK_INTERVAL_MS' (${checks.intervalMs}). E.g. CHECK_INTERVAL_MS=5000 CHECK_TIMEOUT_MS=2000`,
+    );
+  }
+  // The write probe answers within its own limit, so the round's timeout never has to cut it.
+  if (checks.writeTimeoutMs >= checks.timeoutMs) {
+    read.problem(
+      `'WRITE_PROBE_TIMEOUT_MS' (${checks.writeTimeoutMs}) must be shorter than 'CHECK_TIMEOUT_MS' (${checks.timeoutMs}). E.g. CHECK_TIMEOUT_MS=2000 WRITE_PROBE_TIMEOUT_MS=1000`,
+    );
+  }
+  if (checks.writeStallFailMs !== 0 && checks.writeStallFailMs <= checks.writeTimeoutMs) {
+    read.problem(
+      `'WRITE_STALL_FAIL_MS' (${checks.writeStallFailMs}) must be 0 (never fail) or longer than 'WRITE_PROBE_TIMEOUT_MS' (${checks.writeTimeoutMs}). E.g. WRITE_STALL_FAIL_MS=60000`,
     );
   }
 

@@ -29,7 +29,14 @@ describe('loadConfig', () => {
       contentPath: '/var/lib/ghost/content',
       database: { host: 'db.internal', port: 3306, user: 'ghost', database: 'ghost', passwordSecretId: undefined },
       lock: { name: 'ghost-ha:ghost', waitSeconds: 5 },
-      checks: { intervalMs: 5000, timeoutMs: 2000, startupGraceMs: 180_000, diskFreeWarnBytes: 1024 * 1024 * 1024 },
+      checks: {
+        intervalMs: 5000,
+        timeoutMs: 2000,
+        startupGraceMs: 180_000,
+        diskFreeWarnBytes: 1024 * 1024 * 1024,
+        writeTimeoutMs: 1000,
+        writeStallFailMs: 60_000,
+      },
       shutdown: { drainTimeoutMs: 10_000, ghostStopWaitMs: 20_000, stopTimeoutMs: 30_000 },
       fencing: { leaseTtlMs: 120_000, ghostStopTimeoutMs: 30_000, marginMs: 10_000, patienceMs: 80_000 },
     });
@@ -82,6 +89,22 @@ describe('loadConfig', () => {
     });
     expect(message).toContain("'DRAIN_TIMEOUT_MS' (40000) must leave 1000 ms of 'STOP_TIMEOUT_MS' (30000)");
     expect(message).toContain("'GHOST_STOP_WAIT_MS' (30000) must leave 1000 ms of 'STOP_TIMEOUT_MS' (30000)");
+  });
+
+  it('keeps the write probe within the check timeout, and its stall limit 0 (never) or longer than the probe', () => {
+    const message = problems({ ...minimal, WRITE_PROBE_TIMEOUT_MS: '2000', WRITE_STALL_FAIL_MS: '1500' });
+    expect(message).toContain(
+      "'WRITE_PROBE_TIMEOUT_MS' (2000) must be shorter than 'CHECK_TIMEOUT_MS' (2000). E.g. CHECK_TIMEOUT_MS=2000 WRITE_PROBE_TIMEOUT_MS=1000",
+    );
+    expect(message).toContain(
+      "'WRITE_STALL_FAIL_MS' (1500) must be 0 (never fail) or longer than 'WRITE_PROBE_TIMEOUT_MS' (2000). E.g. WRITE_STALL_FAIL_MS=60000",
+    );
+    expect(problems({ ...minimal, WRITE_STALL_FAIL_MS: 'soon' })).toContain(
+      "'WRITE_STALL_FAIL_MS' is not a whole number (got 'soon'). E.g. WRITE_STALL_FAIL_MS=60000 (0: never fail on stalled writes)",
+    );
+    // The probe's default follows a shorter check timeout; 0 never fails on a stall.
+    const short = loadConfig({ ...minimal, CHECK_TIMEOUT_MS: '400', WRITE_STALL_FAIL_MS: '0' });
+    expect(short.checks).toMatchObject({ writeTimeoutMs: 200, writeStallFailMs: 0 });
   });
 
   it('keeps lock names within MySQL’s 64 characters', () => {

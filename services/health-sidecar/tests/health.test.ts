@@ -62,6 +62,7 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
       'contentVolume:freeSpace',
       'contentVolume:responseTime',
       'database:responseTime',
+      'database:writeTime',
       'ghost:responseTime',
       'singletonLock:held',
     ]);

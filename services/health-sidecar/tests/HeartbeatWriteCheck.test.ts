@@ -1,0 +1,369 @@
+// @module-tag ghost
+import { createRegistry } from '@ghost-ha/core';
+import { type DatabaseSettings, type GhostServer, type MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectWithMysql2, DatabaseConnector } from '../src/DatabaseConnector.js';
+import { HEARTBEAT_TABLE, HeartbeatWriteCheck } from '../src/HeartbeatWriteCheck.js';
+import type { Sidecar } from '../src/Sidecar.js';
+import { SidecarMetrics } from '../src/SidecarMetrics.js';
+import {
+  type ContentVolume,
+  GhostTask,
+  get,
+  INTERVAL_MS,
+  sidecarEnv,
+  startSidecar,
+  TIMEOUT_MS,
+  testLogger,
+} from './sidecarFixture.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A lease whose patience (60 - 1 - 0.5 = 58.5 s) outlasts the 30 s write stall: the holder never fences. */
+const LONG_LEASE = { LEASE_TTL_MS: '60000' };
+
+interface HeartbeatStatement {
+  id: number;
+  ms: number;
+}
+
+/**
+ * While a fault lasts: probes `/health/ready` and `/health` back to back and times each answer;
+ * reads the server's processlist every 100 ms for the application user's heartbeat statements; and
+ * samples the sidecars' lock state every 50 ms.
+ */
+class Watch {
+  slowestProbeMs = 0;
+  probes = 0;
+  readonly readyStatuses = new Set<string>();
+  mostHeartbeatWrites = 0;
+  longestHeartbeatWaitMs = 0;
+  notMayRun = 0;
+  #running = true;
+  readonly #loops: Promise<void>[] = [];
+
+  constructor(mariadb: MariaDbServer, user: string, sidecars: readonly Sidecar[]) {
+    this.#loops.push(
+      this.#repeat(25, async () => {
+        const sidecar = sidecars[0];
+        if (!sidecar) return;
+        for (const path of ['/health/ready', '/health']) {
+          const started = performance.now();
+          const { body } = await get(sidecar.healthPort, path);
+          this.slowestProbeMs = Math.max(this.slowestProbeMs, performance.now() - started);
+          this.probes++;
+          if (path === '/health/ready') this.readyStatuses.add(String(body.status));
+        }
+      }),
+      this.#repeat(100, async () => {
+        const rows = (await mariadb.rootQuery(
+          `SELECT ID AS id, TIME_MS AS ms FROM information_schema.PROCESSLIST
+            WHERE USER = ? AND COMMAND = 'Query' AND INFO LIKE '%${HEARTBEAT_TABLE}%'`,
+          [user],
+        )) as HeartbeatStatement[];
+        this.mostHeartbeatWrites = Math.max(this.mostHeartbeatWrites, rows.length);
+        for (const row of rows) this.longestHeartbeatWaitMs = Math.max(this.longestHeartbeatWaitMs, Number(row.ms));
+      }),
+      this.#repeat(50, async () => {
+        if (sidecars.some((s) => !s.lock.mayRunGhost)) this.notMayRun++;
+      }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await Promise.all(this.#loops);
+  }
+
+  async #repeat(pauseMs: number, body: () => Promise<void>): Promise<void> {
+    while (this.#running) {
+      await body();
+      await sleep(pauseMs);
+    }
+  }
+}
+
+async function metric(sidecar: Sidecar, name: string): Promise<number | undefined> {
+  const text = await sidecar.metrics.registry.metrics();
+  const found = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return found ? Number(found.slice(name.length + 1)) : undefined;
+}
+
+describe('the heartbeat write probe against a real Ghost on a real MariaDB', () => {
+  let task: GhostTask;
+  let mariadb: MariaDbServer;
+  let database: DatabaseSettings;
+  let ghost: GhostServer;
+  let content: ContentVolume;
+  let sidecar: Sidecar;
+  const exits: number[] = [];
+
+  const writeCheck = (s: Sidecar = sidecar) => s.monitor.current.report.checks['database:writeTime']?.[0];
+  const lockConnection = async () =>
+    ((await mariadb.rootQuery('SELECT IS_USED_LOCK(?) AS id', [sidecar.lock.name])) as { id: number | null }[])[0]?.id;
+  /** Polls the verdict until `matches`; resolves with how long that took. */
+  const verdictBecomes = async (
+    s: Sidecar,
+    matches: (status: string, output: string) => boolean,
+    what: string,
+    timeoutMs: number,
+  ): Promise<number> => {
+    const started = Date.now();
+    await waitFor(
+      async () => {
+        const { body } = await get(s.healthPort, '/health/ready');
+        return matches(String(body.status), String(body.output ?? '')) ? true : undefined;
+      },
+      { what, timeoutMs, intervalMs: 20 },
+    );
+    return Date.now() - started;
+  };
+
+  beforeAll(async () => {
+    task = await GhostTask.start('ghost_write_probe');
+    ({ mariadb, database, ghost, content } = task);
+    sidecar = await startSidecar(sidecarEnv(ghost, database, content.path, LONG_LEASE), {
+      exit: (code) => exits.push(code),
+    });
+    await verdictBecomes(sidecar, (status) => status === 'pass', 'the first pass', 15_000);
+  });
+
+  afterAll(async () => {
+    await sidecar?.close();
+    await task?.destroy();
+  });
+
+  it('passes with the write time, its row upserted on the database clock, and the write age as a metric', async () => {
+    expect(writeCheck()).toMatchObject({
+      status: 'pass',
+      componentType: 'datastore',
+      observedUnit: 'ms',
+      observedValue: expect.any(Number),
+    });
+    const rows = (await mariadb.rootQuery(
+      `SELECT holder, TIMESTAMPDIFF(MICROSECOND, written_at, UTC_TIMESTAMP(6)) AS ageUs FROM ${database.database}.${HEARTBEAT_TABLE}`,
+    )) as { holder: string; ageUs: number }[];
+    expect(rows.map((r) => r.holder)).toEqual([sidecar.lock.holder]);
+    expect(Number(rows[0]?.ageUs)).toBeLessThan(3 * INTERVAL_MS * 1000);
+    const age = await metric(sidecar, 'ghost_ha_heartbeat_write_age_seconds');
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan((3 * INTERVAL_MS) / 1000);
+  });
+
+  it('FLUSH TABLES WITH READ LOCK held 30 s: warn naming blocked writes, fast probes, one write in flight, pass after UNLOCK, the lock never moves', async () => {
+    const lockBefore = await lockConnection();
+    const ghostPid = ghost.pid;
+    const takeoversBefore = await metric(sidecar, 'ghost_ha_lease_takeovers_total{previous="none"}');
+    const blocker = await mysql.createConnection({ ...database });
+    const watch = new Watch(mariadb, database.user, [sidecar]);
+    let warnMs: number;
+    let mostAgeS = 0;
+    let unlocked: number;
+    let whileBlocked: string[];
+    try {
+      await blocker.query('FLUSH TABLES WITH READ LOCK');
+      const locked = Date.now();
+      warnMs = await verdictBecomes(
+        sidecar,
+        (status, output) => status === 'warn' && /database:writeTime: writes are blocked/.test(output),
+        'the verdict to warn of blocked writes',
+        2 * INTERVAL_MS + 1_000,
+      );
+      expect(writeCheck()).toMatchObject({
+        status: 'warn',
+        observedUnit: 'ms',
+        output: expect.stringMatching(/^writes are blocked: no heartbeat write has (finished|succeeded) for \d+\.\d s/),
+      });
+      watch.readyStatuses.clear();
+      while (Date.now() - locked < 30_000) {
+        await sleep(1_000);
+        mostAgeS = Math.max(mostAgeS, (await metric(sidecar, 'ghost_ha_heartbeat_write_age_seconds')) ?? 0);
+      }
+      // Thirty seconds blocked, still `warn`: below WRITE_STALL_FAIL_MS (60 s by default).
+      expect(writeCheck()?.status).toBe('warn');
+      expect(Number(writeCheck()?.observedValue)).toBeGreaterThan(25_000);
+      whileBlocked = [...watch.readyStatuses];
+    } finally {
+      await blocker.query('UNLOCK TABLES');
+      unlocked = Date.now();
+      await blocker.end();
+    }
+    const passMs = await verdictBecomes(
+      sidecar,
+      (status) => status === 'pass',
+      'the verdict to pass again',
+      2 * INTERVAL_MS + 1_000,
+    );
+    await watch.stop();
+    process.stdout.write(
+      `write probe, FTWRL 30 s: warn after ${warnMs} ms, pass ${passMs} ms after UNLOCK (${Date.now() - unlocked} ms), ` +
+        `${watch.probes} probes, slowest ${Math.round(watch.slowestProbeMs)} ms, ` +
+        `at most ${watch.mostHeartbeatWrites} heartbeat write(s) on the server, longest wait ${watch.longestHeartbeatWaitMs} ms\n`,
+    );
+    // Within two intervals of the fault and of its end (with room for the polling).
+    expect(warnMs).toBeLessThanOrEqual(2 * INTERVAL_MS + 300);
+    expect(passMs).toBeLessThanOrEqual(2 * INTERVAL_MS + 300);
+    // `warn` throughout: served all along, never failed over.
+    expect(whileBlocked).toEqual(['warn']);
+    expect(watch.slowestProbeMs).toBeLessThan(1_000);
+    expect(watch.probes).toBeGreaterThan(200);
+    // Never a pile-up: one heartbeat write at a time, though one waited across rounds.
+    expect(watch.mostHeartbeatWrites).toBe(1);
+    expect(watch.longestHeartbeatWaitMs).toBeGreaterThan(INTERVAL_MS);
+    expect(mostAgeS).toBeGreaterThan(25);
+    // The lock never moved and Ghost was never stopped.
+    expect(watch.notMayRun).toBe(0);
+    expect(exits).toEqual([]);
+    expect(sidecar.lock.held).toBe(true);
+    expect(await lockConnection()).toBe(lockBefore);
+    expect(await metric(sidecar, 'ghost_ha_lease_takeovers_total{previous="none"}')).toBe(takeoversBefore);
+    expect(ghost.pid).toBe(ghostPid);
+    expect(ghost.isRunning).toBe(true);
+    expect(await metric(sidecar, 'ghost_ha_heartbeat_write_age_seconds')).toBeLessThan((3 * INTERVAL_MS) / 1000);
+  }, 90_000);
+
+  it('a write stall longer than WRITE_STALL_FAIL_MS turns fail; pass again after UNLOCK', async () => {
+    const limitMs = 2_000;
+    // A lock of its own: it holds that one, and the main sidecar keeps its own.
+    const strict = await startSidecar(
+      sidecarEnv(ghost, database, content.path, {
+        ...LONG_LEASE,
+        LOCK_NAME: 'ghost-ha:stall-test',
+        WRITE_STALL_FAIL_MS: String(limitMs),
+      }),
+    );
+    try {
+      await verdictBecomes(strict, (status) => status === 'pass', 'the strict sidecar to pass', 15_000);
+      const blocker = await mysql.createConnection({ ...database });
+      const watch = new Watch(mariadb, database.user, [strict, sidecar]);
+      let warned: number;
+      let failed: number;
+      let locked: number;
+      try {
+        await blocker.query('FLUSH TABLES WITH READ LOCK');
+        locked = Date.now();
+        await verdictBecomes(
+          strict,
+          (status) => status === 'warn',
+          'the strict sidecar to warn',
+          2 * INTERVAL_MS + 1_000,
+        );
+        warned = Date.now();
+        await verdictBecomes(
+          strict,
+          (status, output) =>
+            status === 'fail' &&
+            /database:writeTime: writes are blocked: .*; past the 2000 ms limit \(WRITE_STALL_FAIL_MS\)/.test(output),
+          'the strict sidecar to fail',
+          limitMs + 2 * INTERVAL_MS + 1_000,
+        );
+        failed = Date.now();
+        expect(writeCheck(strict)).toMatchObject({ status: 'fail', observedValue: expect.any(Number) });
+        expect(Number(writeCheck(strict)?.observedValue)).toBeGreaterThanOrEqual(limitMs);
+        // The default limit (60 s) keeps the main sidecar at `warn`.
+        expect(sidecar.monitor.current.report.status).toBe('warn');
+      } finally {
+        await blocker.query('UNLOCK TABLES');
+        await blocker.end();
+      }
+      const passMs = await verdictBecomes(strict, (status) => status === 'pass', 'pass again', 2 * INTERVAL_MS + 1_000);
+      await watch.stop();
+      process.stdout.write(
+        `write probe, stall limit ${limitMs} ms: warn after ${warned - locked} ms, fail after ${failed - locked} ms, pass ${passMs} ms after UNLOCK\n`,
+      );
+      // Not before the limit, and within two intervals of it (the stall is counted from the first blocked write).
+      expect(failed - locked).toBeGreaterThanOrEqual(limitMs);
+      expect(failed - locked).toBeLessThanOrEqual(limitMs + 2 * INTERVAL_MS + 300);
+      expect(passMs).toBeLessThanOrEqual(2 * INTERVAL_MS + 300);
+      expect(watch.slowestProbeMs).toBeLessThan(1_000);
+      // One write in flight per sidecar, two sidecars.
+      expect(watch.mostHeartbeatWrites).toBeLessThanOrEqual(2);
+      expect(strict.lock.held).toBe(true);
+      expect(exits).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  }, 60_000);
+
+  it('needs no more than the documented privileges: CREATE, SELECT, INSERT, UPDATE, DELETE on its table', async () => {
+    const limited = { ...database, user: 'heartbeat_only', password: 'heartbeat-only-password' };
+    for (const host of ['%', 'localhost']) {
+      await mariadb.rootQuery(
+        `CREATE USER IF NOT EXISTS '${limited.user}'@'${host}' IDENTIFIED BY '${limited.password}'`,
+      );
+    }
+    await mariadb.rootQuery(`DROP TABLE IF EXISTS \`${database.database}\`.${HEARTBEAT_TABLE}`);
+    const grant = (table: string) =>
+      Promise.all(
+        ['%', 'localhost'].map((host) =>
+          mariadb.rootQuery(
+            `GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON \`${database.database}\`.\`${table}\` TO '${limited.user}'@'${host}'`,
+          ),
+        ),
+      );
+    await grant(HEARTBEAT_TABLE);
+    const metrics = new SidecarMetrics(createRegistry());
+    const check = new HeartbeatWriteCheck({
+      connector: new DatabaseConnector({
+        settings: { ...limited, passwordSecretId: undefined },
+        connect: connectWithMysql2,
+        secrets: undefined,
+        connectTimeoutMs: 2_000,
+      }),
+      holder: 'grants-test#1',
+      timeoutMs: 2_000,
+      stallFailMs: 0,
+      intervalMs: INTERVAL_MS,
+      queryTimeoutMs: TIMEOUT_MS,
+      now: Date.now,
+      metrics,
+      logger: testLogger,
+    });
+    try {
+      // The first write creates the table; the second updates the row.
+      expect((await check.run(new AbortController().signal)).status).toBe('pass');
+      const first = (await mariadb.rootQuery(
+        `SELECT written_at AS at FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
+      )) as { at: Date }[];
+      await sleep(20);
+      expect(await check.run(new AbortController().signal)).toMatchObject({ status: 'pass' });
+      const second = (await mariadb.rootQuery(
+        `SELECT written_at AS at FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
+      )) as { at: Date }[];
+      expect(first).toHaveLength(1);
+      expect(second[0]?.at.getTime()).toBeGreaterThan(first[0]?.at.getTime() ?? Infinity);
+    } finally {
+      check.close();
+    }
+    // Without them the check warns and says why (the privilege error), rather than failing at once.
+    const denied = new HeartbeatWriteCheck({
+      connector: new DatabaseConnector({
+        settings: { ...limited, passwordSecretId: undefined },
+        connect: connectWithMysql2,
+        secrets: undefined,
+        connectTimeoutMs: 2_000,
+      }),
+      holder: 'grants-test#2',
+      timeoutMs: 2_000,
+      stallFailMs: 60_000,
+      intervalMs: INTERVAL_MS,
+      queryTimeoutMs: TIMEOUT_MS,
+      now: Date.now,
+      metrics,
+      logger: testLogger,
+    });
+    for (const host of ['%', 'localhost'])
+      await mariadb.rootQuery(
+        `REVOKE UPDATE ON \`${database.database}\`.\`${HEARTBEAT_TABLE}\` FROM '${limited.user}'@'${host}'`,
+      );
+    try {
+      expect(await denied.run(new AbortController().signal)).toMatchObject({
+        status: 'warn',
+        output: expect.stringMatching(/writes are blocked: no heartbeat write has succeeded .*ACCESS_DENIED/),
+      });
+    } finally {
+      denied.close();
+    }
+  });
+});
