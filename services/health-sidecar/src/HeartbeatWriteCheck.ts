@@ -1,7 +1,6 @@
-import { type Logger, summarizeError } from '@ghost-ha/core';
+import { type Check, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
-import type { Check, Observation } from './Check.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 
