@@ -3,6 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
+import { SIDECAR_LOG } from './signals.js';
 
 /** One row per sidecar (keyed by its holder id), upserted every round; created by the first write. */
 export const HEARTBEAT_TABLE = 'ghost_ha_heartbeat';
@@ -115,7 +116,10 @@ export class HeartbeatWriteCheck implements Check {
       if (outcome.ok) {
         this.#lastSuccessAt = this.#options.now();
         if (this.#failingSince !== undefined)
-          this.#log.info({ blockedMs: Math.round(this.#lastSuccessAt - this.#failingSince) }, 'writes succeed again');
+          this.#log.info(
+            { blockedMs: Math.round(this.#lastSuccessAt - this.#failingSince) },
+            SIDECAR_LOG.writesSucceedAgain,
+          );
         this.#failingSince = undefined;
       } else {
         this.#failingSince ??= since;
@@ -171,10 +175,7 @@ export class HeartbeatWriteCheck implements Check {
       // A statement the server refused (a lock wait timeout, read-only) leaves the connection usable.
       if (!isStatementError(error)) {
         if ((error as { name?: unknown }).name === 'QueryTimeoutError')
-          this.#log.warn(
-            { limitMs: this.#statementLimitMs },
-            'the database did not answer a heartbeat write at all; closing its connection',
-          );
+          this.#log.warn({ limitMs: this.#statementLimitMs }, SIDECAR_LOG.heartbeatWriteUnanswered);
         if (this.#connection === connection) this.#drop();
       }
       throw error;

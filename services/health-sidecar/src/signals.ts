@@ -36,4 +36,6 @@ export const SIDECAR_LOG = {
   shuttingDown: 'shutting down: readiness fails from now on',
   shutdownComplete: 'shutdown complete',
   shutdownOverran: 'shutdown overran the stop timeout; exiting now',
+  writesSucceedAgain: 'writes succeed again',
+  heartbeatWriteUnanswered: 'the database did not answer a heartbeat write at all; closing its connection',
 } as const;
