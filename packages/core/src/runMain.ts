@@ -12,6 +12,7 @@ export const MAIN_LOG = {
   stopFailed: 'stop failed',
   flushOverran: 'flushing before exit overran its bound; exiting without it',
   flushFailed: 'flushing before exit failed',
+  crashed: 'uncaught error; exiting',
 } as const;
 
 /** Exit code of a bad setting at start (sysexits' EX_CONFIG): ECS shows it, so it tells "fix the settings" from a crash. */
@@ -33,6 +34,8 @@ export interface MainIo {
   readonly stderr: (text: string) => void;
   /** Runs `run` after `ms`; returns a cancel function. */
   readonly after: (ms: number, run: () => void) => () => void;
+  /** An exception nothing caught, or a rejection nothing handled, anywhere in the process. */
+  readonly onCrash: (listener: (error: unknown) => void) => void;
 }
 
 export type StopFunction = (signal: MainSignal) => Promise<unknown>;
@@ -78,6 +81,10 @@ const PROCESS_IO: MainIo = {
     const timer = setTimeout(run, ms);
     return () => clearTimeout(timer);
   },
+  onCrash: (listener) => {
+    process.on('uncaughtException', listener);
+    process.on('unhandledRejection', listener);
+  },
 };
 
 type Outcome = { ok: true; code: number | undefined } | { ok: false };
@@ -92,6 +99,8 @@ type Outcome = { ok: true; code: number | undefined } | { ok: false };
  *   (the stop is bounded anyway, and cutting it short would cut a drain); its failure, or overrunning
  *   its bound, → exit 1. A signal before anything registered a stop exits at once with 128 + the
  *   signal's number, as a shell reports a process the signal ended;
+ * - an exception nothing caught or a rejection nothing handled, at any time → a fatal log line with
+ *   the summarised error and `<name>: crashed: <message>` on stderr (not Node's stack dump), exit 1;
  * - before any exit, the flushers, within a bound.
  * Resolves with the exit code once `io.exit` was called (in a real process, never).
  */
@@ -204,6 +213,11 @@ export function runMain(options: RunMainOptions): Promise<number> {
       );
   };
   for (const signal of SIGNALS) io.onSignal(signal, () => onSignal(signal));
+  io.onCrash((error) => {
+    if (exitCode !== undefined) return;
+    const summary = summarizeError(error);
+    fatal(MAIN_LOG.crashed, { error: summary }, `crashed: ${summary.message}`, FAILED_EXIT_CODE);
+  });
 
   return done;
 }

@@ -7,6 +7,7 @@ import { type MainContext, type MainIo, type MainSignal, type RunMainOptions, ru
 /** The process as runMain sees it: signals to send, a clock to advance, what was written and exited. */
 function fakeProcess() {
   const listeners = new Map<MainSignal, () => void>();
+  const crashListeners: ((error: unknown) => void)[] = [];
   const timers: { due: number; run: () => void; cancelled: boolean }[] = [];
   const stderr: string[] = [];
   const exits: number[] = [];
@@ -15,6 +16,7 @@ function fakeProcess() {
     onSignal: (signal, listener) => listeners.set(signal, listener),
     exit: (code) => exits.push(code),
     stderr: (text) => stderr.push(text),
+    onCrash: (listener) => crashListeners.push(listener),
     after: (ms, run) => {
       const timer = { due: now + ms, run, cancelled: false };
       timers.push(timer);
@@ -28,6 +30,9 @@ function fakeProcess() {
     stderr,
     exits,
     signal: (signal: MainSignal) => listeners.get(signal)?.(),
+    crash: (error: unknown) => {
+      for (const listener of crashListeners) listener(error);
+    },
     /** Moves the clock, running each timer that falls due (and the promises it settles). */
     advance: async (ms: number) => {
       now += ms;
@@ -309,5 +314,33 @@ describe('runMain commands and exits', () => {
     expect(run.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'flushing before exit overran its bound; exiting without it' }),
     );
+  });
+});
+
+describe('runMain after start-up', () => {
+  it('an uncaught error: a fatal log with the summarised error, one stderr line without a stack, flushers, exit 1', async () => {
+    const flushed: string[] = [];
+    const run = start(async ({ onStop, onExit }) => {
+      onStop(async () => undefined);
+      onExit(() => flushed.push('metrics'));
+      return undefined;
+    });
+    await settle();
+    const error = Object.assign(new TypeError('cannot read properties of undefined'), {
+      request: { headers: { authorization: 'Bearer secret' } },
+    });
+    run.crash(error);
+    run.crash(new Error('a second one changes nothing'));
+    await settle();
+    expect(run.exits).toEqual([1]);
+    expect(run.stderr).toEqual(['svc: crashed: cannot read properties of undefined\n']);
+    expect(flushed).toEqual(['metrics']);
+    const fatal = run.lines.filter((line) => line.level === 'fatal');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]).toMatchObject({
+      msg: 'uncaught error; exiting',
+      error: { name: 'TypeError', message: 'cannot read properties of undefined' },
+    });
+    expect(JSON.stringify(run.lines)).not.toContain('Bearer secret');
   });
 });
