@@ -1,5 +1,11 @@
 import type { GhostSite, GhostSiteConnector, Unrestorable } from '@ghost-ha/content';
-import { type BackupSource, type BackupStore, formatLocation, requireConfirmation } from '@ghost-ha/content';
+import {
+  type BackupSource,
+  type BackupStore,
+  CONTENT_LOG,
+  formatLocation,
+  requireConfirmation,
+} from '@ghost-ha/content';
 import type { ContentResource, Logger } from '@ghost-ha/core';
 import type { CdnPurge, CdnPurger } from './CdnPurger.js';
 import type { DeleteRequest } from './DeleteRequest.js';
@@ -185,7 +191,7 @@ export class DeleteAllPosts {
         posts: prepared.items.posts.length,
         pages: prepared.items.pages.length,
       },
-      'backup written',
+      CONTENT_LOG.backupWritten,
     );
     stepDone('write');
 

@@ -2,7 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaContext } from '@ghost-ha/content';
-import { BackupStore, GhostSiteConnector, RunMetrics, timeBudget } from '@ghost-ha/content';
+import { BackupStore, CONTENT_LOG, GhostSiteConnector, RunMetrics, timeBudget } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { CdnPurger } from './CdnPurger.js';
 import type { DeleteAllPostsConfig } from './config.js';
@@ -60,19 +60,22 @@ export function createHandler(
     const seconds = () => (Date.now() - started) / 1000;
     try {
       const request = parseDeleteRequest(event);
-      logger.info({ dryRun: request.dryRun, filter: request.filter, resources: request.resources }, 'invoked');
+      logger.info(
+        { dryRun: request.dryRun, filter: request.filter, resources: request.resources },
+        CONTENT_LOG.invoked,
+      );
       const outOfTime = request.dryRun
         ? () => false
         : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was backed up or deleted.' });
       const result = await deleteAllPosts.run(request, outOfTime);
       const { sample: _sample, ...summary } = result;
-      logger.info(summary, result.dryRun ? 'dry run finished' : 'run finished');
+      logger.info(summary, result.dryRun ? CONTENT_LOG.dryRunFinished : CONTENT_LOG.runFinished);
       await metrics.record(result.dryRun ? 'dry_run' : result.done ? 'completed' : 'continued', seconds(), {
         ...(result.dryRun ? {} : { deleted: result.deleted, backed_up: result.backedUp }),
       });
       return result;
     } catch (error) {
-      logger.error({ error: summarizeError(error) }, 'run failed');
+      logger.error({ error: summarizeError(error) }, CONTENT_LOG.runFailed);
       await metrics.record('failed', seconds(), {});
       throw error;
     }

@@ -1,5 +1,6 @@
 import {
   type BackupStore,
+  CONTENT_LOG,
   type ContentBackup,
   formatLocation,
   type GhostExport,
@@ -123,7 +124,7 @@ export class RestorePosts {
     }
     result.durationMs = this.#now() - startedAt;
     result.message = summary(result);
-    logger.info({ ...result, notes: result.notes.length }, 'restore finished');
+    logger.info({ ...result, notes: result.notes.length }, CONTENT_LOG.restoreFinished);
     return result;
   }
 

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   BackupStore,
+  CONTENT_LOG,
   GhostSiteConnector,
   type LambdaContext,
   RestoreLease,
@@ -54,7 +55,7 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
     const seconds = () => (Date.now() - started) / 1000;
     try {
       const request = parseRestoreRequest(event, config.backupBucket);
-      logger.info({ dryRun: request.dryRun, backup: request.backup }, 'invoked');
+      logger.info({ dryRun: request.dryRun, backup: request.backup }, CONTENT_LOG.invoked);
       const outOfTime = request.dryRun
         ? () => false
         : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was restored.' });
@@ -65,7 +66,7 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
       });
       return result;
     } catch (error) {
-      logger.error({ error: summarizeError(error) }, 'restore failed');
+      logger.error({ error: summarizeError(error) }, CONTENT_LOG.restoreFailed);
       await metrics.record('failed', seconds(), {});
       throw error;
     }

@@ -10,6 +10,7 @@ export {
   type LegacyPostsBackup,
   type Unrestorable,
 } from './ContentBackup.js';
+export { CONTENT_LOG } from './contentLog.js';
 export {
   BackupError,
   ConfirmationError,
