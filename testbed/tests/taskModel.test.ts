@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFIG_EXIT_CODE } from '@ghost-ha/core';
 import { loadTemplate } from '@ghost-ha/infra/parseTemplate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -302,7 +303,8 @@ describe('the template is the single source of the wiring', () => {
     const task = await stack.service.startTask();
     await task.stopped();
     expect(task.stoppedReason).toBe(ESSENTIAL_EXITED);
-    expect(task.container('health-sidecar').exitCode).toBe(1);
+    // A bad setting exits 78 (sysexits' EX_CONFIG), which tells it from a crash in ECS.
+    expect(task.container('health-sidecar').exitCode).toBe(CONFIG_EXIT_CODE);
     expect(task.tail('health-sidecar')).toContain('database__connection__database');
     expect(task.container('ghost').pid).toBeUndefined();
   }, 120_000);
