@@ -235,9 +235,11 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
     await mariadb.rootQuery(`DROP DATABASE \`${database.database}\``);
     expect(await readyBecomes(503, ONE_ROUND * 2)).toBeLessThanOrEqual(ONE_ROUND * 2);
     // The error's name, in the first round that finished in time (on a loaded machine one may time out).
-    await expect.poll(() => checkStatus('database:responseTime'), { timeout: ONE_ROUND * 4 }).toMatchObject({
-      status: 'fail',
-      output: expect.stringMatching(/ER_BAD_DB_ERROR: the database 'ghost_health' does not exist/),
-    });
+    await expect
+      .poll(() => checkStatus('database:responseTime'), { timeout: ONE_ROUND * 4 })
+      .toMatchObject({
+        status: 'fail',
+        output: expect.stringMatching(/ER_BAD_DB_ERROR: the database 'ghost_health' does not exist/),
+      });
   });
 });
