@@ -16,6 +16,8 @@ import { loadTemplate, type Template } from '../src/parseTemplate.js';
  */
 
 const PROJECT = 'ghost-ha';
+/** CloudFormation's `Fn::Sub` reference to the ProjectName parameter, as the template writes it. */
+const PROJECT_NAME_REFERENCE = /\$\{ProjectName\}/g;
 const REPO = join(import.meta.dirname, '..', '..');
 
 interface MetricReference {
@@ -93,7 +95,7 @@ function literalsIn(...dirs: string[]): Set<string> {
 
 function substituteProject(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : (value as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
-  return typeof text === 'string' ? text.replaceAll('${ProjectName}', PROJECT) : undefined;
+  return typeof text === 'string' ? text.replaceAll(PROJECT_NAME_REFERENCE, PROJECT) : undefined;
 }
 
 function dimensionsOf(list: unknown): Record<string, string> {
@@ -137,7 +139,7 @@ function referencedMetrics(template: Template): MetricReference[] {
     }
     if (resource.Type === 'AWS::CloudWatch::Dashboard') {
       const [body] = props.DashboardBody['Fn::Sub'] as [string, unknown];
-      const json = body.replaceAll('${ProjectName}', PROJECT).replace(/\$\{[^}]+\}/g, 'resolved-at-deploy');
+      const json = body.replaceAll(PROJECT_NAME_REFERENCE, PROJECT).replace(/\$\{[^}]+\}/g, 'resolved-at-deploy');
       const widgets = (JSON.parse(json) as { widgets: { properties: { title?: string; metrics?: unknown[][] } }[] })
         .widgets;
       for (const widget of widgets) {
