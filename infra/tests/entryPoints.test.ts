@@ -11,11 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 function runEntryPoint(
   path: string,
   env: Record<string, string>,
+  args: readonly string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', path],
+      ['--conditions=source', '--import', 'tsx', path, ...args],
       { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
     );
@@ -76,6 +77,18 @@ describe('every entry point fails the same way', () => {
       expect(`${stdout}${stderr}`).not.toContain('not-echoed');
     },
   );
+
+  it('build-mirror: an unknown option is a usage error like a bad setting (78), naming the option', async () => {
+    const { code, stderr } = await runEntryPoint(
+      'services/cache-invalidator/src/buildMirror.ts',
+      { ...INVALIDATOR_ENV, MIRROR_BUCKET: 'ghost-ha-mirror-123456789012-eu-central-1' },
+      ['--concurency', '4'],
+    );
+    expect(code).toBe(CONFIG_EXIT_CODE);
+    expect(stderr.trim()).toMatch(
+      /^build-mirror: Invalid configuration: .*'--concurency'.*E\.g\. build-mirror --concurrency 4$/,
+    );
+  });
 
   describe('a start-up failure that is not configuration → one stderr line, the summary logged, no stack, exit 1', () => {
     let blocker: Server;

@@ -14,8 +14,17 @@ const logger = createLogger({ service: 'cache-invalidator', level: process.env.L
 const log = logger.child({ module: 'buildMirror' });
 const PROGRESS_EVERY_MS = 2_000;
 
+/** The command line; an unknown option or a missing value is a usage error like a bad setting. */
+function readArguments() {
+  try {
+    return parseArgs({ options: { concurrency: { type: 'string' } } });
+  } catch (error) {
+    throw new ConfigError([`${(error as Error).message}. E.g. build-mirror --concurrency 4`], { cause: error });
+  }
+}
+
 async function main({ onStop }: MainContext): Promise<number> {
-  const { values } = parseArgs({ options: { concurrency: { type: 'string' } } });
+  const { values } = readArguments();
   const config = loadConfig(process.env);
   if (!config.mirror) {
     throw new ConfigError([
