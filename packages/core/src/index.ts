@@ -26,6 +26,7 @@ export { type CheckEntry, HEALTH_CONTENT_TYPE, type HealthReport, RenderedReport
 export {
   createLogger,
   type ErrorSummary,
+  errorReason,
   type Logger,
   type LoggerSettings,
   REDACTED_PATHS,

@@ -60,6 +60,11 @@ export function summarizeError(error: unknown): ErrorSummary & { cause?: ErrorSu
   return summary;
 }
 
+/** An error in one line for a health output or a reason: `ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded…`. */
+export function errorReason(summary: ErrorSummary): string {
+  return `${summary.code ?? summary.name}: ${summary.message}`;
+}
+
 function summarizeOne(error: unknown): ErrorSummary {
   if (!(error instanceof Error)) return { name: 'NonError', message: String(error) };
   const summary: ErrorSummary = { name: error.name, message: error.message };

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, summarizeError } from '../src/logger.js';
+import { createLogger, errorReason, summarizeError } from '../src/logger.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -49,5 +49,13 @@ describe('summarizeError', () => {
       cause: { name: 'Throttling', message: 'Rate exceeded', status: 400 },
     });
     expect(JSON.stringify(summary)).not.toContain('AKIA');
+  });
+});
+
+describe('errorReason', () => {
+  it('names an error by its code when it has one, else by its name', () => {
+    const locked = Object.assign(new Error('Lock wait timeout exceeded'), { code: 'ER_LOCK_WAIT_TIMEOUT' });
+    expect(errorReason(summarizeError(locked))).toBe('ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded');
+    expect(errorReason(summarizeError(new TypeError('fetch failed')))).toBe('TypeError: fetch failed');
   });
 });

@@ -1,4 +1,4 @@
-import { type Check, type Observation, summarizeError } from '@ghost-ha/core';
+import { type Check, errorReason, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection, openUntilAborted } from './boundedQuery.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
@@ -78,8 +78,7 @@ export class DatabaseCheck implements Check {
       return { status: 'pass', observedValue: elapsed, observedUnit: 'ms' };
     } catch (error) {
       this.#drop();
-      const summary = summarizeError(error);
-      return { status: 'fail', output: `database query failed: ${summary.code ?? summary.name}: ${summary.message}` };
+      return { status: 'fail', output: `database query failed: ${errorReason(summarizeError(error))}` };
     }
   }
 

@@ -1,4 +1,4 @@
-import { type Check, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
+import { type Check, errorReason, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
@@ -104,10 +104,7 @@ export class HeartbeatWriteCheck implements Check {
       since,
       settled: this.#write().then(
         (): Outcome => ({ ok: true, ms: this.#options.now() - since }),
-        (error: unknown): Outcome => {
-          const summary = summarizeError(error);
-          return { ok: false, reason: `${summary.code ?? summary.name}: ${summary.message}` };
-        },
+        (error: unknown): Outcome => ({ ok: false, reason: errorReason(summarizeError(error)) }),
       ),
     };
     this.#attempt = attempt;

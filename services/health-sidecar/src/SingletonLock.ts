@@ -1,4 +1,4 @@
-import { type Check, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
+import { type Check, errorReason, type Logger, type Observation, summarizeError } from '@ghost-ha/core';
 import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { FencingSettings, LockSettings } from './config.js';
@@ -453,7 +453,7 @@ export class SingletonLock {
   /** A renewal failed while the lock is still ours (writes blocked, read-only, lease connection lost). */
   #renewFailed(error: unknown): void {
     const summary = summarizeError(error);
-    const reason = `${summary.code ?? summary.name}: ${summary.message}`;
+    const reason = errorReason(summary);
     if (!this.#renewFailing) {
       this.#log.warn(
         { error: summary, patienceLeftMs: Math.round(this.#patienceLeftMs()) },
@@ -540,7 +540,7 @@ export class SingletonLock {
 
   #problem(error: unknown): void {
     const summary = summarizeError(error);
-    const message = `${summary.code ?? summary.name}: ${summary.message}`;
+    const message = errorReason(summary);
     if (this.#state === 'standby') this.#holderInfo = `cannot reach the database to take the lock: ${summary.message}`;
     else this.#holderInfo = `cannot reach the database: ${summary.message}`;
     if (message === this.#lastProblem) return;
