@@ -12,8 +12,10 @@ export class SidecarMetrics {
   readonly #lockRegains: Counter;
   readonly #leaseTakeovers: Counter;
   readonly #staleHolderKills: Counter;
-  #leaseAge: () => number | undefined = () => undefined;
-  #heartbeatAge: () => number | undefined = () => undefined;
+  /** Where the lease age gauge reads its value (seconds, undefined while not holding). */
+  readonly readLeaseAgeFrom: (read: () => number | undefined) => void;
+  /** Where the heartbeat write age gauge reads its value (seconds, undefined before the first write). */
+  readonly readHeartbeatAgeFrom: (read: () => number | undefined) => void;
   readonly #gateRequests: Counter;
   readonly #gateDuration: Histogram;
   readonly #gateByCode = new Map<number, { count: () => void; observe: (seconds: number) => void }>();
@@ -55,28 +57,16 @@ export class SidecarMetrics {
       help: "Times this task killed the database connection still holding the lock after its holder's lease had expired.",
       registers,
     });
-    const leaseAge = () => this.#leaseAge();
-    new Gauge({
-      name: 'ghost_ha_lease_heartbeat_age_seconds',
-      help: "Time since this task last renewed its lease; it stops its Ghost when this reaches the lease TTL minus Ghost's stop timeout and the margin. Absent on a standby.",
-      registers,
-      collect() {
-        const age = leaseAge();
-        if (age === undefined) this.reset();
-        else this.set(age);
-      },
-    });
-    const heartbeatAge = () => this.#heartbeatAge();
-    new Gauge({
-      name: 'ghost_ha_heartbeat_write_age_seconds',
-      help: "Time since this sidecar's last heartbeat write succeeded (since its first attempt while none has): how long the database has not taken a write from it. Absent before the first attempt.",
-      registers,
-      collect() {
-        const age = heartbeatAge();
-        if (age === undefined) this.reset();
-        else this.set(age);
-      },
-    });
+    this.readLeaseAgeFrom = gaugeReadWhenScraped(
+      registry,
+      'ghost_ha_lease_heartbeat_age_seconds',
+      "Time since this task last renewed its lease; it stops its Ghost when this reaches the lease TTL minus Ghost's stop timeout and the margin. Absent on a standby.",
+    );
+    this.readHeartbeatAgeFrom = gaugeReadWhenScraped(
+      registry,
+      'ghost_ha_heartbeat_write_age_seconds',
+      "Time since this sidecar's last heartbeat write succeeded (since its first attempt while none has): how long the database has not taken a write from it. Absent before the first attempt.",
+    );
     this.#gateRequests = new Counter({
       name: 'ghost_ha_gate_requests_total',
       help: 'Requests through the gate by response status code.',
@@ -124,16 +114,6 @@ export class SidecarMetrics {
     this.#staleHolderKills.inc();
   }
 
-  /** Where the lease age gauge reads its value (seconds, undefined while not holding). */
-  readLeaseAgeFrom(read: () => number | undefined): void {
-    this.#leaseAge = read;
-  }
-
-  /** Where the heartbeat write age gauge reads its value (seconds, undefined before the first write). */
-  readHeartbeatAgeFrom(read: () => number | undefined): void {
-    this.#heartbeatAge = read;
-  }
-
   /** Label children are looked up once per status code: this runs for every request through the gate. */
   recordGateRequest(code: number, seconds: number): void {
     let children = this.#gateByCode.get(code);
@@ -151,4 +131,29 @@ export class SidecarMetrics {
   readGateInFlightFrom(read: () => number): void {
     this.#gateInFlight = read;
   }
+}
+
+/**
+ * A gauge whose value is read when scraped, from the function last given to the setter it returns;
+ * absent (no sample) while that function answers undefined.
+ */
+function gaugeReadWhenScraped(
+  registry: Registry,
+  name: string,
+  help: string,
+): (read: () => number | undefined) => void {
+  let read: () => number | undefined = () => undefined;
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const value = read();
+      if (value === undefined) this.reset();
+      else this.set(value);
+    },
+  });
+  return (next) => {
+    read = next;
+  };
 }
