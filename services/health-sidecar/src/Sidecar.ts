@@ -216,8 +216,7 @@ export class Sidecar {
       await this.monitor.stop();
       // Only a Ghost seen stopped is recorded as such; otherwise the next holder waits out the lease.
       await this.lock.release({ ghostStopped });
-      this.#databaseCheck.close();
-      this.#writeCheck.close();
+      this.#closeCheckConnections();
       await this.#healthServer.close();
       this.#log.info({ ms: Date.now() - started }, SIDECAR_LOG.shutdownComplete);
       clearTimeout(hardStop);
@@ -237,8 +236,7 @@ export class Sidecar {
   #fenced(error: Error): void {
     if (this.#shutdown) return;
     this.monitor.setDraining(error.message);
-    this.#databaseCheck.close();
-    this.#writeCheck.close();
+    this.#closeCheckConnections();
     this.#shutdown = this.monitor.stop();
     this.#exit(FENCED_EXIT_CODE);
   }
@@ -248,8 +246,13 @@ export class Sidecar {
     await this.monitor.stop();
     await this.#gate?.drain(0);
     await this.lock.release();
+    this.#closeCheckConnections();
+    await this.#healthServer.close();
+  }
+
+  /** The read and write checks each hold a database connection of their own. */
+  #closeCheckConnections(): void {
     this.#databaseCheck.close();
     this.#writeCheck.close();
-    await this.#healthServer.close();
   }
 }
