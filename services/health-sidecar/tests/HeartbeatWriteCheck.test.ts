@@ -12,6 +12,7 @@ import {
   GhostTask,
   get,
   INTERVAL_MS,
+  metric,
   sidecarEnv,
   startSidecar,
   TIMEOUT_MS,
@@ -82,12 +83,6 @@ class Watch {
       await sleep(pauseMs);
     }
   }
-}
-
-async function metric(sidecar: Sidecar, name: string): Promise<number | undefined> {
-  const text = await sidecar.metrics.registry.metrics();
-  const found = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return found ? Number(found.slice(name.length + 1)) : undefined;
 }
 
 describe('the heartbeat write probe against a real Ghost on a real MariaDB', () => {

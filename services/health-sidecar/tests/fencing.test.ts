@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FENCED_EXIT_CODE, type Sidecar } from '../src/Sidecar.js';
 import { lockOnlyEnv, mariadbPid, openConnections, openSockets, SidecarProcess } from './faultHelpers.js';
-import { get, startSidecar } from './sidecarFixture.js';
+import { get, metric, startSidecar } from './sidecarFixture.js';
 
 const INTERVAL_MS = 500;
 /** Lease settings of most tests here: patience 15 - 1 - 0.5 = 13.5 s, longer than any outage below. */
@@ -53,12 +53,6 @@ class Sampler {
   stop(): void {
     clearInterval(this.#timer);
   }
-}
-
-async function metric(sidecar: Sidecar, line: string): Promise<number> {
-  const text = await sidecar.metrics.registry.metrics();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found ? Number(found.slice(line.length + 1)) : 0;
 }
 
 async function readyAfter(sidecar: Sidecar, since: number, timeoutMs: number): Promise<number> {

@@ -52,6 +52,13 @@ export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> 
   return Sidecar.start(loadConfig(env), { logger: testLogger, host: '127.0.0.1', ...deps });
 }
 
+/** One series' value from the sidecar's registry, e.g. `ghost_ha_lease_takeovers_total{previous="none"}`; undefined when absent. */
+export async function metric(sidecar: Sidecar, series: string): Promise<number | undefined> {
+  const text = await sidecar.metrics.registry.metrics();
+  const found = text.split('\n').find((line) => line.startsWith(`${series} `));
+  return found ? Number(found.slice(series.length + 1)) : undefined;
+}
+
 export async function get(
   port: number,
   path: string,
