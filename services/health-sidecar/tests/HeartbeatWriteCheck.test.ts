@@ -4,7 +4,7 @@ import { type DatabaseSettings, type GhostServer, type MariaDbServer, waitFor } 
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithMysql2, DatabaseConnector } from '../src/DatabaseConnector.js';
-import { HEARTBEAT_TABLE, HeartbeatWriteCheck } from '../src/HeartbeatWriteCheck.js';
+import { HEARTBEAT_TABLE, HeartbeatWriteCheck, type HeartbeatWriteCheckOptions } from '../src/HeartbeatWriteCheck.js';
 import type { Sidecar } from '../src/Sidecar.js';
 import { SidecarMetrics } from '../src/SidecarMetrics.js';
 import {
@@ -83,6 +83,27 @@ class Watch {
       await sleep(pauseMs);
     }
   }
+}
+
+/** The check alone, as `settings`' user, with the test bed's check interval and statement limit. */
+function standaloneCheck(
+  settings: DatabaseSettings,
+  options: Pick<HeartbeatWriteCheckOptions, 'holder' | 'timeoutMs' | 'stallFailMs'>,
+): HeartbeatWriteCheck {
+  return new HeartbeatWriteCheck({
+    connector: new DatabaseConnector({
+      settings: { ...settings, passwordSecretId: undefined },
+      connect: connectWithMysql2,
+      secrets: undefined,
+      connectTimeoutMs: 2_000,
+    }),
+    intervalMs: INTERVAL_MS,
+    queryTimeoutMs: TIMEOUT_MS,
+    now: Date.now,
+    metrics: new SidecarMetrics(createRegistry()),
+    logger: testLogger,
+    ...options,
+  });
 }
 
 describe('the heartbeat write probe against a real Ghost on a real MariaDB', () => {
@@ -298,23 +319,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
         ),
       );
     await grant(HEARTBEAT_TABLE);
-    const metrics = new SidecarMetrics(createRegistry());
-    const check = new HeartbeatWriteCheck({
-      connector: new DatabaseConnector({
-        settings: { ...limited, passwordSecretId: undefined },
-        connect: connectWithMysql2,
-        secrets: undefined,
-        connectTimeoutMs: 2_000,
-      }),
-      holder: 'grants-test#1',
-      timeoutMs: 2_000,
-      stallFailMs: 0,
-      intervalMs: INTERVAL_MS,
-      queryTimeoutMs: TIMEOUT_MS,
-      now: Date.now,
-      metrics,
-      logger: testLogger,
-    });
+    const check = standaloneCheck(limited, { holder: 'grants-test#1', timeoutMs: 2_000, stallFailMs: 0 });
     try {
       // The first write creates the table; the second updates the row.
       expect((await check.run(new AbortController().signal)).status).toBe('pass');
@@ -332,22 +337,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
       check.close();
     }
     // Without them the check warns and says why (the privilege error), rather than failing at once.
-    const denied = new HeartbeatWriteCheck({
-      connector: new DatabaseConnector({
-        settings: { ...limited, passwordSecretId: undefined },
-        connect: connectWithMysql2,
-        secrets: undefined,
-        connectTimeoutMs: 2_000,
-      }),
-      holder: 'grants-test#2',
-      timeoutMs: 2_000,
-      stallFailMs: 60_000,
-      intervalMs: INTERVAL_MS,
-      queryTimeoutMs: TIMEOUT_MS,
-      now: Date.now,
-      metrics,
-      logger: testLogger,
-    });
+    const denied = standaloneCheck(limited, { holder: 'grants-test#2', timeoutMs: 2_000, stallFailMs: 60_000 });
     for (const host of ['%', 'localhost'])
       await mariadb.rootQuery(
         `REVOKE UPDATE ON \`${database.database}\`.\`${HEARTBEAT_TABLE}\` FROM '${limited.user}'@'${host}'`,
