@@ -302,6 +302,61 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
     }
   }, 60_000);
 
+  it('MariaDB hung (SIGSTOP) 4 s: every round answers within its limit, warns, and after SIGCONT passes again with one row and one connection', async () => {
+    const hung = { ...database, user: 'heartbeat_hang', password: 'heartbeat-hang-password' };
+    for (const host of ['%', 'localhost']) {
+      await mariadb.rootQuery(`CREATE USER IF NOT EXISTS '${hung.user}'@'${host}' IDENTIFIED BY '${hung.password}'`);
+      await mariadb.rootQuery(`GRANT ALL ON \`${database.database}\`.* TO '${hung.user}'@'${host}'`);
+    }
+    const check = standaloneCheck(hung, { holder: 'hang-test#1', timeoutMs: 200, stallFailMs: 0 });
+    const round = async () => {
+      const started = performance.now();
+      const observation = await check.run(new AbortController().signal);
+      return { ...observation, ms: performance.now() - started };
+    };
+    try {
+      expect((await round()).status).toBe('pass');
+      mariadb.signal('SIGSTOP');
+      const during: { status: string; output?: string; ms: number }[] = [];
+      try {
+        const stopped = Date.now();
+        while (Date.now() - stopped < 4_000) {
+          during.push(await round());
+          await sleep(INTERVAL_MS - 200);
+        }
+      } finally {
+        mariadb.signal('SIGCONT');
+      }
+      expect(during.length).toBeGreaterThanOrEqual(5);
+      // A round waits at most its own limit, though the write it started never answered.
+      expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(200 + 150);
+      expect(during.every((r) => r.status === 'warn' && /^writes are blocked/.test(r.output ?? ''))).toBe(true);
+      await waitFor(async () => ((await round()).status === 'pass' ? true : undefined), {
+        what: 'the write probe to pass after SIGCONT',
+        timeoutMs: 5_000,
+        intervalMs: INTERVAL_MS,
+      });
+      // The hung write's connection was cut, not kept beside the new one; the row was upserted, not doubled.
+      await expect
+        .poll(
+          async () =>
+            (
+              (await mariadb.rootQuery('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [
+                hung.user,
+              ])) as { n: number }[]
+            )[0]?.n,
+          { timeout: 5_000 },
+        )
+        .toBe(1);
+      const rows = (await mariadb.rootQuery(
+        `SELECT holder FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'hang-test#1'`,
+      )) as { holder: string }[];
+      expect(rows).toHaveLength(1);
+    } finally {
+      check.close();
+    }
+  }, 30_000);
+
   it('needs no more than the documented privileges: CREATE, SELECT, INSERT, UPDATE, DELETE on its table', async () => {
     const limited = { ...database, user: 'heartbeat_only', password: 'heartbeat-only-password' };
     for (const host of ['%', 'localhost']) {
