@@ -145,6 +145,9 @@ try {
       WEBHOOK_SECRET: SECRET,
       INVALIDATION_WINDOW_MS: '5000',
       INVALIDATION_MAX_WAIT_MS: '30000',
+      // The readiness checks at their production pace, not the tests' fast one.
+      CHECK_INTERVAL_MS: '2000',
+      CHECK_TIMEOUT_MS: '1000',
     },
     cloudFront,
   );
