@@ -133,7 +133,7 @@ describe('templates', () => {
       expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('cloudfront:');
     });
 
-    it('scopes the Lambdas: delete writes backups, restore reads them, both read only the Ghost secret', () => {
+    it('scopes the Lambdas: delete writes backups, restore reads them, both read the Ghost secret and the signing key', () => {
       const byRole = (role: string) => statements('functions').filter((s) => s.role === role);
       const actions = (role: string) =>
         byRole(role)
@@ -146,6 +146,7 @@ describe('templates', () => {
         'logs:PutLogEvents',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
+        'secretsmanager:GetSecretValue',
       ]);
       expect(actions('RestorePostsRole')).toEqual([
         'kms:Decrypt',
@@ -156,13 +157,19 @@ describe('templates', () => {
         's3:GetObject',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
+        'secretsmanager:GetSecretValue',
       ]);
       // The restore writes (and removes) only its lease objects.
       const lease = byRole('RestorePostsRole').find((s) => [s.Action].flat().includes('s3:PutObject'));
       expect(lease.Resource).toEqual({ 'Fn::Sub': '${BackupBucket.Arn}/*.restore-lease' });
       for (const role of ['DeleteAllPostsRole', 'RestorePostsRole']) {
-        const secret = byRole(role).find((s) => s.Action === 'secretsmanager:GetSecretValue');
-        expect(secret.Resource['Fn::Sub']).toMatch(/:secret:\$\{ProjectName\}\/ghost-admin-\?{6}$/);
+        const secrets = byRole(role)
+          .filter((s) => s.Action === 'secretsmanager:GetSecretValue')
+          .map((s) => s.Resource['Fn::Sub']);
+        expect(secrets).toEqual([
+          expect.stringMatching(/:secret:\$\{ProjectName\}\/ghost-admin-\?{6}$/),
+          expect.stringMatching(/:secret:\$\{ProjectName\}\/backup-signing-\?{6}$/),
+        ]);
         const s3 = byRole(role).find((s) => String(s.Action).startsWith('s3:'));
         expect(s3.Resource).toEqual({ 'Fn::Sub': '${BackupBucket.Arn}/*' });
       }
@@ -172,7 +179,11 @@ describe('templates', () => {
       const functions = loadTemplate('functions');
       for (const id of ['DeleteAllPostsFunction', 'RestorePostsFunction']) {
         const variables = resource(functions, id).Properties?.Environment.Variables;
-        expect(Object.keys(variables)).toEqual(expect.arrayContaining(['GHOST_SECRET_ID', 'BACKUP_BUCKET']));
+        expect(variables).toMatchObject({
+          GHOST_SECRET_ID: { 'Fn::Sub': '${ProjectName}/ghost-admin' },
+          BACKUP_BUCKET: { Ref: 'BackupBucket' },
+          BACKUP_SIGNING_SECRET_ID: { 'Fn::Sub': '${ProjectName}/backup-signing' },
+        });
         // Deployable on the default concurrency quota: restores are serialised by an S3 lease instead.
         expect(resource(functions, id).Properties?.ReservedConcurrentExecutions).toBeUndefined();
       }
@@ -490,6 +501,7 @@ describe('templates', () => {
       const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
       expect(secrets.map(([id]) => id).sort()).toEqual([
         'AppDatabaseSecret',
+        'BackupSigningSecret',
         'DatabaseSecret',
         'GhostAdminSecret',
         'MailSecret',

@@ -6,6 +6,7 @@ import {
   type ContentTestBed,
   lambdaContext,
   SECRET_ID,
+  SIGNING_SECRET_ID,
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
@@ -22,7 +23,13 @@ describe('delete-all-posts against a real Ghost and moto', () => {
 
   const handlerFor = (env: Record<string, string> = {}, writeMetrics?: (line: string) => void): DeleteAllPostsHandler =>
     createHandler(
-      loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint, ...env }),
+      loadConfig({
+        GHOST_SECRET_ID: SECRET_ID,
+        BACKUP_BUCKET: BUCKET,
+        BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+        AWS_ENDPOINT_URL: bed.moto.endpoint,
+        ...env,
+      }),
       { logger: bed.logger, secretsManager: bed.secretsManager, ...(writeMetrics ? { writeMetrics } : {}) },
     );
 
