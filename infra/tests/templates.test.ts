@@ -276,12 +276,14 @@ describe('templates', () => {
         CLOUDFRONT_DISTRIBUTION_IDS: { Ref: 'DistributionId' },
         JOURNAL_DIR: '/var/lib/cache-invalidator',
       });
-      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeDefined();
+      // The webhook secret is injected into this container (execution role), not read with the task role.
+      expect(invalidator.Secrets.map((s: Json) => s.Name)).toContain('WEBHOOK_SECRET');
+      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeUndefined();
       expect(invalidator.HealthCheck.Command.join(' ')).toContain('http://127.0.0.1:3000/health/live');
       expect(invalidator.MountPoints.map((m: Json) => m.ContainerPath)).toContain('/var/lib/cache-invalidator');
     });
 
-    it('lets the cache-invalidator read the Ghost Admin API key only when it registers webhooks', () => {
+    it("gives the cache-invalidator an integration's Admin API key only when it registers webhooks", () => {
       const registering = resolveConditions(loadTemplate('app'), {
         ...APP_PARAMETERS,
         DistributionId: 'E2ABCDEF123456',
@@ -291,11 +293,20 @@ describe('templates', () => {
       expect(env(invalidator)).toMatchObject({
         REGISTER_WEBHOOKS_ON_START: { Ref: 'RegisterWebhooks' },
         PUBLIC_URL: 'http://127.0.0.1:3000',
-        GHOST_ADMIN_SECRET_ID: { 'Fn::Sub': '${ProjectName}/ghost-admin' },
       });
-      expect(JSON.stringify(resource(registering, 'TaskRole'))).toContain('/ghost-admin-??????');
-      expect(env(container(task, 'cache-invalidator')).GHOST_ADMIN_SECRET_ID).toBeUndefined();
-      expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('ghost-admin');
+      expect(invalidator.Secrets).toContainEqual({
+        Name: 'GHOST_ADMIN_API_KEY',
+        ValueFrom: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ProjectName}/ghost-integration:adminApiKey::',
+        },
+      });
+      expect(JSON.stringify(resource(registering, 'ExecutionRole'))).toContain('/ghost-integration-??????');
+      const idle = container(task, 'cache-invalidator').Secrets.map((s: Json) => s.Name);
+      expect(idle).toEqual(['WEBHOOK_SECRET']);
+      for (const template of [app, registering]) {
+        expect(JSON.stringify(template.Resources)).not.toContain('ghost-admin');
+      }
     });
 
     it('tells both services the site url', () => {
@@ -504,6 +515,7 @@ describe('templates', () => {
         'BackupSigningSecret',
         'DatabaseSecret',
         'GhostAdminSecret',
+        'GhostIntegrationSecret',
         'MailSecret',
         'OriginVerifySecret',
         'WebhookSecret',

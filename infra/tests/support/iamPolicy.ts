@@ -94,17 +94,18 @@ function list(value: unknown): string[] {
  * Replaces `Fn::Sub`, `Ref`, `Fn::GetAtt` and `Fn::ImportValue` by strings: `${Name}` and `Ref`
  * from `names` (parameters, pseudo parameters, resources' `Ref`), `${Resource.Attribute}` and
  * `Fn::GetAtt` from `names['Resource.Attribute']`, imports as `import:<export name>`. A name it
- * cannot resolve throws.
+ * cannot resolve throws, unless `lenient` (then it becomes `<name>`, which matches no real ARN).
  */
-export function substitute(value: unknown, names: Readonly<Record<string, string>>): unknown {
+export function substitute(value: unknown, names: Readonly<Record<string, string>>, lenient = false): unknown {
   const lookup = (name: string): string => {
     const found = names[name];
-    if (found === undefined) throw new Error(`no value for \${${name}}`);
-    return found;
+    if (found !== undefined) return found;
+    if (lenient) return `<${name}>`;
+    throw new Error(`no value for \${${name}}`);
   };
   const sub = (text: string, variables: Readonly<Record<string, string>> = {}): string =>
     text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => variables[name] ?? lookup(name));
-  if (Array.isArray(value)) return value.map((item) => substitute(item, names));
+  if (Array.isArray(value)) return value.map((item) => substitute(item, names, lenient));
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value);
   const [first] = entries;
@@ -112,15 +113,15 @@ export function substitute(value: unknown, names: Readonly<Record<string, string
     const [fn, argument] = first;
     if (fn === 'Ref') return lookup(String(argument));
     if (fn === 'Fn::GetAtt') return lookup((argument as string[]).join('.'));
-    if (fn === 'Fn::ImportValue') return `import:${String(substitute(argument, names))}`;
+    if (fn === 'Fn::ImportValue') return `import:${String(substitute(argument, names, lenient))}`;
     if (fn === 'Fn::Sub') {
       if (typeof argument === 'string') return sub(argument);
       const [text, variables] = argument as [string, Record<string, unknown>];
       const resolved = Object.fromEntries(
-        Object.entries(variables).map(([name, item]) => [name, String(substitute(item, names))]),
+        Object.entries(variables).map(([name, item]) => [name, String(substitute(item, names, lenient))]),
       );
       return sub(text, resolved);
     }
   }
-  return Object.fromEntries(entries.map(([key, item]) => [key, substitute(item, names)]));
+  return Object.fromEntries(entries.map(([key, item]) => [key, substitute(item, names, lenient)]));
 }
