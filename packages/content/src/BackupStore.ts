@@ -130,7 +130,7 @@ export class BackupStore {
         await response.Body?.transformToWebStream()
           .cancel()
           .catch(() => undefined);
-        throw this.#tooLarge(location, `is ${response.ContentLength} bytes`);
+        throw this.#tooLarge(location, `is ${response.ContentLength} bytes, more`);
       }
       bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array();
     } catch (error) {
@@ -139,7 +139,7 @@ export class BackupStore {
         cause: summarize(error),
       });
     }
-    if (bytes.length > this.#maxBytes) throw this.#tooLarge(location, `is ${bytes.length} bytes`);
+    if (bytes.length > this.#maxBytes) throw this.#tooLarge(location, `is ${bytes.length} bytes, more`);
     const signature = response.Metadata?.[SIGNATURE_METADATA];
     if (signature === undefined) {
       if (!options.acceptUnsigned) {
