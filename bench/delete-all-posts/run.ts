@@ -15,6 +15,7 @@
 //   node --conditions=source --import tsx bench/delete-all-posts/run.ts
 //   POSTS=1000 ROUNDS=3 SLOW_ROUNDS=1 node --conditions=source --import tsx bench/delete-all-posts/run.ts
 //   (ADMIN_API_ROUNDS=0 NAIVE_ROUNDS=0 RESTORE_ROUNDS=1 leave out or shorten the slow parts)
+import { randomBytes } from 'node:crypto';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -32,6 +33,7 @@ const EVERY_STATUS = 'status:[published,draft,scheduled,sent]';
 const BUCKET = 'bench-backups';
 const SECRET_ID = 'bench/ghost';
 const INTEGRATION_ONLY_SECRET_ID = 'bench/ghost-integration-only';
+const SIGNING_SECRET_ID = 'bench/backup-signing';
 const RESTORE_ROUNDS = Number(process.env.RESTORE_ROUNDS ?? ROUNDS);
 /** The Admin API fallback (backup and restore) and the naive deleter take minutes each: 0 leaves them out. */
 const ADMIN_API_ROUNDS = Number(process.env.ADMIN_API_ROUNDS ?? SLOW_ROUNDS);
@@ -73,6 +75,9 @@ try {
       Name: INTEGRATION_ONLY_SECRET_ID,
       SecretString: JSON.stringify({ url: ghost.url, adminApiKey: ghost.adminApiKey }),
     }),
+  );
+  await secretsManager.send(
+    new CreateSecretCommand({ Name: SIGNING_SECRET_ID, SecretString: randomBytes(32).toString('hex') }),
   );
   await ghost.admin.bulkDelete('posts', EVERY_STATUS);
 
@@ -246,7 +251,12 @@ async function rawBulk(server: GhostServer): Promise<Omit<Outcome, 'remaining' |
 async function confirmedRun(server: GhostServer, secretId: string): Promise<DeleteAllPostsResult> {
   // A fresh handler each round: the secret is read from Secrets Manager, as on a cold start.
   const handler = createHandler(
-    loadConfig({ GHOST_SECRET_ID: secretId, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
+    loadConfig({
+      GHOST_SECRET_ID: secretId,
+      BACKUP_BUCKET: BUCKET,
+      BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+      AWS_ENDPOINT_URL: moto.endpoint,
+    }),
     { logger: createLogger({ service: 'bench', level: 'silent' }), secretsManager },
   );
   const result = await handler(
@@ -272,7 +282,12 @@ async function thisFunction(server: GhostServer, secretId: string): Promise<Omit
 async function restore(server: GhostServer, secretId: string): Promise<Omit<Outcome, 'remaining' | 'settledMs'>> {
   const deleted = await confirmedRun(server, secretId);
   const handler = createRestoreHandler(
-    loadRestoreConfig({ GHOST_SECRET_ID: secretId, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: moto.endpoint }),
+    loadRestoreConfig({
+      GHOST_SECRET_ID: secretId,
+      BACKUP_BUCKET: BUCKET,
+      BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+      AWS_ENDPOINT_URL: moto.endpoint,
+    }),
     { logger: createLogger({ service: 'bench', level: 'silent' }), secretsManager },
   );
   const start = performance.now();

@@ -133,7 +133,7 @@ describe('templates', () => {
       expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('cloudfront:');
     });
 
-    it('scopes the Lambdas: delete writes backups, restore reads them, both read only the Ghost secret', () => {
+    it('scopes the Lambdas: delete writes backups, restore reads them, both read the Ghost secret and the signing key', () => {
       const byRole = (role: string) => statements('functions').filter((s) => s.role === role);
       const actions = (role: string) =>
         byRole(role)
@@ -146,6 +146,7 @@ describe('templates', () => {
         'logs:PutLogEvents',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
+        'secretsmanager:GetSecretValue',
       ]);
       expect(actions('RestorePostsRole')).toEqual([
         'kms:Decrypt',
@@ -156,13 +157,19 @@ describe('templates', () => {
         's3:GetObject',
         's3:PutObject',
         'secretsmanager:GetSecretValue',
+        'secretsmanager:GetSecretValue',
       ]);
       // The restore writes (and removes) only its lease objects.
       const lease = byRole('RestorePostsRole').find((s) => [s.Action].flat().includes('s3:PutObject'));
       expect(lease.Resource).toEqual({ 'Fn::Sub': '${BackupBucket.Arn}/*.restore-lease' });
       for (const role of ['DeleteAllPostsRole', 'RestorePostsRole']) {
-        const secret = byRole(role).find((s) => s.Action === 'secretsmanager:GetSecretValue');
-        expect(secret.Resource['Fn::Sub']).toMatch(/:secret:\$\{ProjectName\}\/ghost-admin-\?{6}$/);
+        const secrets = byRole(role)
+          .filter((s) => s.Action === 'secretsmanager:GetSecretValue')
+          .map((s) => s.Resource['Fn::Sub']);
+        expect(secrets).toEqual([
+          expect.stringMatching(/:secret:\$\{ProjectName\}\/ghost-admin-\?{6}$/),
+          expect.stringMatching(/:secret:\$\{ProjectName\}\/backup-signing-\?{6}$/),
+        ]);
         const s3 = byRole(role).find((s) => String(s.Action).startsWith('s3:'));
         expect(s3.Resource).toEqual({ 'Fn::Sub': '${BackupBucket.Arn}/*' });
       }
@@ -172,7 +179,11 @@ describe('templates', () => {
       const functions = loadTemplate('functions');
       for (const id of ['DeleteAllPostsFunction', 'RestorePostsFunction']) {
         const variables = resource(functions, id).Properties?.Environment.Variables;
-        expect(Object.keys(variables)).toEqual(expect.arrayContaining(['GHOST_SECRET_ID', 'BACKUP_BUCKET']));
+        expect(variables).toMatchObject({
+          GHOST_SECRET_ID: { 'Fn::Sub': '${ProjectName}/ghost-admin' },
+          BACKUP_BUCKET: { Ref: 'BackupBucket' },
+          BACKUP_SIGNING_SECRET_ID: { 'Fn::Sub': '${ProjectName}/backup-signing' },
+        });
         // Deployable on the default concurrency quota: restores are serialised by an S3 lease instead.
         expect(resource(functions, id).Properties?.ReservedConcurrentExecutions).toBeUndefined();
       }
@@ -265,12 +276,14 @@ describe('templates', () => {
         CLOUDFRONT_DISTRIBUTION_IDS: { Ref: 'DistributionId' },
         JOURNAL_DIR: '/var/lib/cache-invalidator',
       });
-      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeDefined();
+      // The webhook secret is injected into this container (execution role), not read with the task role.
+      expect(invalidator.Secrets.map((s: Json) => s.Name)).toContain('WEBHOOK_SECRET');
+      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeUndefined();
       expect(invalidator.HealthCheck.Command.join(' ')).toContain('http://127.0.0.1:3000/health/live');
       expect(invalidator.MountPoints.map((m: Json) => m.ContainerPath)).toContain('/var/lib/cache-invalidator');
     });
 
-    it('lets the cache-invalidator read the Ghost Admin API key only when it registers webhooks', () => {
+    it("gives the cache-invalidator an integration's Admin API key only when it registers webhooks", () => {
       const registering = resolveConditions(loadTemplate('app'), {
         ...APP_PARAMETERS,
         DistributionId: 'E2ABCDEF123456',
@@ -280,11 +293,20 @@ describe('templates', () => {
       expect(env(invalidator)).toMatchObject({
         REGISTER_WEBHOOKS_ON_START: { Ref: 'RegisterWebhooks' },
         PUBLIC_URL: 'http://127.0.0.1:3000',
-        GHOST_ADMIN_SECRET_ID: { 'Fn::Sub': '${ProjectName}/ghost-admin' },
       });
-      expect(JSON.stringify(resource(registering, 'TaskRole'))).toContain('/ghost-admin-??????');
-      expect(env(container(task, 'cache-invalidator')).GHOST_ADMIN_SECRET_ID).toBeUndefined();
-      expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('ghost-admin');
+      expect(invalidator.Secrets).toContainEqual({
+        Name: 'GHOST_ADMIN_API_KEY',
+        ValueFrom: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ProjectName}/ghost-integration:adminApiKey::',
+        },
+      });
+      expect(JSON.stringify(resource(registering, 'ExecutionRole'))).toContain('/ghost-integration-??????');
+      const idle = container(task, 'cache-invalidator').Secrets.map((s: Json) => s.Name);
+      expect(idle).toEqual(['WEBHOOK_SECRET']);
+      for (const template of [app, registering]) {
+        expect(JSON.stringify(template.Resources)).not.toContain('ghost-admin');
+      }
     });
 
     it('tells both services the site url', () => {
@@ -490,8 +512,10 @@ describe('templates', () => {
       const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
       expect(secrets.map(([id]) => id).sort()).toEqual([
         'AppDatabaseSecret',
+        'BackupSigningSecret',
         'DatabaseSecret',
         'GhostAdminSecret',
+        'GhostIntegrationSecret',
         'MailSecret',
         'OriginVerifySecret',
         'WebhookSecret',

@@ -2,7 +2,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaContext } from '@ghost-ha/content';
-import { BackupStore, CONTENT_LOG, GhostSiteConnector, RunMetrics, timeBudget } from '@ghost-ha/content';
+import { BackupSigner, BackupStore, CONTENT_LOG, GhostSiteConnector, RunMetrics, timeBudget } from '@ghost-ha/content';
 import { createLogger, type Logger, SecretsLoader, summarizeError } from '@ghost-ha/core';
 import { CdnPurger } from './CdnPurger.js';
 import type { DeleteAllPostsConfig } from './config.js';
@@ -33,17 +33,21 @@ export function createHandler(
     module: 'handler',
   });
   const s3 = dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle });
-  const connector = new GhostSiteConnector({
-    secrets: new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) }),
-    secretId: config.ghostSecretId,
-  });
+  const secrets = new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) });
+  const connector = new GhostSiteConnector({ secrets, secretId: config.ghostSecretId });
   const purger = new CdnPurger({
     distributionId: config.cloudfrontDistributionId,
     ...(config.cloudfrontDistributionId ? { cloudfront: dependencies.cloudfront ?? new CloudFrontClient({}) } : {}),
   });
   const deleteAllPosts = new DeleteAllPosts({
     connector,
-    backups: new BackupStore({ s3, bucket: config.backupBucket, prefix: config.backupPrefix }),
+    backups: new BackupStore({
+      s3,
+      bucket: config.backupBucket,
+      prefix: config.backupPrefix,
+      signer: new BackupSigner({ secrets, secretId: config.backupSigningSecretId }),
+      maxBytes: config.backupMaxBytes,
+    }),
     purger,
     fallbackConcurrency: config.fallbackConcurrency,
     logger,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { parseDeleteRequest } from '../src/DeleteRequest.js';
 
-const REQUIRED = { GHOST_SECRET_ID: 'ghost/blog', BACKUP_BUCKET: 'backups' };
+const REQUIRED = { GHOST_SECRET_ID: 'ghost/blog', BACKUP_BUCKET: 'backups', BACKUP_SIGNING_SECRET_ID: 'ghost/signing' };
 
 describe('delete-all-posts config', () => {
   it('names every missing or bad variable at once, with an example', () => {
@@ -18,6 +18,7 @@ describe('delete-all-posts config', () => {
     expect((error as ConfigError).problems).toEqual([
       expect.stringMatching(/^'GHOST_SECRET_ID' is required\. E\.g\. GHOST_SECRET_ID=/),
       expect.stringMatching(/^'BACKUP_BUCKET' is required/),
+      expect.stringMatching(/^'BACKUP_SIGNING_SECRET_ID' is required/),
       expect.stringMatching(/^'FALLBACK_CONCURRENCY' must be at least 1/),
     ]);
   });

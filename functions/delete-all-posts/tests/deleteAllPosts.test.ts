@@ -1,11 +1,14 @@
 // @module-tag ghost
+import { createHmac } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { backupText, type ContentBackup } from '@ghost-ha/content';
+import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { backupText, type ContentBackup, parseLocation } from '@ghost-ha/content';
 import {
   BUCKET,
   type ContentTestBed,
   lambdaContext,
   SECRET_ID,
+  SIGNING_SECRET_ID,
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
@@ -22,7 +25,13 @@ describe('delete-all-posts against a real Ghost and moto', () => {
 
   const handlerFor = (env: Record<string, string> = {}, writeMetrics?: (line: string) => void): DeleteAllPostsHandler =>
     createHandler(
-      loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint, ...env }),
+      loadConfig({
+        GHOST_SECRET_ID: SECRET_ID,
+        BACKUP_BUCKET: BUCKET,
+        BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+        AWS_ENDPOINT_URL: bed.moto.endpoint,
+        ...env,
+      }),
       { logger: bed.logger, secretsManager: bed.secretsManager, ...(writeMetrics ? { writeMetrics } : {}) },
     );
 
@@ -161,6 +170,39 @@ describe('delete-all-posts against a real Ghost and moto', () => {
       name: 'BackupError',
       message: expect.stringMatching(/s3:\/\/no-such-bucket\/.*NoSuchBucket.*Nothing was deleted/),
     });
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+  });
+
+  it('fails closed, deleting nothing, when the backup signing key is missing or too short', async () => {
+    const missing = handlerFor({ BACKUP_SIGNING_SECRET_ID: 'ghost/test-site/no-such-signing-key' });
+    await expect(missing({ dryRun: false, confirmSite: site }, lambdaContext())).rejects.toMatchObject({
+      name: 'BackupError',
+      message: expect.stringMatching(/Signing the backup .*no-such-signing-key.*Nothing was deleted/),
+    });
+    await bed.secretsManager.send(
+      new CreateSecretCommand({ Name: 'ghost/test-site/short-key', SecretString: 'short' }),
+    );
+    const short = handlerFor({ BACKUP_SIGNING_SECRET_ID: 'ghost/test-site/short-key' });
+    await expect(short({ dryRun: false, confirmSite: site }, lambdaContext())).rejects.toMatchObject({
+      name: 'BackupError',
+      message: expect.stringMatching(/shorter than 32 characters.*Nothing was deleted/),
+    });
+    expect(await bed.ghost.admin.count('posts')).toBe(4);
+  });
+
+  it('signs what it writes: the object carries the HMAC of its key and bytes', async () => {
+    await bed.ghost.seedPosts(1, { tags: ['Signed'], titlePrefix: 'Signed' });
+    const result = await handlerFor()({ dryRun: false, confirmSite: site, filter: 'tag:signed' }, lambdaContext());
+    const location = parseLocation(result.backup ?? '');
+    const object = await bed.s3.send(new GetObjectCommand({ Bucket: location?.bucket, Key: location?.key }));
+    const bytes = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+    const key = (await bed.secretsManager.send(new GetSecretValueCommand({ SecretId: SIGNING_SECRET_ID })))
+      .SecretString;
+    const expected = createHmac('sha256', key ?? '')
+      .update(`${location?.key}\n`)
+      .update(bytes)
+      .digest('hex');
+    expect(object.Metadata).toEqual({ 'hmac-sha256': expected });
     expect(await bed.ghost.admin.count('posts')).toBe(4);
   });
 

@@ -6,6 +6,7 @@ import {
   type ContentTestBed,
   lambdaContext,
   SECRET_ID,
+  SIGNING_SECRET_ID,
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
@@ -26,7 +27,13 @@ describe('delete-all-posts: Ghost without bulk delete, time limit, CDN purge, S3
     dependencies: { s3?: S3Client; cloudfront?: CloudFrontClient } = {},
   ): DeleteAllPostsHandler =>
     createHandler(
-      loadConfig({ GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint, ...env }),
+      loadConfig({
+        GHOST_SECRET_ID: SECRET_ID,
+        BACKUP_BUCKET: BUCKET,
+        BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+        AWS_ENDPOINT_URL: bed.moto.endpoint,
+        ...env,
+      }),
       { logger: bed.logger, secretsManager: bed.secretsManager, ...dependencies },
     );
 

@@ -1,4 +1,5 @@
 import {
+  BackupRefusedError,
   type BackupStore,
   CONTENT_LOG,
   type ContentBackup,
@@ -75,8 +76,25 @@ export class RestorePosts {
   async run(request: RestoreRequest, outOfTime: () => boolean, holder: string): Promise<RestorePostsResult> {
     const startedAt = this.#now();
     const { connector, backups, lease, logger } = this.#options;
-    const backup = await backups.read(request.backup);
     const site = await connector.connect();
+    const fromSite = request.backupFromSite ?? site.name;
+    backups.requireSiteBackup(
+      request.backup,
+      fromSite,
+      request.backupFromSite
+        ? NOTHING_RESTORED
+        : `To restore another site's backup into ${site.name}, name that site in the event, e.g. ` +
+            `"backupFromSite": "${otherSiteIn(request.backup.key) ?? 'old.example.com'}". ${NOTHING_RESTORED}`,
+    );
+    const backup = await backups.read(request.backup, { acceptUnsigned: request.acceptUnsignedBackup });
+    // The signed content says which site it came from: it must be the one the key says.
+    if (siteName(backup.site) !== fromSite) {
+      throw new BackupRefusedError(
+        `${formatLocation(request.backup)} holds a backup of ${siteName(backup.site)}, not of ${fromSite} as its key ` +
+          `says. ${NOTHING_RESTORED}`,
+        formatLocation(request.backup),
+      );
+    }
     if (!request.dryRun) {
       requireConfirmation(request.confirmSite, site, {
         what: 'A real restore',
@@ -220,6 +238,11 @@ export class RestorePosts {
     result.notes.push(...notes.map((note) => `${resource} '${item.slug}': ${note}`));
     return true;
   }
+}
+
+/** The site a key under `<prefix><site>/` names, for the error's example (the last folder of the key). */
+function otherSiteIn(key: string): string | undefined {
+  return key.split('/').at(-2);
 }
 
 function isValidationError(error: unknown): boolean {

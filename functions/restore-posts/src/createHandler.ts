@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  BackupSigner,
   BackupStore,
   CONTENT_LOG,
   GhostSiteConnector,
@@ -30,15 +31,15 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
     module: 'handler',
   });
   const s3 = dependencies.s3 ?? new S3Client({ forcePathStyle: config.s3ForcePathStyle });
+  const secrets = new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) });
   const restorePosts = new RestorePosts({
-    connector: new GhostSiteConnector({
-      secrets: new SecretsLoader({ client: dependencies.secretsManager ?? new SecretsManagerClient({}) }),
-      secretId: config.ghostSecretId,
-    }),
+    connector: new GhostSiteConnector({ secrets, secretId: config.ghostSecretId }),
     backups: new BackupStore({
       s3,
       bucket: config.backupBucket,
-      prefix: '',
+      prefix: config.backupPrefix,
+      signer: new BackupSigner({ secrets, secretId: config.backupSigningSecretId }),
+      maxBytes: config.backupMaxBytes,
     }),
     lease: new RestoreLease({ s3 }),
     logger,
@@ -55,7 +56,15 @@ export function createHandler(config: RestorePostsConfig, dependencies: HandlerD
     const seconds = () => (Date.now() - started) / 1000;
     try {
       const request = parseRestoreRequest(event, config.backupBucket);
-      logger.info({ dryRun: request.dryRun, backup: request.backup }, CONTENT_LOG.invoked);
+      logger.info(
+        {
+          dryRun: request.dryRun,
+          backup: request.backup,
+          ...(request.backupFromSite ? { backupFromSite: request.backupFromSite } : {}),
+          ...(request.acceptUnsignedBackup ? { acceptUnsignedBackup: true } : {}),
+        },
+        CONTENT_LOG.invoked,
+      );
       const outOfTime = request.dryRun
         ? () => false
         : timeBudget(context, config.timeMarginMs, { consequence: 'Nothing was restored.' });

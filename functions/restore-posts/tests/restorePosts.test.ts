@@ -4,6 +4,7 @@ import {
   type ContentTestBed,
   INTEGRATION_ONLY_SECRET_ID,
   lambdaContext,
+  SIGNING_SECRET_ID,
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
@@ -39,6 +40,7 @@ describe('restore-posts without a staff token: the Admin API backup and restore,
     const env = {
       GHOST_SECRET_ID: INTEGRATION_ONLY_SECRET_ID,
       BACKUP_BUCKET: BUCKET,
+      BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
       AWS_ENDPOINT_URL: bed.moto.endpoint,
     };
     restore = createHandler(loadConfig(env), { logger: bed.logger, secretsManager: bed.secretsManager });
@@ -134,7 +136,7 @@ describe('restore-posts without a staff token: the Admin API backup and restore,
   it('says clearly when the backup is missing or outside the backup bucket', async () => {
     await expect(
       restore(
-        { backup: `s3://${BUCKET}/delete-all-posts/nope.json`, dryRun: false, confirmSite: site },
+        { backup: `s3://${BUCKET}/delete-all-posts/${site}/nope.json.gz`, dryRun: false, confirmSite: site },
         lambdaContext(),
       ),
     ).rejects.toMatchObject({ name: 'BackupError', message: expect.stringMatching(/NoSuchKey/) });

@@ -8,6 +8,7 @@ import {
   lambdaContext,
   objectId,
   SECRET_ID,
+  SIGNING_SECRET_ID,
   siteOf,
   startContentTestBed,
 } from '@ghost-ha/content/testing';
@@ -39,7 +40,12 @@ describe('restore-posts: a complete round trip through the export and Ghost impo
     bed = await startContentTestBed();
     site = siteOf(bed.ghost.url);
     staff = new GhostAdminClient({ url: bed.ghost.url, adminApiKey: bed.staffAccessToken });
-    const env = { GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint };
+    const env = {
+      GHOST_SECRET_ID: SECRET_ID,
+      BACKUP_BUCKET: BUCKET,
+      BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+      AWS_ENDPOINT_URL: bed.moto.endpoint,
+    };
     restore = createHandler(loadConfig(env), { logger: bed.logger, secretsManager: bed.secretsManager });
     deleteAll = createDeleteHandler(loadDeleteConfig(env), { logger: bed.logger, secretsManager: bed.secretsManager });
     await seedVariedContent(bed);
@@ -152,7 +158,12 @@ describe('restore-posts: two restores of one backup at the same instant', () => 
 
   it('brings back exactly one copy of each post: the second is refused while the first holds the lease', async () => {
     const site = siteOf(bed.ghost.url);
-    const env = { GHOST_SECRET_ID: SECRET_ID, BACKUP_BUCKET: BUCKET, AWS_ENDPOINT_URL: bed.moto.endpoint };
+    const env = {
+      GHOST_SECRET_ID: SECRET_ID,
+      BACKUP_BUCKET: BUCKET,
+      BACKUP_SIGNING_SECRET_ID: SIGNING_SECRET_ID,
+      AWS_ENDPOINT_URL: bed.moto.endpoint,
+    };
     const dependencies = { logger: bed.logger, secretsManager: bed.secretsManager };
     const seeded = await bed.ghost.seedPosts(12, { tags: ['twice'], titlePrefix: 'Once' });
     const deleted = await createDeleteHandler(loadDeleteConfig(env), dependencies)(

@@ -62,3 +62,17 @@ export class RestoreInProgressError extends Error {
     this.name = 'RestoreInProgressError';
   }
 }
+
+/**
+ * Restore refuses the backup: under another site's prefix, naming another site, unsigned, with a
+ * signature that does not verify, or larger than BACKUP_MAX_BYTES. Nothing was restored.
+ */
+export class BackupRefusedError extends Error {
+  readonly location: string;
+
+  constructor(message: string, location: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackupRefusedError';
+    this.location = location;
+  }
+}

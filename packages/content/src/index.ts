@@ -1,4 +1,12 @@
-export { type BackupLocation, BackupStore, backupText, formatLocation, parseLocation } from './BackupStore.js';
+export { BackupSigner, SIGNATURE_METADATA } from './BackupSigner.js';
+export {
+  type BackupLocation,
+  BackupStore,
+  backupText,
+  DEFAULT_BACKUP_MAX_BYTES,
+  formatLocation,
+  parseLocation,
+} from './BackupStore.js';
 export {
   BACKUP_FORMAT,
   BACKUP_VERSION,
@@ -13,6 +21,7 @@ export {
 export { CONTENT_LOG } from './contentLog.js';
 export {
   BackupError,
+  BackupRefusedError,
   ConfirmationError,
   FilterError,
   GhostUnavailableError,

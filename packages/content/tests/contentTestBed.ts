@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, type Logger } from '@ghost-ha/core';
@@ -9,6 +10,8 @@ export const BUCKET = 'content-backups';
 export const SECRET_ID = 'ghost/test-site/admin-api';
 /** The secret with the integration key only: the Admin API backup and restore. */
 export const INTEGRATION_ONLY_SECRET_ID = 'ghost/test-site/integration-only';
+/** The key backups are signed and checked with (BACKUP_SIGNING_SECRET_ID). */
+export const SIGNING_SECRET_ID = 'ghost/test-site/backup-signing';
 
 /** One real Ghost (without posts) and one moto (Secrets Manager + S3) shared by a test file. */
 export interface ContentTestBed {
@@ -64,6 +67,9 @@ export async function startContentTestBed(): Promise<ContentTestBed> {
     SECRET_ID,
   );
   await bed.putSecret({ url: ghost.url, adminApiKey: ghost.adminApiKey }, INTEGRATION_ONLY_SECRET_ID);
+  await secretsManager.send(
+    new CreateSecretCommand({ Name: SIGNING_SECRET_ID, SecretString: randomBytes(32).toString('hex') }),
+  );
   return bed;
 }
 

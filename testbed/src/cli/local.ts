@@ -41,7 +41,9 @@ await waitFor(async () => ((await fetch(`${siteUrl}/ghost/api/admin/site/`)).sta
 console.log(`Ghost answers after ${elapsed()}`);
 const ghost = GhostServer.adopt(siteUrl);
 await ghost.setUp();
+// The content functions' secret, and the invalidator's own (the integration key alone).
 await stack.createSecret('ghost-ha/ghost-admin', JSON.stringify({ url: siteUrl, adminApiKey: ghost.adminApiKey }));
+await stack.createSecret('ghost-ha/ghost-integration', JSON.stringify({ adminApiKey: ghost.adminApiKey }));
 
 const healthUrl = task.url(9000);
 const invalidatorUrl = task.url(3000);
@@ -50,7 +52,7 @@ Ghost HA suite running locally through the ECS task model (ready in ${elapsed()}
 
   Ghost site       ${siteUrl}/   (the front door: the load balancer's place, to the sidecar's gate)
   Ghost admin      ${siteUrl}/ghost/   sign in as ${OWNER.email} / ${OWNER.password}
-  Admin API key    ${ghost.adminApiKey}   (secret ghost-ha/ghost-admin)
+  Admin API key    ${ghost.adminApiKey}   (secrets ghost-ha/ghost-admin and ghost-ha/ghost-integration)
   Task             ${task.id}: ${task.containers.map((c) => `${c.name} pid ${c.pid}`).join(', ')}
   Ports            ${[...task.ports].map(([container, host]) => `${container}→${host}`).join('  ')}   (container→host)
   Ghost direct     ${task.url(2368)}/
@@ -68,14 +70,15 @@ What to watch:
 
 Data lives under ${task.dir} and is removed on exit. Press Ctrl-C to stop.`);
 
-// Webhooks: what an operator does once Ghost has its Admin API key, run inside the invalidator's
-// container (its environment) as `ecs execute-command` would.
+// Webhooks: what the invalidator does at start with RegisterWebhooks=true once Ghost has an
+// integration key, run inside its container (its environment): the key arrives as GHOST_ADMIN_API_KEY,
+// as the template injects it from ghost-ha/ghost-integration (the task role reads no secret).
 task
   .exec(
     'cache-invalidator',
     process.execPath,
     ['--conditions=source', '--import', 'tsx', `${REPO_ROOT}/services/cache-invalidator/src/registerWebhooks.ts`],
-    { GHOST_ADMIN_SECRET_ID: 'ghost-ha/ghost-admin' },
+    { GHOST_ADMIN_API_KEY: ghost.adminApiKey },
   )
   .then(
     () => console.log(`Webhooks registered in Ghost (${elapsed()})`),
