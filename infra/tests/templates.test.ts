@@ -417,13 +417,29 @@ describe('templates', () => {
       expect(config.DefaultCacheBehavior.CachePolicyId).toEqual({ Ref: 'PageCachePolicy' });
     });
 
-    it('forwards the viewer Host over HTTPS, so the ALB sets X-Forwarded-Proto: https for Ghost', () => {
+    it('forwards no viewer Host to the group (S3 needs its own), reaching each ALB over HTTPS by a name of its own', () => {
       const edge = loadTemplate('edge');
       const policy = resource(edge, 'OriginRequestPolicy').Properties?.OriginRequestPolicyConfig;
-      expect(policy.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Host'] });
+      expect(policy.HeadersConfig).toEqual({ HeaderBehavior: 'none' });
+      const groupBehaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors].filter(
+        (b: { TargetOriginId: unknown }) => b.TargetOriginId === 'ghost-regions',
+      );
+      expect(groupBehaviors.length).toBeGreaterThan(0);
+      for (const behavior of groupBehaviors) {
+        expect(behavior.OriginRequestPolicyId).toEqual({ Ref: 'OriginRequestPolicy' });
+        const keyHeaders = resource(edge, behavior.CachePolicyId.Ref).Properties?.CachePolicyConfig
+          .ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig;
+        expect(keyHeaders).toEqual({ HeaderBehavior: 'none' });
+      }
       for (const origin of albOrigins(config)) {
         expect(origin.CustomOriginConfig.OriginProtocolPolicy).toBe('https-only');
       }
+      const pattern = new RegExp(String(edge.Parameters?.PrimaryOriginDomain?.AllowedPattern));
+      expect(pattern.test('origin-eu-west-1.blog.example.com')).toBe(true);
+      expect(pattern.test('ghost-ha-123.eu-west-1.elb.amazonaws.com')).toBe(false);
+      expect(edge.Parameters?.SecondaryOriginDomain?.AllowedPattern).toBe(
+        edge.Parameters?.PrimaryOriginDomain?.AllowedPattern,
+      );
     });
 
     it('sends the origin token to both ALBs when it is set', () => {
