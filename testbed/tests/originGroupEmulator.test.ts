@@ -276,6 +276,22 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     expect(emulator.routed.at(-1)?.servedBy).toBe('mirror-x');
   });
 
+  it("redirects as Ghost does at the edge (the template's CloudFront Function): lower case, trailing slash, query kept", async () => {
+    behaviour = { kind: 'status', status: 503 };
+    const before = seenByPrimary.length;
+    expect(await get(emulator.url, '/hello')).toMatchObject({ status: 301, location: '/hello/' });
+    expect(await get(emulator.url, '/Hello/')).toMatchObject({ status: 301, location: '/hello/' });
+    expect(await get(emulator.url, '/HeLLo?utm=x')).toMatchObject({ status: 301, location: '/hello/?utm=x' });
+    expect(await get(emulator.url, '/caf%C3%A9')).toMatchObject({ status: 301, location: '/caf%C3%A9/' });
+    expect(seenByPrimary.length, 'a redirect asks no origin').toBe(before);
+    expect(emulator.routed.at(-1)?.servedBy).toMatch(/canonical-path$/);
+    // Files, the canonical form and the single-origin paths pass.
+    expect((await get(emulator.url, '/sitemap.xml')).status).toBe(404);
+    expect((await get(emulator.url, '/hello/')).body).toBe('mirror hello');
+    expect(await get(emulator.url, '/ghost/api/admin/Posts')).toMatchObject({ status: 503, body: 'primary 503' });
+    expect(await get(emulator.url, '/assets/Built/Screen.css')).toMatchObject({ status: 404 });
+  });
+
   it('caches pages for the policy TTL, errors for ErrorCachingMinTTL (5xx never, 404 10 s), uncached paths never', async () => {
     const page = settings.behaviors.find((b) => b.pathPattern === '*')?.cachePolicy;
     expect(page).toBeDefined();
