@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CloudFrontFunction, type FunctionRequest, isFunctionResponse } from './CloudFrontFunction.js';
+import { type EdgeHeaders, LambdaEdgeFunction } from './LambdaEdgeFunction.js';
 import {
   type EdgeBehavior,
   type EdgeCachePolicy,
@@ -57,6 +58,8 @@ export interface RoutedRequest {
   status: number;
   /** Why the secondary was asked: the primary's status, `connection` or `timeout`. */
   failoverReason?: string;
+  /** For an answer from the cache: the member whose answer was stored. */
+  storedBy?: string;
   /** CloudFront's X-Cache: Hit, Miss, RefreshHit (stale served on an origin error), or none (function, uncached). */
   cache?: 'Hit' | 'Miss' | 'Stale';
 }
@@ -88,6 +91,7 @@ interface CacheEntry {
 }
 
 const GROUP_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const DISTRIBUTION_DOMAIN = 'd111111abcdef8.cloudfront.net';
 // Status codes CloudFront caches as errors, for ErrorCachingMinTTL (default 10 s).
 // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HTTPStatusCodes.html
 const CACHED_ERRORS = new Set([400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]);
@@ -128,6 +132,7 @@ export class OriginGroupEmulator {
   readonly #now: () => number;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #functions = new Map<string, CloudFrontFunction>();
+  readonly #lambdas = new Map<string, LambdaEdgeFunction>();
   readonly #server: Server;
 
   private constructor(options: OriginGroupEmulatorOptions) {
@@ -150,6 +155,16 @@ export class OriginGroupEmulator {
     for (const behavior of this.settings.behaviors) {
       const fn = behavior.viewerRequestFunction;
       if (fn && !this.#functions.has(fn.name)) this.#functions.set(fn.name, new CloudFrontFunction(fn.name, fn.code));
+      const lambda = behavior.originResponseFunction;
+      if (lambda && !this.#lambdas.has(lambda.name)) {
+        // The function's only way out: requests to the distribution's own name come back here.
+        const selfFetch: typeof fetch = (input, init) => {
+          const url = new URL(String(input instanceof Request ? input.url : input));
+          if (url.hostname !== DISTRIBUTION_DOMAIN) throw new Error(`${lambda.name} fetched ${url.hostname}`);
+          return fetch(`${this.url}${url.pathname}${url.search}`, init);
+        };
+        this.#lambdas.set(lambda.name, new LambdaEdgeFunction(lambda.name, lambda.code, selfFetch));
+      }
     }
     this.#server = createServer((req, res) => {
       void this.#handle(req, res).catch(() => res.destroy());
@@ -218,7 +233,7 @@ export class OriginGroupEmulator {
     };
     const fn = behavior.viewerRequestFunction ? this.#functions.get(behavior.viewerRequestFunction.name) : undefined;
     if (fn) {
-      const result = fn.run(viewer, 'd111111abcdef8.cloudfront.net');
+      const result = fn.run(viewer, DISTRIBUTION_DOMAIN);
       if (isFunctionResponse(result)) {
         const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, v.value]));
         this.#record({ method, path, servedBy: fn.name, status: result.statusCode });
@@ -232,14 +247,30 @@ export class OriginGroupEmulator {
     const cached = key ? this.#cache.get(key) : undefined;
     const now = this.#now();
     if (cached && now < cached.storedAt + cached.ttlMs) {
-      this.#record({ method, path, servedBy: 'cache', status: cached.answer.status, cache: 'Hit' });
+      this.#record({
+        method,
+        path,
+        servedBy: 'cache',
+        storedBy: cached.servedBy,
+        status: cached.answer.status,
+        cache: 'Hit',
+      });
       sendAnswer(res, withHeader(cached.answer, 'x-cache', 'Hit from cloudfront'), method);
       return;
     }
-    const { answer, servedBy, failoverReason } = await this.#fromOrigins(behavior, viewer, body);
+    const fromOrigins = await this.#fromOrigins(behavior, viewer, body);
+    const { servedBy, failoverReason } = fromOrigins;
+    const answer = await this.#originResponse(behavior, viewer, fromOrigins.answer, fromOrigins.origin);
     const originFailed = answer.kind === 'failed' || answer.status >= 500;
     if (cached && originFailed && now < cached.storedAt + cached.ttlMs + cached.staleIfErrorMs) {
-      this.#record({ method, path, servedBy: 'cache', status: cached.answer.status, cache: 'Stale' });
+      this.#record({
+        method,
+        path,
+        servedBy: 'cache',
+        storedBy: cached.servedBy,
+        status: cached.answer.status,
+        cache: 'Stale',
+      });
       sendAnswer(res, withHeader(cached.answer, 'x-cache', 'RefreshHit from cloudfront'), method);
       return;
     }
@@ -269,11 +300,11 @@ export class OriginGroupEmulator {
     behavior: EdgeBehavior,
     viewer: FunctionRequest,
     body: Buffer,
-  ): Promise<{ answer: OriginAnswer; servedBy: string; failoverReason?: string }> {
+  ): Promise<{ answer: OriginAnswer; servedBy: string; origin: EdgeOrigin; failoverReason?: string }> {
     const group = this.settings.groups.get(behavior.targetOriginId);
     if (!group || !GROUP_METHODS.has(viewer.method)) {
       const origin = this.#origin(group ? group.members[0] : behavior.targetOriginId);
-      return { answer: await this.#ask(origin, behavior, viewer, body), servedBy: this.#label(origin) };
+      return { answer: await this.#ask(origin, behavior, viewer, body), servedBy: this.#label(origin), origin };
     }
     const primary = this.#origin(group.members[0]);
     const first = await this.#ask(primary, behavior, viewer, body);
@@ -283,10 +314,51 @@ export class OriginGroupEmulator {
         : group.failoverStatusCodes.includes(first.status)
           ? String(first.status)
           : undefined;
-    if (failoverReason === undefined) return { answer: first, servedBy: this.#label(primary) };
+    if (failoverReason === undefined) return { answer: first, servedBy: this.#label(primary), origin: primary };
     const secondary = this.#origin(group.members[1]);
     const second = await this.#ask(secondary, behavior, viewer, body);
-    return { answer: second, servedBy: this.#label(secondary), failoverReason };
+    return { answer: second, servedBy: this.#label(secondary), origin: secondary, failoverReason };
+  }
+
+  /** The behavior's origin-response Lambda@Edge function, on an answer an origin gave. */
+  async #originResponse(
+    behavior: EdgeBehavior,
+    viewer: FunctionRequest,
+    answer: OriginAnswer,
+    origin: EdgeOrigin,
+  ): Promise<OriginAnswer> {
+    const lambda = behavior.originResponseFunction
+      ? this.#lambdas.get(behavior.originResponseFunction.name)
+      : undefined;
+    if (!lambda || answer.kind === 'failed') return answer;
+    const target = { domainName: origin.domainName, path: origin.originPath };
+    const result = await lambda.run({
+      config: {
+        distributionDomainName: DISTRIBUTION_DOMAIN,
+        distributionId: 'local',
+        eventType: 'origin-response',
+        requestId: 'local',
+      },
+      request: {
+        clientIp: '127.0.0.1',
+        method: viewer.method,
+        uri: viewer.uri,
+        querystring: new URLSearchParams(
+          Object.entries(viewer.querystring).map(([name, { value }]): [string, string] => [name, value]),
+        ).toString(),
+        headers: {},
+        origin: origin.kind === 's3' ? { s3: target } : { custom: target },
+      },
+      response: { status: String(answer.status), statusDescription: '', headers: toEdgeHeaders(answer.headers) },
+    });
+    const headers = Object.fromEntries(
+      Object.entries(result.headers ?? {}).map(([name, values]) => [name, values.map((v) => v.value).join(', ')]),
+    );
+    const replaced =
+      result.body === undefined
+        ? answer.body
+        : Buffer.from(result.body, result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+    return { kind: 'answer', status: Number(result.status), headers, body: replaced };
   }
 
   #origin(id: string): EdgeOrigin {
@@ -412,7 +484,7 @@ export class OriginGroupEmulator {
     try {
       const object = await member.client.send(new GetObjectCommand({ Bucket: member.bucket, Key: key }));
       const body = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { server: 'AmazonS3' };
       if (object.ContentType) headers['content-type'] = object.ContentType;
       if (object.CacheControl) headers['cache-control'] = object.CacheControl;
       if (object.ETag) headers.etag = object.ETag;
@@ -575,7 +647,21 @@ function parseCookies(header: string): FunctionRequest['cookies'] {
 
 function s3Error(status: number, code: string, message: string): Answer {
   const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-  return { kind: 'answer', status, headers: { 'content-type': 'application/xml' }, body: Buffer.from(body) };
+  return {
+    kind: 'answer',
+    status,
+    headers: { 'content-type': 'application/xml', server: 'AmazonS3' },
+    body: Buffer.from(body),
+  };
+}
+
+function toEdgeHeaders(headers: Record<string, string | string[]>): EdgeHeaders {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      (Array.isArray(value) ? value : [value]).map((v) => ({ key: name, value: v })),
+    ]),
+  );
 }
 
 function textAnswer(status: number, text: string): Answer {

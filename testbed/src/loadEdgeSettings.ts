@@ -61,6 +61,8 @@ export interface EdgeBehavior {
   originRequestPolicy: EdgeOriginRequestPolicy | undefined;
   /** The CloudFront Function (cloudfront-js-2.0 source) run on the viewer request, if any. */
   viewerRequestFunction: { name: string; code: string } | undefined;
+  /** The Lambda@Edge function (Node.js inline source) run on the origin response, if any. */
+  originResponseFunction: { name: string; code: string } | undefined;
 }
 
 /** What the emulator needs of the distribution in edge.yaml, every value as the template computes it. */
@@ -183,6 +185,17 @@ export function loadEdgeSettings(source: EdgeSettingsSource = {}): EdgeSettings 
     }
     return { name: String(evaluate(properties.Name)), code: String(evaluate(properties.FunctionCode)) };
   };
+  const originResponseFunction = (associations: Json): EdgeBehavior['originResponseFunction'] => {
+    const association = (associations ?? []).find((a: Json) => a.EventType === 'origin-response');
+    if (!association) return undefined;
+    const versionId = String(association.LambdaFunctionARN?.Ref);
+    const functionId = String(resource(versionId, 'AWS::Lambda::Version').FunctionName?.Ref);
+    const properties = resource(functionId, 'AWS::Lambda::Function');
+    if (!String(properties.Runtime).startsWith('nodejs') || properties.Handler !== 'index.handler') {
+      throw new Error(`${functionId}: the edge model runs inline Node.js functions with index.handler only`);
+    }
+    return { name: functionId, code: String(evaluate(properties.Code?.ZipFile)) };
+  };
   const behavior = (entry: Json, pathPattern: string): EdgeBehavior => ({
     pathPattern,
     targetOriginId: String(evaluate(entry.TargetOriginId)),
@@ -191,6 +204,7 @@ export function loadEdgeSettings(source: EdgeSettingsSource = {}): EdgeSettings 
     cachePolicy: cachePolicy(entry.CachePolicyId),
     originRequestPolicy: originRequestPolicy(entry.OriginRequestPolicyId),
     viewerRequestFunction: viewerRequestFunction(entry.FunctionAssociations),
+    originResponseFunction: originResponseFunction(entry.LambdaFunctionAssociations),
   });
   const config = { ...raw, Origins: evaluate(raw.Origins), OriginGroups: evaluate(raw.OriginGroups) } as Json;
   const origins = new Map<string, EdgeOrigin>(

@@ -17,6 +17,10 @@ let behaviour: { kind: 'status'; status: number; cacheControl?: string } | { kin
 };
 const seenByPrimary: { method: string; path: string; host: string | undefined }[] = [];
 let clock = 1_000_000;
+const edgeParameters = loadTemplate('edge').Parameters ?? {};
+/** The s-maxage the edge function gives Ghost's public answers, and the mirror's. */
+const PAGE_SECONDS = Number(edgeParameters.CacheTtlSeconds?.Default);
+const MIRROR_SECONDS = Number(edgeParameters.MirrorCacheSeconds?.Default);
 
 /** The origin request policy edge.yaml had before: the viewer's Host to both members of the group. */
 function forwardingHost(settings: EdgeSettings): EdgeSettings {
@@ -71,6 +75,7 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
       ['site/', 'mirror home', 'text/html; charset=utf-8'],
       ['site/hello/', 'mirror hello', 'text/html; charset=utf-8'],
       ['site/café/', 'mirror café', 'text/html; charset=utf-8'],
+      ['site/.ghost-404.html', 'ghost 404 page', 'text/html; charset=utf-8'],
     ] as const) {
       await s3.send(
         new PutObjectCommand({
@@ -218,7 +223,7 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     expect((await get(emulator.url, '/caf%C3%A9/')).body).toBe('mirror café');
     const missing = await get(emulator.url, '/not-mirrored/');
     expect(missing.status).toBe(404);
-    expect(missing.body).toContain('<Code>NoSuchKey</Code>');
+    expect(missing.body).not.toContain('<Error>');
   });
 
   it('with s3:GetObject alone (the policy before), a missing key is 403 AccessDenied', async () => {
@@ -293,16 +298,16 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
   });
 
   it('caches pages for the policy TTL, errors for ErrorCachingMinTTL (5xx never, 404 10 s), uncached paths never', async () => {
-    const page = settings.behaviors.find((b) => b.pathPattern === '*')?.cachePolicy;
-    expect(page).toBeDefined();
     behaviour = { kind: 'status', status: 200, cacheControl: 'public, max-age=60' };
     await get(emulator.url, '/cached/');
     behaviour = { kind: 'status', status: 200, cacheControl: 'public, max-age=60' };
     expect(emulator.routed.at(-1)?.cache).toBe('Miss');
     await get(emulator.url, '/cached/');
     expect(emulator.routed.at(-1)?.cache).toBe('Hit');
-    const ttl = Math.min(Math.max(60, page?.minTtl ?? 0), page?.maxTtl ?? 0);
-    clock += ttl * 1000 + 1;
+    clock += PAGE_SECONDS * 1000 - 1;
+    await get(emulator.url, '/cached/');
+    expect(emulator.routed.at(-1)?.cache).toBe('Hit');
+    clock += 2;
     await get(emulator.url, '/cached/');
     expect(emulator.routed.at(-1)?.cache).toBe('Miss');
 
@@ -317,6 +322,35 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     await get(down.url, '/ghost/');
     await get(down.url, '/ghost/');
     expect(down.routed.at(-1)?.cache).toBeUndefined();
+  });
+
+  it("keeps a mirror copy MirrorCacheSeconds (s-maxage from the edge function), Ghost's public answers CacheTtlSeconds, private ones not at all", async () => {
+    expect(MIRROR_SECONDS).toBeGreaterThan(0);
+    expect(MIRROR_SECONDS).toBeLessThan(PAGE_SECONDS);
+    behaviour = { kind: 'status', status: 503 };
+    await get(emulator.url, '/hello/');
+    behaviour = { kind: 'status', status: 200 };
+    clock += MIRROR_SECONDS * 1000 - 1;
+    expect((await get(emulator.url, '/hello/')).body).toBe('mirror hello');
+    clock += 2;
+    expect((await get(emulator.url, '/hello/')).body).toBe('primary 200');
+    behaviour = {
+      kind: 'status',
+      status: 200,
+      cacheControl: 'private, no-cache, no-store, must-revalidate, max-age=0',
+    };
+    await get(emulator.url, '/member-page/');
+    await get(emulator.url, '/member-page/');
+    expect(emulator.routed.at(-1)?.cache).toBe('Miss');
+  });
+
+  it("answers a page the mirror lacks with Ghost's 404 page and status 404 (the edge function), S3's XML never", async () => {
+    behaviour = { kind: 'status', status: 503 };
+    const missing = await get(emulator.url, '/not-mirrored/');
+    expect(missing).toMatchObject({ status: 404, body: 'ghost 404 page', type: 'text/html; charset=utf-8' });
+    // A 404 from Ghost itself (no failover) is Ghost's, untouched.
+    behaviour = { kind: 'status', status: 404 };
+    expect(await get(emulator.url, '/gone/')).toMatchObject({ status: 404, body: 'primary 404' });
   });
 
   it('serves a stale copy within stale-if-error when the origins fail, not after', async () => {
@@ -337,9 +371,7 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
       behaviour = { kind: 'status', status: 200, cacheControl: 'public, max-age=60, stale-if-error=600' };
       expect((await get(edge.url, '/stale/')).body).toBe('primary 200');
       behaviour = { kind: 'status', status: 503 };
-      const page = settings.behaviors.find((b) => b.pathPattern === '*')?.cachePolicy;
-      const ttl = Math.min(Math.max(60, page?.minTtl ?? 0), page?.maxTtl ?? 0);
-      clock += ttl * 1000 + 1;
+      clock += PAGE_SECONDS * 1000 + 1;
       expect(await get(edge.url, '/stale/')).toMatchObject({ status: 200, body: 'primary 200' });
       expect(edge.routed.at(-1)?.cache).toBe('Stale');
       clock += 600_000;
