@@ -405,11 +405,17 @@ describe('templates', () => {
       },
     );
 
-    it('caches pages despite max-age=0, keyed only by the cookies Ghost renders differently for', () => {
+    it('caches pages despite max-age=0 (s-maxage from the edge function, MinTTL 0), keyed only by the cookies Ghost renders differently for', () => {
       const edge = loadTemplate('edge');
       const policy = resource(edge, 'PageCachePolicy').Properties?.CachePolicyConfig;
-      expect(policy.MinTTL).toEqual({ Ref: 'CacheTtlSeconds' });
+      expect(policy.MinTTL).toBe(0);
       expect(Number(edge.Parameters?.CacheTtlSeconds?.Default)).toBeGreaterThan(0);
+      expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([
+        { EventType: 'origin-response', LambdaFunctionARN: { Ref: 'PageResponseFunctionVersion1' } },
+      ]);
+      const code = resource(edge, 'PageResponseFunction').Properties?.Code.ZipFile['Fn::Sub'];
+      expect(code).toContain('const PAGE_SECONDS = ${CacheTtlSeconds};');
+      expect(code).toContain('const MIRROR_SECONDS = ${MirrorCacheSeconds};');
       expect(policy.ParametersInCacheKeyAndForwardedToOrigin.CookiesConfig).toEqual({
         CookieBehavior: 'whitelist',
         Cookies: ['ghost-members-ssr', 'ghost-members-ssr.sig', 'ghost-private'],

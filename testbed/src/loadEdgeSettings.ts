@@ -75,6 +75,8 @@ export interface EdgeSettings {
   errorCachingMinTtl: ReadonlyMap<number, number>;
   /** The distribution's id as the bucket policy's `AWS:SourceArn` names it. */
   distributionArn: string;
+  /** The stack's parameter values the settings were read with (given, else the defaults). */
+  parameters: Readonly<Record<string, string>>;
 }
 
 // AWS managed policies by id.
@@ -260,6 +262,9 @@ export function loadEdgeSettings(source: EdgeSettingsSource = {}): EdgeSettings 
         .map((e) => [Number(e.ErrorCode), Number(e.ErrorCachingMinTTL)]),
     ),
     distributionArn: `arn:aws:cloudfront::${accountId}:distribution/${EDGE_TEST_DISTRIBUTION_ID}`,
+    parameters: Object.fromEntries(
+      Object.entries(template.Parameters ?? {}).map(([name, p]) => [name, String(parameters[name] ?? p.Default ?? '')]),
+    ),
   };
 }
 

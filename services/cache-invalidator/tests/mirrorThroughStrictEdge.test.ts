@@ -1,7 +1,6 @@
 // @module-tag ghost
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadTemplate } from '@ghost-ha/infra/parseTemplate';
-import { OriginGroupEmulator, waitFor } from '@ghost-ha/testbed';
+import { loadEdgeSettings, OriginGroupEmulator, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIRROR_PREFIX, MirrorTestBed } from './support/MirrorTestBed.js';
 
@@ -143,6 +142,12 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
       expect(emulator.routed.at(-1)?.servedBy).toBe('mirror');
       await bed.ghost.start();
       await bed.verdictBecomes(200, 30_000);
+      // Ghost answers again when the ALB (the gate) serves the page itself.
+      await waitFor(async () => ((await fetch(`${bed.gateUrl}${path}`)).status === 200 ? true : undefined), {
+        what: `the gate to serve ${path} from Ghost`,
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
       // The edge's clock runs on from here: how long is the mirror copy still served?
       const recovered = clock;
       let servedMirrorFor = 0;
@@ -162,4 +167,4 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
 });
 
 /** The longest a reader may get a mirror copy after Ghost answers again: the mirror's s-maxage (edge.yaml). */
-const RECOVERY_BOUND_SECONDS = Number(loadTemplate('edge').Parameters?.MirrorCacheSeconds?.Default);
+const RECOVERY_BOUND_SECONDS = Number(loadEdgeSettings().parameters.MirrorCacheSeconds);
