@@ -174,6 +174,11 @@ deploy_data() {
     require_output "$PRIMARY_REGION" "$(stack data)" GlobalClusterIdentifier >/dev/null
   fi
   deploy_stack "$region" data "$(stack data)" "${params[@]}"
+  # The mirror canary's object (edge stack MirrorCanaryFunction), under the stacks' MirrorPrefix
+  # (site): whichever bucket the edge reads holds the page the ALB always answers with 503.
+  aws_call s3api put-object --region "$region" --bucket "$(require_output "$region" "$(stack data)" MirrorBucketName)" \
+    --key site/.ghost-ha-canary.html --body "$REPO_ROOT/infra/mirror-canary.html" \
+    --content-type "text/html; charset=utf-8" --cache-control no-store --query ETag --output text
 }
 
 deploy_app() {

@@ -433,6 +433,11 @@ describe('templates', () => {
       expect(groupBehaviors.length).toBeGreaterThan(0);
       for (const behavior of groupBehaviors) {
         expect(behavior.OriginRequestPolicyId).toEqual({ Ref: 'OriginRequestPolicy' });
+        // A project cache policy keys on no header; the managed CachingDisabled has none either.
+        if (typeof behavior.CachePolicyId === 'string') {
+          expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
+          continue;
+        }
         const keyHeaders = resource(edge, behavior.CachePolicyId.Ref).Properties?.CachePolicyConfig
           .ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig;
         expect(keyHeaders).toEqual({ HeaderBehavior: 'none' });

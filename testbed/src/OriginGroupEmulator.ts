@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CloudFrontFunction, type FunctionRequest, isFunctionResponse } from './CloudFrontFunction.js';
-import { type EdgeHeaders, LambdaEdgeFunction } from './LambdaEdgeFunction.js';
+import { type EdgeHeaders, InlineLambdaFunction } from './InlineLambdaFunction.js';
 import {
   type EdgeBehavior,
   type EdgeCachePolicy,
@@ -132,7 +132,7 @@ export class OriginGroupEmulator {
   readonly #now: () => number;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #functions = new Map<string, CloudFrontFunction>();
-  readonly #lambdas = new Map<string, LambdaEdgeFunction>();
+  readonly #lambdas = new Map<string, InlineLambdaFunction>();
   readonly #server: Server;
 
   private constructor(options: OriginGroupEmulatorOptions) {
@@ -163,7 +163,7 @@ export class OriginGroupEmulator {
           if (url.hostname !== DISTRIBUTION_DOMAIN) throw new Error(`${lambda.name} fetched ${url.hostname}`);
           return fetch(`${this.url}${url.pathname}${url.search}`, init);
         };
-        this.#lambdas.set(lambda.name, new LambdaEdgeFunction(lambda.name, lambda.code, selfFetch));
+        this.#lambdas.set(lambda.name, new InlineLambdaFunction(lambda.name, lambda.code, selfFetch));
       }
     }
     this.#server = createServer((req, res) => {
@@ -332,7 +332,7 @@ export class OriginGroupEmulator {
       : undefined;
     if (!lambda || answer.kind === 'failed') return answer;
     const target = { domainName: origin.domainName, path: origin.originPath };
-    const result = await lambda.run({
+    const result = await lambda.originResponse({
       config: {
         distributionDomainName: DISTRIBUTION_DOMAIN,
         distributionId: 'local',

@@ -34,6 +34,12 @@ export { type GhostLaunch, type GhostLayout, GhostServer, type GhostServerOption
 export { type HealthSidecarTarget, healthSidecarEnv } from './healthSidecarEnv.js';
 export { type HealthSidecarProcessOptions, healthSidecarProcess } from './healthSidecarProcess.js';
 export { httpStatus } from './httpStatus.js';
+export {
+  type EdgeHeaders,
+  InlineLambdaFunction,
+  type OriginResponseEvent,
+  type OriginResponseResult,
+} from './InlineLambdaFunction.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
 export {
   EDGE_TEST_DISTRIBUTION_ID,

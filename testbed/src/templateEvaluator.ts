@@ -51,8 +51,11 @@ export function templateEvaluator(options: TemplateEvaluatorOptions): (value: un
     if (entries.length === 1 && first) {
       const [fn, args] = first;
       switch (fn) {
-        case 'Ref':
-          return parameter(String(args));
+        case 'Ref': {
+          const value = parameter(String(args));
+          // A list parameter is a list where a function takes one (Fn::Select, Fn::Join).
+          return template.Parameters?.[String(args)]?.Type === 'CommaDelimitedList' ? value.split(',') : value;
+        }
         case 'Fn::Sub':
           return substitute(args, parameter, evaluate, options.attributes ?? {});
         case 'Fn::ImportValue': {
