@@ -1,7 +1,7 @@
 // @module-tag integration
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadTemplate } from '@ghost-ha/infra/parseTemplate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../src/freePort.js';
@@ -348,6 +348,23 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     behaviour = { kind: 'status', status: 503 };
     const missing = await get(emulator.url, '/not-mirrored/');
     expect(missing).toMatchObject({ status: 404, body: 'ghost 404 page', type: 'text/html; charset=utf-8' });
+    // Without a mirrored 404 page: a minimal HTML 404, still not S3's XML (and no loop).
+    await s3.send(new DeleteObjectCommand({ Bucket: 'mirror', Key: 'site/.ghost-404.html' }));
+    emulator.invalidate(['/*']);
+    try {
+      const bare = await get(emulator.url, '/not-mirrored-either/');
+      expect(bare.status).toBe(404);
+      expect(bare.body).toContain('404: page not found');
+    } finally {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'mirror',
+          Key: 'site/.ghost-404.html',
+          Body: 'ghost 404 page',
+          ContentType: 'text/html; charset=utf-8',
+        }),
+      );
+    }
     // A 404 from Ghost itself (no failover) is Ghost's, untouched.
     behaviour = { kind: 'status', status: 404 };
     expect(await get(emulator.url, '/gone/')).toMatchObject({ status: 404, body: 'primary 404' });
