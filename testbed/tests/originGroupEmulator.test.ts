@@ -370,6 +370,30 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     expect(await get(emulator.url, '/gone/')).toMatchObject({ status: 404, body: 'primary 404' });
   });
 
+  it("applies Ghost's redirects (mirrored as .ghost-redirects.json) to pages the mirror lacks, not to those it holds", async () => {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'mirror',
+        Key: 'site/.ghost-redirects.json',
+        Body: JSON.stringify({
+          301: { '^/old-post/$': '/hello/', '^/topic/(.*)$': '/tag/$1' },
+          302: { '^/hello/$': '/nowhere/' },
+        }),
+        ContentType: 'application/json',
+      }),
+    );
+    try {
+      behaviour = { kind: 'status', status: 503 };
+      expect(await get(emulator.url, '/old-post/')).toMatchObject({ status: 301, location: '/hello/' });
+      expect(await get(emulator.url, '/old-post/?utm=x')).toMatchObject({ status: 301, location: '/hello/?utm=x' });
+      expect(await get(emulator.url, '/topic/news/')).toMatchObject({ status: 301, location: '/tag/news/' });
+      expect((await get(emulator.url, '/hello/')).body).toBe('mirror hello');
+      expect(await get(emulator.url, '/unmatched/')).toMatchObject({ status: 404, body: 'ghost 404 page' });
+    } finally {
+      await s3.send(new DeleteObjectCommand({ Bucket: 'mirror', Key: 'site/.ghost-redirects.json' }));
+    }
+  });
+
   it('serves a stale copy within stale-if-error when the origins fail, not after', async () => {
     const deadS3 = new S3Client({
       region: MOTO_REGION,
