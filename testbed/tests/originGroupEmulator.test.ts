@@ -288,6 +288,9 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
     expect(await get(emulator.url, '/Hello/')).toMatchObject({ status: 301, location: '/hello/' });
     expect(await get(emulator.url, '/HeLLo?utm=x')).toMatchObject({ status: 301, location: '/hello/?utm=x' });
     expect(await get(emulator.url, '/caf%C3%A9')).toMatchObject({ status: 301, location: '/caf%C3%A9/' });
+    // Never to another host.
+    expect(await get(emulator.url, '//evil-example')).toMatchObject({ status: 301, location: '/evil-example/' });
+    expect(await get(emulator.url, '//Evil.example/')).toMatchObject({ status: 301, location: '/evil.example/' });
     expect(seenByPrimary.length, 'a redirect asks no origin').toBe(before);
     expect(emulator.routed.at(-1)?.servedBy).toMatch(/canonical-path$/);
     // Files, the canonical form and the single-origin paths pass.
@@ -376,7 +379,7 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
         Bucket: 'mirror',
         Key: 'site/.ghost-redirects.json',
         Body: JSON.stringify({
-          301: { '^/old-post/$': '/hello/', '^/topic/(.*)$': '/tag/$1' },
+          301: { '^/old-post/$': '/hello/', '^/topic/(.*)$': '/tag/$1', '^/old/(.*)$': '/$1' },
           302: { '^/hello/$': '/nowhere/' },
         }),
         ContentType: 'application/json',
@@ -387,6 +390,7 @@ describe('OriginGroupEmulator: CloudFront as edge.yaml configures it, in front o
       expect(await get(emulator.url, '/old-post/')).toMatchObject({ status: 301, location: '/hello/' });
       expect(await get(emulator.url, '/old-post/?utm=x')).toMatchObject({ status: 301, location: '/hello/?utm=x' });
       expect(await get(emulator.url, '/topic/news/')).toMatchObject({ status: 301, location: '/tag/news/' });
+      expect(await get(emulator.url, '/old//evil.example/')).toMatchObject({ status: 301, location: '/evil.example/' });
       expect((await get(emulator.url, '/hello/')).body).toBe('mirror hello');
       expect(await get(emulator.url, '/unmatched/')).toMatchObject({ status: 404, body: 'ghost 404 page' });
     } finally {
