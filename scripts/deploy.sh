@@ -59,7 +59,7 @@ fi
 source "$config"
 PROJECT="${PROJECT:-ghost-ha}"
 missing=()
-for variable in PRIMARY_REGION SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN; do
+for variable in PRIMARY_REGION SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN PRIMARY_ORIGIN_HOST SECONDARY_ORIGIN_HOST; do
   [[ -n "${!variable:-}" ]] || missing+=("$variable")
 done
 ((${#missing[@]} == 0)) || die "$config does not set: ${missing[*]} (see infra/deploy.example.env)."
@@ -174,6 +174,11 @@ deploy_data() {
     require_output "$PRIMARY_REGION" "$(stack data)" GlobalClusterIdentifier >/dev/null
   fi
   deploy_stack "$region" data "$(stack data)" "${params[@]}"
+  # The mirror canary's object (edge stack MirrorCanaryFunction), under the stacks' MirrorPrefix
+  # (site): whichever bucket the edge reads holds the page the ALB always answers with 503.
+  aws_call s3api put-object --region "$region" --bucket "$(require_output "$region" "$(stack data)" MirrorBucketName)" \
+    --key site/.ghost-ha-canary.html --body "$REPO_ROOT/infra/mirror-canary.html" \
+    --content-type "text/html; charset=utf-8" --cache-control no-store --query ETag --output text
 }
 
 deploy_app() {
@@ -224,8 +229,7 @@ deploy_edge() {
   deploy_stack "$EDGE_REGION" edge "$(stack edge)" "Aliases=$ALIASES" "ViewerCertificateArn=$EDGE_CERTIFICATE_ARN" \
     "PrimaryRegion=$PRIMARY_REGION" "SecondaryRegion=$SECONDARY_REGION" "ActiveRegion=$active" \
     "OriginVerifyToken=$(origin_token "$active")" \
-    "PrimaryOriginDomain=$(require_output "$PRIMARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
-    "SecondaryOriginDomain=$(require_output "$SECONDARY_REGION" "$(stack app)" LoadBalancerDnsName)" \
+    "PrimaryOriginDomain=$PRIMARY_ORIGIN_HOST" "SecondaryOriginDomain=$SECONDARY_ORIGIN_HOST" \
     "CacheTtlSeconds=${CACHE_TTL_SECONDS:-3600}" "WebAclArn=${WEB_ACL_ARN:-}" "EnableWaf=${ENABLE_WAF:-true}" "MirrorRegion=${MIRROR_REGION:-}"
   # The mirror buckets, the cache-invalidator and the CloudFront alarm need the distribution's id.
   for role in primary secondary; do

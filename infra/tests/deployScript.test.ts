@@ -18,6 +18,8 @@ ALIASES=blog.example.com
 PRIMARY_CERTIFICATE_ARN=arn:aws:acm:eu-west-1:123456789012:certificate/p
 SECONDARY_CERTIFICATE_ARN=arn:aws:acm:eu-central-1:123456789012:certificate/s
 EDGE_CERTIFICATE_ARN=arn:aws:acm:us-east-1:123456789012:certificate/e
+PRIMARY_ORIGIN_HOST=origin-eu-west-1.blog.example.com
+SECONDARY_ORIGIN_HOST=origin-eu-central-1.blog.example.com
 HEALTH_SIDECAR_IMAGE=blog/health-sidecar:abc
 CACHE_INVALIDATOR_IMAGE=blog/cache-invalidator:abc
 GHOST_IMAGE=ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
@@ -167,7 +169,7 @@ describe('scripts/deploy.sh --dry-run', () => {
     );
     expect(failure?.code).toBe(1);
     expect(failure?.stderr).toMatch(
-      /does not set: SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN/,
+      /does not set: SECONDARY_REGION SITE_URL ALIASES PRIMARY_CERTIFICATE_ARN SECONDARY_CERTIFICATE_ARN EDGE_CERTIFICATE_ARN PRIMARY_ORIGIN_HOST SECONDARY_ORIGIN_HOST/,
     );
   });
 });

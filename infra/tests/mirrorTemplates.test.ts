@@ -57,7 +57,7 @@ describe('static mirror: the origin group and its members (the contract the fail
   it('write and private paths never reach the group or the mirror', () => {
     const config = distribution({ ActiveRegion: 'primary' });
     for (const behavior of config.CacheBehaviors) {
-      if (!['/assets/*', '/content/images/*'].includes(behavior.PathPattern)) {
+      if (!['/assets/*', '/content/images/*', '/.ghost-ha-canary.html'].includes(behavior.PathPattern)) {
         expect(idOf(behavior.TargetOriginId), behavior.PathPattern).toMatch(/^alb-/);
       }
     }
@@ -71,10 +71,16 @@ describe('static mirror: the bucket admits CloudFront alone', () => {
       'MirrorBucketPolicy',
     ).Properties.PolicyDocument.Statement;
 
-  it('allows only s3:GetObject under the prefix, only to the one distribution, and denies plain HTTP', () => {
+  it('allows only s3:GetObject under the prefix and s3:ListBucket (so a miss is 404), only to the one distribution, and denies plain HTTP', () => {
     const statements = statementsWith('E2QWRUHAPOMQZL');
     const allows = statements.filter((s) => s.Effect === 'Allow');
-    expect(allows).toHaveLength(1);
+    expect(allows).toHaveLength(2);
+    expect(allows[1]).toMatchObject({
+      Principal: { Service: 'cloudfront.amazonaws.com' },
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': ['MirrorBucket', 'Arn'] },
+      Condition: allows[0].Condition,
+    });
     expect(allows[0]).toMatchObject({
       Principal: { Service: 'cloudfront.amazonaws.com' },
       Action: 's3:GetObject',

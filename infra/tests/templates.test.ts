@@ -427,11 +427,17 @@ describe('templates', () => {
       },
     );
 
-    it('caches pages despite max-age=0, keyed only by the cookies Ghost renders differently for', () => {
+    it('caches pages despite max-age=0 (s-maxage from the edge function, MinTTL 0), keyed only by the cookies Ghost renders differently for', () => {
       const edge = loadTemplate('edge');
       const policy = resource(edge, 'PageCachePolicy').Properties?.CachePolicyConfig;
-      expect(policy.MinTTL).toEqual({ Ref: 'CacheTtlSeconds' });
+      expect(policy.MinTTL).toBe(0);
       expect(Number(edge.Parameters?.CacheTtlSeconds?.Default)).toBeGreaterThan(0);
+      expect(config.DefaultCacheBehavior.LambdaFunctionAssociations).toEqual([
+        { EventType: 'origin-response', LambdaFunctionARN: { Ref: 'PageResponseFunctionVersion1' } },
+      ]);
+      const code = resource(edge, 'PageResponseFunction').Properties?.Code.ZipFile['Fn::Sub'];
+      expect(code).toContain('const PAGE_SECONDS = ${CacheTtlSeconds};');
+      expect(code).toContain('const MIRROR_SECONDS = ${MirrorCacheSeconds};');
       expect(policy.ParametersInCacheKeyAndForwardedToOrigin.CookiesConfig).toEqual({
         CookieBehavior: 'whitelist',
         Cookies: ['ghost-members-ssr', 'ghost-members-ssr.sig', 'ghost-private'],
@@ -439,13 +445,34 @@ describe('templates', () => {
       expect(config.DefaultCacheBehavior.CachePolicyId).toEqual({ Ref: 'PageCachePolicy' });
     });
 
-    it('forwards the viewer Host over HTTPS, so the ALB sets X-Forwarded-Proto: https for Ghost', () => {
+    it('forwards no viewer Host to the group (S3 needs its own), reaching each ALB over HTTPS by a name of its own', () => {
       const edge = loadTemplate('edge');
       const policy = resource(edge, 'OriginRequestPolicy').Properties?.OriginRequestPolicyConfig;
-      expect(policy.HeadersConfig).toEqual({ HeaderBehavior: 'whitelist', Headers: ['Host'] });
+      expect(policy.HeadersConfig).toEqual({ HeaderBehavior: 'none' });
+      const groupBehaviors = [config.DefaultCacheBehavior, ...config.CacheBehaviors].filter(
+        (b: { TargetOriginId: unknown }) => b.TargetOriginId === 'ghost-regions',
+      );
+      expect(groupBehaviors.length).toBeGreaterThan(0);
+      for (const behavior of groupBehaviors) {
+        expect(behavior.OriginRequestPolicyId).toEqual({ Ref: 'OriginRequestPolicy' });
+        // A project cache policy keys on no header; the managed CachingDisabled has none either.
+        if (typeof behavior.CachePolicyId === 'string') {
+          expect(behavior.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
+          continue;
+        }
+        const keyHeaders = resource(edge, behavior.CachePolicyId.Ref).Properties?.CachePolicyConfig
+          .ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig;
+        expect(keyHeaders).toEqual({ HeaderBehavior: 'none' });
+      }
       for (const origin of albOrigins(config)) {
         expect(origin.CustomOriginConfig.OriginProtocolPolicy).toBe('https-only');
       }
+      const pattern = new RegExp(String(edge.Parameters?.PrimaryOriginDomain?.AllowedPattern));
+      expect(pattern.test('origin-eu-west-1.blog.example.com')).toBe(true);
+      expect(pattern.test('ghost-ha-123.eu-west-1.elb.amazonaws.com')).toBe(false);
+      expect(edge.Parameters?.SecondaryOriginDomain?.AllowedPattern).toBe(
+        edge.Parameters?.PrimaryOriginDomain?.AllowedPattern,
+      );
     });
 
     it('sends the origin token to both ALBs when it is set', () => {

@@ -1,5 +1,6 @@
 import { loadTemplate, type Template } from '@ghost-ha/infra/parseTemplate';
 import { type ParameterValues, resolveConditions } from '@ghost-ha/infra/resolveConditions';
+import { templateEvaluator } from './templateEvaluator.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: template JSON after evaluation; each field is converted below.
 type Json = any;
@@ -93,61 +94,16 @@ export function loadTaskDefinition(source: TaskDefinitionSource): TaskDefinition
   if (resource?.Type !== 'AWS::ECS::TaskDefinition') {
     throw new Error(`The template has no AWS::ECS::TaskDefinition named '${logicalId}'`);
   }
-  const region = source.region ?? 'us-east-1';
-  const pseudo: Record<string, string> = {
-    'AWS::Region': region,
-    'AWS::AccountId': source.accountId ?? '123456789012',
-    'AWS::Partition': 'aws',
-    'AWS::StackName': source.stackName ?? 'ghost-ha-app',
-    'AWS::URLSuffix': 'amazonaws.com',
-  };
-  const parameter = (name: string): string => {
-    const known = pseudo[name];
-    if (known !== undefined) return known;
-    const value = source.parameters[name] ?? template.Parameters?.[name]?.Default;
-    if (value !== undefined) return String(value);
-    if (resolved.Resources[name]) return `${name}-local`;
-    throw new Error(`Parameter '${name}' has no value and no default`);
-  };
-  const evaluate = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(evaluate);
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value);
-    const [first] = entries;
-    if (entries.length === 1 && first) {
-      const [fn, args] = first;
-      switch (fn) {
-        case 'Ref':
-          return parameter(String(args));
-        case 'Fn::Sub':
-          return substitute(args, parameter, evaluate);
-        case 'Fn::ImportValue': {
-          const name = String(evaluate(args));
-          const imported = source.imports?.[name];
-          if (imported === undefined) throw new Error(`No value for the import '${name}' (pass it in imports)`);
-          return imported;
-        }
-        case 'Fn::Join': {
-          const [separator, items] = args as [string, unknown[]];
-          return (evaluate(items) as unknown[]).map(String).join(separator);
-        }
-        case 'Fn::Split': {
-          const [separator, text] = args as [string, unknown];
-          return String(evaluate(text)).split(separator);
-        }
-        case 'Fn::Select': {
-          const [index, items] = args as [unknown, unknown];
-          return (evaluate(items) as unknown[])[Number(evaluate(index))];
-        }
-        case 'Fn::GetAtt': {
-          const [name, attribute] = args as [string, string];
-          return `arn:aws:local:${region}:${pseudo['AWS::AccountId']}:${name}/${attribute}`;
-        }
-      }
-      if (fn.startsWith('Fn::')) throw new Error(`The task model cannot evaluate ${fn}`);
-    }
-    return Object.fromEntries(entries.map(([key, item]) => [key, evaluate(item)]));
-  };
+  const evaluate = templateEvaluator({
+    template,
+    resolved,
+    parameters: source.parameters,
+    imports: source.imports,
+    region: source.region,
+    accountId: source.accountId,
+    stackName: source.stackName,
+    reader: 'The task model',
+  });
   const properties = evaluate(resource.Properties ?? {}) as Record<string, Json>;
   return {
     family: String(properties.Family ?? logicalId),
@@ -156,16 +112,6 @@ export function loadTaskDefinition(source: TaskDefinitionSource): TaskDefinition
     volumes: (properties.Volumes ?? []).map(toVolume),
     containers: (properties.ContainerDefinitions ?? []).map(toContainer),
   };
-}
-
-function substitute(args: unknown, parameter: (name: string) => string, evaluate: (value: unknown) => unknown): string {
-  const [text, variables] = typeof args === 'string' ? [args, {}] : (args as [string, Record<string, unknown>]);
-  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
-    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
-    if (name in variables) return String(evaluate(variables[name]));
-    if (name.includes('.')) return `${name.split('.')[0]}-local`;
-    return parameter(name);
-  });
 }
 
 function toVolume(volume: Json): VolumeDefinition {

@@ -1,4 +1,9 @@
 export {
+  CloudFrontFunction,
+  type FunctionRequest,
+  type FunctionResponse,
+} from './CloudFrontFunction.js';
+export {
   type AlarmEvaluation,
   type EmfDocument,
   evaluateAlarm,
@@ -29,7 +34,24 @@ export { type GhostLaunch, type GhostLayout, GhostServer, type GhostServerOption
 export { type HealthSidecarTarget, healthSidecarEnv } from './healthSidecarEnv.js';
 export { type HealthSidecarProcessOptions, healthSidecarProcess } from './healthSidecarProcess.js';
 export { httpStatus } from './httpStatus.js';
+export {
+  type EdgeHeaders,
+  InlineLambdaFunction,
+  type OriginResponseEvent,
+  type OriginResponseResult,
+} from './InlineLambdaFunction.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
+export {
+  EDGE_TEST_DISTRIBUTION_ID,
+  EDGE_TEST_PARAMETERS,
+  type EdgeBehavior,
+  type EdgeCachePolicy,
+  type EdgeOrigin,
+  type EdgeOriginRequestPolicy,
+  type EdgeSettings,
+  type EdgeSettingsSource,
+  loadEdgeSettings,
+} from './loadEdgeSettings.js';
 export {
   type ContainerContext,
   type ImageResolver,
@@ -39,11 +61,13 @@ export {
 } from './localImages.js';
 export { ManagedProcess, type ManagedProcessOptions } from './ManagedProcess.js';
 export { type DatabaseSettings, MariaDbServer, type MariaDbServerOptions } from './MariaDbServer.js';
+export { MirrorBucketPolicy, type S3RequestContext } from './MirrorBucketPolicy.js';
 export { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, type MotoServerOptions } from './MotoServer.js';
 export {
   type HttpOriginMember,
   OriginGroupEmulator,
   type OriginGroupEmulatorOptions,
+  type OriginRequestRecord,
   type RoutedRequest,
   type S3OriginMember,
 } from './OriginGroupEmulator.js';
@@ -65,6 +89,7 @@ export {
   type TaskDefinition,
   type TaskDefinitionSource,
 } from './TaskDefinition.js';
+export { type TemplateEvaluatorOptions, templateEvaluator } from './templateEvaluator.js';
 export { makeTemporaryDirectory, removeTemporaryDirectories } from './temporaryDirectories.js';
 export { ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
 export { type ApiInput, validateAwsInputs } from './validateAwsInputs.js';
