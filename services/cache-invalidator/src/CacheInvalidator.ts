@@ -21,6 +21,7 @@ import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
 import type { ManualRequest, ManualRequests } from './ManualRequests.js';
+import { MirrorCheck } from './mirror/MirrorCheck.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
 import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
@@ -194,10 +195,11 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       metrics: this.metrics,
       now: this.#now,
     });
-    // The mirror is not a check: an S3 outage must not take invalidations down.
+    // The mirror's check only warns: an S3 outage or a parked page must not take invalidations down.
     const readiness = new HealthMonitor({
       checks: [
         new JournalCheck(journal),
+        ...(this.#mirror ? [new MirrorCheck(this.#mirror)] : []),
         new PendingAgeCheck({ queue, maxAgeMs: config.readyMaxPendingAgeMs, now: this.#now }),
         ...[...this.#senders.values()].map((sender) => new DistributionCheck(sender)),
       ],

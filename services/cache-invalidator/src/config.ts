@@ -53,8 +53,21 @@ export interface MirrorSettings {
   /** Ghost as this service reaches it without CloudFront: the gate in the task. */
   originUrl: string;
   concurrency: number;
+  /** Longest wait for an answer's headers, and between two chunks of a body. */
   fetchTimeoutMs: number;
   buildOnEmpty: boolean;
+  /** Largest HTML/CSS/XML body read (held in memory to find links); larger is not mirrored. */
+  maxPageBytes: number;
+  /** Largest file streamed to the bucket; larger is not mirrored. */
+  maxFileBytes: number;
+  /** Longest `max-age` stored with a mirror object. */
+  maxCacheSeconds: number;
+  /** Failed fetches of one path, while the site answers, before it is parked. */
+  maxAttempts: number;
+  /** How often parked paths are tried again. */
+  parkedRetryMs: number;
+  /** Largest share of the mirror one job may remove. */
+  maxRemoveShare: number;
 }
 
 /** Settings in use, with secrets resolved. `webhookSecret` undefined only when unsigned webhooks were allowed. */
@@ -185,6 +198,27 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
     concurrency: read.int('MIRROR_CONCURRENCY', { default: 2, min: 1, max: 32, example: '2' }),
     fetchTimeoutMs: read.int('MIRROR_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000, example: '10000' }),
     buildOnEmpty: read.bool('MIRROR_BUILD_ON_EMPTY', { default: true, example: 'true' }),
+    maxPageBytes: read.int('MIRROR_MAX_PAGE_BYTES', {
+      default: 5 * 1024 * 1024,
+      min: 64 * 1024,
+      max: 64 * 1024 * 1024,
+      example: '5242880',
+    }),
+    maxFileBytes: read.int('MIRROR_MAX_FILE_BYTES', {
+      default: 256 * 1024 * 1024,
+      min: 1024 * 1024,
+      max: 5 * 1024 * 1024 * 1024,
+      example: '268435456',
+    }),
+    maxCacheSeconds: read.int('MIRROR_MAX_CACHE_SECONDS', { default: 600, min: 0, max: 86_400, example: '600' }),
+    maxAttempts: read.int('MIRROR_MAX_ATTEMPTS', { default: 5, min: 1, max: 100, example: '5' }),
+    parkedRetryMs: read.int('MIRROR_PARKED_RETRY_MS', {
+      default: 600_000,
+      min: 1_000,
+      max: 86_400_000,
+      example: '600000',
+    }),
+    maxRemoveShare: read.number('MIRROR_MAX_REMOVE_SHARE', { default: 0.25, min: 0, max: 1, example: '0.25' }),
   };
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     read.problem(
