@@ -15,6 +15,10 @@ export interface CacheInvalidatorConfig {
   windowMs: number;
   maxWaitMs: number;
   echoWindowMs: number;
+  /** At most one `/*` for lone site.changed events per this period; the rest wait, merged. */
+  siteChangedMinIntervalMs: number;
+  /** Invalidated paths per UTC day before the budget metric (and its alarm) trips. */
+  dailyPathBudget: number;
   wildcardThreshold: number;
   maxPathsPerBatch: number;
   maxWildcardsPerBatch: number;
@@ -102,6 +106,18 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     windowMs: read.int('INVALIDATION_WINDOW_MS', { default: 5000, min: 0, max: 600_000, example: '5000' }),
     maxWaitMs: read.int('INVALIDATION_MAX_WAIT_MS', { default: 30_000, min: 0, max: 3_600_000, example: '30000' }),
     echoWindowMs: read.int('SITE_CHANGED_ECHO_WINDOW_MS', { default: 1000, min: 0, max: 60_000, example: '1000' }),
+    siteChangedMinIntervalMs: read.int('SITE_CHANGED_MIN_INTERVAL_MS', {
+      default: 300_000,
+      min: 0,
+      max: 3_600_000,
+      example: '300000',
+    }),
+    dailyPathBudget: read.int('DAILY_INVALIDATION_PATH_BUDGET', {
+      default: 1000,
+      min: 1,
+      max: 1_000_000,
+      example: '1000',
+    }),
     wildcardThreshold: read.int('WILDCARD_THRESHOLD', { default: 20, min: 2, max: 3000, example: '20' }),
     maxPathsPerBatch: read.int('MAX_PATHS_PER_BATCH', { default: 300, min: 1, max: 3000, example: '300' }),
     maxWildcardsPerBatch: read.int('MAX_WILDCARDS_PER_BATCH', { default: 10, min: 1, max: 15, example: '10' }),
@@ -171,6 +187,11 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
   if (config.maxWaitMs < config.windowMs) {
     read.problem(
       `'INVALIDATION_MAX_WAIT_MS' (${config.maxWaitMs}) must be at least INVALIDATION_WINDOW_MS (${config.windowMs}). E.g. INVALIDATION_MAX_WAIT_MS=30000`,
+    );
+  }
+  if (config.siteChangedMinIntervalMs >= config.readyMaxPendingAgeMs) {
+    read.problem(
+      `'SITE_CHANGED_MIN_INTERVAL_MS' (${config.siteChangedMinIntervalMs}) must be shorter than READY_MAX_PENDING_AGE_SECONDS (${config.readyMaxPendingAgeMs / 1000} s): a waiting site change would fail readiness. E.g. SITE_CHANGED_MIN_INTERVAL_MS=300000`,
     );
   }
   if (config.registerWebhooksOnStart && !config.publicUrl) {
