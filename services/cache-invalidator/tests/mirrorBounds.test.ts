@@ -1,11 +1,17 @@
 // @module-tag integration
-import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createLogger, createRegistry } from '@ghost-ha/core';
 import { MotoServer, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { MirrorRefresher } from '../src/mirror/MirrorRefresher.js';
-import { startMirror } from '../src/mirror/startMirror.js';
+import { type MirrorDeps, startMirror } from '../src/mirror/startMirror.js';
 import { SitePaths } from '../src/sitePaths.js';
 import { motoS3 } from './support/MirrorTestBed.js';
 import { StreamingOrigin } from './support/StreamingOrigin.js';
@@ -55,7 +61,11 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     await moto?.destroy();
   });
 
-  async function startRefresher(prefix: string, env: Record<string, string> = {}) {
+  async function startRefresher(
+    prefix: string,
+    env: Record<string, string> = {},
+    hooks: Pick<MirrorDeps, 'onJobFinished' | 'onPath'> = {},
+  ) {
     const config = loadConfig({
       SITE_URL: 'https://example.com',
       CLOUDFRONT_DISTRIBUTION_IDS: 'E2QWRUHAPOMQZL',
@@ -78,6 +88,7 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
       retry: { baseDelayMs: 20, maxDelayMs: 200 },
       logger: createLogger({ service: 'mirror-bounds-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       registry: createRegistry({ service: 'cache-invalidator' }),
+      ...hooks,
     });
     refreshers.push(refresher);
     return refresher;
@@ -188,4 +199,65 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect(origin.requestsFor('/broken/')).toBe(3);
     expect(peakMiB - baseMiB).toBeLessThan(150);
   }, 180_000);
+
+  it('a takedown goes before a running full crawl; crawls queued behind it merge into one', async () => {
+    const pages = Array.from({ length: 20 }, (_, i) => `/p-${i}/`);
+    origin.route('/', { kind: 'page', contentType: 'text/html', body: '<h1>home</h1>' });
+    origin.route('/sitemap.xml', {
+      kind: 'page',
+      contentType: 'text/xml',
+      body: `<urlset>${pages.map((p) => `<url><loc>https://example.com${p}</loc></url>`).join('')}</urlset>`,
+    });
+    for (const page of pages) {
+      origin.route(page, { kind: 'page', contentType: 'text/html', body: `<h1>${page}</h1>`, delayMs: 150 });
+    }
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'merge/taken-down/', Body: 'old copy' }));
+    const finished: string[] = [];
+    const refresher = await startRefresher('merge', {}, { onJobFinished: (job) => finished.push(job.id) });
+    const crawl = (id: string) =>
+      refresher.enqueue({ id, changedAt: Date.now(), paths: [], everything: true, source: 'build' });
+    await crawl('crawl-1');
+    await waitFor(async () => (pages.some((p) => origin.requestsFor(p) > 0) ? true : undefined), {
+      what: 'the first crawl to be under way',
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
+    await crawl('crawl-2');
+    await crawl('crawl-3');
+    const takedownAt = Date.now();
+    await refresher.enqueue({
+      id: 'takedown',
+      changedAt: takedownAt,
+      paths: ['/taken-down/'],
+      everything: false,
+      source: 'batch',
+    });
+    await waitFor(async () => (finished.includes('takedown') ? true : undefined), {
+      what: 'the takedown to land',
+      timeoutMs: 10_000,
+      intervalMs: 10,
+    });
+    const takedownMs = Date.now() - takedownAt;
+    expect(await refresher.idle(60_000)).toBe(true);
+    process.stdout.write(
+      `takedown during a crawl landed after ${takedownMs} ms; jobs finished in order ${finished.join(', ')}; sitemap fetched ${origin.requestsFor('/sitemap.xml')} times\n`,
+    );
+    expect(finished).toEqual(['takedown', 'crawl-1', 'crawl-2']);
+    expect(refresher.hasFinished('crawl-3')).toBe(true);
+    expect(origin.requestsFor('/sitemap.xml')).toBe(2);
+    expect((await keys('merge')).map((object) => object.key)).not.toContain('merge/taken-down/');
+  }, 90_000);
+
+  it('a full crawl removes at most its share of the mirror, whatever Ghost answers', async () => {
+    const planted = Array.from({ length: 100 }, (_, i) => `guard/gone-${i}/`);
+    for (const key of planted) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'page' }));
+    origin.route('/', { kind: 'page', contentType: 'text/html', body: '<h1>home</h1>' });
+    const refresher = await startRefresher('guard', { MIRROR_MAX_REMOVE_SHARE: '0.25' });
+    await refresher.enqueue({ id: 'crawl', changedAt: Date.now(), paths: [], everything: true, source: 'build' });
+    expect(await refresher.idle(60_000)).toBe(true);
+    const left = (await keys('guard')).filter((object) => object.key.startsWith('guard/gone-')).length;
+    process.stdout.write(`removal guard: ${100 - left} of 100 pages Ghost no longer serves removed in one crawl\n`);
+    expect(100 - left).toBeLessThanOrEqual(25);
+    expect(100 - left).toBeGreaterThan(0);
+  }, 90_000);
 });

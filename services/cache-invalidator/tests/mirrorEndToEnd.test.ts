@@ -98,6 +98,25 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     expect((await bed.mirrored(css ?? ''))?.contentType).toMatch(/text\/css/);
   });
 
+  it('a second full crawl when nothing changed copies no asset again (Ghost answers 304 to the stored validators)', async () => {
+    const mirror = bed.invalidator.mirror;
+    expect(await mirror?.idle(60_000)).toBe(true);
+    const from = bed.s3Proxy.requests.length;
+    const at = Date.now();
+    await mirror?.enqueue({ id: `recrawl-${at}`, changedAt: at, paths: [], everything: true, source: 'build' });
+    expect(await mirror?.idle(120_000)).toBe(true);
+    const writes = bed.s3Proxy.requests
+      .slice(from)
+      .filter((r) => r.method === 'PUT' || r.method === 'POST')
+      .map((r) => decodeURIComponent(r.path.split('?')[0] ?? ''));
+    const assetWrites = writes.filter((path) => /\/(assets|public|content\/images)\//.test(path));
+    report(
+      `unchanged full crawl: ${writes.length} objects written (${assetWrites.length} assets) in ${Date.now() - at} ms; ${await unchangedPaths()} answered 304`,
+    );
+    expect(assetWrites).toEqual([]);
+    expect(await unchangedPaths()).toBeGreaterThan(0);
+  });
+
   it('a post linking `<site>//host` (another host, loopback, the metadata address), `%2F` and a 1,100-character path: nothing leaves the site, nothing reaches S3', async () => {
     const elsewhere = await StreamingOrigin.start();
     const loopback = await StreamingOrigin.start();
@@ -354,6 +373,15 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     const rewritten = puts.length - new Set(puts).size;
     expect(rewritten).toBeLessThanOrEqual((await metric('mirror_errors_total', 'store')) - storeErrorsBefore);
   });
+
+  /** Paths a full crawl found unchanged (Ghost answered 304 to the stored copy's validators). */
+  async function unchangedPaths(): Promise<number> {
+    const text = await (await fetch(`${bed.invalidator.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('cache_invalidator_mirror_paths_total') && l.includes('result="unchanged"'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  }
 
   /** A cache_invalidator_<name> value summed over its series (optionally only those with `kind`). */
   async function metric(name: string, kind?: string): Promise<number> {

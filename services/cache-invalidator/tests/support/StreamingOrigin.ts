@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /** What one path of the origin answers. */
 export type Route =
-  | { kind: 'page'; contentType: string; body: string; headers?: Record<string, string> }
+  | { kind: 'page'; contentType: string; body: string; headers?: Record<string, string>; delayMs?: number }
   /** `bytes` of zeros in 1 MiB chunks (Content-Length with `declareLength`, else chunked); cut after `cutAfterBytes`. */
   | { kind: 'stream'; contentType: string; bytes: number; declareLength: boolean; cutAfterBytes?: number }
   | { kind: 'status'; status: number; headers?: Record<string, string> };
@@ -35,7 +35,10 @@ export class StreamingOrigin {
         return;
       }
       if (route.kind === 'page') {
-        res.writeHead(200, { 'Content-Type': route.contentType, ...route.headers }).end(route.body);
+        const answer = () =>
+          res.writeHead(200, { 'Content-Type': route.contentType, ...route.headers }).end(route.body);
+        if (route.delayMs) setTimeout(answer, route.delayMs);
+        else answer();
       } else if (route.kind === 'status') {
         res.writeHead(route.status, { 'Content-Type': 'text/html', ...route.headers }).end(`status ${route.status}`);
       } else {
