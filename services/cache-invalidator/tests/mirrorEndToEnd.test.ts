@@ -98,7 +98,7 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     expect((await bed.mirrored(css ?? ''))?.contentType).toMatch(/text\/css/);
   });
 
-  it('a second full crawl when nothing changed copies no asset again (Ghost answers 304 to the stored validators)', async () => {
+  it('a second full crawl when nothing changed copies no asset again (Ghost answers 304 to the stored validators, or the same ETag)', async () => {
     const mirror = bed.invalidator.mirror;
     expect(await mirror?.idle(60_000)).toBe(true);
     const from = bed.s3Proxy.requests.length;

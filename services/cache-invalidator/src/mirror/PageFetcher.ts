@@ -128,6 +128,10 @@ export class PageFetcher {
           'User-Agent': 'ghost-ha-mirror',
           ...(conditional?.etag ? { 'If-None-Match': conditional.etag } : {}),
           ...(conditional?.lastModified ? { 'If-Modified-Since': conditional.lastModified } : {}),
+          // Fetch adds `Cache-Control: no-cache` to a conditional request that names none
+          // (https://fetch.spec.whatwg.org/#http-network-or-cache-fetch), and Ghost's static files
+          // (express's `fresh`) answer 200 instead of 304 to it.
+          ...(conditional ? { 'Cache-Control': 'max-age=0' } : {}),
         },
         signal: controller.signal,
       });
@@ -137,7 +141,7 @@ export class PageFetcher {
     }
     let handedOver = false;
     try {
-      const outcome = await this.#outcomeOf(path, response, rearm, stopTimer);
+      const outcome = await this.#outcomeOf(path, response, conditional, rearm, stopTimer);
       handedOver = outcome.kind === 'file';
       return outcome;
     } finally {
@@ -148,11 +152,20 @@ export class PageFetcher {
     }
   }
 
-  async #outcomeOf(path: string, response: Response, rearm: () => void, stopTimer: () => void): Promise<FetchOutcome> {
+  async #outcomeOf(
+    path: string,
+    response: Response,
+    conditional: Validators | undefined,
+    rearm: () => void,
+    stopTimer: () => void,
+  ): Promise<FetchOutcome> {
     const { status } = response;
     if (status === 200) {
       const reason = personalReason(response.headers);
       if (reason) return { kind: 'personal', reason };
+      // Ghost's `/public/` files carry an ETag (a hash of their content) but never answer 304: the
+      // same ETag is the same content, so the body is not read again.
+      if (conditional?.etag && response.headers.get('etag') === conditional.etag) return { kind: 'unchanged' };
       const contentType = storedContentType(response.headers.get('content-type'));
       if (!contentType) {
         return {
