@@ -298,6 +298,7 @@ export class InvalidationQueue {
       this.#measureWindow();
       this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.batchNotJournaled);
       this.#scheduleCut(this.#now() + this.#options.windowMs);
+      this.#scheduleDeferred(this.#options.windowMs);
       return;
     }
     if (everything) this.#lastEverythingAt = this.#now();
@@ -315,10 +316,13 @@ export class InvalidationQueue {
     return this.#lastEverythingAt === undefined || this.#now() - this.#lastEverythingAt >= interval;
   }
 
-  /** Cuts the waiting lone `site.changed` events into one `/*` once the period is over. */
-  #scheduleDeferred(): void {
+  /** Cuts the waiting lone `site.changed` events into one `/*` once the period is over (and `minDelayMs` from now). */
+  #scheduleDeferred(minDelayMs = 0): void {
     if (this.#closed || this.#deferred.length === 0 || this.#deferredTimer !== undefined) return;
-    const due = (this.#lastEverythingAt ?? 0) + (this.#options.siteChangedMinIntervalMs ?? 0);
+    const due = Math.max(
+      (this.#lastEverythingAt ?? 0) + (this.#options.siteChangedMinIntervalMs ?? 0),
+      this.#now() + minDelayMs,
+    );
     this.#deferredTimer = setTimeout(
       () => {
         this.#deferredTimer = undefined;
