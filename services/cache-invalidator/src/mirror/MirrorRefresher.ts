@@ -75,6 +75,9 @@ export interface ParkedPath {
   reason: string;
 }
 
+/** Jobs worked on at once (sharing the `concurrency` page slots). */
+const MAX_RUNNING_JOBS = 2;
+
 /** A job may always remove this many objects, whatever the mirror's size. */
 export const MIN_REMOVALS_PER_JOB = 20;
 
@@ -94,8 +97,9 @@ type Outcome = { result: PathResult; found: string[] };
  * Keeps the static mirror in step with Ghost. Each job (an invalidation batch's paths, or a full
  * crawl) is journaled before it is acknowledged, each finished path is journaled as it lands, and a
  * job leaves the journal only once every path it leads to is in the mirror as Ghost serves it, or
- * parked. Batches go before full crawls (a running crawl yields to a batch between two paths, so a
- * takedown never waits for a crawl), and a crawl queued behind another merges into it. A path that
+ * parked. Two jobs run at once, sharing `concurrency` page slots (batches served first), one refresh
+ * per path at a time; batches start before full crawls (a running crawl yields to a batch waiting for
+ * a job slot, so a takedown never waits for a crawl), and a crawl queued behind another merges into it. A path that
  * fails `maxAttempts` times while the site itself answers is parked and tried again every
  * `parkedRetryMs`, so no page stops the mirror; Ghost or S3 being down is retried with backoff for as
  * long as it takes, on its own queue, so invalidations never wait. One job removes at most
@@ -115,8 +119,13 @@ export class MirrorRefresher {
   readonly #parked = new Map<string, ParkedPath>();
   /** Objects under the prefix, from the last full listing (for the removal guard). */
   #mirrorSize: number | undefined;
-  #current: ActiveJob | undefined;
-  #running = false;
+  /** Jobs being worked on: at most MAX_RUNNING_JOBS, at most one of them a full crawl. */
+  readonly #running = new Set<ActiveJob>();
+  /** Pages in flight over every running job: at most `concurrency` (the load on Ghost). */
+  #freeSlots: number;
+  #slotWaiters: { priority: number; grant: () => void }[] = [];
+  /** One fetch-and-store per path at a time, whichever job it belongs to, so writes land in fetch order. */
+  readonly #pathLocks = new Map<string, Promise<void>>();
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
   #sleepers = new Set<() => void>();
@@ -128,6 +137,7 @@ export class MirrorRefresher {
     this.#log = options.logger.child({ module: 'MirrorRefresher' });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+    this.#freeSlots = options.concurrency;
   }
 
   /** Opens the journal, resumes unfinished jobs and starts working. */
@@ -160,7 +170,7 @@ export class MirrorRefresher {
     if (this.#stopped) throw new Error('the mirror refresher is stopped');
     if (this.#finishedSet.has(job.id) || this.#jobs.some((active) => active.job.id === job.id)) return;
     if (job.everything) {
-      const queued = this.#jobs.find((a) => a.job.everything && a !== this.#current && a.done.size === 0);
+      const queued = this.#jobs.find((a) => a.job.everything && !this.#running.has(a) && a.done.size === 0);
       if (queued) {
         // The queued crawl has not fetched anything yet: it will see this change too.
         this.#remember(job.id);
@@ -223,7 +233,8 @@ export class MirrorRefresher {
     this.#stopped = true;
     clearInterval(this.#parkedTimer);
     for (const wake of this.#sleepers) wake();
-    while (this.#running) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const waiter of this.#slotWaiters.splice(0)) waiter.grant();
+    while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     await this.#journal.close();
   }
 
@@ -284,51 +295,85 @@ export class MirrorRefresher {
     );
   }
 
+  /**
+   * Starts waiting jobs while fewer than MAX_RUNNING_JOBS run: batches (and parked retries) first, in
+   * order; a full crawl only when no other crawl runs. Running jobs share `concurrency` page slots,
+   * batches served first, so a slow file or a failing page in one job holds up no other job.
+   */
   #kick(): void {
-    if (this.#running || this.#stopped || this.#jobs.length === 0) return;
-    this.#running = true;
-    void this.#work().finally(() => {
-      this.#running = false;
-      if (this.#jobs.length === 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const waiter of waiters) waiter();
-      } else {
+    while (!this.#stopped && this.#running.size < MAX_RUNNING_JOBS) {
+      const next = this.#nextToStart();
+      if (!next) break;
+      this.#running.add(next);
+      void this.#runToEnd(next).finally(() => {
+        this.#running.delete(next);
+        if (this.#jobs.length === 0) {
+          const waiters = this.#idleWaiters;
+          this.#idleWaiters = [];
+          for (const waiter of waiters) waiter();
+        }
         this.#kick();
-      }
-    });
+      });
+    }
   }
 
-  /** Batches (and parked retries) first, in order; full crawls after them. */
-  #next(): ActiveJob | undefined {
-    return this.#jobs.find((a) => !a.job.everything) ?? this.#jobs[0];
+  #nextToStart(): ActiveJob | undefined {
+    const waiting = this.#jobs.filter((a) => !this.#running.has(a));
+    const batch = waiting.find((a) => !a.job.everything);
+    if (batch) return batch;
+    if ([...this.#running].some((a) => a.job.everything)) return undefined;
+    return waiting[0];
   }
 
   /** A batch is waiting while a crawl runs: the crawl yields to it between two paths. */
   #batchWaiting(): boolean {
-    return this.#jobs.some((a) => !a.job.everything && a !== this.#current);
+    return this.#jobs.some((a) => !a.job.everything && !this.#running.has(a));
   }
 
-  async #work(): Promise<void> {
-    while (!this.#stopped) {
-      const active = this.#next();
-      if (!active) return;
-      this.#current = active;
-      const result = await this.#runJob(active);
-      this.#current = undefined;
-      if (result === 'stopped') return;
-      if (result === 'yielded') continue;
-      this.#jobs.splice(this.#jobs.indexOf(active), 1);
-      this.#remember(active.job.id);
-      try {
-        await this.#journal.append({ type: 'finished', jobId: active.job.id, at: this.#now() });
-        if (this.#jobs.length === 0 || this.#journal.bytes > REWRITE_BYTES) {
-          await this.#journal.rewrite(() => this.#liveRecords());
-        }
-      } catch (error) {
-        // The job is done; after a restart it would be redone once, which writes the same bytes.
-        this.#log.error({ error: summarizeError(error), jobId: active.job.id }, 'could not journal a finished refresh');
+  async #runToEnd(active: ActiveJob): Promise<void> {
+    const result = await this.#runJob(active);
+    if (result !== 'finished') return;
+    this.#jobs.splice(this.#jobs.indexOf(active), 1);
+    this.#remember(active.job.id);
+    try {
+      await this.#journal.append({ type: 'finished', jobId: active.job.id, at: this.#now() });
+      if (this.#jobs.length === 0 || this.#journal.bytes > REWRITE_BYTES) {
+        await this.#journal.rewrite(() => this.#liveRecords());
       }
+    } catch (error) {
+      // The job is done; after a restart it would be redone once, which writes the same bytes.
+      this.#log.error({ error: summarizeError(error), jobId: active.job.id }, 'could not journal a finished refresh');
+    }
+  }
+
+  /** A page slot; batches (priority 0) are served before crawls (1), each in order of asking. */
+  #acquireSlot(priority: number): Promise<void> {
+    if (this.#freeSlots > 0 && this.#slotWaiters.length === 0) {
+      this.#freeSlots--;
+      return Promise.resolve();
+    }
+    return new Promise((grant) => {
+      const at = this.#slotWaiters.findIndex((waiter) => waiter.priority > priority);
+      this.#slotWaiters.splice(at < 0 ? this.#slotWaiters.length : at, 0, { priority, grant });
+    });
+  }
+
+  #releaseSlot(): void {
+    const next = this.#slotWaiters.shift();
+    if (next) next.grant();
+    else this.#freeSlots++;
+  }
+
+  /** Runs `call` holding the path's lock: another job's refresh of the same path finishes first. */
+  async #withPathLock<T>(path: string, call: () => Promise<T>): Promise<T> {
+    for (let held = this.#pathLocks.get(path); held; held = this.#pathLocks.get(path)) await held;
+    let unlock = () => {};
+    this.#pathLocks.set(path, new Promise<void>((resolve) => (unlock = resolve)));
+    try {
+      return await call();
+    } finally {
+      this.#pathLocks.delete(path);
+      unlock();
     }
   }
 
@@ -381,8 +426,10 @@ export class MirrorRefresher {
         }
         if (active.done.has(path)) continue;
         inFlight++;
+        await this.#acquireSlot(job.everything ? 1 : 0);
         try {
-          const outcome = await this.#refreshPath(job, path, stats, removals);
+          if (this.#stopped) return;
+          const outcome = await this.#withPathLock(path, () => this.#refreshPath(job, path, stats, removals));
           if (outcome === undefined) {
             wakeAll();
             return;
@@ -402,6 +449,7 @@ export class MirrorRefresher {
             known: seen.size,
           });
         } finally {
+          this.#releaseSlot();
           inFlight--;
           wakeAll();
         }
