@@ -203,6 +203,28 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect(peakMiB - baseMiB).toBeLessThan(150);
   }, 180_000);
 
+  it('a parked path is tried again every MIRROR_PARKED_RETRY_MS and lands once Ghost serves it', async () => {
+    origin.route('/flaky/', { kind: 'status', status: 500 });
+    const refresher = await startRefresher('retry', { MIRROR_MAX_ATTEMPTS: '2', MIRROR_PARKED_RETRY_MS: '1000' });
+    await refresher.enqueue({
+      id: 'flaky',
+      changedAt: Date.now(),
+      paths: ['/flaky/'],
+      everything: false,
+      source: 'batch',
+    });
+    expect(await refresher.idle(30_000)).toBe(true);
+    expect(refresher.parkedPaths().map((parked) => parked.path)).toEqual(['/flaky/']);
+    origin.route('/flaky/', { kind: 'page', contentType: 'text/html', body: '<h1>fixed</h1>' });
+    await waitFor(async () => (refresher.parkedPaths().length === 0 ? true : undefined), {
+      what: 'the parked path to be tried again',
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    expect(await refresher.idle(10_000)).toBe(true);
+    expect((await keys('retry')).map((object) => object.key)).toEqual(['retry/flaky/']);
+  }, 60_000);
+
   it('a takedown goes before a running full crawl; crawls queued behind it merge into one', async () => {
     const pages = Array.from({ length: 20 }, (_, i) => `/p-${i}/`);
     origin.route('/', { kind: 'page', contentType: 'text/html', body: '<h1>home</h1>' });

@@ -284,9 +284,10 @@ export class MirrorRefresher {
     if (this.#jobs.some((a) => a.job.source === 'retry')) return;
     const parked = this.parkedPaths();
     const at = this.#now();
+    // Dated now: a parked path has its own alarm; the backlog age measures what is not parked.
     this.enqueue({
       id: `retry-${at}`,
-      changedAt: parked[0]?.since ?? at,
+      changedAt: at,
       paths: parked.map((p) => p.path),
       everything: false,
       source: 'retry',
