@@ -148,6 +148,8 @@ describe('static mirror: the writer', () => {
     expect(objects.Resource).toEqual({
       'Fn::Sub': 'arn:${AWS::Partition}:s3:::${ProjectName}-mirror-${AWS::AccountId}-${MirrorRegion}/${MirrorPrefix}/*',
     });
+    // Streamed files are multipart uploads; one that fails is aborted.
+    expect(objects.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']);
     expect(resourceOf(app(''), 'TaskRole').Properties.Policies.map((p: Json) => p.PolicyName)).not.toContain(
       'write-static-mirror',
     );

@@ -4,6 +4,7 @@ import { CONTENT_SIGNALS, RunMetrics } from '@ghost-ha/content';
 import { createRegistry, type EmfMetricIdentity, EmfPublisher } from '@ghost-ha/core';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../services/cache-invalidator/src/createMetrics.js';
+import { createMirrorMetrics } from '../../services/cache-invalidator/src/mirror/createMirrorMetrics.js';
 import { INVALIDATOR_SIGNALS } from '../../services/cache-invalidator/src/signals.js';
 import { SidecarMetrics } from '../../services/health-sidecar/src/SidecarMetrics.js';
 import { SIDECAR_SIGNALS } from '../../services/health-sidecar/src/signals.js';
@@ -42,6 +43,12 @@ async function publishedMetrics(): Promise<EmfMetricIdentity[]> {
   invalidator.invalidations.inc({ distribution: 'E1', result: 'sent' });
   invalidator.invalidatedPaths.inc({ distribution: 'E1' });
   invalidator.latency.observe({ distribution: 'E1' }, 1);
+  const mirror = createMirrorMetrics(
+    invalidatorRegistry,
+    () => ({ depth: 1, oldestPendingAt: () => Date.now(), parkedPaths: () => [] }),
+    Date.now,
+  );
+  mirror.paths.inc({ result: 'written' });
   const published: EmfMetricIdentity[] = [];
   for (const [registry, signals] of [
     [sidecarRegistry, SIDECAR_SIGNALS],

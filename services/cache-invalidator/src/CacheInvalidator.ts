@@ -21,8 +21,10 @@ import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
 import type { ManualRequest, ManualRequests } from './ManualRequests.js';
+import { MirrorCheck } from './mirror/MirrorCheck.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
 import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
+import { PathBudget } from './PathBudget.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
 import type { ReadinessSource } from './ReadinessSource.js';
 import { INVALIDATOR_LOG } from './signals.js';
@@ -71,11 +73,13 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   readonly #senders = new Map<string, DistributionSender>();
   #stopping = false;
   #mirror: MirrorRefresher | undefined;
+  readonly #budget: PathBudget;
 
   private constructor(config: ResolvedConfig, deps: CacheInvalidatorDeps) {
     this.#config = config;
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
+    this.#budget = new PathBudget(config.dailyPathBudget, this.#now);
     this.#log = deps.logger.child({ module: 'CacheInvalidator' });
     this.site = new SitePaths(config.siteUrl);
     this.registry = createRegistry({ service: 'cache-invalidator' });
@@ -88,6 +92,9 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
             depth: queue.depth,
             oldestPendingAt: () => queue.oldestPendingAt(),
             permanentFailures: () => [...this.#senders.values()].filter((sender) => sender.permanentFailure).length,
+            waitingSiteChanges: queue.waitingSiteChanges,
+            pathsToday: this.#budget.pathsToday,
+            pathBudgetExceeded: this.#budget.exceeded,
           }
         );
       },
@@ -113,6 +120,11 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Events not yet in a batch (lone site.changed waiting for the next `/*` included), and unsent batches. */
+  get queueDepth(): { events: number; batches: number } {
+    return this.#started.queue.depth;
   }
 
   /** The mirror's refresher, when MIRROR_BUCKET is set. */
@@ -157,6 +169,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       windowMs: config.windowMs,
       maxWaitMs: config.maxWaitMs,
       echoWindowMs: config.echoWindowMs,
+      siteChangedMinIntervalMs: config.siteChangedMinIntervalMs,
       limits: {
         everything: this.site.everything,
         wildcardThreshold: config.wildcardThreshold,
@@ -194,10 +207,11 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       metrics: this.metrics,
       now: this.#now,
     });
-    // The mirror is not a check: an S3 outage must not take invalidations down.
+    // The mirror's check only warns: an S3 outage or a parked page must not take invalidations down.
     const readiness = new HealthMonitor({
       checks: [
         new JournalCheck(journal),
+        ...(this.#mirror ? [new MirrorCheck(this.#mirror)] : []),
         new PendingAgeCheck({ queue, maxAgeMs: config.readyMaxPendingAgeMs, now: this.#now }),
         ...[...this.#senders.values()].map((sender) => new DistributionCheck(sender)),
       ],
@@ -246,6 +260,12 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       onAccepted: async (batch, invalidationId) => {
         this.metrics.invalidations.inc({ distribution: distributionId, result: 'sent' });
         this.metrics.invalidatedPaths.inc({ distribution: distributionId }, batch.paths.length);
+        if (this.#budget.record(batch.paths.length)) {
+          this.#log.warn(
+            { pathsToday: this.#budget.pathsToday, budget: this.#budget.budget },
+            INVALIDATOR_LOG.pathBudgetExceeded,
+          );
+        }
         const now = this.#now();
         for (const event of batch.events) {
           this.metrics.latency.observe({ distribution: distributionId }, (now - event.receivedAt) / 1000);

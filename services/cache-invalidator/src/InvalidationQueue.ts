@@ -13,6 +13,11 @@ export interface CoalescingSettings {
   maxWaitMs: number;
   /** A `site.changed` this close to a post, page or tag change is that change's echo. */
   echoWindowMs: number;
+  /**
+   * At most one `/*` for lone `site.changed` events per this period (0: no limit). Lone ones that come
+   * sooner wait, merged, until the period since the last `/*` is over; their batch is then `/*`.
+   */
+  siteChangedMinIntervalMs?: number;
   limits: CompactionLimits;
 }
 
@@ -46,6 +51,11 @@ export class InvalidationQueue {
   readonly #now: () => number;
   readonly #log: Logger;
   #open: AcceptedEvent[] = [];
+  /** Lone `site.changed` events waiting for the next allowed `/*` (journaled as open events). */
+  #deferred: AcceptedEvent[] = [];
+  /** When the last `/*` batch was cut (in this process). */
+  #lastEverythingAt: number | undefined;
+  #deferredTimer: NodeJS.Timeout | undefined;
   #window: OpenWindow = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   readonly #batches = new Map<string, Batch>();
   readonly #echoes: SiteChangeEchoes;
@@ -134,15 +144,21 @@ export class InvalidationQueue {
     }
   }
 
-  /** Events accepted but not yet in a batch, and batches not yet accepted everywhere. */
+  /** Events accepted but not yet in a batch (lone `site.changed` waiting included), and batches not yet accepted everywhere. */
   get depth(): { events: number; batches: number } {
-    return { events: this.#open.length, batches: this.#batches.size };
+    return { events: this.#open.length + this.#deferred.length, batches: this.#batches.size };
+  }
+
+  /** Lone `site.changed` events waiting, merged, for the next allowed `/*`. */
+  get waitingSiteChanges(): number {
+    return this.#deferred.length;
   }
 
   /** When the oldest event still waiting (open or in an unsent batch) was received. */
   oldestPendingAt(): number | undefined {
     let oldest: number | undefined;
-    for (const event of this.#open) oldest = Math.min(oldest ?? event.receivedAt, event.receivedAt);
+    for (const event of [...this.#open, ...this.#deferred])
+      oldest = Math.min(oldest ?? event.receivedAt, event.receivedAt);
     for (const batch of this.#batches.values()) {
       for (const event of batch.events) oldest = Math.min(oldest ?? event.receivedAt, event.receivedAt);
     }
@@ -152,6 +168,7 @@ export class InvalidationQueue {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#deferredTimer);
   }
 
   #isDone(batch: Batch): boolean {
@@ -219,28 +236,53 @@ export class InvalidationQueue {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const events = this.#open;
-    if (events.length === 0 || this.#closed) return;
+    const everythingAllowed = this.#everythingAllowed();
+    if ((events.length === 0 && !(everythingAllowed && this.#deferred.length > 0)) || this.#closed) return;
     this.#open = [];
     this.#measureWindow();
     const { limits } = this.#options;
     let everything = false;
     const paths: string[] = [];
+    const included: AcceptedEvent[] = [];
+    const lone: AcceptedEvent[] = [];
     for (const event of events) {
-      if (event.plan.siteChanged) everything ||= !this.#echoes.takeIsEcho(event.id);
+      if (event.plan.siteChanged && !this.#echoes.takeIsEcho(event.id)) {
+        lone.push(event);
+        continue;
+      }
       everything ||= event.plan.everything;
       paths.push(...event.plan.paths);
+      included.push(event);
+    }
+    const deferred = this.#deferred;
+    if (lone.length + deferred.length > 0) {
+      if (everything || everythingAllowed) {
+        // This batch is `/*`: every lone site.changed waiting is covered by it.
+        everything = true;
+        included.push(...deferred, ...lone);
+        this.#deferred = [];
+      } else {
+        this.#deferred = [...deferred, ...lone];
+        this.#scheduleDeferred();
+        if (lone.length > 0) {
+          this.#log.info(
+            { waiting: this.#deferred.length, lastEverythingAt: this.#lastEverythingAt },
+            INVALIDATOR_LOG.siteChangedDeferred,
+          );
+        }
+      }
     }
     const compacted = everything ? [limits.everything] : compactPaths(paths, limits);
     if (compacted.length === 0) {
-      this.#log.debug({ events: events.length }, 'events changed no public path');
+      this.#log.debug({ events: included.length }, 'events changed no public path');
       await this.#maybeRewrite();
       return;
     }
     const batch: Batch = {
-      id: batchIdOf(compacted, events),
+      id: batchIdOf(compacted, included),
       createdAt: this.#now(),
       paths: compacted,
-      events: events.map(({ id, receivedAt }) => ({ id, receivedAt })),
+      events: included.map(({ id, receivedAt }) => ({ id, receivedAt })),
       sent: {},
     };
     this.#batches.set(batch.id, batch);
@@ -249,22 +291,49 @@ export class InvalidationQueue {
     } catch (error) {
       // Sending a batch that is not on disk could send it twice after a crash: keep the events open.
       this.#batches.delete(batch.id);
-      this.#open = [...events, ...this.#open];
+      // Lone site.changed events go back to wait (their echo was decided); the rest stay open.
+      const loneIds = new Set([...deferred, ...lone].map((event) => event.id));
+      this.#deferred = [...this.#deferred, ...included.filter((event) => loneIds.has(event.id))];
+      this.#open = [...included.filter((event) => !loneIds.has(event.id)), ...this.#open];
       this.#measureWindow();
       this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.batchNotJournaled);
       this.#scheduleCut(this.#now() + this.#options.windowMs);
+      this.#scheduleDeferred(this.#options.windowMs);
       return;
     }
-    this.#options.onBatchCut?.(batch, events);
+    if (everything) this.#lastEverythingAt = this.#now();
+    this.#options.onBatchCut?.(batch, included);
     this.#log.info(
-      { batchId: batch.id, events: events.length, paths: batch.paths.length, everything },
+      { batchId: batch.id, events: included.length, paths: batch.paths.length, everything },
       INVALIDATOR_LOG.batchCut,
     );
     this.#options.onBatch(batch, false);
   }
 
+  /** Whether a lone `site.changed` may become `/*` now (the period since the last `/*` is over). */
+  #everythingAllowed(): boolean {
+    const interval = this.#options.siteChangedMinIntervalMs ?? 0;
+    return this.#lastEverythingAt === undefined || this.#now() - this.#lastEverythingAt >= interval;
+  }
+
+  /** Cuts the waiting lone `site.changed` events into one `/*` once the period is over (and `minDelayMs` from now). */
+  #scheduleDeferred(minDelayMs = 0): void {
+    if (this.#closed || this.#deferred.length === 0 || this.#deferredTimer !== undefined) return;
+    const due = Math.max(
+      (this.#lastEverythingAt ?? 0) + (this.#options.siteChangedMinIntervalMs ?? 0),
+      this.#now() + minDelayMs,
+    );
+    this.#deferredTimer = setTimeout(
+      () => {
+        this.#deferredTimer = undefined;
+        void this.#cut().then(() => this.#scheduleDeferred());
+      },
+      Math.max(0, due - this.#now()),
+    );
+  }
+
   async #maybeRewrite(): Promise<void> {
-    const idle = this.#open.length === 0 && this.#batches.size === 0;
+    const idle = this.#open.length === 0 && this.#deferred.length === 0 && this.#batches.size === 0;
     if (!idle && this.#options.journal.bytes < JOURNAL_REWRITE_BYTES) return;
     try {
       await this.#options.journal.rewrite(() => this.#liveRecords());
@@ -276,7 +345,7 @@ export class InvalidationQueue {
   #liveRecords(): JournalRecord[] {
     return [
       ...[...this.#batches.values()].map((batch): JournalRecord => ({ type: 'batch', ...batch })),
-      ...this.#open.map((event): JournalRecord => ({ type: 'event', ...event })),
+      ...[...this.#deferred, ...this.#open].map((event): JournalRecord => ({ type: 'event', ...event })),
     ];
   }
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, type MainContext, runMain } from '@ghost-ha/core';
 import { loadConfig } from './config.js';
+import type { PathResult } from './mirror/MirrorRefresher.js';
 import { createMirrorS3Client, startMirror } from './mirror/startMirror.js';
 import { SitePaths } from './sitePaths.js';
 
@@ -41,7 +42,16 @@ async function main({ onStop }: MainContext): Promise<number> {
   const started = Date.now();
   let done = 0;
   let known = 0;
-  const counts = { written: 0, removed: 0, personal: 0, present: 0 };
+  const counts: Record<PathResult, number> = {
+    written: 0,
+    removed: 0,
+    personal: 0,
+    present: 0,
+    unchanged: 0,
+    refused: 0,
+    parked: 0,
+    guarded: 0,
+  };
   const { refresher } = await startMirror({
     settings,
     s3: createMirrorS3Client(settings, process.env),

@@ -15,6 +15,10 @@ export interface CacheInvalidatorConfig {
   windowMs: number;
   maxWaitMs: number;
   echoWindowMs: number;
+  /** At most one `/*` for lone site.changed events per this period; the rest wait, merged. */
+  siteChangedMinIntervalMs: number;
+  /** Invalidated paths per UTC day before the budget metric (and its alarm) trips. */
+  dailyPathBudget: number;
   wildcardThreshold: number;
   maxPathsPerBatch: number;
   maxWildcardsPerBatch: number;
@@ -53,8 +57,21 @@ export interface MirrorSettings {
   /** Ghost as this service reaches it without CloudFront: the gate in the task. */
   originUrl: string;
   concurrency: number;
+  /** Longest wait for an answer's headers, and between two chunks of a body. */
   fetchTimeoutMs: number;
   buildOnEmpty: boolean;
+  /** Largest HTML/CSS/XML body read (held in memory to find links); larger is not mirrored. */
+  maxPageBytes: number;
+  /** Largest file streamed to the bucket; larger is not mirrored. */
+  maxFileBytes: number;
+  /** Longest `max-age` stored with a mirror object. */
+  maxCacheSeconds: number;
+  /** Failed fetches of one path, while the site answers, before it is parked. */
+  maxAttempts: number;
+  /** How often parked paths are tried again. */
+  parkedRetryMs: number;
+  /** Largest share of the mirror one job may remove. */
+  maxRemoveShare: number;
 }
 
 /** Settings in use, with secrets resolved. `webhookSecret` undefined only when unsigned webhooks were allowed. */
@@ -89,6 +106,18 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     windowMs: read.int('INVALIDATION_WINDOW_MS', { default: 5000, min: 0, max: 600_000, example: '5000' }),
     maxWaitMs: read.int('INVALIDATION_MAX_WAIT_MS', { default: 30_000, min: 0, max: 3_600_000, example: '30000' }),
     echoWindowMs: read.int('SITE_CHANGED_ECHO_WINDOW_MS', { default: 1000, min: 0, max: 60_000, example: '1000' }),
+    siteChangedMinIntervalMs: read.int('SITE_CHANGED_MIN_INTERVAL_MS', {
+      default: 300_000,
+      min: 0,
+      max: 3_600_000,
+      example: '300000',
+    }),
+    dailyPathBudget: read.int('DAILY_INVALIDATION_PATH_BUDGET', {
+      default: 1000,
+      min: 1,
+      max: 1_000_000,
+      example: '1000',
+    }),
     wildcardThreshold: read.int('WILDCARD_THRESHOLD', { default: 20, min: 2, max: 3000, example: '20' }),
     maxPathsPerBatch: read.int('MAX_PATHS_PER_BATCH', { default: 300, min: 1, max: 3000, example: '300' }),
     maxWildcardsPerBatch: read.int('MAX_WILDCARDS_PER_BATCH', { default: 10, min: 1, max: 15, example: '10' }),
@@ -160,6 +189,11 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
       `'INVALIDATION_MAX_WAIT_MS' (${config.maxWaitMs}) must be at least INVALIDATION_WINDOW_MS (${config.windowMs}). E.g. INVALIDATION_MAX_WAIT_MS=30000`,
     );
   }
+  if (config.siteChangedMinIntervalMs >= config.readyMaxPendingAgeMs) {
+    read.problem(
+      `'SITE_CHANGED_MIN_INTERVAL_MS' (${config.siteChangedMinIntervalMs}) must be shorter than READY_MAX_PENDING_AGE_SECONDS (${config.readyMaxPendingAgeMs / 1000} s): a waiting site change would fail readiness. E.g. SITE_CHANGED_MIN_INTERVAL_MS=300000`,
+    );
+  }
   if (config.registerWebhooksOnStart && !config.publicUrl) {
     read.problem(
       "'PUBLIC_URL' is required with REGISTER_WEBHOOKS_ON_START=true. E.g. PUBLIC_URL=http://127.0.0.1:3000",
@@ -185,6 +219,27 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
     concurrency: read.int('MIRROR_CONCURRENCY', { default: 2, min: 1, max: 32, example: '2' }),
     fetchTimeoutMs: read.int('MIRROR_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000, example: '10000' }),
     buildOnEmpty: read.bool('MIRROR_BUILD_ON_EMPTY', { default: true, example: 'true' }),
+    maxPageBytes: read.int('MIRROR_MAX_PAGE_BYTES', {
+      default: 5 * 1024 * 1024,
+      min: 64 * 1024,
+      max: 64 * 1024 * 1024,
+      example: '5242880',
+    }),
+    maxFileBytes: read.int('MIRROR_MAX_FILE_BYTES', {
+      default: 256 * 1024 * 1024,
+      min: 1024 * 1024,
+      max: 5 * 1024 * 1024 * 1024,
+      example: '268435456',
+    }),
+    maxCacheSeconds: read.int('MIRROR_MAX_CACHE_SECONDS', { default: 600, min: 0, max: 86_400, example: '600' }),
+    maxAttempts: read.int('MIRROR_MAX_ATTEMPTS', { default: 5, min: 1, max: 100, example: '5' }),
+    parkedRetryMs: read.int('MIRROR_PARKED_RETRY_MS', {
+      default: 600_000,
+      min: 1_000,
+      max: 86_400_000,
+      example: '600000',
+    }),
+    maxRemoveShare: read.number('MIRROR_MAX_REMOVE_SHARE', { default: 0.25, min: 0, max: 1, example: '0.25' }),
   };
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     read.problem(

@@ -5,6 +5,10 @@ export interface QueueView {
   depth: { events: number; batches: number };
   oldestPendingAt(): number | undefined;
   permanentFailures(): number;
+  /** Lone site.changed events waiting for the next allowed `/*`. */
+  waitingSiteChanges: number;
+  pathsToday: number;
+  pathBudgetExceeded: boolean;
 }
 
 export type InvalidatorMetrics = ReturnType<typeof createMetrics>;
@@ -68,6 +72,30 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
       collect() {
         const oldest = view()?.oldestPendingAt();
         this.set(oldest === undefined ? 0 : Math.max(0, (now() - oldest) / 1000));
+      },
+    }),
+    waitingSiteChanges: new Gauge({
+      name: 'cache_invalidator_site_changes_waiting',
+      help: 'Lone site.changed events waiting, merged, for the next allowed /* (SITE_CHANGED_MIN_INTERVAL_MS).',
+      registers,
+      collect() {
+        this.set(view()?.waitingSiteChanges ?? 0);
+      },
+    }),
+    pathsToday: new Gauge({
+      name: 'cache_invalidator_invalidated_paths_today',
+      help: 'Paths in invalidations CloudFront accepted this UTC day, summed over distributions (a wildcard is one).',
+      registers,
+      collect() {
+        this.set(view()?.pathsToday ?? 0);
+      },
+    }),
+    pathBudgetExceeded: new Gauge({
+      name: 'cache_invalidator_path_budget_exceeded',
+      help: '1 once the day passed DAILY_INVALIDATION_PATH_BUDGET paths, else 0.',
+      registers,
+      collect() {
+        this.set(view()?.pathBudgetExceeded ? 1 : 0);
       },
     }),
     permanentFailures: new Gauge({

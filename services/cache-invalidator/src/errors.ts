@@ -56,3 +56,11 @@ export class MirrorStoreError extends Error {
     this.name = 'MirrorStoreError';
   }
 }
+
+/** A body longer than the mirror takes (MIRROR_MAX_PAGE_BYTES / MIRROR_MAX_FILE_BYTES): refused, not retried. */
+export class MirrorBodyTooLargeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MirrorBodyTooLargeError';
+  }
+}

@@ -35,6 +35,10 @@ export const INVALIDATOR_LOG = {
   requestFailed: 'request failed',
   bodyTooLarge: 'body too large',
   batchCut: 'invalidation batch cut',
+  /** A lone site.changed within SITE_CHANGED_MIN_INTERVAL_MS of the last `/*`: it waits, merged, for the next one. */
+  siteChangedDeferred: 'site change waits for the next allowed /*',
+  /** The day's invalidated paths passed DAILY_INVALIDATION_PATH_BUDGET (fields `pathsToday`, `budget`). */
+  pathBudgetExceeded: 'daily invalidation path budget exceeded',
   batchNotJournaled: 'could not journal a batch; retrying after the window',
   sentNotJournaled: 'could not journal an accepted invalidation',
   rewriteFailedAtStart: 'could not rewrite the journal at start',

@@ -88,6 +88,52 @@ describe('InvalidationQueue', () => {
     expect(batches.at(-1)?.batch.paths).toEqual(['/*']);
   });
 
+  it('lets a lone site.changed become /* at most once per period; the rest wait, merged, while other changes go out; a restart sends the waiting ones', async () => {
+    queue.close();
+    await journal.close();
+    const opened = await Journal.open<JournalRecord>(dir);
+    journal = opened.journal;
+    queue = new InvalidationQueue({
+      ...settings,
+      siteChangedMinIntervalMs: 2_000,
+      journal,
+      distributionIds: ['D1'],
+      logger,
+      onBatch: (batch, recovered) => batches.push({ batch, recovered }),
+    });
+    await queue.restore(opened.records);
+    const lone = async () => {
+      await accept('site.changed', {});
+      await sleep(settings.echoWindowMs + settings.windowMs + 80);
+    };
+    await lone();
+    expect(batches.map((b) => b.batch.paths)).toEqual([['/*']]);
+    await lone();
+    await lone();
+    await accept('manual', ['/a-post/']);
+    await sleep(settings.windowMs + 60);
+    expect(batches.map((b) => b.batch.paths)).toEqual([['/*'], ['/a-post/']]);
+    expect(queue.waitingSiteChanges).toBe(2);
+    expect(queue.depth.events).toBe(2);
+    expect(queue.oldestPendingAt()).toBeDefined();
+    // Over the period, the waiting ones are one /*.
+    await expect.poll(() => batches.length, { timeout: 3_000, interval: 20 }).toBe(3);
+    expect(batches.map((b) => b.batch.paths)).toEqual([['/*'], ['/a-post/'], ['/*']]);
+    expect(batches.at(-1)?.batch.events).toHaveLength(2);
+    expect(queue.waitingSiteChanges).toBe(0);
+    // One more waits again; it is journaled, and the next start sends it.
+    await lone();
+    expect(queue.waitingSiteChanges).toBe(1);
+    queue.close();
+    await journal.close();
+    batches = [];
+    const records = await openQueue();
+    await queue.restore(records);
+    await sleep(settings.windowMs + 60);
+    // Batches no distribution accepted are resent too (recovered); the waiting events are one new /*.
+    expect(batches.filter((b) => !b.recovered).map((b) => b.batch.paths)).toEqual([['/*']]);
+  });
+
   it('merges events inside the window into one batch, duplicates collapsed', async () => {
     await accept('manual', ['/a/', '/b/']);
     await sleep(20);

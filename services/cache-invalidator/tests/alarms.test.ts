@@ -1,5 +1,6 @@
 // @module-tag integration
 import { join } from 'node:path';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import {
   createDistribution,
   evaluateAlarm,
@@ -13,6 +14,8 @@ import {
 } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplate } from '../../../infra/src/parseTemplate.js';
+import { motoS3 } from './support/MirrorTestBed.js';
+import { StreamingOrigin } from './support/StreamingOrigin.js';
 import { startServiceProcess } from './support/serviceProcess.js';
 import { FAST_SETTINGS, newJournalDir } from './support/startInvalidator.js';
 
@@ -22,7 +25,7 @@ import { FAST_SETTINGS, newJournalDir } from './support/startInvalidator.js';
  * CloudWatch would evaluate the alarm. A renamed metric or dimension makes these fail.
  */
 const TOKEN = 'alarm-test-token';
-const PARAMETERS = { ProjectName: 'ghost-ha', InvalidationBacklogSeconds: '2' };
+const PARAMETERS = { ProjectName: 'ghost-ha', InvalidationBacklogSeconds: '2', MirrorBacklogSeconds: '2' };
 
 function alarm(id: string) {
   const resource = loadTemplate('observability').Resources[id];
@@ -42,7 +45,11 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     await moto?.destroy();
   });
 
-  async function runAgainst(distributionId: string): Promise<ManagedProcess> {
+  async function runAgainst(
+    distributionId: string,
+    env: Record<string, string> = {},
+    paths: string[] = ['/a-post/'],
+  ): Promise<ManagedProcess & { url: string }> {
     const port = await freePort();
     const child = await startServiceProcess(`cache-invalidator-alarms-${distributionId}`, {
       ...moto.awsEnv(),
@@ -55,6 +62,7 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
       MANUAL_INVALIDATION_TOKEN: TOKEN,
       METRICS_NAMESPACE: 'ghost-ha/CacheInvalidator',
       METRICS_INTERVAL_SECONDS: '1',
+      ...env,
     });
     running.push(child);
     const url = `http://127.0.0.1:${port}`;
@@ -65,10 +73,10 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     const sent = await fetch(`${url}/invalidations`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
-      body: JSON.stringify({ paths: ['/a-post/'] }),
+      body: JSON.stringify({ paths }),
     });
     expect(sent.status).toBe(202);
-    return child;
+    return Object.assign(child, { url });
   }
 
   it('a distribution that refuses every invalidation breaches the failure and backlog alarms', async () => {
@@ -95,5 +103,53 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     expect(documents.length).toBeGreaterThan(3);
     expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), documents).breaching).toBe(false);
     expect(evaluateAlarm(alarm('InvalidationBacklogAlarm'), documents).breaching).toBe(false);
+  });
+
+  it('a mirror page that always answers 500 and a mirror origin that is down breach the parked and mirror backlog alarms; two paths over a budget of one breach the budget alarm', async () => {
+    const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-mirror');
+    const s3 = motoS3(moto.endpoint);
+    const [parkedBucket, downBucket] = [`alarm-parked-${Date.now()}`, `alarm-down-${Date.now()}`];
+    for (const bucket of [parkedBucket, downBucket]) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const origin = await StreamingOrigin.start();
+    try {
+      origin.route('/robots.txt', { kind: 'page', contentType: 'text/plain', body: 'User-agent: *' });
+      origin.route('/a-post/', { kind: 'status', status: 500 });
+      const mirror = (bucket: string, originUrl: string) => ({
+        MIRROR_BUCKET: bucket,
+        MIRROR_ORIGIN_URL: originUrl,
+        MIRROR_BUILD_ON_EMPTY: 'false',
+        MIRROR_MAX_ATTEMPTS: '1',
+      });
+      const parked = await runAgainst(
+        distributionId,
+        { ...mirror(parkedBucket, origin.url), DAILY_INVALIDATION_PATH_BUDGET: '1' },
+        ['/a-post/', '/b-post/'],
+      );
+      const down = await runAgainst(distributionId, mirror(downBucket, `http://127.0.0.1:${await freePort()}`));
+      await waitFor(
+        async () => {
+          const parkedDocuments = parseEmfLines(parked.tail(100_000));
+          const downDocuments = parseEmfLines(down.tail(100_000));
+          return evaluateAlarm(alarm('MirrorParkedAlarm'), parkedDocuments).breaching &&
+            evaluateAlarm(alarm('InvalidationPathBudgetAlarm'), parkedDocuments).breaching &&
+            evaluateAlarm(alarm('MirrorBacklogAlarm'), downDocuments).breaching
+            ? true
+            : undefined;
+        },
+        { what: 'the parked, budget and mirror backlog alarms to breach', timeoutMs: 30_000 },
+      );
+      const health = (await (await fetch(`${parked.url}/health`)).json()) as {
+        status: string;
+        checks: Record<string, { status: string; output?: string }[]>;
+      };
+      expect(health.status, 'a parked page warns, it never takes invalidations out of rotation').toBe('warn');
+      expect(health.checks['mirror:parkedPaths']?.[0]).toMatchObject({ status: 'warn' });
+      expect(health.checks['mirror:parkedPaths']?.[0]?.output).toContain('/a-post/');
+      // The parked page holds up nothing: that process's mirror is not behind.
+      expect(evaluateAlarm(alarm('MirrorBacklogAlarm'), parseEmfLines(parked.tail(100_000))).breaching).toBe(false);
+      expect(evaluateAlarm(alarm('MirrorParkedAlarm'), parseEmfLines(down.tail(100_000))).breaching).toBe(false);
+    } finally {
+      await origin.close();
+    }
   });
 });

@@ -95,7 +95,26 @@ describe('loadConfig', () => {
       concurrency: 2,
       fetchTimeoutMs: 10_000,
       buildOnEmpty: true,
+      maxPageBytes: 5 * 1024 * 1024,
+      maxFileBytes: 256 * 1024 * 1024,
+      maxCacheSeconds: 600,
+      maxAttempts: 5,
+      parkedRetryMs: 600_000,
+      maxRemoveShare: 0.25,
     });
+  });
+
+  it('reads the `/*` budget, and wants the site-change period shorter than the readiness backlog limit', () => {
+    expect(loadConfig(minimal)).toMatchObject({ siteChangedMinIntervalMs: 300_000, dailyPathBudget: 1000 });
+    expect(problemsOf({ ...minimal, SITE_CHANGED_MIN_INTERVAL_MS: '900000' })).toEqual([
+      "'SITE_CHANGED_MIN_INTERVAL_MS' (900000) must be shorter than READY_MAX_PENDING_AGE_SECONDS (900 s): a waiting site change would fail readiness. E.g. SITE_CHANGED_MIN_INTERVAL_MS=300000",
+    ]);
+    expect(problemsOf({ ...minimal, DAILY_INVALIDATION_PATH_BUDGET: 'lots' }).join()).toMatch(
+      /'DAILY_INVALIDATION_PATH_BUDGET'.*E\.g\. DAILY_INVALIDATION_PATH_BUDGET=1000/,
+    );
+    expect(problemsOf({ ...minimal, MIRROR_BUCKET: 'b-u-c', MIRROR_MAX_REMOVE_SHARE: '2' }).join()).toMatch(
+      /'MIRROR_MAX_REMOVE_SHARE'.*E\.g\. MIRROR_MAX_REMOVE_SHARE=0\.25/,
+    );
   });
 
   it('names a bad mirror bucket, prefix or concurrency with an example', () => {

@@ -2,7 +2,8 @@
 import type { GhostPost } from '@ghost-ha/core';
 import { invalidationsIn, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MirrorTestBed } from './support/MirrorTestBed.js';
+import { MIRROR_PREFIX, MirrorTestBed } from './support/MirrorTestBed.js';
+import { StreamingOrigin } from './support/StreamingOrigin.js';
 
 /** The figures the issue asks this test to print (share of 200s, first failures, freshness). */
 function report(...parts: unknown[]): void {
@@ -95,6 +96,77 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     const css = /href="[^"]*(\/assets\/[^"?]+\.css)/.exec(home)?.[1];
     expect(css, 'the home page loads a theme stylesheet').toBeDefined();
     expect((await bed.mirrored(css ?? ''))?.contentType).toMatch(/text\/css/);
+  });
+
+  it('a second full crawl when nothing changed copies no asset again (Ghost answers 304 to the stored validators, or the same ETag)', async () => {
+    const mirror = bed.invalidator.mirror;
+    expect(await mirror?.idle(60_000)).toBe(true);
+    const from = bed.s3Proxy.requests.length;
+    const at = Date.now();
+    await mirror?.enqueue({ id: `recrawl-${at}`, changedAt: at, paths: [], everything: true, source: 'build' });
+    expect(await mirror?.idle(120_000)).toBe(true);
+    const writes = bed.s3Proxy.requests
+      .slice(from)
+      .filter((r) => r.method === 'PUT' || r.method === 'POST')
+      .map((r) => decodeURIComponent(r.path.split('?')[0] ?? ''));
+    const assetWrites = writes.filter((path) => /\/(assets|public|content\/images)\//.test(path));
+    report(
+      `unchanged full crawl: ${writes.length} objects written (${assetWrites.length} assets) in ${Date.now() - at} ms; ${await unchangedPaths()} answered 304`,
+    );
+    expect(assetWrites).toEqual([]);
+    expect(await unchangedPaths()).toBeGreaterThan(0);
+  });
+
+  it('a post linking `<site>//host` (another host, loopback, the metadata address), `%2F` and a 1,100-character path: nothing leaves the site, nothing reaches S3', async () => {
+    const elsewhere = await StreamingOrigin.start();
+    const loopback = await StreamingOrigin.start();
+    try {
+      elsewhere.route('/x/rss/', { kind: 'page', contentType: 'text/html', body: '<script>planted()</script>' });
+      loopback.route('/metrics', { kind: 'page', contentType: 'text/plain', body: 'secret_metric 1' });
+      const site = bed.ghost.url;
+      const links = [
+        `${site}//${new URL(elsewhere.url).host}/x/rss/`,
+        `${site}//${new URL(loopback.url).host}/metrics/rss/`,
+        `${site}//169.254.170.2/v2/credentials/rss/`,
+        `${site}/tag/news/page/2%2F..%2F..%2F/rss/`,
+        `${site}/${'a'.repeat(1_100)}/rss/`,
+      ];
+      const images = [
+        `${site}/content/images/x%2F..%2F..%2Fmetrics.png`,
+        `${site}/content/images/${'b'.repeat(1_100)}.png`,
+      ];
+      const since = Date.now();
+      const planted = await bed.ghost.admin.add(
+        'posts',
+        {
+          title: 'Links Elsewhere',
+          html: `<p>${links.map((link) => `<a href="${link}">x</a>`).join(' ')}</p>${images.map((src) => `<img src="${src}">`).join('')}`,
+          status: 'published',
+        },
+        { source: 'html' },
+      );
+      await mirrorMatchesGhost('a post with planted links', [pathOf(planted)], since);
+      const served = (await bed.anonymous(pathOf(planted))).body.toString();
+      expect(served, 'Ghost serves the planted links as written').toContain(
+        `${site}//${new URL(elsewhere.url).host}/x/rss/`,
+      );
+      expect(await bed.invalidator.mirror?.idle(30_000), 'the refresh finishes').toBe(true);
+      expect(elsewhere.requests, 'requests to another host').toEqual([]);
+      expect(loopback.requests, 'requests to a loopback service').toEqual([]);
+      const fetched = bed.gateWitness.requests.map((request) => request.path);
+      expect(
+        fetched.filter((path) => path.startsWith('//') || /%2f|%5c|%2e/i.test(path) || path.length > 1_000),
+      ).toEqual([]);
+      const keys = await bed.mirrorKeys();
+      expect(
+        keys.filter(
+          (key) => /127\.0\.0\.1|169\.254|\/\/|%2f/i.test(key.slice(MIRROR_PREFIX.length)) || key.length > 1_000,
+        ),
+      ).toEqual([]);
+    } finally {
+      await elsewhere.close();
+      await loopback.close();
+    }
   });
 
   let post: GhostPost;
@@ -301,6 +373,15 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     const rewritten = puts.length - new Set(puts).size;
     expect(rewritten).toBeLessThanOrEqual((await metric('mirror_errors_total', 'store')) - storeErrorsBefore);
   });
+
+  /** Paths a full crawl found unchanged (Ghost answered 304 to the stored copy's validators). */
+  async function unchangedPaths(): Promise<number> {
+    const text = await (await fetch(`${bed.invalidator.url}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('cache_invalidator_mirror_paths_total') && l.includes('result="unchanged"'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  }
 
   /** A cache_invalidator_<name> value summed over its series (optionally only those with `kind`). */
   async function metric(name: string, kind?: string): Promise<number> {

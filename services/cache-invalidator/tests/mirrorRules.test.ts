@@ -80,3 +80,57 @@ describe('discovering what a page leads to', () => {
     ]);
   });
 });
+
+describe('the mirror only ever fetches the site: paths an author can plant are refused', () => {
+  const site = new SitePaths('https://example.com/blog');
+  const siteUrl = 'https://example.com/blog';
+
+  it('refuses `//host`, backslashes, encoded slashes and dots, dot segments, control bytes and over-long paths', () => {
+    for (const path of [
+      '//evil.example:443/x/rss/',
+      '//127.0.0.1:3000/metrics/rss/',
+      '//169.254.170.2/v2/credentials/rss/',
+      '/x//y/',
+      '/a\\b/',
+      '/\\evil.example/x/',
+      '/content/images/x%2F..%2Fmetrics.png',
+      '/content/images/x%2f..%2fmetrics.png',
+      '/content/images/x%5Cy.png',
+      '/content/images/%2E%2E/x.png',
+      '/content/images/%2e/x.png',
+      '/a/./b/',
+      '/hello/%00/',
+      '/hello world/',
+      `/content/images/${'a'.repeat(1_100)}.png`,
+    ]) {
+      expect(isMirrorablePath(path), path).toBe(false);
+    }
+    expect(isMirrorablePath('/caf%C3%A9/')).toBe(true);
+    expect(isMirrorablePath(`/${'a'.repeat(500)}/`)).toBe(true);
+  });
+
+  it('an anchor in a post body leads nowhere, even to this site; `//host` and encoded tricks in asset references are dropped', () => {
+    const html = Buffer.from(`<html><head><link rel="stylesheet" href="/blog/assets/built/screen.css"></head><body>
+      <a href="https://example.com/blog//evil.example:443/x/rss/">x</a>
+      <a href="https://example.com/blog//127.0.0.1:3000/metrics/rss/">x</a>
+      <a href="//169.254.170.2/v2/credentials/rss/">x</a>
+      <a href="/blog/some-post/rss/">feed</a><a href="/blog/page/7/">seven</a>
+      <a href="/blog/content/files/report.pdf">file</a>
+      <img src="https://example.com/blog//evil.example/content/images/a.png">
+      <img src="/blog/content/images/x%2F..%2F..%2Fmetrics.png">
+      <img src="/blog/content/images/${'a'.repeat(1_100)}.png">
+      <img src="/blog/content/images/ok.png">
+      </body></html>`);
+    expect(discoverPaths('/blog/a-post/', html, 'text/html', site, siteUrl).sort()).toEqual([
+      '/blog/assets/built/screen.css',
+      '/blog/content/images/ok.png',
+    ]);
+  });
+
+  it('`<loc>`s count only in a sitemap: a feed quoting a raw HTML card leads nowhere', () => {
+    const rss = Buffer.from(
+      '<rss><channel><item><content:encoded><![CDATA[<loc>https://example.com/blog/planted/</loc>]]></content:encoded></item></channel></rss>',
+    );
+    expect(discoverPaths('/blog/rss/', rss, 'application/rss+xml', site, siteUrl)).toEqual([]);
+  });
+});

@@ -8,11 +8,15 @@ export interface RefreshJob {
   paths: string[];
   /** Crawl the whole site from its sitemaps, and re-check everything the mirror holds. */
   everything: boolean;
-  source: 'batch' | 'build';
+  /** `retry`: the parked paths, tried again. */
+  source: 'batch' | 'build' | 'retry';
 }
 
 export type MirrorJournalRecord =
   | ({ type: 'job' } & RefreshJob)
   /** `path` is in the mirror as Ghost serves it now (or removed); `found` are the paths it led to. */
   | { type: 'done'; jobId: string; path: string; found: string[] }
-  | { type: 'finished'; jobId: string; at: number };
+  | { type: 'finished'; jobId: string; at: number }
+  /** A path that kept failing while the site answered: set aside, tried again later. */
+  | { type: 'parked'; path: string; since: number; reason: string }
+  | { type: 'unparked'; path: string };

@@ -1,11 +1,17 @@
 import {
+  AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { MirrorStoreError } from '../errors.js';
+import type { FileBody, StoredHeaders, Validators } from './PageFetcher.js';
 
 export interface MirrorStoreOptions {
   client: S3Client;
@@ -18,11 +24,19 @@ export interface MirrorStoreOptions {
 }
 
 /** A public page as the mirror keeps it. */
-export interface MirroredPage {
+export interface MirroredPage extends StoredHeaders {
   body: Buffer;
-  contentType: string;
-  cacheControl: string | undefined;
 }
+
+/**
+ * Part size of a streamed upload: S3's smallest part but the last is 5 MiB
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html); one part is held per file in flight.
+ */
+export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+
+/** User metadata keys holding Ghost's validators, for conditional requests in a full crawl. */
+const ETAG_METADATA = 'ghost-etag';
+const LAST_MODIFIED_METADATA = 'ghost-last-modified';
 
 /**
  * The static mirror in S3: one object per viewer path, under the prefix CloudFront's OriginPath
@@ -58,38 +72,104 @@ export class MirrorStore {
 
   async put(path: string, page: MirroredPage): Promise<void> {
     await this.#call(`writing ${path}`, () =>
-      this.#client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.keyOf(path),
-          Body: page.body,
-          ContentType: page.contentType,
-          ...(page.cacheControl ? { CacheControl: page.cacheControl } : {}),
-        }),
-      ),
+      this.#client.send(new PutObjectCommand({ ...this.#objectFields(path, page), Body: page.body })),
     );
   }
 
-  async delete(path: string): Promise<void> {
-    await this.#call(`removing ${path}`, () =>
-      this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(path) })),
-    );
-  }
-
-  async has(path: string): Promise<boolean> {
+  /**
+   * Streams a file into the bucket holding one part (`UPLOAD_PART_BYTES`) at a time: one PutObject
+   * when it fits in a part, else a multipart upload, aborted when reading or writing fails (the
+   * error of the body, e.g. MirrorBodyTooLargeError or MirrorFetchError, is passed on as it is).
+   */
+  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<number> {
+    const fields = this.#objectFields(path, headers);
+    let buffered: Uint8Array[] = [];
+    let bufferedBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: CompletedPart[] = [];
+    const flush = async () => {
+      const body = Buffer.concat(buffered, bufferedBytes);
+      buffered = [];
+      bufferedBytes = 0;
+      if (!uploadId) {
+        const created = await this.#call(`starting an upload of ${path}`, () =>
+          this.#client.send(new CreateMultipartUploadCommand(fields)),
+        );
+        uploadId = created.UploadId;
+        if (!uploadId) throw new MirrorStoreError(`S3 started no upload for ${path}`);
+      }
+      const PartNumber = parts.length + 1;
+      const id = uploadId;
+      const uploaded = await this.#call(`uploading part ${PartNumber} of ${path}`, () =>
+        this.#client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: fields.Key, UploadId: id, PartNumber, Body: body }),
+        ),
+      );
+      parts.push({ PartNumber, ETag: uploaded.ETag });
+    };
     try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(path) }));
-      return true;
+      for await (const chunk of file.chunks) {
+        buffered.push(chunk);
+        bufferedBytes += chunk.byteLength;
+        total += chunk.byteLength;
+        if (bufferedBytes >= UPLOAD_PART_BYTES) await flush();
+      }
+      if (!uploadId) {
+        const body = Buffer.concat(buffered, bufferedBytes);
+        await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: body })));
+        return total;
+      }
+      if (bufferedBytes > 0) await flush();
+      const id = uploadId;
+      await this.#call(`completing the upload of ${path}`, () =>
+        this.#client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: fields.Key,
+            UploadId: id,
+            MultipartUpload: { Parts: parts },
+          }),
+        ),
+      );
+      return total;
+    } catch (error) {
+      await file.cancel();
+      if (uploadId) {
+        const id = uploadId;
+        await this.#client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: fields.Key, UploadId: id }))
+          .catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  /** The stored copy's validators, or undefined when the mirror holds no object there. */
+  async head(path: string): Promise<Validators | undefined> {
+    try {
+      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.keyOf(path) }));
+      const etag = head.Metadata?.[ETAG_METADATA];
+      const lastModified = head.Metadata?.[LAST_MODIFIED_METADATA];
+      return { ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) return false;
+      if (status === 404) return undefined;
       throw new MirrorStoreError(`checking ${path} in s3://${this.bucket} failed`, { cause: error });
     }
   }
 
-  /** Viewer paths of every object whose path starts with `pathPrefix` (e.g. `/tag/news/`). */
-  async list(pathPrefix: string): Promise<string[]> {
-    const paths: string[] = [];
+  /** Removes an object by its key (one listed under the prefix that the mirror no longer takes). */
+  async deleteKey(key: string): Promise<void> {
+    if (!key.startsWith(`${this.prefix}/`)) throw new MirrorStoreError(`${key} is not under the mirror's prefix`);
+    await this.#call(`removing ${key}`, () =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
+  /** Keys (not viewer paths) of every object under a path prefix. */
+  async listKeys(pathPrefix: string): Promise<string[]> {
+    const keys: string[] = [];
     let token: string | undefined;
     do {
       const page = await this.#call(`listing ${pathPrefix}`, () =>
@@ -101,10 +181,35 @@ export class MirrorStore {
           }),
         ),
       );
-      for (const object of page.Contents ?? []) if (object.Key) paths.push(this.pathOf(object.Key));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return paths;
+    return keys;
+  }
+
+  #objectFields(path: string, headers: StoredHeaders) {
+    const { etag, lastModified } = headers.validators;
+    return {
+      Bucket: this.bucket,
+      Key: this.keyOf(path),
+      ContentType: headers.contentType,
+      CacheControl: headers.cacheControl,
+      Metadata: {
+        ...(etag ? { [ETAG_METADATA]: etag } : {}),
+        ...(lastModified ? { [LAST_MODIFIED_METADATA]: lastModified } : {}),
+      },
+    };
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.#call(`removing ${path}`, () =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.keyOf(path) })),
+    );
+  }
+
+  /** Viewer paths of every object whose path starts with `pathPrefix` (e.g. `/tag/news/`). */
+  async list(pathPrefix: string): Promise<string[]> {
+    return (await this.listKeys(pathPrefix)).map((key) => this.pathOf(key));
   }
 
   /** Whether the mirror holds nothing yet (first start). */

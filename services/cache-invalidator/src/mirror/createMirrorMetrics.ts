@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 export interface MirrorView {
   depth: number;
   oldestPendingAt(): number | undefined;
+  parkedPaths(): readonly unknown[];
 }
 
 export type MirrorMetrics = ReturnType<typeof createMirrorMetrics>;
@@ -14,7 +15,7 @@ export function createMirrorMetrics(registry: Registry, view: () => MirrorView |
   return {
     paths: new Counter({
       name: 'cache_invalidator_mirror_paths_total',
-      help: 'Paths brought in line with Ghost by result: written, removed, personal (refused and removed), present (asset already there).',
+      help: 'Paths brought in line with Ghost by result: written, removed, personal (refused and removed), present (asset already there), unchanged (304 to the stored validators), refused (not the site, too large, type not taken), parked, guarded (removal refused by the share guard).',
       labelNames: ['result'] as const,
       registers,
     }),
@@ -30,6 +31,19 @@ export function createMirrorMetrics(registry: Registry, view: () => MirrorView |
       labelNames: ['source'] as const,
       buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600],
       registers,
+    }),
+    merged: new Counter({
+      name: 'cache_invalidator_mirror_crawls_merged_total',
+      help: 'Full crawls merged into one already queued.',
+      registers,
+    }),
+    parked: new Gauge({
+      name: 'cache_invalidator_mirror_parked_paths',
+      help: 'Paths set aside after failing MIRROR_MAX_ATTEMPTS times while the site answered; tried again every MIRROR_PARKED_RETRY_MS.',
+      registers,
+      collect() {
+        this.set(view()?.parkedPaths().length ?? 0);
+      },
     }),
     pending: new Gauge({
       name: 'cache_invalidator_mirror_pending_jobs',

@@ -19,10 +19,25 @@ export function isArchiveRoot(relative: string): boolean {
   return /^\/(tag|author)\/[^/]+\/$/.test(relative);
 }
 
+/** Tags whose attributes name what a page itself loads (never `<a>`: a link in a post body leads nowhere). */
+const LOADING_ATTRIBUTES: Record<string, readonly string[]> = {
+  link: ['href'],
+  script: ['src'],
+  img: ['src', 'srcset', 'data-src'],
+  source: ['src', 'srcset'],
+  meta: ['content'],
+  video: ['src', 'poster'],
+  audio: ['src'],
+  track: ['src'],
+};
+
 /**
- * Viewer paths a page leads the mirror to: a sitemap's `<loc>`s; an HTML page's next listing page
- * (`rel="next"`) and the theme assets and images it loads; a stylesheet's `url(...)`s (fonts).
- * Only paths of this site that may be mirrored; query strings dropped (S3 keys have none).
+ * Viewer paths a page leads the mirror to, only from places Ghost itself generates: a sitemap's
+ * `<loc>`s; an HTML page's next listing page (`<link rel="next">`, a `/page/N/` path) and the assets
+ * it loads (`<link href>`, `<script src>`, `<img src|srcset>`, `<source>`, `<meta content>`, `url(...)`)
+ * under the asset prefixes; a stylesheet's `url(...)`s (fonts); an archive's feed. Anchors are never
+ * followed: their targets are whatever an author typed. Only paths of this site that may be mirrored
+ * (`mirrorPathProblem`), query strings dropped (S3 keys have none).
  */
 export function discoverPaths(
   path: string,
@@ -33,36 +48,39 @@ export function discoverPaths(
 ): string[] {
   const relative = path.slice(site.base.length);
   const text = body.toString('utf8');
-  const found: string[] = [];
   const base = new URL(path, siteUrl);
-  if (isSitemapPath(relative) || contentType.includes('xml')) {
-    for (const match of text.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)) found.push(decodeXml(match[1] ?? ''));
-  }
-  if (contentType.includes('html')) {
-    for (const match of text.matchAll(/<link\b[^>]*>/gi)) {
-      const tag = match[0];
-      if (/\brel=["']?next\b/i.test(tag)) found.push(attribute(tag, 'href') ?? '');
-    }
-    for (const match of text.matchAll(/\b(?:href|src|content|data-src)=["']([^"']+)["']/gi)) {
-      found.push(decodeXml(match[1] ?? ''));
-    }
-    for (const match of text.matchAll(/\bsrcset=["']([^"']+)["']/gi)) {
-      for (const candidate of (match[1] ?? '').split(','))
-        found.push(decodeXml(candidate.trim().split(/\s+/)[0] ?? ''));
-    }
-    if (isArchiveRoot(relative)) found.push(`${path}rss/`);
-  }
-  if (contentType.includes('css') || contentType.includes('html')) {
-    for (const match of text.matchAll(/url\(\s*["']?([^"')]+)["']?\s*\)/gi)) found.push(match[1] ?? '');
-  }
   const paths = new Set<string>();
-  for (const reference of found) {
+  const keep = (reference: string, accept: (rel: string) => boolean) => {
     const viewerPath = sitePathOf(reference, base, siteUrl, site);
-    if (viewerPath === undefined || viewerPath === path) continue;
-    const rel = viewerPath.slice(site.base.length);
-    // Pages come from sitemaps and listings; from HTML attributes only assets and the next listing page.
-    const fromSitemap = isSitemapPath(relative) || contentType.includes('xml');
-    if (fromSitemap || isAssetPath(rel) || /\/page\/\d+\/$/.test(rel) || rel.endsWith('/rss/')) paths.add(viewerPath);
+    if (viewerPath === undefined || viewerPath === path) return;
+    if (accept(viewerPath.slice(site.base.length))) paths.add(viewerPath);
+  };
+  if (isSitemapPath(relative)) {
+    for (const match of text.matchAll(/<loc>\s*([^<\s]+)\s*<\/loc>/g)) keep(decodeXml(match[1] ?? ''), () => true);
+    return [...paths];
+  }
+  const html = contentType.includes('html');
+  if (html) {
+    for (const match of text.matchAll(/<([a-z]+)\b[^>]*>/gi)) {
+      const tag = match[0];
+      const name = (match[1] ?? '').toLowerCase();
+      if (name === 'link' && /\brel=["']?next\b/i.test(tag)) {
+        keep(attribute(tag, 'href') ?? '', (rel) => /\/page\/\d+\/$/.test(rel));
+        continue;
+      }
+      for (const attributeName of LOADING_ATTRIBUTES[name] ?? []) {
+        const value = attribute(tag, attributeName);
+        if (value === undefined) continue;
+        const references =
+          attributeName === 'srcset' ? value.split(',').map((c) => c.trim().split(/\s+/)[0] ?? '') : [value];
+        for (const reference of references) keep(reference, isAssetPath);
+      }
+    }
+    if (isArchiveRoot(relative)) paths.add(`${path}rss/`);
+  }
+  if (html || contentType.includes('css')) {
+    for (const match of text.matchAll(/url\(\s*["']?([^"')]+)["']?\s*\)/gi))
+      keep(decodeXml(match[1] ?? ''), isAssetPath);
   }
   return [...paths];
 }
@@ -70,6 +88,8 @@ export function discoverPaths(
 /** The viewer path of a reference, if it points into this site and may be mirrored. */
 export function sitePathOf(reference: string, base: URL, siteUrl: string, site: SitePaths): string | undefined {
   if (reference === '' || reference.startsWith('data:') || reference.startsWith('#')) return undefined;
+  // A reference that is itself `//host/...` or has a backslash names another host to a URL parser.
+  if (/^\s*[\\/]{2}/.test(reference) || reference.includes('\\')) return undefined;
   let url: URL;
   try {
     url = new URL(reference, base);
@@ -77,7 +97,7 @@ export function sitePathOf(reference: string, base: URL, siteUrl: string, site: 
     return undefined;
   }
   const origin = new URL(siteUrl);
-  if (url.host !== origin.host || (url.protocol !== 'http:' && url.protocol !== 'https:')) return undefined;
+  if (url.origin !== origin.origin || url.username !== '' || url.password !== '') return undefined;
   const pathname = url.pathname;
   if (!pathname.startsWith(`${site.base}/`)) return undefined;
   if (!isMirrorablePath(pathname.slice(site.base.length))) return undefined;

@@ -53,6 +53,9 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
     originUrl: settings.originUrl,
     siteUrl: deps.siteUrl,
     timeoutMs: settings.fetchTimeoutMs,
+    maxPageBytes: settings.maxPageBytes,
+    maxFileBytes: settings.maxFileBytes,
+    maxCacheSeconds: settings.maxCacheSeconds,
   });
   let refresher: MirrorRefresher | undefined;
   const metrics = deps.registry ? createMirrorMetrics(deps.registry, () => refresher, now) : undefined;
@@ -64,6 +67,9 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
     siteUrl: deps.siteUrl,
     concurrency: settings.concurrency,
     retry: deps.retry,
+    maxAttempts: settings.maxAttempts,
+    parkedRetryMs: settings.parkedRetryMs,
+    maxRemoveShare: settings.maxRemoveShare,
     logger: deps.logger,
     now,
     ...(deps.random ? { random: deps.random } : {}),
@@ -72,6 +78,7 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
       deps.onPath?.(event);
     },
     onError: (kind) => metrics?.errors.inc({ kind }),
+    onMerged: () => metrics?.merged.inc(),
     onJobFinished: (job, stats) => {
       metrics?.freshness.observe({ source: job.source }, (now() - job.changedAt) / 1000);
       deps.onJobFinished?.(job, stats);

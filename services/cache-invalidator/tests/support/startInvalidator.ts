@@ -19,6 +19,9 @@ export const FAST_SETTINGS: Record<string, string> = {
   SHUTDOWN_GRACE_MS: '500',
   CHECK_INTERVAL_MS: '100',
   CHECK_TIMEOUT_MS: '80',
+  // Every lone site.changed is `/*` at once, as the end-to-end tests of each change expect;
+  // tests/siteChangedBudget.test.ts sets the period it tests.
+  SITE_CHANGED_MIN_INTERVAL_MS: '0',
 };
 
 /** A journal directory, removed after the test file (by the Vitest setup). */
