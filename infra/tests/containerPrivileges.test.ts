@@ -142,6 +142,7 @@ describe("least privilege per container: what Ghost's container can reach", () =
       'cloudfront:GetInvalidation',
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientWrite',
+      's3:AbortMultipartUpload',
       's3:DeleteObject',
       's3:GetObject',
       's3:ListBucket',
