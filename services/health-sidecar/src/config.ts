@@ -76,6 +76,8 @@ export interface ShutdownSettings {
 
 export interface GateSettings {
   readonly port: number;
+  /** Proxies in front of the gate that append to X-Forwarded-For (CloudFront and the ALB: 2). */
+  readonly trustedProxies: number;
   readonly retryAfterSeconds: number;
   /** How long Ghost may take to start answering a request before the gate answers 504. */
   readonly responseTimeoutMs: number;
@@ -110,6 +112,13 @@ export function loadConfig(env: Env): SidecarConfig {
   const read = new EnvReader(env);
   const healthPort = read.int('HEALTH_PORT', { default: 9000, min: 0, max: 65535, example: '9000' });
   const gatePort = read.int('GATE_PORT', { default: 8080, min: 0, max: 65535, example: '8080 (0 disables the gate)' });
+  // CloudFront appends the viewer's address, the ALB CloudFront's: the client is 2 entries from the end.
+  const trustedProxies = read.int('GATE_TRUSTED_PROXIES', {
+    default: 2,
+    min: 0,
+    max: 10,
+    example: '2 (CloudFront and the ALB; 0 when nothing is in front of the gate)',
+  });
   const retryAfterSeconds = read.int('GATE_RETRY_AFTER_SECONDS', { default: 5, min: 0, max: 3600, example: '5' });
   // Well under CloudFront's 30 s origin read timeout, so a reader is answered by the other region in time.
   const stale = {
@@ -271,7 +280,7 @@ export function loadConfig(env: Env): SidecarConfig {
     gate:
       gatePort === 0
         ? undefined
-        : { port: gatePort, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs, stale },
+        : { port: gatePort, trustedProxies, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs, stale },
     ghost: {
       url: ghostUrl,
       host: ghostHost,

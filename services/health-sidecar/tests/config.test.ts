@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     const config = loadConfig(minimal);
     expect(config).toMatchObject({
       healthPort: 9000,
-      gate: { port: 8080, retryAfterSeconds: 5 },
+      gate: { port: 8080, retryAfterSeconds: 5, trustedProxies: 2 },
       ghost: { url: 'http://127.0.0.1:2368', host: '127.0.0.1:2368', forwardedProto: 'http', pathPrefix: '' },
       contentPath: '/var/lib/ghost/content',
       database: { host: 'db.internal', port: 3306, user: 'ghost', database: 'ghost', passwordSecretId: undefined },
@@ -57,6 +57,11 @@ describe('loadConfig', () => {
     expect(config.ghost).toMatchObject({ host: 'example.com', forwardedProto: 'https', pathPrefix: '/blog' });
     const explicit = loadConfig({ ...minimal, GHOST_HOST: 'blog.example.org', GHOST_FORWARDED_PROTO: 'https' });
     expect(explicit.ghost).toMatchObject({ host: 'blog.example.org', forwardedProto: 'https' });
+  });
+
+  it('counts the proxies in front of the gate from GATE_TRUSTED_PROXIES, naming it when it is bad', () => {
+    expect(loadConfig({ ...minimal, GATE_TRUSTED_PROXIES: '0' }).gate?.trustedProxies).toBe(0);
+    expect(problems({ ...minimal, GATE_TRUSTED_PROXIES: 'two' })).toContain('GATE_TRUSTED_PROXIES');
   });
 
   it('disables the gate with GATE_PORT=0 and accepts a password from a secret instead', () => {
