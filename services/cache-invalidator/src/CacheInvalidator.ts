@@ -1,6 +1,7 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  ConfigError,
   createRegistry,
   HealthMonitor,
   type Logger,
@@ -138,7 +139,15 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   async #open(): Promise<void> {
     const config = this.#config;
     const { logger } = this.#deps;
-    if (!config.webhookSecret) this.#log.warn(INVALIDATOR_LOG.unsignedWebhooks);
+    if (!config.webhookSecret?.trim()) {
+      // resolveSecrets refuses this already; a caller that skipped it must not get verification off.
+      if (!config.allowUnsignedWebhooks) {
+        throw new ConfigError([
+          "'WEBHOOK_SECRET' or 'WEBHOOK_SECRET_ID' must give a non-blank secret (or ALLOW_UNSIGNED_WEBHOOKS=true). E.g. WEBHOOK_SECRET_ID=ghost-ha/webhook",
+        ]);
+      }
+      this.#log.warn(INVALIDATOR_LOG.unsignedWebhooks);
+    }
     const { journal, records, skipped } = await Journal.open<JournalRecord>(
       config.journalDir,
       this.#deps.fileSystem ? { fileSystem: this.#deps.fileSystem } : {},

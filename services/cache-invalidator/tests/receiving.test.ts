@@ -135,6 +135,18 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
       .toEqual([planned]);
   });
 
+  it('refuses a replayed delivery (the same signed request again inside the signature window) with 409', async () => {
+    const body = JSON.stringify(webhookOf('publish post with tags', 'post.published').body);
+    const signature = { 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now()) };
+    expect((await post('post.published', body, signature)).status).toBe(202);
+    const replayed = await post('post.published', body, signature);
+    expect(replayed.status).toBe(409);
+    expect(replayed.json.error).toBe('replayed_signature');
+    // Ghost signs each delivery afresh: the same event sent again is a new signature and is taken.
+    const resent = { 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now() + 1) };
+    expect((await post('post.published', body, resent)).status).toBe(202);
+  });
+
   it('fails readiness when the journal directory is gone (last: it breaks the service)', async () => {
     expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
     await rm(journalDir, { recursive: true, force: true });
