@@ -37,7 +37,7 @@ export interface CacheInvalidatorDeps {
   cloudFront: CloudFrontClient;
   now?: () => number;
   random?: () => number;
-  /** Host to listen on; default all interfaces. */
+  /** Host to listen on; default `config.listenHost` (LISTEN_HOST, loopback). */
   host?: string;
   /** The journal's file operations; default node:fs (tests pass a fault-injecting layer). */
   fileSystem?: JournalFileSystem;
@@ -222,7 +222,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     readiness.start();
     const server = await startHttpServer({
       port: config.port,
-      host: this.#deps.host ?? '0.0.0.0',
+      host: this.#deps.host ?? config.listenHost,
       onWebhook: createWebhookHandler(webhooks, { maxBodyBytes: config.maxBodyBytes, logger }),
       app: createApp(
         {
