@@ -213,6 +213,16 @@ describe('templates', () => {
       expect(sidecar.PortMappings.map((p: Json) => p.ContainerPort).sort()).toEqual([8080, 9000]);
     });
 
+    it('lets Ghost deliver webhooks to internal addresses only while the task has the cache-invalidator', () => {
+      // Ghost's setting is all or nothing (no allow-list): off whenever nothing in the task needs it.
+      const withoutInvalidator = resource(resolveConditions(loadTemplate('app'), APP_PARAMETERS), 'TaskDefinition');
+      expect(withoutInvalidator.Properties?.ContainerDefinitions.map((c: Json) => c.Name)).not.toContain(
+        'cache-invalidator',
+      );
+      expect(env(container(withoutInvalidator, 'ghost')).security__allowWebhookInternalIPs).toBe('false');
+      expect(env(container(task, 'ghost')).security__allowWebhookInternalIPs).toBe('true');
+    });
+
     it('starts Ghost only after the sidecar is healthy on /health/startup, and the sidecar is essential', () => {
       const ghost = container(task, 'ghost');
       const sidecar = container(task, 'health-sidecar');
