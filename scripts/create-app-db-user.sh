@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates Ghost's own database user from the <project>/database-app secret: every privilege on the
-# ghost schema, nothing else. The health sidecar uses the same user and needs, in that schema, CREATE,
+# ghost schema, nothing else, and only over TLS (REQUIRE SSL). The health sidecar uses the same user and needs, in that schema, CREATE,
 # SELECT, INSERT, UPDATE and DELETE on its tables ghost_ha_lease and ghost_ha_heartbeat (covered). Runs once after the primary data stack is deployed (and again after a
 # password change); the user lives in the global database, so the secondary has it too. Goes through
 # the RDS Data API (enabled on the primary cluster) as the master user: no network path to the
@@ -51,6 +51,8 @@ statements=(
   "CREATE USER IF NOT EXISTS '$username'@'%' IDENTIFIED BY '$password'"
   "ALTER USER '$username'@'%' IDENTIFIED BY '$password'"
   "GRANT ALL PRIVILEGES ON \`ghost\`.* TO '$username'@'%'"
+  # Ghost and the health-sidecar connect over TLS (database__connection__ssl); nothing may without.
+  "ALTER USER '$username'@'%' REQUIRE SSL"
 )
 # The statements carry the password, so they reach the AWS CLI in a file only this user can read
 # (--cli-input-json), never as arguments: every local user can read a process's command line.
@@ -70,4 +72,4 @@ print(json.dumps({"resourceArn": os.environ["RESOURCE_ARN"], "secretArn": os.env
     aws rds-data execute-statement --region "$region" --cli-input-json "file://$statement_file" >/dev/null
   fi
 done
-log "Ghost's database user '$username' has every privilege on the ghost schema only."
+log "Ghost's database user '$username' has every privilege on the ghost schema only, over TLS only."

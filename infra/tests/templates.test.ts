@@ -213,6 +213,20 @@ describe('templates', () => {
       expect(sidecar.PortMappings.map((p: Json) => p.ContainerPort).sort()).toEqual([8080, 9000]);
     });
 
+    it('has Ghost and the sidecar reach Aurora over verified TLS, unless DatabaseTls is off', () => {
+      for (const name of ['ghost', 'health-sidecar']) {
+        expect(env(container(task, name)).database__connection__ssl, name).toBe('Amazon RDS');
+      }
+      expect(loadTemplate('app').Parameters?.DatabaseTls?.Default).toBe('Amazon RDS');
+      const plain = resource(
+        resolveConditions(loadTemplate('app'), { ...APP_PARAMETERS, DatabaseTls: 'off' }),
+        'TaskDefinition',
+      );
+      for (const name of ['ghost', 'health-sidecar']) {
+        expect(env(container(plain, name)).database__connection__ssl, name).toBeUndefined();
+      }
+    });
+
     it('lets Ghost deliver webhooks to internal addresses only while the task has the cache-invalidator', () => {
       // Ghost's setting is all or nothing (no allow-list): off whenever nothing in the task needs it.
       const withoutInvalidator = resource(resolveConditions(loadTemplate('app'), APP_PARAMETERS), 'TaskDefinition');

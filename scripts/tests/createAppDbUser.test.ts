@@ -61,10 +61,11 @@ esac
       `CREATE USER IF NOT EXISTS 'ghost_app'@'%' IDENTIFIED BY '${PASSWORD}'`,
       `ALTER USER 'ghost_app'@'%' IDENTIFIED BY '${PASSWORD}'`,
       "GRANT ALL PRIVILEGES ON `ghost`.* TO 'ghost_app'@'%'",
+      "ALTER USER 'ghost_app'@'%' REQUIRE SSL",
     ]);
     // The statement files are gone once the script ends.
     const files = (await readFile(join(dir, 'files.log'), 'utf8')).trim().split('\n');
-    expect(files.length).toBe(3);
+    expect(files.length).toBe(4);
     for (const file of files) await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(statements[0]).toMatchObject({
       database: 'ghost',

@@ -64,6 +64,22 @@ describe('loadConfig', () => {
     expect(problems({ ...minimal, GATE_TRUSTED_PROXIES: 'two' })).toContain('GATE_TRUSTED_PROXIES');
   });
 
+  it("reads the database's TLS as Ghost does: mysql2's RDS profile or a CA, naming a bad value", () => {
+    expect(loadConfig(minimal).database.ssl).toBeUndefined();
+    expect(loadConfig({ ...minimal, database__connection__ssl: 'Amazon RDS' }).database.ssl).toBe('Amazon RDS');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(loadConfig({ ...minimal, database__connection__ssl__ca: pem }).database.ssl).toEqual({
+      ca: pem,
+      rejectUnauthorized: true,
+    });
+    expect(problems({ ...minimal, database__connection__ssl: 'true' })).toContain(
+      "'database__connection__ssl' must be 'Amazon RDS'",
+    );
+    expect(problems({ ...minimal, database__connection__ssl__ca: 'not a pem' })).toContain(
+      "'database__connection__ssl__ca' must hold PEM certificates",
+    );
+  });
+
   it('disables the gate with GATE_PORT=0 and accepts a password from a secret instead', () => {
     const { database__connection__password: _, ...withoutPassword } = minimal;
     const config = loadConfig({ ...withoutPassword, GATE_PORT: '0', DATABASE_PASSWORD_SECRET_ID: 'ghost-ha/database' });
