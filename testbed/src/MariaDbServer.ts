@@ -31,6 +31,8 @@ export interface DatabaseSettings {
   user: string;
   password: string;
   database: string;
+  /** With a TLS server: the CA its certificate chains to, for the clients to verify it. */
+  ssl?: { ca: string };
 }
 
 /**
@@ -68,7 +70,8 @@ export class MariaDbServer {
   async database(name: string): Promise<DatabaseSettings> {
     if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name '${name}' must match [a-z0-9_]+`);
     await this.rootQuery(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
-    return { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
+    const settings = { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
+    return this.caPem ? { ...settings, ssl: { ca: this.caPem } } : settings;
   }
 
   get isRunning(): boolean {

@@ -1,5 +1,5 @@
-// @module-tag integration
-import { healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
+// @module-tag ghost
+import { type DatabaseSettings, GhostServer, healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -9,13 +9,14 @@ import { connectWithMysql2, DatabaseConnector } from '../src/DatabaseConnector.j
  * Aurora takes the app user's connections over TLS only (scripts/create-app-db-user.sh makes it
  * `REQUIRE SSL`); here a MariaDB with a certificate from its own CA, the user made the same.
  */
-describe('the sidecar reaches a database that requires TLS of its user', () => {
+describe('Ghost and the sidecar on a database that requires TLS of their user', () => {
   let mariadb: MariaDbServer;
+  let database: DatabaseSettings;
   let env: Record<string, string | undefined>;
 
   beforeAll(async () => {
     mariadb = await MariaDbServer.start({ tls: true });
-    const database = await mariadb.database('ghost_tls');
+    database = await mariadb.database('ghost_tls');
     for (const host of ['%', 'localhost']) await mariadb.rootQuery(`ALTER USER 'ghost'@'${host}' REQUIRE SSL`);
     env = { ...healthSidecarEnv({ ghostUrl: 'http://127.0.0.1:2368', contentPath: '/tmp', database }) };
   });
@@ -32,8 +33,9 @@ describe('the sidecar reaches a database that requires TLS of its user', () => {
       connectTimeoutMs: 5_000,
     }).open();
 
-  it('connects over TLS, verifying the server against database__connection__ssl__ca', async () => {
-    const connection = await open({ database__connection__ssl__ca: mariadb.caPem });
+  it('the sidecar connects over TLS, verifying the server against database__connection__ssl__ca', async () => {
+    expect(env.database__connection__ssl__ca).toContain('-----BEGIN CERTIFICATE-----');
+    const connection = await open({});
     try {
       const [rows] = await connection.query<RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
       expect(String(rows[0]?.Value)).not.toBe('');
@@ -42,9 +44,24 @@ describe('the sidecar reaches a database that requires TLS of its user', () => {
     }
   });
 
-  it('is refused without TLS, and refuses a server its CA did not sign', async () => {
-    await expect(open({})).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+  it('the sidecar is refused without TLS, and refuses a server its CA did not sign', async () => {
+    await expect(open({ database__connection__ssl__ca: '' })).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     // mysql2's RDS bundle does not hold this server's CA: the certificate is checked, not just used.
-    await expect(open({ database__connection__ssl: 'Amazon RDS' })).rejects.toThrow(/certificate/i);
+    await expect(open({ database__connection__ssl: 'Amazon RDS', database__connection__ssl__ca: '' })).rejects.toThrow(
+      /certificate/i,
+    );
+  });
+
+  it('Ghost boots, is set up and serves its admin API over the same TLS connection settings', async () => {
+    // `database__connection__ssl` as the task gives it, with the test CA in place of the RDS bundle.
+    const ghost = await GhostServer.start({ database });
+    try {
+      // The user is REQUIRE SSL: every query Ghost ran for its setup and this post went over TLS.
+      await ghost.seedPosts(1, { titlePrefix: 'Over TLS' });
+      const { items } = await ghost.admin.browse('posts', { filter: "title:'Over TLS 1'" });
+      expect(items.map((post) => post.title)).toEqual(['Over TLS 1']);
+    } finally {
+      await ghost.destroy();
+    }
   });
 });
