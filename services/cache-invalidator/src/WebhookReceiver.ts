@@ -56,7 +56,10 @@ export class WebhookReceiver implements WebhookReceiving {
         throw new RequestRejectedError(404, 'unknown_event', `'${event}' is not an event this service handles`);
       }
       const signature = this.#verify(delivery);
-      if (signature && !this.#recent.claim(signature.digest, signature.timestampMs, this.#options.now())) {
+      // Keyed by event too: Ghost signs the body and timestamp, not the URL, so two events with the
+      // same payload signed in the same millisecond share a signature, each delivered once to its URL.
+      const key = signature ? `${event} ${signature.digest}` : undefined;
+      if (signature && key && !this.#recent.claim(key, signature.timestampMs, this.#options.now())) {
         throw new RequestRejectedError(
           409,
           'replayed_signature',
@@ -72,7 +75,7 @@ export class WebhookReceiver implements WebhookReceiving {
         return { id: accepted.id, paths: plan.paths };
       } catch (error) {
         // Not accepted: Ghost may send the same delivery again, which is then judged afresh.
-        if (signature) this.#recent.release(signature.digest);
+        if (key) this.#recent.release(key);
         throw error;
       }
     } catch (error) {
