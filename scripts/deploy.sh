@@ -9,12 +9,14 @@
 #   edge                CloudFront (us-east-1), then the apps and observability that need its id
 #   rotate-origin-token a new X-Origin-Verify value: stored in <project>/origin-verify, accepted by
 #                       both ALBs beside the old one, sent by CloudFront, then the only one accepted
+#                       (infra/README.md, "Rotating the origin token")
 #   --config FILE       settings (see infra/deploy.example.env)
 #   --artifacts FILE    what scripts/package.sh built (default dist/artifacts/artifacts.env, read
 #                       before the settings, which may override it)
 #   --active REGION     which region runs Ghost now: primary (default) or secondary after a failover.
 #                       It decides the desired count, the alarms that notify and CloudFront's order.
 #   --dry-run           print the AWS CLI calls instead of making them
+#   --resume            rotate-origin-token only: finish a rotation that stopped, without a new value
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -37,12 +39,14 @@ config=""
 artifacts="$REPO_ROOT/dist/artifacts/artifacts.env"
 active=primary
 dry_run=false
+resume=false
 while (($# > 0)); do
   case "$1" in
   --config) config="${2:?--config needs a file, e.g. --config deploy.env}"; shift 2 ;;
   --artifacts) artifacts="${2:?--artifacts needs a file}"; shift 2 ;;
   --active) active="${2:?--active needs primary or secondary}"; shift 2 ;;
   --dry-run) dry_run=true; shift ;;
+  --resume) resume=true; shift ;;
   -h | --help) usage; exit 0 ;;
   *) die "Unknown argument '$1'. Run scripts/deploy.sh --help." ;;
   esac
@@ -146,23 +150,30 @@ image_uri() {
 # no empty one, and a deployment must never open the ALBs to other distributions.
 # Call it as `var="$(origin_token role)"`: a failure inside an argument's $(...) would go unnoticed.
 origin_token() {
-  local region token
+  local region token stage="${2:-AWSCURRENT}"
   region="$(region_of "$1")"
+  if [[ -n "$origin_token_override" && "$stage" == AWSCURRENT ]]; then
+    printf '%s\n' "$origin_token_override"
+    return
+  fi
   if [[ "$dry_run" == true ]]; then
-    echo "<$PROJECT/origin-verify>"
+    [[ "$stage" == AWSCURRENT ]] && echo "<$PROJECT/origin-verify>" || echo "<$PROJECT/origin-verify:$stage>"
     return
   fi
   token="$(aws secretsmanager get-secret-value --region "$region" --secret-id "$PROJECT/origin-verify" \
-    --query SecretString --output text)" ||
+    --version-stage "$stage" --query SecretString --output text)" ||
     die "Cannot read the secret $PROJECT/origin-verify in $region (see the error above): it is created by the primary data stack (scripts/deploy.sh region primary); check this identity may call secretsmanager:GetSecretValue and kms:Decrypt on it. Nothing was deployed with it."
   [[ "$token" =~ ^[A-Za-z0-9]{32,128}$ ]] ||
     die "The secret $PROJECT/origin-verify in $region is not 32-128 letters and digits. Store a new one with: scripts/deploy.sh rotate-origin-token --config ..."
   printf '%s\n' "$token"
 }
 
-# Set only during rotate-origin-token: the token the ALBs accept beside the current one.
+# Set only during rotate-origin-token: the primary's current token for both regions, and the one
+# the ALBs accept beside it.
+origin_token_override=""
 previous_origin_token=""
 rotation_file=""
+trap 'rm -f "${rotation_file:-}"' EXIT
 
 deploy_network() {
   local role="$1" region cidr_variable default_cidr=10.20.0.0/16
@@ -263,39 +274,38 @@ deploy_edge() {
 }
 
 # A new origin token without a moment in which CloudFront's requests are refused: the ALBs accept
-# the old and the new value while CloudFront moves to the new one, then the new one only.
+# the new value (the secret's AWSCURRENT) and the old one (AWSPREVIOUS) while CloudFront moves to the
+# new one, then the new one only. Both regions get the primary's values, so replication to the
+# secondary's replica is not waited for. --resume repeats the deployments without a new value (after
+# one failed half way: a fresh value then would leave CloudFront's current one unaccepted).
 rotate_origin_token() {
-  local region old new
+  local region new
   region="$(region_of primary)"
-  old="$(origin_token primary)"
-  if [[ "$dry_run" == true ]]; then
-    new="<new $PROJECT/origin-verify>"
-  else
-    new="$(aws secretsmanager get-random-password --region "$region" --password-length 48 \
-      --exclude-punctuation --query RandomPassword --output text)"
-    [[ "$new" =~ ^[A-Za-z0-9]{48}$ ]] || die "Secrets Manager did not return a 48-character token."
+  if [[ "$resume" != true ]]; then
+    origin_token primary >/dev/null
+    if [[ "$dry_run" == true ]]; then
+      new="<new $PROJECT/origin-verify>"
+    else
+      new="$(aws secretsmanager get-random-password --region "$region" --password-length 48 \
+        --exclude-punctuation --query RandomPassword --output text)"
+      [[ "$new" =~ ^[A-Za-z0-9]{48}$ ]] || die "Secrets Manager did not return a 48-character token."
+    fi
+    log "Storing a new $PROJECT/origin-verify in $region (the previous value stays as AWSPREVIOUS)"
+    # The value travels in a file, never on a command line (ps shows those to every local user).
+    rotation_file="$(mktemp)"
+    printf '%s' "$new" >"$rotation_file"
+    aws_call secretsmanager put-secret-value --region "$region" --secret-id "$PROJECT/origin-verify" \
+      --secret-string "file://$rotation_file" --query VersionId --output text
+    rm -f "$rotation_file"
   fi
-  log "Storing a new $PROJECT/origin-verify in $region (it replicates to $SECONDARY_REGION)"
-  # The value travels in a file, never on a command line (ps shows those to every local user).
-  rotation_file="$(mktemp)"
-  trap 'rm -f "$rotation_file"' EXIT
-  printf '%s' "$new" >"$rotation_file"
-  aws_call secretsmanager put-secret-value --region "$region" --secret-id "$PROJECT/origin-verify" \
-    --secret-string "file://$rotation_file" --query VersionId --output text
-  rm -f "$rotation_file"
-  if [[ "$dry_run" != true ]]; then
-    # The replica must hold the new value before the secondary's stacks read it.
-    local tries=0
-    until [[ "$(origin_token secondary)" == "$new" ]]; do
-      ((++tries <= 30)) || die "$PROJECT/origin-verify did not replicate to $SECONDARY_REGION within 5 minutes; rerun rotate-origin-token once it has."
-      sleep 10
-    done
-  fi
-  previous_origin_token="$old"
+  trap 'status=$?; rm -f "${rotation_file:-}"; ((status == 0)) || warn "The rotation stopped half way. Finish it with: scripts/deploy.sh rotate-origin-token --resume --config $config"' EXIT
+  origin_token_override="$(origin_token primary)"
+  previous_origin_token="$(origin_token primary AWSPREVIOUS)"
   deploy_app primary
   deploy_app secondary
   # Edge (CloudFront sends the new value), then the apps with the new value only.
   deploy_edge
+  origin_token_override=""
 }
 
 deploy_region() {

@@ -213,14 +213,29 @@ esac
     expect(put).toMatch(/--secret-id blog\/origin-verify --secret-string file:\/\//);
     // The dry run prints each word as bash's printf %q quotes it.
     const calls = deploys(stdout).filter((c) => c.stack === 'blog-app' || c.stack === 'blog-edge');
-    expect(calls.map((c) => `${c.stack}@${c.region}:${c.parameters.OriginVerifyPreviousToken ?? '-'}`)).toEqual([
-      'blog-app@eu-west-1:\\<blog/origin-verify\\>',
-      'blog-app@eu-central-1:\\<blog/origin-verify\\>',
-      'blog-edge@us-east-1:-',
-      'blog-app@eu-west-1:',
-      'blog-app@eu-central-1:',
+    // Both regions get the primary's current value (the replica may lag); the previous value
+    // (AWSPREVIOUS) is accepted until CloudFront sends the new one.
+    expect(
+      calls.map(
+        (c) =>
+          `${c.stack}@${c.region}:${c.parameters.OriginVerifyToken}:${c.parameters.OriginVerifyPreviousToken ?? '-'}`,
+      ),
+    ).toEqual([
+      'blog-app@eu-west-1:\\<blog/origin-verify\\>:\\<blog/origin-verify:AWSPREVIOUS\\>',
+      'blog-app@eu-central-1:\\<blog/origin-verify\\>:\\<blog/origin-verify:AWSPREVIOUS\\>',
+      'blog-edge@us-east-1:\\<blog/origin-verify\\>:-',
+      'blog-app@eu-west-1:\\<blog/origin-verify\\>:',
+      'blog-app@eu-central-1:\\<blog/origin-verify\\>:',
     ]);
     expect(stdout.indexOf('put-secret-value')).toBeLessThan(stdout.indexOf('--stack-name blog-app'));
+    // --resume finishes a rotation that stopped: the same deployments, no new value.
+    const resumed = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'rotate-origin-token', '--resume', '--config', config, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    );
+    expect(resumed.stdout).not.toContain('put-secret-value');
+    expect(deploys(resumed.stdout).map((c) => c.stack)).toEqual(deploys(stdout).map((c) => c.stack));
   });
 
   it('rejects a config that misses settings, naming them', async () => {
