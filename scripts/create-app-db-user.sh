@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates Ghost's own database user from the <project>/database-app secret: every privilege on the
-# ghost schema, nothing else. The health sidecar uses the same user and needs, in that schema, CREATE,
+# ghost schema, nothing else, and only over TLS (REQUIRE SSL). The health sidecar uses the same user and needs, in that schema, CREATE,
 # SELECT, INSERT, UPDATE and DELETE on its tables ghost_ha_lease and ghost_ha_heartbeat (covered). Runs once after the primary data stack is deployed (and again after a
 # password change); the user lives in the global database, so the secondary has it too. Goes through
 # the RDS Data API (enabled on the primary cluster) as the master user: no network path to the
@@ -10,6 +10,7 @@
 #   --region REGION   the region whose cluster is the global writer (the primary, e.g. eu-west-1)
 #   --project NAME    the stacks' ProjectName (default ghost-ha)
 #   --dry-run         print the AWS CLI calls (password masked) instead of making them
+# The password is never an argument of any command (it reaches the AWS CLI in a private file).
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -50,15 +51,25 @@ statements=(
   "CREATE USER IF NOT EXISTS '$username'@'%' IDENTIFIED BY '$password'"
   "ALTER USER '$username'@'%' IDENTIFIED BY '$password'"
   "GRANT ALL PRIVILEGES ON \`ghost\`.* TO '$username'@'%'"
+  # Ghost and the health-sidecar connect over TLS (database__connection__ssl); nothing may without.
+  "ALTER USER '$username'@'%' REQUIRE SSL"
 )
+# The statements carry the password, so they reach the AWS CLI in a file only this user can read
+# (--cli-input-json), never as arguments: every local user can read a process's command line.
+statement_dir="$(mktemp -d)"
+trap 'rm -rf "$statement_dir"' EXIT
+statement_file="$statement_dir/statement.json"
 for sql in "${statements[@]}"; do
   log "${sql//"$password"/********}"
+  (umask 077 && SQL="$sql" RESOURCE_ARN="$cluster_arn" SECRET_ARN="$master_arn" python3 -c '
+import json, os
+print(json.dumps({"resourceArn": os.environ["RESOURCE_ARN"], "secretArn": os.environ["SECRET_ARN"], "database": "ghost", "sql": os.environ["SQL"]}))
+' >"$statement_file")
   if [[ "$dry_run" == true ]]; then
-    printf 'aws rds-data execute-statement --region %q --resource-arn %q --secret-arn %q --database ghost --sql %q\n' \
-      "$region" "$cluster_arn" "$master_arn" "$sql"
+    printf 'aws rds-data execute-statement --region %q --cli-input-json file://<statement: %q>\n' \
+      "$region" "${sql//"$password"/********}"
   else
-    aws rds-data execute-statement --region "$region" --resource-arn "$cluster_arn" --secret-arn "$master_arn" \
-      --database ghost --sql "$sql" >/dev/null
+    aws rds-data execute-statement --region "$region" --cli-input-json "file://$statement_file" >/dev/null
   fi
 done
-log "Ghost's database user '$username' has every privilege on the ghost schema only."
+log "Ghost's database user '$username' has every privilege on the ghost schema only, over TLS only."

@@ -1,6 +1,6 @@
 // @module-tag integration
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -152,6 +152,92 @@ describe('scripts/deploy.sh --dry-run', () => {
       'eu-west-1:standby',
       'eu-central-1:active',
     ]);
+  });
+
+  /**
+   * A real (not dry) run against an `aws` on PATH that records its calls: CloudFormation accepts
+   * everything, the origin-verify secret answers `token` or, when undefined, AccessDenied.
+   */
+  const deployAgainstFakeAws = async (token: string | undefined, ...args: string[]) => {
+    const bin = await mkdtemp(join(dir, 'bin-'));
+    const calls = join(bin, 'calls.log');
+    await writeFile(
+      join(bin, 'aws'),
+      `#!/usr/bin/env bash
+echo "$*" >> "${calls}"
+case "$1 $2" in
+"secretsmanager get-secret-value")
+  ${token === undefined ? 'echo "An error occurred (AccessDeniedException) when calling the GetSecretValue operation" >&2; exit 254' : `printf '%s\n' '${token}'`} ;;
+"ec2 describe-managed-prefix-lists") echo pl-0123 ;;
+"cloudformation describe-stacks") echo None ;;
+esac
+`,
+    );
+    await chmod(join(bin, 'aws'), 0o755);
+    const outcome = await run('bash', [join(REPO_ROOT, 'scripts/deploy.sh'), ...args, '--config', config], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      cwd: REPO_ROOT,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    const log = await readFile(calls, 'utf8').catch(() => '');
+    return { ...outcome, stacks: [...log.matchAll(/cloudformation deploy .*--stack-name (\S+)/g)].map((m) => m[1]) };
+  };
+
+  it('stops before deploying an app or edge stack when the origin-verify secret cannot be read', async () => {
+    const denied = await deployAgainstFakeAws(undefined, 'region', 'primary');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('Cannot read the secret blog/origin-verify in eu-west-1');
+    expect(denied.stacks).toEqual(['blog-network', 'blog-data']);
+    // A blank or malformed value stops it the same way: the ALB must never be deployed open.
+    const blank = await deployAgainstFakeAws('', 'region', 'primary');
+    expect(blank.code).toBe(1);
+    expect(blank.stderr).toContain('blog/origin-verify in eu-west-1 is not 32-128 letters and digits');
+    expect(blank.stacks).toEqual(['blog-network', 'blog-data']);
+    const edge = await deployAgainstFakeAws(undefined, 'edge');
+    expect(edge.code).toBe(1);
+    expect(edge.stacks).toEqual([]);
+    // With a readable token the same run goes through every stack.
+    const readable = await deployAgainstFakeAws('c'.repeat(48), 'region', 'primary');
+    expect(readable.code).toBe(0);
+    expect(readable.stacks).toEqual(['blog-network', 'blog-data', 'blog-app', 'blog-functions', 'blog-observability']);
+  });
+
+  it('rotates the origin token: the ALBs accept old and new, CloudFront moves, then the new one only', async () => {
+    const { stdout } = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'rotate-origin-token', '--config', config, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    );
+    const put = stdout.split('\n').find((line) => line.includes('secretsmanager put-secret-value'));
+    // The new value travels in a file, never on the command line.
+    expect(put).toMatch(/--secret-id blog\/origin-verify --secret-string file:\/\//);
+    // The dry run prints each word as bash's printf %q quotes it.
+    const calls = deploys(stdout).filter((c) => c.stack === 'blog-app' || c.stack === 'blog-edge');
+    // Both regions get the primary's current value (the replica may lag); the previous value
+    // (AWSPREVIOUS) is accepted until CloudFront sends the new one.
+    expect(
+      calls.map(
+        (c) =>
+          `${c.stack}@${c.region}:${c.parameters.OriginVerifyToken}:${c.parameters.OriginVerifyPreviousToken ?? '-'}`,
+      ),
+    ).toEqual([
+      'blog-app@eu-west-1:\\<blog/origin-verify\\>:\\<blog/origin-verify:AWSPREVIOUS\\>',
+      'blog-app@eu-central-1:\\<blog/origin-verify\\>:\\<blog/origin-verify:AWSPREVIOUS\\>',
+      'blog-edge@us-east-1:\\<blog/origin-verify\\>:-',
+      'blog-app@eu-west-1:\\<blog/origin-verify\\>:',
+      'blog-app@eu-central-1:\\<blog/origin-verify\\>:',
+    ]);
+    expect(stdout.indexOf('put-secret-value')).toBeLessThan(stdout.indexOf('--stack-name blog-app'));
+    // --resume finishes a rotation that stopped: the same deployments, no new value.
+    const resumed = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'rotate-origin-token', '--resume', '--config', config, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    );
+    expect(resumed.stdout).not.toContain('put-secret-value');
+    expect(deploys(resumed.stdout).map((c) => c.stack)).toEqual(deploys(stdout).map((c) => c.stack));
   });
 
   it('rejects a config that misses settings, naming them', async () => {

@@ -107,10 +107,18 @@ describe.each(SERVICES)('services/$name/Dockerfile', ({ name, portVariable, port
     expect(await probe()).toBe(1);
   });
 
-  it('builds on the Node.js major of versions.json', () => {
+  it('builds on the Node.js of versions.json, its base image pinned by digest', () => {
     const image = all.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args ?? '';
-    expect(image).toBe(`NODE_IMAGE=node:${majorOf(PINNED_VERSIONS.node)}-bookworm-slim`);
+    // A tag alone names whatever the registry points it at on the day of the build.
+    expect(image).toMatch(new RegExp(`^NODE_IMAGE=node:${PINNED_VERSIONS.node}-bookworm-slim@sha256:[0-9a-f]{64}$`));
+    expect(PINNED_VERSIONS.node.startsWith(`${majorOf(PINNED_VERSIONS.node)}.`)).toBe(true);
     expect(all.filter((i) => i.keyword === 'FROM').every((i) => /^\$\{NODE_IMAGE\} AS /.test(i.args))).toBe(true);
+  });
+
+  it('installs with `npm ci` only: exactly the lock file, never a fresh resolution', () => {
+    const installs = all.filter((i) => i.keyword === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) expect(install.args).toMatch(/^npm ci /);
   });
 
   it("bundles main.ts with the Dockerfile's build command (the project's one recipe) into a file that starts", async () => {

@@ -48,6 +48,7 @@ const APP_PARAMETERS = {
   CacheInvalidatorImage: 'invalidator:1',
   CertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
   OriginFacingPrefixListId: 'pl-1234',
+  OriginVerifyToken: 'a'.repeat(48),
 };
 
 describe('templates', () => {
@@ -223,6 +224,30 @@ describe('templates', () => {
       expect(sidecar.PortMappings.map((p: Json) => p.ContainerPort).sort()).toEqual([8080, 9000]);
     });
 
+    it('has Ghost and the sidecar reach Aurora over verified TLS, unless DatabaseTls is off', () => {
+      for (const name of ['ghost', 'health-sidecar']) {
+        expect(env(container(task, name)).database__connection__ssl, name).toBe('Amazon RDS');
+      }
+      expect(loadTemplate('app').Parameters?.DatabaseTls?.Default).toBe('Amazon RDS');
+      const plain = resource(
+        resolveConditions(loadTemplate('app'), { ...APP_PARAMETERS, DatabaseTls: 'off' }),
+        'TaskDefinition',
+      );
+      for (const name of ['ghost', 'health-sidecar']) {
+        expect(env(container(plain, name)).database__connection__ssl, name).toBeUndefined();
+      }
+    });
+
+    it('lets Ghost deliver webhooks to internal addresses only while the task has the cache-invalidator', () => {
+      // Ghost's setting is all or nothing (no allow-list): off whenever nothing in the task needs it.
+      const withoutInvalidator = resource(resolveConditions(loadTemplate('app'), APP_PARAMETERS), 'TaskDefinition');
+      expect(withoutInvalidator.Properties?.ContainerDefinitions.map((c: Json) => c.Name)).not.toContain(
+        'cache-invalidator',
+      );
+      expect(env(container(withoutInvalidator, 'ghost')).security__allowWebhookInternalIPs).toBe('false');
+      expect(env(container(task, 'ghost')).security__allowWebhookInternalIPs).toBe('true');
+    });
+
     it('starts Ghost only after the sidecar is healthy on /health/startup, and the sidecar is essential', () => {
       const ghost = container(task, 'ghost');
       const sidecar = container(task, 'health-sidecar');
@@ -335,19 +360,23 @@ describe('templates', () => {
       expect(http?.DefaultActions[0].RedirectConfig).toMatchObject({ Protocol: 'HTTPS', StatusCode: 'HTTP_301' });
     });
 
-    it('with an origin token, forwards only requests carrying it and answers 403 to the rest', () => {
-      const verifying = resolveConditions(loadTemplate('app'), {
-        ...APP_PARAMETERS,
-        OriginVerifyToken: 'a'.repeat(48),
-      });
-      const listener = resource(verifying, 'HttpsListener').Properties;
+    it('requires the origin token: forwards only requests carrying it and answers 403 to the rest', () => {
+      // No default and no empty value: a stack without a token cannot be created or updated.
+      const parameter = loadTemplate('app').Parameters?.OriginVerifyToken;
+      expect(parameter?.NoEcho).toBe(true);
+      expect(parameter?.Default).toBeUndefined();
+      const pattern = new RegExp(String(parameter?.AllowedPattern));
+      expect(pattern.test('')).toBe(false);
+      expect(pattern.test('short1')).toBe(false);
+      expect(pattern.test('a'.repeat(48))).toBe(true);
+      const listener = resource(app, 'HttpsListener').Properties;
       expect(listener?.DefaultActions).toEqual([
         expect.objectContaining({
           Type: 'fixed-response',
           FixedResponseConfig: expect.objectContaining({ StatusCode: '403' }),
         }),
       ]);
-      const rule = resource(verifying, 'FromCloudFrontRule').Properties;
+      const rule = resource(app, 'FromCloudFrontRule').Properties;
       expect(rule?.Conditions).toEqual([
         {
           Field: 'http-header',
@@ -355,12 +384,24 @@ describe('templates', () => {
         },
       ]);
       expect(rule?.Actions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: 'TargetGroup' } }]);
-      // Without a token the same rule forwards everything (the service depends on it existing).
-      expect(resource(app, 'FromCloudFrontRule').Properties?.Conditions).toEqual([
-        { Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] } },
-      ]);
       expect(resource(app, 'Service').DependsOn).toContain('FromCloudFrontRule');
-      expect(loadTemplate('app').Parameters?.OriginVerifyToken?.NoEcho).toBe(true);
+      // While the token rotates, the previous value is accepted too, and only then.
+      const rotating = resolveConditions(loadTemplate('app'), {
+        ...APP_PARAMETERS,
+        OriginVerifyPreviousToken: 'b'.repeat(48),
+      });
+      expect(resource(rotating, 'FromCloudFrontRule').Properties?.Conditions[0].HttpHeaderConfig.Values).toEqual([
+        { Ref: 'OriginVerifyToken' },
+        { Ref: 'OriginVerifyPreviousToken' },
+      ]);
+    });
+
+    it('has the ALB append to X-Forwarded-For and the gate count CloudFront and the ALB as its proxies', () => {
+      const attributes = resource(app, 'LoadBalancer').Properties?.LoadBalancerAttributes as Json[];
+      expect(attributes).toContainEqual({ Key: 'routing.http.xff_header_processing.mode', Value: 'append' });
+      const sidecar = env(container(task, 'health-sidecar'));
+      expect(sidecar.GATE_TRUSTED_PROXIES).toBe('2');
+      expect(sidecar.SITE_URL).toEqual({ Ref: 'SiteUrl' });
     });
 
     it('admits only CloudFront to the ALB and only the ALB to the task', () => {

@@ -50,7 +50,14 @@ describe('versions.json, the one place the Ghost and Node.js versions are writte
   });
 
   it('is the only file that writes the pinned Ghost and Node.js versions, besides the checked copies above', () => {
-    const checkedCopies = ['versions.json', 'README.md', 'infra/cloudformation/app.yaml'];
+    const checkedCopies = [
+      'versions.json',
+      'README.md',
+      'infra/cloudformation/app.yaml',
+      // The base image pinned by digest names its Node.js (infra/tests/dockerfiles.test.ts checks it).
+      'services/cache-invalidator/Dockerfile',
+      'services/health-sidecar/Dockerfile',
+    ];
     const pinned = [PINNED_VERSIONS.ghost, PINNED_VERSIONS.node, PINNED_VERSIONS.nodeForGhost];
     const writers = repositoryFiles().filter((path) => {
       const text = read(path);

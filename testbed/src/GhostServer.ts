@@ -314,6 +314,7 @@ function ghostConfig(layout: GhostLayout): Record<string, unknown> {
           user: layout.database.user,
           password: layout.database.password,
           database: layout.database.database,
+          ...(layout.database.ssl ? { ssl: { ca: layout.database.ssl.ca, rejectUnauthorized: true } } : {}),
         },
       }
     : layout.mode === 'production'

@@ -143,6 +143,8 @@ export class LocalStack {
           HealthSidecarImage: `local/${PROJECT}/health-sidecar:source`,
           CacheInvalidatorImage: `local/${PROJECT}/cache-invalidator:source`,
           DistributionId: distributionId,
+          // The local MariaDB serves no TLS (Aurora does, and the app user requires it there).
+          DatabaseTls: 'off',
           ...options.parameters,
         },
         imports: {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,11 @@ export interface MariaDbServerOptions {
    */
   host?: string;
   port?: number;
+  /**
+   * Serve TLS with a certificate for `host` from a CA of its own (`caPem`), as Aurora serves its
+   * endpoint's. Clients still choose: a user made to `REQUIRE SSL` is refused over plain TCP.
+   */
+  tls?: boolean;
 }
 
 export interface DatabaseSettings {
@@ -26,6 +31,8 @@ export interface DatabaseSettings {
   user: string;
   password: string;
   database: string;
+  /** With a TLS server: the CA its certificate chains to, for the clients to verify it. */
+  ssl?: { ca: string };
 }
 
 /**
@@ -38,7 +45,10 @@ export class MariaDbServer {
   port = 0;
   readonly user = 'ghost';
   readonly password = 'ghost-test-password';
+  /** The CA that signed the server's certificate (PEM), with `tls`; otherwise ''. */
+  caPem = '';
   #dir = '';
+  #tlsArgs: string[] = [];
   #process: ManagedProcess | undefined;
 
   static async start(options: MariaDbServerOptions = {}): Promise<MariaDbServer> {
@@ -46,6 +56,7 @@ export class MariaDbServer {
     try {
       if (options.host) server.host = options.host;
       await server.#init(options.port);
+      if (options.tls) await server.#createCertificates();
       await server.start();
       await server.#createUser();
     } catch (error) {
@@ -59,7 +70,8 @@ export class MariaDbServer {
   async database(name: string): Promise<DatabaseSettings> {
     if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name '${name}' must match [a-z0-9_]+`);
     await this.rootQuery(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
-    return { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
+    const settings = { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
+    return this.caPem ? { ...settings, ssl: { ca: this.caPem } } : settings;
   }
 
   get isRunning(): boolean {
@@ -85,6 +97,7 @@ export class MariaDbServer {
         '--innodb-buffer-pool-size=64M',
         '--innodb-log-file-size=16M',
         '--max-connections=200',
+        ...this.#tlsArgs,
       ],
       logFile: join(this.#dir, 'mariadbd.log'),
     });
@@ -152,6 +165,46 @@ export class MariaDbServer {
       ],
       { timeout: 120_000 },
     );
+  }
+
+  /** A CA and a server certificate for `host` (its IP address as subjectAltName), with openssl. */
+  async #createCertificates(): Promise<void> {
+    const file = (name: string) => join(this.#dir, name);
+    const openssl = (args: string[]) => run('openssl', args, { timeout: 60_000 });
+    await openssl(
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ghost-ha test CA'].concat([
+        '-keyout',
+        file('ca-key.pem'),
+        '-out',
+        file('ca.pem'),
+      ]),
+    );
+    await openssl(
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${this.host}`].concat([
+        '-keyout',
+        file('server-key.pem'),
+        '-out',
+        file('server.csr'),
+      ]),
+    );
+    await writeFile(file('server.ext'), `subjectAltName=IP:${this.host}\n`);
+    await openssl(
+      ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem')].concat([
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        file('server.ext'),
+        '-out',
+        file('server.pem'),
+      ]),
+    );
+    this.caPem = await readFile(file('ca.pem'), 'utf8');
+    this.#tlsArgs = [
+      `--ssl-ca=${file('ca.pem')}`,
+      `--ssl-cert=${file('server.pem')}`,
+      `--ssl-key=${file('server-key.pem')}`,
+    ];
   }
 
   async #createUser(): Promise<void> {

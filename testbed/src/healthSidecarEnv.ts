@@ -25,6 +25,7 @@ export function healthSidecarEnv(target: HealthSidecarTarget, extra: Env = {}): 
     database__connection__user: database.user,
     database__connection__password: database.password,
     database__connection__database: database.database,
+    ...(database.ssl ? { database__connection__ssl__ca: database.ssl.ca } : {}),
     CHECK_INTERVAL_MS: '500',
     CHECK_TIMEOUT_MS: '400',
     ...extra,

@@ -1,6 +1,7 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  ConfigError,
   createRegistry,
   HealthMonitor,
   type Logger,
@@ -38,7 +39,7 @@ export interface CacheInvalidatorDeps {
   cloudFront: CloudFrontClient;
   now?: () => number;
   random?: () => number;
-  /** Host to listen on; default all interfaces. */
+  /** Host to listen on; default `config.listenHost` (LISTEN_HOST, loopback). */
   host?: string;
   /** The journal's file operations; default node:fs (tests pass a fault-injecting layer). */
   fileSystem?: JournalFileSystem;
@@ -150,7 +151,15 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   async #open(): Promise<void> {
     const config = this.#config;
     const { logger } = this.#deps;
-    if (!config.webhookSecret) this.#log.warn(INVALIDATOR_LOG.unsignedWebhooks);
+    if (!config.webhookSecret?.trim()) {
+      // resolveSecrets refuses this already; a caller that skipped it must not get verification off.
+      if (!config.allowUnsignedWebhooks) {
+        throw new ConfigError([
+          "'WEBHOOK_SECRET' or 'WEBHOOK_SECRET_ID' must give a non-blank secret (or ALLOW_UNSIGNED_WEBHOOKS=true). E.g. WEBHOOK_SECRET_ID=ghost-ha/webhook",
+        ]);
+      }
+      this.#log.warn(INVALIDATOR_LOG.unsignedWebhooks);
+    }
     const { journal, records, skipped } = await Journal.open<JournalRecord>(
       config.journalDir,
       this.#deps.fileSystem ? { fileSystem: this.#deps.fileSystem } : {},
@@ -227,7 +236,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     readiness.start();
     const server = await startHttpServer({
       port: config.port,
-      host: this.#deps.host ?? '0.0.0.0',
+      host: this.#deps.host ?? config.listenHost,
       onWebhook: createWebhookHandler(webhooks, { maxBodyBytes: config.maxBodyBytes, logger }),
       app: createApp(
         {

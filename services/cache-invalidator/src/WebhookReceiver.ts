@@ -5,8 +5,9 @@ import { type HandledEvent, isHandledEvent } from './ghostEvents.js';
 import type { InvalidationQueue } from './InvalidationQueue.js';
 import type { AcceptedEvent } from './JournalRecord.js';
 import { type EventPlan, planEventPaths } from './planEventPaths.js';
+import { RecentSignatures } from './RecentSignatures.js';
 import type { SitePaths } from './sitePaths.js';
-import { verifyGhostSignature } from './verifyGhostSignature.js';
+import { type VerifiedSignature, verifyGhostSignature } from './verifyGhostSignature.js';
 import type { WebhookDelivery, WebhookReceiving } from './WebhookReceiving.js';
 
 export interface WebhookReceiverOptions {
@@ -16,8 +17,13 @@ export interface WebhookReceiverOptions {
   /** Unset only with ALLOW_UNSIGNED_WEBHOOKS=true: deliveries are then taken unsigned. */
   webhookSecret: string | undefined;
   signatureToleranceMs: number;
+  /** How many signatures of accepted deliveries are remembered to refuse replays (default 10,000). */
+  replayMemory?: number;
   now: () => number;
 }
+
+/** Far above what one Ghost sends in a signature window (33 deliveries a second for 300 s). */
+const DEFAULT_REPLAY_MEMORY = 10_000;
 
 /**
  * One webhook delivery: a handled event, a valid signature, JSON, a payload of that event; its
@@ -25,12 +31,21 @@ export interface WebhookReceiverOptions {
  * `cache_invalidator_webhooks_total{event,result}` (alarms read it): `accepted`, the rejection
  * reason, `journal_unavailable`, or `error`; an event this service does not handle counts as
  * `unknown`, so a caller cannot mint label values.
+ *
+ * A signed delivery received again while its signature is still within the window is refused with
+ * 409 `replayed_signature` (Ghost signs every delivery afresh, so only a replay repeats one); the
+ * signatures are kept in memory only, so a restart forgets them.
  */
 export class WebhookReceiver implements WebhookReceiving {
   readonly #options: WebhookReceiverOptions;
+  readonly #recent: RecentSignatures;
 
   constructor(options: WebhookReceiverOptions) {
     this.#options = options;
+    this.#recent = new RecentSignatures({
+      toleranceMs: options.signatureToleranceMs,
+      maxEntries: options.replayMemory ?? DEFAULT_REPLAY_MEMORY,
+    });
   }
 
   async receiveWebhook(delivery: WebhookDelivery): Promise<{ id: string; paths: string[] }> {
@@ -40,12 +55,29 @@ export class WebhookReceiver implements WebhookReceiving {
       if (!isHandledEvent(event)) {
         throw new RequestRejectedError(404, 'unknown_event', `'${event}' is not an event this service handles`);
       }
-      const plan = this.#plan(event, delivery);
-      const accepted: AcceptedEvent = { id: randomUUID(), event, receivedAt: this.#options.now(), plan };
-      await this.#options.queue.accept(accepted);
-      metrics.webhooks.inc({ event, result: 'accepted' });
-      metrics.pathsPlanned.inc(plan.paths.length);
-      return { id: accepted.id, paths: plan.paths };
+      const signature = this.#verify(delivery);
+      // Keyed by event too: Ghost signs the body and timestamp, not the URL, so two events with the
+      // same payload signed in the same millisecond share a signature, each delivered once to its URL.
+      const key = signature ? `${event} ${signature.digest}` : undefined;
+      if (signature && key && !this.#recent.claim(key, signature.timestampMs, this.#options.now())) {
+        throw new RequestRejectedError(
+          409,
+          'replayed_signature',
+          'this signed delivery was received before (its X-Ghost-Signature is still within the window): a replay is refused',
+        );
+      }
+      try {
+        const plan = this.#plan(event, delivery);
+        const accepted: AcceptedEvent = { id: randomUUID(), event, receivedAt: this.#options.now(), plan };
+        await this.#options.queue.accept(accepted);
+        metrics.webhooks.inc({ event, result: 'accepted' });
+        metrics.pathsPlanned.inc(plan.paths.length);
+        return { id: accepted.id, paths: plan.paths };
+      } catch (error) {
+        // Not accepted: Ghost may send the same delivery again, which is then judged afresh.
+        if (key) this.#recent.release(key);
+        throw error;
+      }
     } catch (error) {
       const result =
         error instanceof RequestRejectedError
@@ -58,18 +90,21 @@ export class WebhookReceiver implements WebhookReceiving {
     }
   }
 
-  /** Signature, JSON, payload shape: each failure is a 4xx naming what was wrong. */
-  #plan(event: HandledEvent, delivery: WebhookDelivery): EventPlan {
+  /** The signature (401 when it is not Ghost's); undefined when unsigned webhooks are taken. */
+  #verify(delivery: WebhookDelivery): VerifiedSignature | undefined {
     const { webhookSecret } = this.#options;
-    if (webhookSecret) {
-      verifyGhostSignature({
-        rawBody: delivery.rawBody,
-        header: delivery.signature,
-        secret: webhookSecret,
-        nowMs: this.#options.now(),
-        toleranceMs: this.#options.signatureToleranceMs,
-      });
-    }
+    if (!webhookSecret) return undefined;
+    return verifyGhostSignature({
+      rawBody: delivery.rawBody,
+      header: delivery.signature,
+      secret: webhookSecret,
+      nowMs: this.#options.now(),
+      toleranceMs: this.#options.signatureToleranceMs,
+    });
+  }
+
+  /** JSON, payload shape: each failure is a 4xx naming what was wrong. */
+  #plan(event: HandledEvent, delivery: WebhookDelivery): EventPlan {
     let body: unknown;
     try {
       body = JSON.parse(delivery.rawBody.toString('utf8'));

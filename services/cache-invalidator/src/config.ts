@@ -1,8 +1,11 @@
+import { isIP } from 'node:net';
 import { type Env, EnvReader } from '@ghost-ha/core';
 
 /** Settings as read from the environment: secrets may still be Secrets Manager ids. */
 export interface CacheInvalidatorConfig {
   port: number;
+  /** Address to listen on: loopback by default, as Ghost and the health check reach it in the task. */
+  listenHost: string;
   /** Ghost's configured url; its path (e.g. `/blog`) prefixes every planned path. */
   siteUrl: string;
   distributionIds: readonly string[];
@@ -86,6 +89,7 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
   const siteUrl = read.url('SITE_URL', { example: 'https://example.com/blog' });
   const config: CacheInvalidatorConfig = {
     port: read.int('PORT', { default: 3000, min: 0, max: 65535, example: '3000' }),
+    listenHost: read.string('LISTEN_HOST', { default: '127.0.0.1', example: '127.0.0.1 (0.0.0.0: every interface)' }),
     siteUrl,
     distributionIds: read.list('CLOUDFRONT_DISTRIBUTION_IDS', { example: 'E2QWRUHAPOMQZL,E1ABCDEF234567' }),
     webhookSecret: read.string('WEBHOOK_SECRET', { optional: true, example: 'a-long-random-string' }),
@@ -153,6 +157,11 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     registerWebhooksOnStart: read.bool('REGISTER_WEBHOOKS_ON_START', { default: false, example: 'true' }),
     mirror: readMirrorSettings(read),
   };
+  if (isIP(config.listenHost) === 0) {
+    read.problem(
+      `'LISTEN_HOST' must be an IP address (got '${config.listenHost}'). E.g. LISTEN_HOST=127.0.0.1 (0.0.0.0: every interface)`,
+    );
+  }
   // Unset is reported as required already; this catches a value of only commas.
   if (config.distributionIds.length === 0 && read.raw('CLOUDFRONT_DISTRIBUTION_IDS') !== undefined) {
     read.problem("'CLOUDFRONT_DISTRIBUTION_IDS' lists no id. E.g. CLOUDFRONT_DISTRIBUTION_IDS=E2QWRUHAPOMQZL");

@@ -13,11 +13,17 @@ export interface SignatureCheck {
   toleranceMs: number;
 }
 
+/** A signature that matched: its hex digest (what a replay would repeat) and its signed time. */
+export interface VerifiedSignature {
+  digest: string;
+  timestampMs: number;
+}
+
 /**
  * Checks a delivery exactly as Ghost signs it: `X-Ghost-Signature: sha256=<hex>, t=<ms>`, the hex
  * being HMAC-SHA256(secret, rawBody + t). Compared in constant time; throws a 401 rejection.
  */
-export function verifyGhostSignature(check: SignatureCheck): void {
+export function verifyGhostSignature(check: SignatureCheck): VerifiedSignature {
   if (check.header === undefined || check.header === '') {
     throw new RequestRejectedError(401, 'missing_signature', 'X-Ghost-Signature header is missing');
   }
@@ -41,6 +47,7 @@ export function verifyGhostSignature(check: SignatureCheck): void {
   if (!timingSafeEqual(Buffer.from(match[1], 'hex'), expected)) {
     throw new RequestRejectedError(401, 'bad_signature', 'X-Ghost-Signature does not match the body');
   }
+  return { digest: match[1], timestampMs: Number(timestamp) };
 }
 
 /** The header Ghost would send for `rawBody` at `timestampMs`; for the registration check, tests and benchmarks. */

@@ -107,6 +107,38 @@ describe('WebhookReceiver', () => {
     expect(testQueue.queue.depth.events).toBe(0);
   });
 
+  it('refuses a replay of an accepted delivery, and takes a delivery again that was not accepted', async () => {
+    const webhooks = receiver(SECRET);
+    const signature = signGhostPayload(SECRET, published, Date.now());
+    const delivery = { event: 'post.published', rawBody: published, signature };
+    await webhooks.receiveWebhook(delivery);
+    const replay = await webhooks.receiveWebhook(delivery).catch((error: unknown) => error);
+    expect(replay).toBeInstanceOf(RequestRejectedError);
+    expect((replay as RequestRejectedError).status).toBe(409);
+    expect((replay as RequestRejectedError).reason).toBe('replayed_signature');
+    // The same signed body for another event is that event's own delivery (Ghost's signature does
+    // not cover the URL, so two events' payloads signed in the same millisecond can match).
+    await webhooks.receiveWebhook({ ...delivery, event: 'post.published.edited' });
+    // A delivery that failed (here: a payload that is not the event's) is not remembered: Ghost's
+    // retry of it is judged afresh rather than refused as a replay.
+    const wrongShape = Buffer.from('{"post":{}}');
+    const failed = {
+      event: 'post.published',
+      rawBody: wrongShape,
+      signature: signGhostPayload(SECRET, wrongShape, Date.now()),
+    };
+    for (const _ of [1, 2]) {
+      const error = await webhooks.receiveWebhook(failed).catch((e: unknown) => e);
+      expect((error as RequestRejectedError).reason).toBe('unexpected_payload');
+    }
+    expect(await webhookCounts(metrics)).toEqual({
+      'post.published/accepted': 1,
+      'post.published.edited/accepted': 1,
+      'post.published/replayed_signature': 1,
+      'post.published/unexpected_payload': 2,
+    });
+  });
+
   it('takes an unsigned delivery when no secret is configured (ALLOW_UNSIGNED_WEBHOOKS)', async () => {
     const result = await receiver(undefined).receiveWebhook({
       event: 'post.published',

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
   it('reads a minimal environment with documented defaults', () => {
     expect(loadConfig(minimal)).toMatchObject({
       port: 3000,
+      listenHost: '127.0.0.1',
       siteUrl: 'https://example.com/blog',
       distributionIds: ['E2QWRUHAPOMQZL', 'E1ABCDEF234567'],
       webhookSecretId: 'ghost/webhook-secret',
@@ -37,6 +38,13 @@ describe('loadConfig', () => {
       checkIntervalMs: 2000,
       checkTimeoutMs: 1000,
     });
+  });
+
+  it('listens where LISTEN_HOST says, an IP address', () => {
+    expect(loadConfig({ ...minimal, LISTEN_HOST: '0.0.0.0' }).listenHost).toBe('0.0.0.0');
+    expect(problemsOf({ ...minimal, LISTEN_HOST: 'localhost' })).toEqual([
+      "'LISTEN_HOST' must be an IP address (got 'localhost'). E.g. LISTEN_HOST=127.0.0.1 (0.0.0.0: every interface)",
+    ]);
   });
 
   it('wants the readiness check timeout shorter than its interval', () => {

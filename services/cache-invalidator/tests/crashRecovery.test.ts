@@ -3,12 +3,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CONFIG_EXIT_CODE } from '@ghost-ha/core';
 import {
   createDistribution,
   freePort,
   invalidationsIn,
   type ManagedProcess,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
   MotoServer,
   motoCloudFront,
   waitFor,
@@ -167,5 +170,23 @@ describe('the service as a process: kill -9, restart, SIGTERM', () => {
     const log = child.tail();
     expect(log).toContain('SITE_URL');
     expect(log).toContain('WEBHOOK_SECRET');
+  });
+
+  it('refuses to start with exit 78 when the webhook secret in Secrets Manager is blank', async () => {
+    const secrets = new SecretsManagerClient({
+      endpoint: moto.endpoint,
+      region: MOTO_REGION,
+      credentials: MOTO_CREDENTIALS,
+    });
+    await secrets.send(new CreateSecretCommand({ Name: 'blank-webhook-secret', SecretString: ' ' }));
+    const child = await startServiceProcess('cache-invalidator-blank-secret', {
+      ...moto.awsEnv(),
+      SITE_URL: captured.siteUrl,
+      CLOUDFRONT_DISTRIBUTION_IDS: 'E1',
+      JOURNAL_DIR: await newJournalDir(),
+      WEBHOOK_SECRET_ID: 'blank-webhook-secret',
+    });
+    expect(await child.exited()).toBe(CONFIG_EXIT_CODE);
+    expect(child.tail()).toContain("'WEBHOOK_SECRET_ID' names the secret 'blank-webhook-secret', whose value is blank");
   });
 });

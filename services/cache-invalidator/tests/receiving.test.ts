@@ -1,5 +1,6 @@
 // @module-tag integration
 import { rm } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { createDistribution, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +134,41 @@ describe('receiving webhooks (service on moto CloudFront)', () => {
     await expect
       .poll(async () => (await invalidationsIn(cloudFront, distributionId)).map((i) => i.paths), { timeout: 5000 })
       .toEqual([planned]);
+  });
+
+  it('refuses a replayed delivery (the same signed request again inside the signature window) with 409', async () => {
+    const body = JSON.stringify(webhookOf('publish post with tags', 'post.published').body);
+    const signature = { 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now()) };
+    expect((await post('post.published', body, signature)).status).toBe(202);
+    const replayed = await post('post.published', body, signature);
+    expect(replayed.status).toBe(409);
+    expect(replayed.json.error).toBe('replayed_signature');
+    // Ghost signs each delivery afresh: the same event sent again is a new signature and is taken.
+    const resent = { 'X-Ghost-Signature': signGhostPayload(SECRET, body, Date.now() + 1) };
+    expect((await post('post.published', body, resent)).status).toBe(202);
+  });
+
+  it('listens on the loopback interface only, unless LISTEN_HOST says otherwise', async () => {
+    // Ghost and the container health check reach it on 127.0.0.1 in the task; nothing else may.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+    expect(external, 'this test needs an interface besides loopback').toBeDefined();
+    const own = await startInvalidator(
+      { SITE_URL: captured.siteUrl, CLOUDFRONT_DISTRIBUTION_IDS: distributionId, WEBHOOK_SECRET: SECRET, PORT: '0' },
+      cloudFront,
+      { host: undefined },
+    );
+    try {
+      expect((await fetch(`${own.url}/health/live`)).status).toBe(200);
+      const outside = await fetch(`http://${external}:${own.port}/health/live`).then(
+        (response) => response.status,
+        (error: { cause?: { code?: string } }) => error.cause?.code,
+      );
+      expect(outside).toBe('ECONNREFUSED');
+    } finally {
+      await own.stop();
+    }
   });
 
   it('fails readiness when the journal directory is gone (last: it breaks the service)', async () => {

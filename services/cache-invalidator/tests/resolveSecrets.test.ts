@@ -1,6 +1,6 @@
 // @module-tag integration
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretMalformedError, SecretNotFoundError, SecretsLoader } from '@ghost-ha/core';
+import { ConfigError, SecretMalformedError, SecretNotFoundError, SecretsLoader } from '@ghost-ha/core';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -23,6 +23,8 @@ describe('resolveSecrets (Secrets Manager in moto)', () => {
     await client.send(new CreateSecretCommand({ Name: 'manual-token', SecretString: '{"token":"bearer-token"}' }));
     await client.send(new CreateSecretCommand({ Name: 'admin-key', SecretString: '{"adminApiKey":"id:secret"}' }));
     await client.send(new CreateSecretCommand({ Name: 'wrong-shape', SecretString: '{"password":"x"}' }));
+    await client.send(new CreateSecretCommand({ Name: 'blank-webhook', SecretString: '   ' }));
+    await client.send(new CreateSecretCommand({ Name: 'blank-json-webhook', SecretString: '{"webhookSecret":" "}' }));
   });
 
   afterAll(async () => {
@@ -57,6 +59,22 @@ describe('resolveSecrets (Secrets Manager in moto)', () => {
     );
     expect(error).toBeInstanceOf(SecretMalformedError);
     expect(String((error as Error).message)).toContain('webhookSecret');
+  });
+
+  it('refuses a webhook secret that resolves blank, naming the variable, unless unsigned webhooks are allowed', async () => {
+    for (const secretId of ['blank-webhook', 'blank-json-webhook']) {
+      const error = await resolveSecrets(loadConfig({ ...base, WEBHOOK_SECRET_ID: secretId }), () => loader).catch(
+        (e: unknown) => e,
+      );
+      expect(error, secretId).toBeInstanceOf(ConfigError);
+      expect(String((error as Error).message)).toContain(`'WEBHOOK_SECRET_ID' names the secret '${secretId}'`);
+      expect(String((error as Error).message)).toContain('ALLOW_UNSIGNED_WEBHOOKS=true');
+    }
+    const allowed = await resolveSecrets(
+      loadConfig({ ...base, WEBHOOK_SECRET_ID: 'blank-webhook', ALLOW_UNSIGNED_WEBHOOKS: 'true' }),
+      () => loader,
+    );
+    expect(allowed.webhookSecret).toBeUndefined();
   });
 
   it('uses the values given directly without asking Secrets Manager', async () => {

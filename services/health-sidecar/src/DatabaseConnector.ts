@@ -44,6 +44,7 @@ export class DatabaseConnector {
         user: settings.user,
         password: await this.#password(),
         database: settings.database,
+        ...(settings.ssl === undefined ? {} : { ssl: settings.ssl }),
         connectTimeout: connectTimeoutMs,
         enableKeepAlive: true,
         keepAliveInitialDelay: keepAliveInitialDelayMs ?? connectTimeoutMs,

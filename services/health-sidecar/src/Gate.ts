@@ -8,7 +8,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { type HealthStatus, type Logger, summarizeError } from '@ghost-ha/core';
-import { forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
+import { type ForwardingPolicy, forwardedHeaders, withoutHopByHop } from './forwardedHeaders.js';
 import { listen } from './listen.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 import { SIDECAR_LOG } from './signals.js';
@@ -17,6 +17,8 @@ import { type StaleSettings, withStaleDirectives } from './withStaleDirectives.j
 export interface GateOptions {
   /** Ghost inside the task, e.g. `http://127.0.0.1:2368`. */
   ghostUrl: string;
+  /** The Host, X-Forwarded-* and client address Ghost is told, whatever the request says. */
+  forwarding: ForwardingPolicy;
   retryAfterSeconds: number;
   /** How long Ghost may take to start answering (its response headers) once a request is sent in full. */
   responseTimeoutMs: number;
@@ -51,7 +53,9 @@ interface Exchange {
 const UNAVAILABLE = Buffer.from('Ghost is unavailable in this region; try again shortly.\n');
 
 /**
- * The ALB's target: a streaming reverse proxy to Ghost. While the verdict is `fail` it answers
+ * The ALB's target: a streaming reverse proxy to Ghost. It owns what Ghost is told about the
+ * request's origin: `Host`, `X-Forwarded-Host` and `-Proto` are the site's, and `X-Forwarded-For` is
+ * the one client address it can trust (see `forwardedHeaders`). While the verdict is `fail` it answers
  * GET/HEAD with an immediate 503, which CloudFront's origin group takes as the cue to try the other
  * region; a request that would change something still goes to Ghost, which decides for itself.
  *
@@ -152,7 +156,7 @@ export class Gate {
           port: this.#target.port,
           method: req.method,
           path: req.url,
-          headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
+          headers: forwardedHeaders(req.headers, req.socket.remoteAddress, this.#options.forwarding),
           agent: this.#agent,
         },
         (upstreamRes) => {

@@ -125,6 +125,11 @@ export class Sidecar {
     this.#gate = config.gate
       ? new Gate({
           ghostUrl: config.ghost.url,
+          forwarding: {
+            host: config.ghost.host,
+            proto: config.ghost.forwardedProto,
+            trustedProxies: config.gate.trustedProxies,
+          },
           retryAfterSeconds: config.gate.retryAfterSeconds,
           responseTimeoutMs: config.gate.responseTimeoutMs,
           stale: config.gate.stale,

@@ -10,7 +10,15 @@ export interface DatabaseSettings {
   /** Either the password itself or a Secrets Manager secret holding it (plain, or JSON with `password`). */
   readonly password: string | undefined;
   readonly passwordSecretId: string | undefined;
+  /**
+   * TLS to the database, as Ghost reads it: mysql2's bundled CA profile (`Amazon RDS`), or the CA
+   * certificates (PEM) the server's certificate must chain to. Undefined: no TLS. The server's
+   * certificate and name are always verified.
+   */
+  readonly ssl: DatabaseTls | undefined;
 }
+
+export type DatabaseTls = 'Amazon RDS' | { readonly ca: string; readonly rejectUnauthorized: true };
 
 export interface GhostSettings {
   /** Where the sidecar reaches Ghost inside the task, e.g. `http://127.0.0.1:2368`. */
@@ -76,6 +84,8 @@ export interface ShutdownSettings {
 
 export interface GateSettings {
   readonly port: number;
+  /** Proxies in front of the gate that append to X-Forwarded-For (CloudFront and the ALB: 2). */
+  readonly trustedProxies: number;
   readonly retryAfterSeconds: number;
   /** How long Ghost may take to start answering a request before the gate answers 504. */
   readonly responseTimeoutMs: number;
@@ -110,6 +120,13 @@ export function loadConfig(env: Env): SidecarConfig {
   const read = new EnvReader(env);
   const healthPort = read.int('HEALTH_PORT', { default: 9000, min: 0, max: 65535, example: '9000' });
   const gatePort = read.int('GATE_PORT', { default: 8080, min: 0, max: 65535, example: '8080 (0 disables the gate)' });
+  // CloudFront appends the viewer's address, the ALB CloudFront's: the client is 2 entries from the end.
+  const trustedProxies = read.int('GATE_TRUSTED_PROXIES', {
+    default: 2,
+    min: 0,
+    max: 10,
+    example: '2 (CloudFront and the ALB; 0 when nothing is in front of the gate)',
+  });
   const retryAfterSeconds = read.int('GATE_RETRY_AFTER_SECONDS', { default: 5, min: 0, max: 3600, example: '5' });
   // Well under CloudFront's 30 s origin read timeout, so a reader is answered by the other region in time.
   const stale = {
@@ -155,6 +172,15 @@ export function loadConfig(env: Env): SidecarConfig {
       `'CONTENT_PATH' must be an absolute path (got '${contentPath}'). E.g. CONTENT_PATH=/var/lib/ghost/content`,
     );
 
+  const sslSetting = read.raw('database__connection__ssl');
+  // mysql2's bundled profiles (the one Ghost reads the same way): only this one exists.
+  const sslProfile = sslSetting === 'Amazon RDS' ? sslSetting : undefined;
+  if (sslSetting !== undefined && sslProfile === undefined) {
+    read.problem(
+      `'database__connection__ssl' must be 'Amazon RDS' (mysql2's CA bundle for RDS and Aurora; got '${sslSetting}'), or unset with database__connection__ssl__ca holding the CA. E.g. database__connection__ssl=Amazon RDS`,
+    );
+  }
+  const sslCa = read.raw('database__connection__ssl__ca');
   const database: DatabaseSettings = {
     host: read.string('database__connection__host', { example: 'ghost.cluster-abc.eu-west-1.rds.amazonaws.com' }),
     port: read.int('database__connection__port', { default: 3306, min: 1, max: 65535, example: '3306' }),
@@ -162,7 +188,18 @@ export function loadConfig(env: Env): SidecarConfig {
     database: read.string('database__connection__database', { example: 'ghost' }),
     password: read.string('database__connection__password', { example: '…', optional: true }),
     passwordSecretId: read.string('DATABASE_PASSWORD_SECRET_ID', { example: 'ghost-ha/database', optional: true }),
+    ssl: sslProfile ?? (sslCa === undefined ? undefined : { ca: sslCa, rejectUnauthorized: true }),
   };
+  if (sslSetting !== undefined && sslCa !== undefined) {
+    read.problem(
+      "Set only one of 'database__connection__ssl' and 'database__connection__ssl__ca'. E.g. database__connection__ssl=Amazon RDS",
+    );
+  }
+  if (sslCa !== undefined && !sslCa.includes('-----BEGIN CERTIFICATE-----')) {
+    read.problem(
+      '\'database__connection__ssl__ca\' must hold PEM certificates. E.g. database__connection__ssl__ca="$(cat ca.pem)"',
+    );
+  }
   if (database.password === undefined && database.passwordSecretId === undefined) {
     read.problem(
       "'database__connection__password' or 'DATABASE_PASSWORD_SECRET_ID' is required. E.g. DATABASE_PASSWORD_SECRET_ID=ghost-ha/database",
@@ -271,7 +308,7 @@ export function loadConfig(env: Env): SidecarConfig {
     gate:
       gatePort === 0
         ? undefined
-        : { port: gatePort, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs, stale },
+        : { port: gatePort, trustedProxies, retryAfterSeconds, responseTimeoutMs: gateResponseTimeoutMs, stale },
     ghost: {
       url: ghostUrl,
       host: ghostHost,

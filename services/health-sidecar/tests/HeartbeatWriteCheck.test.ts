@@ -92,7 +92,7 @@ function standaloneCheck(
 ): HeartbeatWriteCheck {
   return new HeartbeatWriteCheck({
     connector: new DatabaseConnector({
-      settings: { ...settings, passwordSecretId: undefined },
+      settings: { ...settings, passwordSecretId: undefined, ssl: undefined },
       connect: connectWithMysql2,
       secrets: undefined,
       connectTimeoutMs: 2_000,

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     const config = loadConfig(minimal);
     expect(config).toMatchObject({
       healthPort: 9000,
-      gate: { port: 8080, retryAfterSeconds: 5 },
+      gate: { port: 8080, retryAfterSeconds: 5, trustedProxies: 2 },
       ghost: { url: 'http://127.0.0.1:2368', host: '127.0.0.1:2368', forwardedProto: 'http', pathPrefix: '' },
       contentPath: '/var/lib/ghost/content',
       database: { host: 'db.internal', port: 3306, user: 'ghost', database: 'ghost', passwordSecretId: undefined },
@@ -57,6 +57,27 @@ describe('loadConfig', () => {
     expect(config.ghost).toMatchObject({ host: 'example.com', forwardedProto: 'https', pathPrefix: '/blog' });
     const explicit = loadConfig({ ...minimal, GHOST_HOST: 'blog.example.org', GHOST_FORWARDED_PROTO: 'https' });
     expect(explicit.ghost).toMatchObject({ host: 'blog.example.org', forwardedProto: 'https' });
+  });
+
+  it('counts the proxies in front of the gate from GATE_TRUSTED_PROXIES, naming it when it is bad', () => {
+    expect(loadConfig({ ...minimal, GATE_TRUSTED_PROXIES: '0' }).gate?.trustedProxies).toBe(0);
+    expect(problems({ ...minimal, GATE_TRUSTED_PROXIES: 'two' })).toContain('GATE_TRUSTED_PROXIES');
+  });
+
+  it("reads the database's TLS as Ghost does: mysql2's RDS profile or a CA, naming a bad value", () => {
+    expect(loadConfig(minimal).database.ssl).toBeUndefined();
+    expect(loadConfig({ ...minimal, database__connection__ssl: 'Amazon RDS' }).database.ssl).toBe('Amazon RDS');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    expect(loadConfig({ ...minimal, database__connection__ssl__ca: pem }).database.ssl).toEqual({
+      ca: pem,
+      rejectUnauthorized: true,
+    });
+    expect(problems({ ...minimal, database__connection__ssl: 'true' })).toContain(
+      "'database__connection__ssl' must be 'Amazon RDS'",
+    );
+    expect(problems({ ...minimal, database__connection__ssl__ca: 'not a pem' })).toContain(
+      "'database__connection__ssl__ca' must hold PEM certificates",
+    );
   });
 
   it('disables the gate with GATE_PORT=0 and accepts a password from a secret instead', () => {

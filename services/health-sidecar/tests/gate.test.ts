@@ -101,6 +101,29 @@ describe('gate and shutdown, in front of a real Ghost on a real MariaDB', () => 
     expect(readBack?.title).toBe('Posted through the gate');
   });
 
+  it("lets Ghost's sign-in brute-force limit bite on 20 attempts that each claim another X-Forwarded-For", async () => {
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const signIn = await httpRequest(gateUrl('/ghost/api/admin/session/'), {
+        method: 'POST',
+        headers: {
+          Host: siteHost(),
+          Origin: ghost.url,
+          'Content-Type': 'application/json',
+          // As CloudFront and the ALB deliver it: the viewer's own claim, then the viewer address
+          // CloudFront appended, then CloudFront's address appended by the ALB.
+          'X-Forwarded-For': `198.18.${attempt}.${attempt}, 203.0.113.7, 130.176.0.9`,
+        },
+        body: JSON.stringify({ username: 'nobody@example.com', password: `wrong-${attempt}` }),
+      });
+      statuses.push(signIn.status);
+    }
+    // Ghost's `spam.user_login` (per client address, 4 free retries): five attempts reach the sign-in
+    // (404: no such user), every later one is refused 429 as the same client. Without the gate's
+    // rewrite each attempt was a new client to Ghost and all 20 were answered 404.
+    expect(statuses.join(' ')).toBe([...Array(5).fill(404), ...Array(15).fill(429)].join(' '));
+  });
+
   it('answers GET with a fast 503 and Retry-After while the verdict is fail, but still forwards writes', async () => {
     await content.setReadOnly(true);
     try {
