@@ -62,6 +62,11 @@ export class MariaDbServer {
     return { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
   }
 
+  /** The server's data directory: a database's tables are files in its subdirectory of that name. */
+  get dataDirectory(): string {
+    return join(this.#dir, 'data');
+  }
+
   get isRunning(): boolean {
     return this.#process?.isRunning ?? false;
   }
