@@ -20,10 +20,11 @@ import { JournalCheck } from './JournalCheck.js';
 import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
-import type { ManualRequest, ManualRequests } from './ManualRequests.js';
+import type { ManualRequest, ManualRequests, ManualResult } from './ManualRequests.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
 import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
+import { QuarantineCheck } from './QuarantineCheck.js';
 import type { ReadinessSource } from './ReadinessSource.js';
 import { INVALIDATOR_LOG } from './signals.js';
 import { SitePaths } from './sitePaths.js';
@@ -88,6 +89,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
             depth: queue.depth,
             oldestPendingAt: () => queue.oldestPendingAt(),
             permanentFailures: () => [...this.#senders.values()].filter((sender) => sender.permanentFailure).length,
+            quarantinedPaths: () => queue.quarantined.reduce((sum, entry) => sum + entry.paths.length, 0),
           }
         );
       },
@@ -126,7 +128,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   }
 
   /** A manual request: the bearer token, then the paths; sent at once. */
-  requestManual(request: ManualRequest): Promise<{ id: string; paths: string[] }> {
+  requestManual(request: ManualRequest): Promise<ManualResult> {
     return this.#started.manual.requestManual(request);
   }
 
@@ -168,6 +170,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       onBatch: (batch, recovered) => {
         this.#refreshMirror(batch);
         for (const sender of this.#senders.values()) {
+          if (batch.targets && !batch.targets.includes(sender.distributionId)) continue;
           if (batch.sent[sender.distributionId] === undefined) sender.enqueue(batch, recovered);
         }
       },
@@ -199,6 +202,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       checks: [
         new JournalCheck(journal),
         new PendingAgeCheck({ queue, maxAgeMs: config.readyMaxPendingAgeMs, now: this.#now }),
+        new QuarantineCheck(queue),
         ...[...this.#senders.values()].map((sender) => new DistributionCheck(sender)),
       ],
       description: 'Ghost webhooks to CloudFront invalidations (ghost-ha cache-invalidator)',
@@ -243,14 +247,17 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         permanentDelayMs: config.permanentErrorDelayMs,
       },
       onError: (kind) => this.metrics.invalidations.inc({ distribution: distributionId, result: kind }),
-      onAccepted: async (batch, invalidationId) => {
-        this.metrics.invalidations.inc({ distribution: distributionId, result: 'sent' });
-        this.metrics.invalidatedPaths.inc({ distribution: distributionId }, batch.paths.length);
+      onAccepted: async (batch, invalidationId, refused) => {
+        const refusedPaths = refused.reduce((sum, refusal) => sum + refusal.paths.length, 0);
+        if (refusedPaths < batch.paths.length) {
+          this.metrics.invalidations.inc({ distribution: distributionId, result: 'sent' });
+          this.metrics.invalidatedPaths.inc({ distribution: distributionId }, batch.paths.length - refusedPaths);
+        }
         const now = this.#now();
         for (const event of batch.events) {
           this.metrics.latency.observe({ distribution: distributionId }, (now - event.receivedAt) / 1000);
         }
-        await queue.markSent(batch.id, distributionId, invalidationId);
+        await queue.markSent(batch.id, distributionId, invalidationId, refused);
       },
     });
   }

@@ -5,6 +5,7 @@ export interface QueueView {
   depth: { events: number; batches: number };
   oldestPendingAt(): number | undefined;
   permanentFailures(): number;
+  quarantinedPaths(): number;
 }
 
 export type InvalidatorMetrics = ReturnType<typeof createMetrics>;
@@ -28,7 +29,7 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
     }),
     invalidations: new Counter({
       name: 'cache_invalidator_invalidations_total',
-      help: 'CreateInvalidation outcomes by distribution: sent, or the error kind (throttled, busy, permanent, transient).',
+      help: 'CreateInvalidation outcomes by distribution: sent, or the error kind (throttled, busy, permanent, refused, transient).',
       labelNames: ['distribution', 'result'] as const,
       registers,
     }),
@@ -76,6 +77,14 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
       registers,
       collect() {
         this.set(view()?.permanentFailures() ?? 0);
+      },
+    }),
+    quarantinedPaths: new Gauge({
+      name: 'cache_invalidator_quarantined_paths',
+      help: 'Paths CloudFront refused for good (InvalidArgument), set aside in the journal until released with POST /invalidations {"release": ...}; /health names them.',
+      registers,
+      collect() {
+        this.set(view()?.quarantinedPaths() ?? 0);
       },
     }),
   };
