@@ -13,6 +13,7 @@ import {
 } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplate } from '../../../infra/src/parseTemplate.js';
+import { FaultProxy } from './support/FaultProxy.js';
 import { startServiceProcess } from './support/serviceProcess.js';
 import { FAST_SETTINGS, newJournalDir } from './support/startInvalidator.js';
 
@@ -42,7 +43,7 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     await moto?.destroy();
   });
 
-  async function runAgainst(distributionId: string): Promise<ManagedProcess> {
+  async function runAgainst(distributionId: string, env: Record<string, string> = {}): Promise<ManagedProcess> {
     const port = await freePort();
     const child = await startServiceProcess(`cache-invalidator-alarms-${distributionId}`, {
       ...moto.awsEnv(),
@@ -55,6 +56,7 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
       MANUAL_INVALIDATION_TOKEN: TOKEN,
       METRICS_NAMESPACE: 'ghost-ha/CacheInvalidator',
       METRICS_INTERVAL_SECONDS: '1',
+      ...env,
     });
     running.push(child);
     const url = `http://127.0.0.1:${port}`;
@@ -86,7 +88,27 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     );
   });
 
-  it('a healthy distribution breaches neither (the alarms can tell)', async () => {
+  it('a path the distribution refuses for good breaches the quarantine alarm, not the failure alarm', async () => {
+    const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-refusing');
+    const proxy = await FaultProxy.start(moto.endpoint);
+    try {
+      proxy.refusePaths.add('/a-post/');
+      const child = await runAgainst(distributionId, { AWS_ENDPOINT_URL: proxy.url });
+      const quarantine = alarm('InvalidationQuarantineAlarm');
+      await waitFor(
+        async () => (evaluateAlarm(quarantine, parseEmfLines(child.tail(100_000))).breaching ? true : undefined),
+        { what: 'the quarantine alarm to breach', timeoutMs: 20_000 },
+      );
+      // Refused content is no failed call: the failure alarm stays for what retrying may mend.
+      expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), parseEmfLines(child.tail(100_000))).breaching).toBe(
+        false,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a healthy distribution breaches none (the alarms can tell)', async () => {
     const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-healthy');
     const child = await runAgainst(distributionId);
     // Long enough for several publishes after the invalidation went through.
@@ -95,5 +117,6 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     expect(documents.length).toBeGreaterThan(3);
     expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), documents).breaching).toBe(false);
     expect(evaluateAlarm(alarm('InvalidationBacklogAlarm'), documents).breaching).toBe(false);
+    expect(evaluateAlarm(alarm('InvalidationQuarantineAlarm'), documents).breaching).toBe(false);
   });
 });
