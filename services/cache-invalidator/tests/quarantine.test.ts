@@ -88,10 +88,24 @@ describe('a distribution that refuses one path for good (fault proxy in front of
     proxy.refusePaths.add(REFUSED);
     const paths = Array.from({ length: 50 }, (_, i) => `/post-${String(i + 1).padStart(2, '0')}/`);
     const others = paths.filter((path) => path !== REFUSED);
+    // A throttle and a 500 first: those keep their backoff and are neither split nor quarantined.
+    proxy.faults.push('Throttling', '500');
     const callsBefore = proxy.requests.length;
     const withRefusalMs = await timeToInvalidate(paths, others);
     expect(await invalidated()).not.toContain(REFUSED);
-    const calls = proxy.requests.length - callsBefore;
+    const calls = proxy.requests.length - callsBefore - 2;
+    expect(proxy.faults).toEqual([]);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /cache_invalidator_invalidations_total\{distribution="[A-Z0-9]+",result="throttled"[^}]*\} 1/,
+    );
+    expect(metrics).toMatch(
+      /cache_invalidator_invalidations_total\{distribution="[A-Z0-9]+",result="transient"[^}]*\} 1/,
+    );
+    // The whole batch, and one half at each of the six halvings down to the single path.
+    expect(metrics).toMatch(
+      /cache_invalidator_invalidations_total\{distribution="[A-Z0-9]+",result="refused"[^}]*\} 7/,
+    );
 
     // Quarantined: /health warns naming it (readiness stays 200), the metric counts it, nothing is pending.
     await expect.poll(async () => (await health()).checks['invalidations:quarantined']?.[0]?.status).toBe('warn');
@@ -145,7 +159,7 @@ describe('a distribution that refuses one path for good (fault proxy in front of
 
     process.stdout.write(
       `quarantine: 50 paths in ${usualMs} ms without a refusal, the 49 others in ${withRefusalMs} ms with one refused ` +
-        `(${calls} CreateInvalidation calls), the next publish in ${nextMs} ms\n`,
+        `(${calls} CreateInvalidation calls after a throttle and a 500), the next publish in ${nextMs} ms\n`,
     );
     // Within the usual time (a few split calls more), and bounded calls: 1 + 2 per halving.
     expect(withRefusalMs).toBeLessThan(usualMs + 2_000);
