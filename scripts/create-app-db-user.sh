@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates Ghost's own database user from the <project>/database-app secret: every privilege on the
 # ghost schema, nothing else, and only over TLS (REQUIRE SSL). The health sidecar uses the same user and needs, in that schema, CREATE,
-# SELECT, INSERT, UPDATE and DELETE on its tables ghost_ha_lease and ghost_ha_heartbeat (covered). Runs once after the primary data stack is deployed (and again after a
+# SELECT, INSERT, UPDATE and DELETE on its table ghost_ha_lease and CREATE, DROP (TRUNCATE) and INSERT
+# on ghost_ha_heartbeat (covered). Runs once after the primary data stack is deployed (and again after a
 # password change); the user lives in the global database, so the secondary has it too. Goes through
 # the RDS Data API (enabled on the primary cluster) as the master user: no network path to the
 # database is needed.

@@ -74,6 +74,11 @@ export class MariaDbServer {
     return this.caPem ? { ...settings, ssl: { ca: this.caPem } } : settings;
   }
 
+  /** The server's data directory: a database's tables are files in its subdirectory of that name. */
+  get dataDirectory(): string {
+    return join(this.#dir, 'data');
+  }
+
   get isRunning(): boolean {
     return this.#process?.isRunning ?? false;
   }

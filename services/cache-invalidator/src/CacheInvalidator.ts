@@ -21,12 +21,13 @@ import { JournalCheck } from './JournalCheck.js';
 import type { JournalFileSystem } from './JournalFileSystem.js';
 import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
-import type { ManualRequest, ManualRequests } from './ManualRequests.js';
+import type { ManualRequest, ManualRequests, ManualResult } from './ManualRequests.js';
 import { MirrorCheck } from './mirror/MirrorCheck.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
 import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
 import { PathBudget } from './PathBudget.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
+import { QuarantineCheck } from './QuarantineCheck.js';
 import type { ReadinessSource } from './ReadinessSource.js';
 import { INVALIDATOR_LOG } from './signals.js';
 import { SitePaths } from './sitePaths.js';
@@ -96,6 +97,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
             waitingSiteChanges: queue.waitingSiteChanges,
             pathsToday: this.#budget.pathsToday,
             pathBudgetExceeded: this.#budget.exceeded,
+            quarantinedPaths: () => queue.quarantined.reduce((sum, entry) => sum + entry.paths.length, 0),
           }
         );
       },
@@ -139,7 +141,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   }
 
   /** A manual request: the bearer token, then the paths; sent at once. */
-  requestManual(request: ManualRequest): Promise<{ id: string; paths: string[] }> {
+  requestManual(request: ManualRequest): Promise<ManualResult> {
     return this.#started.manual.requestManual(request);
   }
 
@@ -190,6 +192,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       onBatch: (batch, recovered) => {
         this.#refreshMirror(batch);
         for (const sender of this.#senders.values()) {
+          if (batch.targets && !batch.targets.includes(sender.distributionId)) continue;
           if (batch.sent[sender.distributionId] === undefined) sender.enqueue(batch, recovered);
         }
       },
@@ -222,6 +225,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         new JournalCheck(journal),
         ...(this.#mirror ? [new MirrorCheck(this.#mirror)] : []),
         new PendingAgeCheck({ queue, maxAgeMs: config.readyMaxPendingAgeMs, now: this.#now }),
+        new QuarantineCheck(queue),
         ...[...this.#senders.values()].map((sender) => new DistributionCheck(sender)),
       ],
       description: 'Ghost webhooks to CloudFront invalidations (ghost-ha cache-invalidator)',
@@ -266,10 +270,14 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         permanentDelayMs: config.permanentErrorDelayMs,
       },
       onError: (kind) => this.metrics.invalidations.inc({ distribution: distributionId, result: kind }),
-      onAccepted: async (batch, invalidationId) => {
-        this.metrics.invalidations.inc({ distribution: distributionId, result: 'sent' });
-        this.metrics.invalidatedPaths.inc({ distribution: distributionId }, batch.paths.length);
-        if (this.#budget.record(batch.paths.length)) {
+      onAccepted: async (batch, invalidationId, refused) => {
+        const refusedPaths = refused.reduce((sum, refusal) => sum + refusal.paths.length, 0);
+        const sentPaths = batch.paths.length - refusedPaths;
+        if (sentPaths > 0) {
+          this.metrics.invalidations.inc({ distribution: distributionId, result: 'sent' });
+          this.metrics.invalidatedPaths.inc({ distribution: distributionId }, sentPaths);
+        }
+        if (this.#budget.record(sentPaths)) {
           this.#log.warn(
             { pathsToday: this.#budget.pathsToday, budget: this.#budget.budget },
             INVALIDATOR_LOG.pathBudgetExceeded,
@@ -279,7 +287,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         for (const event of batch.events) {
           this.metrics.latency.observe({ distribution: distributionId }, (now - event.receivedAt) / 1000);
         }
-        await queue.markSent(batch.id, distributionId, invalidationId);
+        await queue.markSent(batch.id, distributionId, invalidationId, refused);
       },
     });
   }

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Logger, summarizeError } from '@ghost-ha/core';
 import { type CompactionLimits, compactPaths } from './compactPaths.js';
+import type { Refusal } from './DistributionSender.js';
 import type { Journal } from './Journal.js';
-import type { AcceptedEvent, Batch, JournalRecord } from './JournalRecord.js';
+import type { AcceptedEvent, Batch, JournalRecord, QuarantinedPaths } from './JournalRecord.js';
 import { SiteChangeEchoes } from './SiteChangeEchoes.js';
 import { INVALIDATOR_LOG } from './signals.js';
 
@@ -58,6 +59,7 @@ export class InvalidationQueue {
   #deferredTimer: NodeJS.Timeout | undefined;
   #window: OpenWindow = { firstAt: Number.POSITIVE_INFINITY, lastAt: 0 };
   readonly #batches = new Map<string, Batch>();
+  readonly #quarantine = new Map<string, QuarantinedPaths>();
   readonly #echoes: SiteChangeEchoes;
   #timer: NodeJS.Timeout | undefined;
   #timerDue = 0;
@@ -72,7 +74,7 @@ export class InvalidationQueue {
   }
 
   /** Rebuilds the pending work from journal records, rewrites the journal to it, and resumes sending. */
-  async restore(records: readonly JournalRecord[]): Promise<{ events: number; batches: number }> {
+  async restore(records: readonly JournalRecord[]): Promise<{ events: number; batches: number; quarantined: number }> {
     const open = new Map<string, AcceptedEvent>();
     for (const record of records) {
       if (record.type === 'event') {
@@ -82,6 +84,10 @@ export class InvalidationQueue {
         const { type: _type, ...batch } = record;
         this.#batches.set(batch.id, { ...batch, sent: { ...batch.sent } });
         for (const event of batch.events) open.delete(event.id);
+        for (const id of batch.releases ?? []) this.#quarantine.delete(id);
+      } else if (record.type === 'quarantine') {
+        const { type: _type, ...entry } = record;
+        this.#quarantine.set(entry.id, entry);
       } else {
         const batch = this.#batches.get(record.batchId);
         if (batch) batch.sent[record.distributionId] = record.invalidationId;
@@ -101,7 +107,7 @@ export class InvalidationQueue {
     for (const batch of this.#batches.values()) this.#options.onBatch(batch, true);
     // Events the previous process accepted but never batched have waited long enough.
     if (this.#open.length > 0) void this.#cut();
-    return { events: this.#open.length, batches: this.#batches.size };
+    return { events: this.#open.length, batches: this.#batches.size, quarantined: this.#quarantine.size };
   }
 
   /** Journals the event (durable when this resolves) and schedules its batch. */
@@ -127,10 +133,37 @@ export class InvalidationQueue {
     return this.#cut();
   }
 
-  /** Records that a distribution accepted a batch; the batch leaves once all have. */
-  async markSent(batchId: string, distributionId: string, invalidationId: string): Promise<void> {
+  /**
+   * Records that a distribution accepted a batch, but for the paths it refused for good, which go to
+   * the quarantine (journaled first: nothing accepted leaves the journal unsent and unseen); the
+   * batch leaves once all distributions have it.
+   */
+  async markSent(
+    batchId: string,
+    distributionId: string,
+    invalidationId: string,
+    refused: readonly Refusal[] = [],
+  ): Promise<void> {
     const batch = this.#batches.get(batchId);
     if (!batch) return;
+    for (const refusal of refused) {
+      const entry: QuarantinedPaths = {
+        id: quarantineIdOf(distributionId, batchId, refusal.paths),
+        distributionId,
+        batchId,
+        paths: refusal.paths,
+        error: refusal.error,
+        at: this.#now(),
+      };
+      this.#quarantine.set(entry.id, entry);
+      try {
+        await this.#options.journal.append({ type: 'quarantine', ...entry });
+      } catch (error) {
+        // Kept in memory (seen in /health); the batch's `sent` likely fails too, and after a
+        // restart the batch is sent and split again, finding the same entry.
+        this.#log.error({ error: summarizeError(error), batchId }, INVALIDATOR_LOG.quarantineNotJournaled);
+      }
+    }
     batch.sent[distributionId] = invalidationId;
     try {
       await this.#options.journal.append({ type: 'sent', batchId, distributionId, invalidationId });
@@ -154,6 +187,51 @@ export class InvalidationQueue {
     return this.#deferred.length;
   }
 
+  /** Paths refused for good, per distribution and batch, oldest first. */
+  get quarantined(): readonly QuarantinedPaths[] {
+    return [...this.#quarantine.values()];
+  }
+
+  /**
+   * Sends quarantined paths again, once, to the distribution that refused them: each entry becomes a
+   * batch for that distribution alone (a new CallerReference), journaled together with the entry's
+   * release, so a restart neither loses nor repeats it. Refused again, the paths come back to the
+   * quarantine. Returns the entries released (none: no such id).
+   */
+  async release(which: 'all' | readonly string[]): Promise<QuarantinedPaths[]> {
+    const entries = which === 'all' ? this.quarantined : which.flatMap((id) => this.#quarantine.get(id) ?? []);
+    const released: QuarantinedPaths[] = [];
+    for (const entry of entries) {
+      if (!this.#quarantine.has(entry.id)) continue;
+      const now = this.#now();
+      const events = [{ id: randomUUID(), receivedAt: now }];
+      const batch: Batch = {
+        id: batchIdOf(entry.paths, events),
+        createdAt: now,
+        paths: [...entry.paths],
+        events,
+        sent: {},
+        targets: [entry.distributionId],
+        releases: [entry.id],
+      };
+      await this.#options.journal.append({ type: 'batch', ...batch });
+      this.#quarantine.delete(entry.id);
+      this.#batches.set(batch.id, batch);
+      released.push(entry);
+      this.#log.info(
+        {
+          quarantineId: entry.id,
+          distributionId: entry.distributionId,
+          batchId: batch.id,
+          paths: entry.paths.slice(0, 20),
+        },
+        INVALIDATOR_LOG.quarantineReleased,
+      );
+      this.#options.onBatch(batch, false);
+    }
+    return released;
+  }
+
   /** When the oldest event still waiting (open or in an unsent batch) was received. */
   oldestPendingAt(): number | undefined {
     let oldest: number | undefined;
@@ -172,7 +250,7 @@ export class InvalidationQueue {
   }
 
   #isDone(batch: Batch): boolean {
-    return this.#options.distributionIds.every((id) => batch.sent[id] !== undefined);
+    return (batch.targets ?? this.#options.distributionIds).every((id) => batch.sent[id] !== undefined);
   }
 
   #noteForEchoes(event: AcceptedEvent): void {
@@ -344,6 +422,7 @@ export class InvalidationQueue {
 
   #liveRecords(): JournalRecord[] {
     return [
+      ...[...this.#quarantine.values()].map((entry): JournalRecord => ({ type: 'quarantine', ...entry })),
       ...[...this.#batches.values()].map((batch): JournalRecord => ({ type: 'batch', ...batch })),
       ...[...this.#deferred, ...this.#open].map((event): JournalRecord => ({ type: 'event', ...event })),
     ];
@@ -351,9 +430,16 @@ export class InvalidationQueue {
 }
 
 /** The CallerReference: the same batch (paths and events) always gets the same one. */
-function batchIdOf(paths: readonly string[], events: readonly AcceptedEvent[]): string {
+function batchIdOf(paths: readonly string[], events: readonly { id: string }[]): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(paths));
   for (const event of events) hash.update(`\n${event.id}`);
   return `ghost-ha-${hash.digest('hex').slice(0, 40)}`;
+}
+
+function quarantineIdOf(distributionId: string, batchId: string, paths: readonly string[]): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([distributionId, batchId, paths]))
+    .digest('hex');
+  return `q-${digest.slice(0, 20)}`;
 }

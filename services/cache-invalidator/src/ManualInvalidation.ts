@@ -3,7 +3,7 @@ import type { InvalidatorMetrics } from './createMetrics.js';
 import { RequestRejectedError } from './errors.js';
 import type { InvalidationQueue } from './InvalidationQueue.js';
 import type { AcceptedEvent } from './JournalRecord.js';
-import type { ManualRequest, ManualRequests } from './ManualRequests.js';
+import type { ManualRequest, ManualRequests, ManualResult } from './ManualRequests.js';
 import type { SitePaths } from './sitePaths.js';
 
 const MAX_MANUAL_PATHS = 100;
@@ -12,15 +12,17 @@ export interface ManualInvalidationOptions {
   /** MANUAL_INVALIDATION_TOKEN; unset turns manual requests off. */
   token: string | undefined;
   site: SitePaths;
-  queue: Pick<InvalidationQueue, 'accept' | 'flushNow'>;
+  queue: Pick<InvalidationQueue, 'accept' | 'flushNow' | 'release'>;
   metrics: Pick<InvalidatorMetrics, 'webhooks' | 'pathsPlanned'>;
   now: () => number;
 }
 
 /**
  * A manual request: the bearer token, then the paths (viewer paths, as CloudFront takes them);
- * journaled, then its window is cut at once. Counted in `cache_invalidator_webhooks_total` as
- * `event="manual"` (`accepted`, `unauthorized`).
+ * journaled, then its window is cut at once. Or, with `release` instead of `paths`, quarantined
+ * entries (ids from `/health`, or `"all"`) sent again once, to the distribution that refused them.
+ * Counted in `cache_invalidator_webhooks_total` as `event="manual"` (`accepted`, `released`,
+ * `unauthorized`).
  */
 export class ManualInvalidation implements ManualRequests {
   readonly #options: ManualInvalidationOptions;
@@ -29,7 +31,7 @@ export class ManualInvalidation implements ManualRequests {
     this.#options = options;
   }
 
-  async requestManual(request: ManualRequest): Promise<{ id: string; paths: string[] }> {
+  async requestManual(request: ManualRequest): Promise<ManualResult> {
     const { token, site, queue, metrics } = this.#options;
     if (!token) {
       throw new RequestRejectedError(
@@ -43,6 +45,8 @@ export class ManualInvalidation implements ManualRequests {
       metrics.webhooks.inc({ event: 'manual', result: 'unauthorized' });
       throw new RequestRejectedError(401, 'unauthorized', 'a valid "Authorization: Bearer <token>" header is required');
     }
+    const release = (request.body as { release?: unknown } | undefined)?.release;
+    if (release !== undefined) return this.#release(release);
     const paths = validateManualPaths(request.body);
     const everything = paths.includes(site.everything) || paths.includes('/*');
     const accepted: AcceptedEvent = {
@@ -57,6 +61,42 @@ export class ManualInvalidation implements ManualRequests {
     await queue.flushNow();
     return { id: accepted.id, paths };
   }
+
+  async #release(release: unknown): Promise<ManualResult> {
+    const ids = validateRelease(release);
+    const released = await this.#options.queue.release(ids);
+    if (released.length === 0) {
+      throw new RequestRejectedError(
+        404,
+        'not_quarantined',
+        'nothing to release: no quarantined entry has these ids (see the invalidations:quarantined check in /health)',
+      );
+    }
+    this.#options.metrics.webhooks.inc({ event: 'manual', result: 'released' });
+    return {
+      id: released.map((entry) => entry.id).join(','),
+      paths: released.flatMap((entry) => entry.paths),
+      released: released.map((entry) => entry.id),
+    };
+  }
+}
+
+/** `"all"`, or 1 to 100 quarantine ids (`q-` and hex, as `/health` names them). */
+function validateRelease(release: unknown): 'all' | string[] {
+  if (release === 'all') return 'all';
+  if (
+    !Array.isArray(release) ||
+    release.length === 0 ||
+    release.length > MAX_MANUAL_PATHS ||
+    !release.every((id) => typeof id === 'string' && /^q-[0-9a-f]{20}$/.test(id))
+  ) {
+    throw new RequestRejectedError(
+      400,
+      'bad_release',
+      `"release" must be "all" or an array of 1 to ${MAX_MANUAL_PATHS} quarantine ids as /health names them. E.g. {"release":["q-0123456789abcdef0123"]}`,
+    );
+  }
+  return [...new Set(release as string[])];
 }
 
 /** Compares digests of equal length, so neither the time taken nor an early exit tells the token's length or prefix. */

@@ -4,7 +4,14 @@ export interface ManualRequest {
   body: unknown;
 }
 
+/** What `POST /invalidations` answers: the accepted id and its paths; `released`: the quarantine entries sent again. */
+export interface ManualResult {
+  id: string;
+  paths: string[];
+  released?: string[];
+}
+
 /** What `POST /invalidations` needs: a request in, the accepted id and its paths out. */
 export interface ManualRequests {
-  requestManual(request: ManualRequest): Promise<{ id: string; paths: string[] }>;
+  requestManual(request: ManualRequest): Promise<ManualResult>;
 }

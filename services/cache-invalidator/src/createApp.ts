@@ -24,7 +24,9 @@ export function createApp(service: ManualRequests & ReadinessSource, settings: A
 
   app.post('/invalidations', express.json({ limit: '64kb' }), async (req, res) => {
     const result = await service.requestManual({ authorization: req.get('authorization'), body: req.body });
-    res.status(202).json({ accepted: result.id, paths: result.paths });
+    res
+      .status(202)
+      .json({ accepted: result.id, paths: result.paths, ...(result.released ? { released: result.released } : {}) });
   });
 
   app.get('/health/live', (_req, res) => {

@@ -9,6 +9,7 @@ export interface QueueView {
   waitingSiteChanges: number;
   pathsToday: number;
   pathBudgetExceeded: boolean;
+  quarantinedPaths(): number;
 }
 
 export type InvalidatorMetrics = ReturnType<typeof createMetrics>;
@@ -32,7 +33,7 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
     }),
     invalidations: new Counter({
       name: 'cache_invalidator_invalidations_total',
-      help: 'CreateInvalidation outcomes by distribution: sent, or the error kind (throttled, busy, permanent, transient).',
+      help: 'CreateInvalidation outcomes by distribution: sent, or the error kind (throttled, busy, permanent, refused, transient).',
       labelNames: ['distribution', 'result'] as const,
       registers,
     }),
@@ -104,6 +105,14 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
       registers,
       collect() {
         this.set(view()?.permanentFailures() ?? 0);
+      },
+    }),
+    quarantinedPaths: new Gauge({
+      name: 'cache_invalidator_quarantined_paths',
+      help: 'Paths CloudFront refused for good (InvalidArgument), set aside in the journal until released with POST /invalidations {"release": ...}; /health names them.',
+      registers,
+      collect() {
+        this.set(view()?.quarantinedPaths() ?? 0);
       },
     }),
   };

@@ -41,6 +41,7 @@ export const INVALIDATOR_LOG = {
   pathBudgetExceeded: 'daily invalidation path budget exceeded',
   batchNotJournaled: 'could not journal a batch; retrying after the window',
   sentNotJournaled: 'could not journal an accepted invalidation',
+  quarantineNotJournaled: 'could not journal quarantined paths; they are kept in memory',
   rewriteFailedAtStart: 'could not rewrite the journal at start',
   rewriteFailed: 'could not rewrite the journal; it keeps growing',
   mirrorRefreshNotJournaled: 'could not journal a mirror refresh',
@@ -49,6 +50,12 @@ export const INVALIDATOR_LOG = {
   /** A permanent error (no such distribution, access denied): the batch is kept and retried slowly. */
   permanentFailure: 'CloudFront refused the invalidation; kept for retry',
   recovered: 'distribution accepts invalidations again',
+  /** CloudFront refused a batch's content (InvalidArgument): the batch is split to find the refused paths. */
+  refused: 'CloudFront refused the batch; splitting it to find the refused paths',
+  /** Fields `refused` (paths and error), `calls`: what stays refused is quarantined until released. */
+  pathsQuarantined: 'paths refused for good were quarantined; the rest were sent',
+  /** `POST /invalidations` with `release`: quarantined paths sent again (fields `released`). */
+  quarantineReleased: 'quarantined paths released',
   busy: 'distribution busy; waiting for room',
   retrying: 'invalidation failed; retrying',
   lookupFailed: 'could not look for an earlier invalidation',

@@ -183,6 +183,49 @@ describe('InvalidationQueue', () => {
     expect(await readFile(join(dir, 'journal.log'), 'utf8')).toBe('');
   });
 
+  it('keeps refused paths quarantined through rewrites and restarts; a release is one batch for that distribution, journaled with it', async () => {
+    const restart = async () => {
+      queue.close();
+      await journal.close();
+      batches = [];
+      const records = await openQueue();
+      await queue.restore(records);
+    };
+    await accept('manual', ['/ok/', '/refused/']);
+    await sleep(settings.windowMs + 50);
+    const batch = batches[0]?.batch;
+    if (!batch) throw new Error('no batch');
+    const refusal = { paths: ['/refused/'], error: { name: 'InvalidArgument', message: 'invalid path' } };
+    await queue.markSent(batch.id, 'D1', 'I1', [refusal]);
+    // The batch is done (the journal is rewritten as idle), the quarantine is not.
+    expect(queue.depth).toEqual({ events: 0, batches: 0 });
+    expect(queue.oldestPendingAt()).toBeUndefined();
+    const [entry] = queue.quarantined;
+    expect(entry).toMatchObject({
+      distributionId: 'D1',
+      batchId: batch.id,
+      ...refusal,
+      id: expect.stringMatching(/^q-/),
+    });
+    await restart();
+    expect(queue.quarantined).toEqual([entry]);
+    expect(batches).toEqual([]);
+    expect(await queue.release(['q-00000000000000000000'])).toEqual([]);
+    expect(await queue.release('all')).toEqual([entry]);
+    expect(queue.quarantined).toEqual([]);
+    const [released] = batches;
+    expect(released?.batch).toMatchObject({ paths: ['/refused/'], targets: ['D1'], releases: [entry?.id] });
+    // A crash before CloudFront took it: the release is resent, the entry stays released.
+    await restart();
+    expect(queue.quarantined).toEqual([]);
+    expect(batches).toEqual([{ batch: released?.batch, recovered: true }]);
+    await queue.markSent(released?.batch.id ?? '', 'D1', 'I2');
+    expect(queue.depth.batches).toBe(0);
+    await restart();
+    expect(queue.quarantined).toEqual([]);
+    expect(batches).toEqual([]);
+  });
+
   it('gives the same batch the same id (CallerReference) and different batches different ids', async () => {
     await accept('manual', ['/same/']);
     await sleep(settings.windowMs + 50);

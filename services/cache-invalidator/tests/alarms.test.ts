@@ -14,6 +14,7 @@ import {
 } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplate } from '../../../infra/src/parseTemplate.js';
+import { FaultProxy } from './support/FaultProxy.js';
 import { motoS3 } from './support/MirrorTestBed.js';
 import { StreamingOrigin } from './support/StreamingOrigin.js';
 import { startServiceProcess } from './support/serviceProcess.js';
@@ -94,7 +95,27 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     );
   });
 
-  it('a healthy distribution breaches neither (the alarms can tell)', async () => {
+  it('a path the distribution refuses for good breaches the quarantine alarm, not the failure alarm', async () => {
+    const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-refusing');
+    const proxy = await FaultProxy.start(moto.endpoint);
+    try {
+      proxy.refusePaths.add('/a-post/');
+      const child = await runAgainst(distributionId, { AWS_ENDPOINT_URL: proxy.url });
+      const quarantine = alarm('InvalidationQuarantineAlarm');
+      await waitFor(
+        async () => (evaluateAlarm(quarantine, parseEmfLines(child.tail(100_000))).breaching ? true : undefined),
+        { what: 'the quarantine alarm to breach', timeoutMs: 20_000 },
+      );
+      // Refused content is no failed call: the failure alarm stays for what retrying may mend.
+      expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), parseEmfLines(child.tail(100_000))).breaching).toBe(
+        false,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a healthy distribution breaches none (the alarms can tell)', async () => {
     const distributionId = await createDistribution(motoCloudFront(moto), 'alarm-healthy');
     const child = await runAgainst(distributionId);
     // Long enough for several publishes after the invalidation went through.
@@ -103,6 +124,7 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
     expect(documents.length).toBeGreaterThan(3);
     expect(evaluateAlarm(alarm('InvalidationFailureAlarm'), documents).breaching).toBe(false);
     expect(evaluateAlarm(alarm('InvalidationBacklogAlarm'), documents).breaching).toBe(false);
+    expect(evaluateAlarm(alarm('InvalidationQuarantineAlarm'), documents).breaching).toBe(false);
   });
 
   it('a mirror page that always answers 500 and a mirror origin that is down breach the parked and mirror backlog alarms; two paths over a budget of one breach the budget alarm', async () => {

@@ -62,10 +62,16 @@ describe('cache-invalidator routes (express app, in process)', () => {
     expect(Object.keys(report.checks).sort()).toEqual([
       'distribution:E2QWRUHAPOMQZL',
       'invalidations:oldestPendingAge',
+      'invalidations:quarantined',
       'journal:writable',
     ]);
     expect(report.checks['journal:writable'][0]).toMatchObject({ status: 'pass', componentType: 'datastore' });
     expect(report.checks['invalidations:oldestPendingAge'][0]).toMatchObject({ observedValue: 0, observedUnit: 's' });
+    expect(report.checks['invalidations:quarantined'][0]).toMatchObject({
+      status: 'pass',
+      observedValue: 0,
+      observedUnit: 'paths',
+    });
   });
 
   it('GET /metrics serves Prometheus text with the service metrics', async () => {

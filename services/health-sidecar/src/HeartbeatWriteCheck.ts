@@ -5,7 +5,7 @@ import type { DatabaseConnector } from './DatabaseConnector.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 import { SIDECAR_LOG } from './signals.js';
 
-/** One row per sidecar (keyed by its holder id), upserted every round; created by the first write. */
+/** The heartbeat table: emptied and given this sidecar's new row every round; created by the first write. */
 export const HEARTBEAT_TABLE = 'ghost_ha_heartbeat';
 
 export interface HeartbeatWriteCheckOptions {
@@ -34,14 +34,14 @@ interface Attempt {
 }
 
 /**
- * Can the database take a write? Each round upserts this sidecar's heartbeat row on a connection of
- * its own, so a hung write never holds up the read checks or the lock. A round waits for the write
- * at most `timeoutMs` and then reports how long writes have been blocked, but leaves the write
+ * Can the database take a write that needs new space? Each round empties the heartbeat table
+ * (TRUNCATE: a new tablespace file) and inserts this sidecar's row, on a connection of its own, so a
+ * hung write never holds up the read checks or the lock. A round waits for the write at most `timeoutMs` and then reports how long writes have been blocked, but leaves the write
  * running: at most one heartbeat write is ever in flight, and a round that finds one starts none.
  * The session's lock wait timeouts make the server itself give a blocked write up after about an
  * interval (its thread then ends, and the next round writes again); a write the server does not
  * answer at all (hung, unreachable) is cut on our side that long plus a statement's time limit later.
- * Runs on every sidecar, a standby too: its own row, and a standby that cannot write is worth knowing
+ * Runs on every sidecar, a standby too: the table holds no state anyone reads, and a standby that cannot write is worth knowing
  * before it takes over (its verdict is `fail` anyway, so the check does not change its routing).
  */
 export class HeartbeatWriteCheck implements Check {
@@ -154,18 +154,18 @@ export class HeartbeatWriteCheck implements Check {
           ) ENGINE = InnoDB`,
           [],
         );
-        // Every task writes a row of its own: rows of tasks gone for a day are dropped, once per start.
-        await this.#query(
-          connection,
-          `DELETE FROM ${HEARTBEAT_TABLE} WHERE written_at < UTC_TIMESTAMP(6) - INTERVAL 1 DAY`,
-          [],
-        );
         this.#tableReady = true;
       }
+      // A new row in a table with room in its page takes no new space, and an in-place update none
+      // either: both succeed on a full volume while every save that grows a table fails ("The table
+      // 'posts' is full"). TRUNCATE gives the table a new, empty tablespace file (InnoDB recreates
+      // it), which needs space on the volume as a growing table does; it also removes the rows of
+      // earlier rounds and of other sidecars, so the table never holds more than a row per sidecar.
+      // https://mariadb.com/kb/en/truncate-table/
+      await this.#query(connection, `TRUNCATE TABLE ${HEARTBEAT_TABLE}`, []);
       await this.#query(
         connection,
-        `INSERT INTO ${HEARTBEAT_TABLE} (holder, written_at) VALUES (?, UTC_TIMESTAMP(6))
-          ON DUPLICATE KEY UPDATE written_at = UTC_TIMESTAMP(6)`,
+        `INSERT INTO ${HEARTBEAT_TABLE} (holder, written_at) VALUES (?, UTC_TIMESTAMP(6))`,
         [this.#options.holder],
       );
     } catch (error) {

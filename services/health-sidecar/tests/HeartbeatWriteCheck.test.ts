@@ -1,4 +1,9 @@
 // @module-tag ghost
+
+import { execFile } from 'node:child_process';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createRegistry } from '@ghost-ha/core';
 import { type DatabaseSettings, type GhostServer, type MariaDbServer, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
@@ -18,6 +23,8 @@ import {
   TIMEOUT_MS,
   testLogger,
 } from './sidecarFixture.js';
+
+const run = promisify(execFile);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -150,7 +157,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
     await task?.destroy();
   });
 
-  it('passes with the write time, its row upserted on the database clock, and the write age as a metric', async () => {
+  it('passes with the write time, its one row written on the database clock, and the write age as a metric', async () => {
     expect(writeCheck()).toMatchObject({
       status: 'pass',
       componentType: 'datastore',
@@ -303,10 +310,12 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
   }, 60_000);
 
   it('MariaDB hung (SIGSTOP) 4 s: every round answers within its limit, warns, and after SIGCONT passes again with one row and one connection', async () => {
-    const hung = { ...database, user: 'heartbeat_hang', password: 'heartbeat-hang-password' };
+    // A database of its own: the main sidecar's rounds empty the heartbeat table in Ghost's.
+    const alone = await mariadb.database('write_probe_hang');
+    const hung = { ...alone, user: 'heartbeat_hang', password: 'heartbeat-hang-password' };
     for (const host of ['%', 'localhost']) {
       await mariadb.rootQuery(`CREATE USER IF NOT EXISTS '${hung.user}'@'${host}' IDENTIFIED BY '${hung.password}'`);
-      await mariadb.rootQuery(`GRANT ALL ON \`${database.database}\`.* TO '${hung.user}'@'${host}'`);
+      await mariadb.rootQuery(`GRANT ALL ON \`${alone.database}\`.* TO '${hung.user}'@'${host}'`);
     }
     const check = standaloneCheck(hung, { holder: 'hang-test#1', timeoutMs: 200, stallFailMs: 0 });
     const round = async () => {
@@ -336,7 +345,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
         timeoutMs: 5_000,
         intervalMs: INTERVAL_MS,
       });
-      // The hung write's connection was cut, not kept beside the new one; the row was upserted, not doubled.
+      // The hung write's connection was cut, not kept beside the new one; one row, not two.
       await expect
         .poll(
           async () =>
@@ -349,7 +358,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
         )
         .toBe(1);
       const rows = (await mariadb.rootQuery(
-        `SELECT holder FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'hang-test#1'`,
+        `SELECT holder FROM \`${alone.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'hang-test#1'`,
       )) as { holder: string }[];
       expect(rows).toHaveLength(1);
     } finally {
@@ -357,34 +366,110 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
     }
   }, 30_000);
 
-  it('needs no more than the documented privileges: CREATE, SELECT, INSERT, UPDATE, DELETE on its table', async () => {
-    const limited = { ...database, user: 'heartbeat_only', password: 'heartbeat-only-password' };
+  it('data volume full (a 4 MiB tmpfs): the next round warns naming the database error, fails after WRITE_STALL_FAIL_MS, passes the round after space is freed', async () => {
+    // The database's directory is a volume of its own: a tmpfs mounted where its tables live.
+    const name = 'full_volume';
+    const volume = join(mariadb.dataDirectory, name);
+    await mkdir(volume);
+    // Needs root, as the content volume's tests do.
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', volume]);
+    const ballast = join(volume, 'ballast');
+    const stallFailMs = 3 * INTERVAL_MS;
+    const full = { ...database, database: name };
+    const check = standaloneCheck(full, { holder: 'full-volume#1', timeoutMs: 2_000, stallFailMs });
+    const round = () => check.run(new AbortController().signal);
+    const db = await mysql.createConnection(full);
+    try {
+      expect((await round()).status).toBe('pass');
+      // A table of Ghost's shape that has to grow, as a post save does.
+      await db.query('CREATE TABLE posts_like (id INT AUTO_INCREMENT PRIMARY KEY, body TEXT) ENGINE = InnoDB');
+      expect((await round()).status).toBe('pass');
+      // Fill the volume to the last byte with a file of its own.
+      const file = await open(ballast, 'w');
+      try {
+        const chunk = Buffer.alloc(64 * 1024);
+        for (;;) await file.write(chunk);
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      } finally {
+        await file.close();
+      }
+      // Saves now fail once the free pages the table already had are used up.
+      let saveError: unknown;
+      for (let i = 0; i < 50 && saveError === undefined; i++)
+        await db.query(`INSERT INTO posts_like (body) VALUES (REPEAT('p', 5000))`).catch((error: unknown) => {
+          saveError = error;
+        });
+      expect(saveError).toMatchObject({ code: 'ER_RECORD_FILE_FULL' });
+      const filled = Date.now();
+      const first = await round();
+      expect(first).toMatchObject({
+        status: 'warn',
+        output: expect.stringMatching(
+          /^writes are blocked: no heartbeat write has succeeded for \d+\.\d s \(last: ER_RECORD_FILE_FULL: The table '.*' is full\)$/,
+        ),
+      });
+      // Failing writes count as blocked ones: `fail` once that lasts WRITE_STALL_FAIL_MS.
+      let last = first;
+      while (last.status !== 'fail' && Date.now() - filled < stallFailMs + 3 * INTERVAL_MS) {
+        await sleep(INTERVAL_MS);
+        last = await round();
+      }
+      const failedAfterMs = Date.now() - filled;
+      expect(last).toMatchObject({
+        status: 'fail',
+        output: expect.stringMatching(/ER_RECORD_FILE_FULL.*past the 1500 ms limit \(WRITE_STALL_FAIL_MS\)$/),
+      });
+      await rm(ballast);
+      const freed = Date.now();
+      const after = await round();
+      process.stdout.write(
+        `write probe, full volume: warn on the first round (${first.output}), fail after ${failedAfterMs} ms, ` +
+          `${after.status} on the first round after freeing (${Date.now() - freed} ms)\n`,
+      );
+      expect(after.status).toBe('pass');
+      // Bounded: the table holds the last round's row only.
+      const rows = (await db.query(`SELECT holder FROM ${HEARTBEAT_TABLE}`))[0] as { holder: string }[];
+      expect(rows.map((r) => r.holder)).toEqual(['full-volume#1']);
+    } finally {
+      check.close();
+      await db.end();
+      await rm(ballast, { force: true });
+      await mariadb.rootQuery(`DROP DATABASE IF EXISTS \`${name}\``).catch(() => undefined);
+      await run('umount', [volume]);
+      await rm(volume, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('needs no more than the documented privileges: CREATE, DROP, INSERT on its table', async () => {
+    const alone = await mariadb.database('write_probe_grants');
+    const limited = { ...alone, user: 'heartbeat_only', password: 'heartbeat-only-password' };
     for (const host of ['%', 'localhost']) {
       await mariadb.rootQuery(
         `CREATE USER IF NOT EXISTS '${limited.user}'@'${host}' IDENTIFIED BY '${limited.password}'`,
       );
     }
-    await mariadb.rootQuery(`DROP TABLE IF EXISTS \`${database.database}\`.${HEARTBEAT_TABLE}`);
+    await mariadb.rootQuery(`DROP TABLE IF EXISTS \`${alone.database}\`.${HEARTBEAT_TABLE}`);
     const grant = (table: string) =>
       Promise.all(
         ['%', 'localhost'].map((host) =>
           mariadb.rootQuery(
-            `GRANT CREATE, SELECT, INSERT, UPDATE, DELETE ON \`${database.database}\`.\`${table}\` TO '${limited.user}'@'${host}'`,
+            `GRANT CREATE, DROP, INSERT ON \`${alone.database}\`.\`${table}\` TO '${limited.user}'@'${host}'`,
           ),
         ),
       );
     await grant(HEARTBEAT_TABLE);
     const check = standaloneCheck(limited, { holder: 'grants-test#1', timeoutMs: 2_000, stallFailMs: 0 });
     try {
-      // The first write creates the table; the second updates the row.
+      // The first write creates the table; the second empties it and inserts a new row.
       expect((await check.run(new AbortController().signal)).status).toBe('pass');
       const first = (await mariadb.rootQuery(
-        `SELECT written_at AS at FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
+        `SELECT written_at AS at FROM \`${alone.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
       )) as { at: Date }[];
       await sleep(20);
       expect(await check.run(new AbortController().signal)).toMatchObject({ status: 'pass' });
       const second = (await mariadb.rootQuery(
-        `SELECT written_at AS at FROM \`${database.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
+        `SELECT written_at AS at FROM \`${alone.database}\`.${HEARTBEAT_TABLE} WHERE holder = 'grants-test#1'`,
       )) as { at: Date }[];
       expect(first).toHaveLength(1);
       expect(second[0]?.at.getTime()).toBeGreaterThan(first[0]?.at.getTime() ?? Infinity);
@@ -395,7 +480,7 @@ describe('the heartbeat write probe against a real Ghost on a real MariaDB', () 
     const denied = standaloneCheck(limited, { holder: 'grants-test#2', timeoutMs: 2_000, stallFailMs: 60_000 });
     for (const host of ['%', 'localhost'])
       await mariadb.rootQuery(
-        `REVOKE UPDATE ON \`${database.database}\`.\`${HEARTBEAT_TABLE}\` FROM '${limited.user}'@'${host}'`,
+        `REVOKE DROP ON \`${alone.database}\`.\`${HEARTBEAT_TABLE}\` FROM '${limited.user}'@'${host}'`,
       );
     try {
       expect(await denied.run(new AbortController().signal)).toMatchObject({

@@ -10,11 +10,17 @@ export type Fault = 'Throttling' | 'TooManyInvalidationsInProgress' | '500' | 'r
 
 /**
  * An HTTP proxy in front of moto that injects CloudFront's failures into CreateInvalidation calls
- * (moto never throttles). Other calls pass through untouched. Only on 127.0.0.1.
+ * (moto never throttles, nor refuses a path). Other calls pass through untouched. Only on 127.0.0.1.
  */
 export class FaultProxy {
   url = '';
   readonly faults: Fault[] = [];
+  /**
+   * Paths the distribution refuses for good: a CreateInvalidation naming any of them is answered
+   * 400 `InvalidArgument`, as CloudFront answers a path it will not take, every time (after the
+   * queued faults). https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateInvalidation.html
+   */
+  readonly refusePaths = new Set<string>();
   /** CreateInvalidation requests seen, with what was done to each. */
   readonly seen: Fault[] = [];
   /** CreateInvalidation requests seen: when they arrived and their XML body. */
@@ -31,9 +37,21 @@ export class FaultProxy {
         const body = Buffer.concat(chunks);
         const isCreate = req.method === 'POST' && /\/distribution\/[^/]+\/invalidation$/.test(req.url ?? '');
         const fault: Fault = isCreate ? (proxy.faults.shift() ?? 'pass') : 'pass';
+        const text = body.toString('utf8');
         if (isCreate) {
           proxy.seen.push(fault);
-          proxy.requests.push({ at: Date.now(), body: body.toString('utf8') });
+          proxy.requests.push({ at: Date.now(), body: text });
+        }
+        const refused =
+          isCreate && fault === 'pass'
+            ? [...proxy.refusePaths].find((path) => text.includes(`<Path>${path}</Path>`))
+            : undefined;
+        if (refused !== undefined) {
+          res.writeHead(400, { 'Content-Type': 'text/xml' });
+          res.end(
+            `<?xml version="1.0"?><ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Error><Type>Sender</Type><Code>InvalidArgument</Code><Message>Your request contains one or more invalid invalidation paths.</Message></Error><RequestId>fault</RequestId></ErrorResponse>`,
+          );
+          return;
         }
         if (fault === 'reset') {
           req.socket.destroy();
