@@ -23,7 +23,8 @@ export interface SingletonLockOptions {
   fencing: FencingSettings;
   /** This process as a lease holder (see `resolveHolderId`). */
   holder: string;
-  connector: DatabaseConnector;
+  /** Opens connections (a `DatabaseConnector`; the simulation passes its own). */
+  connector: Pick<DatabaseConnector, 'open'>;
   /** How often the holder renews its lease and verifies its lock. */
   checkIntervalMs: number;
   /** Time limit of every statement on the lock connection. */
