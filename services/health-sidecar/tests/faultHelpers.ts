@@ -11,6 +11,8 @@ import {
   waitFor,
 } from '@ghost-ha/testbed';
 
+import { provisionLease } from './sidecarFixture.js';
+
 const run = promisify(execFile);
 
 /** The test bed's mariadbd for this port (its own process, found by its --port argument). */
@@ -77,6 +79,7 @@ export class SidecarProcess {
   }
 
   static async start(env: Env): Promise<SidecarProcess> {
+    await provisionLease(env);
     const healthPort = await freePort();
     const child = spawn(
       process.execPath,

@@ -35,6 +35,12 @@ export const SIMULATION_ENV = {
  * in the simulation's intervals.
  */
 export const HUNG_DETECTED_MS = 4_800;
+/**
+ * How often the container health check runs (the template's 5 s against a 5 s check interval): it
+ * also kills the sidecar once the deadline the sidecar last wrote has passed. The fence margin
+ * covers this and ECS's reaction to the exit.
+ */
+export const WATCHDOG_INTERVAL_MS = 500;
 /** ECS starts a replacement task this long after one stopped. */
 const REPLACEMENT_DELAY_MS = 2_000;
 const MAX_TASKS = 6;
@@ -82,6 +88,8 @@ export interface SimulationResult {
   unmodeled: string[];
   ghostsStarted: number;
   events: number;
+  /** What happened when, for reading a failing schedule. */
+  trace: string[];
 }
 
 interface SimulatedTask {
@@ -95,7 +103,7 @@ interface SimulatedTask {
   pauses: number;
 }
 
-const silent = createLogger({ service: 'simulation', level: 'silent' });
+const silent = createLogger({ service: 'simulation', level: process.env.SIMULATION_LOG_LEVEL ?? 'silent' });
 /** One set of metrics for every simulated task (a bare registry: default metrics would sample the real event loop). */
 const metrics = new SidecarMetrics(new Registry());
 
@@ -107,18 +115,23 @@ export function simulationConfig(): SidecarConfig {
 export async function simulate(schedule: Schedule): Promise<SimulationResult> {
   const config = simulationConfig();
   const { leaseTtlMs, ghostStopTimeoutMs, marginMs } = config.fencing;
+  const ecsReactionMs = marginMs - WATCHDOG_INTERVAL_MS;
   const time = new VirtualTime();
   const db = new SimulatedDatabase(time, schedule.rttMs);
   const tasks: SimulatedTask[] = [];
   const violations: Violation[] = [];
   let ghostsStarted = 0;
+  const trace: string[] = [];
+  const note = (line: string) => trace.push(`${Math.round(time.now)} ${line}`);
   let created = 0;
 
   const exit = (task: SimulatedTask, fin = true) => {
     if (task.exited) return;
     task.exited = true;
-    // ECS notices the essential container's exit and stops Ghost: SIGTERM, SIGKILL after its stop timeout.
-    if (task.ghostStart !== undefined) task.ghostEnd ??= time.now + marginMs + ghostStopTimeoutMs;
+    note(`task${task.n} exits (${task.lock.state}: ${task.lock.holderInfo})`);
+    // ECS notices the essential container's exit and stops Ghost: SIGTERM, SIGKILL after its stop
+    // timeout. The margin is for the watchdog's interval and this reaction.
+    if (task.ghostStart !== undefined) task.ghostEnd ??= time.now + ecsReactionMs + ghostStopTimeoutMs;
     time.kill(task.actor);
     if (fin)
       for (const server of db.servers)
@@ -164,11 +177,24 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
           }
         }
         task.ghostStart = time.now;
+        note(`task${n}'s Ghost starts`);
         ghostsStarted++;
       },
       onFenced: () => exit(task),
     });
     tasks.push(task);
+    // The watchdog: outside the sidecar's event loop, it reads the deadline the sidecar last wrote.
+    const watchdog = () => {
+      if (task.exited) return;
+      const deadline = task.lock.deadline;
+      if (deadline !== undefined && time.now > deadline) {
+        note(`watchdog kills task${n}'s sidecar (deadline ${Math.round(deadline)})`);
+        exit(task);
+        return;
+      }
+      time.schedule(undefined, WATCHDOG_INTERVAL_MS, watchdog);
+    };
+    time.schedule(undefined, WATCHDOG_INTERVAL_MS, watchdog);
     const lock = task.lock;
     const previous = time.current;
     time.current = actor;
@@ -183,6 +209,7 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
   };
 
   const apply = (fault: Fault) => {
+    note(`fault ${JSON.stringify(fault)}`);
     switch (fault.kind) {
       case 'pause': {
         const task = pick(fault.task);
@@ -262,5 +289,5 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
       writerState: write.writerState,
     });
   }
-  return { violations, unmodeled: db.unmodeled, ghostsStarted, events: time.fired };
+  return { violations, unmodeled: db.unmodeled, ghostsStarted, events: time.fired, trace };
 }

@@ -446,10 +446,9 @@ export class SimulatedConnection {
     if (sql === 'SELECT IS_USED_LOCK(?) AS holder') {
       return ok([{ holder: server.locks.get(String(values[0]))?.id ?? null }]);
     }
-    if (sql === 'SELECT CONNECTION_ID() AS me') return ok([{ me: this.id }]);
-    if (sql === 'SELECT @@read_only AS readOnly, @@innodb_read_only AS innodbReadOnly') {
+    if (sql === 'SELECT CONNECTION_ID() AS me, @@read_only AS readOnly, @@innodb_read_only AS innodbReadOnly') {
       const flag = server.readOnly ? 1 : 0;
-      return ok([{ readOnly: flag, innodbReadOnly: flag }]);
+      return ok([{ me: this.id, readOnly: flag, innodbReadOnly: flag }]);
     }
     if (sql === 'SELECT RELEASE_LOCK(?)') {
       const name = String(values[0]);
@@ -489,7 +488,7 @@ export class SimulatedConnection {
     fail: (error: unknown) => undefined,
   ): undefined {
     const db = this.#db;
-    const isWrite = !sql.startsWith('SELECT') && !sql.startsWith('SHOW');
+    const isWrite = !sql.startsWith('SELECT');
     if (isWrite && this.server.readOnly) return fail(readOnlyError());
     if (isWrite && !sql.startsWith('CREATE') && !sql.startsWith('ALTER')) {
       const waiting = db.waitForWrites(
@@ -513,7 +512,10 @@ export class SimulatedConnection {
       db.unmodeled.push(sql);
       return fail(new Error(`statement not modeled by the simulation: ${sql}`));
     }
-    if (statement.kind !== 'create' && !db.tableExists) return noTable();
+    if (statement.kind !== 'create' && statement.kind !== 'schema' && !db.tableExists) return noTable();
+    const unknown = statement.columns?.find((column) => !db.columns.has(column));
+    if (unknown)
+      return fail(new SimulatedSqlError('ER_BAD_FIELD_ERROR', 1054, `Unknown column '${unknown}' in 'field list'`));
     statement.run({ db, connection: this, sql, values, senderState: pending.senderState, ok, fail });
   }
 }
@@ -529,9 +531,16 @@ interface LeaseStatementContext {
 }
 
 interface LeaseStatement {
-  kind: 'create' | 'read' | 'write';
+  kind: 'create' | 'schema' | 'read' | 'write';
   pattern: RegExp;
+  /** Columns it needs beyond the first version's. */
+  columns?: string[];
   run: (context: LeaseStatementContext) => undefined;
+}
+
+/** `IS_USED_LOCK(name) = id` on the server that runs the statement (locks are per server). */
+function lockHeldBy(context: LeaseStatementContext, name: string, id: number): boolean {
+  return context.connection.server.locks.get(name)?.id === id;
 }
 
 /** Writes a row and records the write for the invariants; answers like MySQL's affected rows. */
@@ -559,13 +568,176 @@ export const LEASE_STATEMENTS: LeaseStatement[] = [
   {
     kind: 'create',
     pattern: /^CREATE TABLE IF NOT EXISTS ghost_ha_lease \(/,
-    run: ({ db, ok }) => {
+    run: ({ db, sql, ok }) => {
       if (!db.tableExists) {
         db.tableExists = true;
         for (const column of ['name', 'holder', 'heartbeat_at', 'taken_at', 'ttl_ms', 'ghost_may_run'])
           db.columns.add(column);
+        for (const column of ['epoch', 'lock_connection'])
+          if (new RegExp(`\\b${column}\\b`).test(sql)) db.columns.add(column);
       }
       ok({ affectedRows: 0 });
+    },
+  },
+  {
+    kind: 'schema',
+    pattern:
+      /^SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE\(\) AND TABLE_NAME = 'ghost_ha_lease'$/,
+    run: ({ db, ok }) => ok(db.tableExists ? [...db.columns].map((name) => ({ name })) : []),
+  },
+  {
+    kind: 'write',
+    pattern: /^ALTER TABLE ghost_ha_lease ADD COLUMN (epoch|lock_connection) BIGINT UNSIGNED NOT NULL DEFAULT 0$/,
+    run: ({ db, sql, ok, fail }) => {
+      const column = sql.split(' ')[5] ?? '';
+      if (db.columns.has(column))
+        return fail(new SimulatedSqlError('ER_DUP_FIELDNAME', 1060, `Duplicate column name '${column}'`));
+      db.columns.add(column);
+      for (const row of db.rows.values()) {
+        if (column === 'epoch') row.epoch = 0;
+        else row.lockConnection = 0;
+      }
+      ok({ affectedRows: 0 });
+    },
+  },
+  {
+    kind: 'read',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^SELECT holder, TIMESTAMPDIFF\(MICROSECOND, heartbeat_at, UTC_TIMESTAMP\(6\)\) AS ageUs, ttl_ms AS ttlMs, ghost_may_run AS ghostMayRun, epoch, lock_connection AS lockConnection, TIMESTAMPDIFF\(MICROSECOND, '2000-01-01', heartbeat_at\) AS heartbeatUs FROM ghost_ha_lease WHERE name = \?$/,
+    run: ({ db, connection, values, ok }) => {
+      const row = db.rows.get(String(values[0]));
+      db.lastRead.set(connection.owner, row?.version ?? 0);
+      if (!row) return ok([]);
+      ok([
+        {
+          holder: row.holder,
+          ageUs: Math.round((db.dbNow - row.heartbeatAt) * 1000),
+          ttlMs: row.ttlMs,
+          ghostMayRun: row.ghostMayRun,
+          epoch: row.epoch ?? 0,
+          lockConnection: row.lockConnection ?? 0,
+          heartbeatUs: Math.round(row.heartbeatAt * 1000),
+        },
+      ]);
+    },
+  },
+  {
+    // take() over a row read: compare-and-set on holder and epoch, while our session holds the lock here.
+    kind: 'write',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^UPDATE ghost_ha_lease SET holder = \?, epoch = epoch \+ 1, lock_connection = \?, heartbeat_at = UTC_TIMESTAMP\(6\), taken_at = UTC_TIMESTAMP\(6\), ttl_ms = \?, ghost_may_run = 1 WHERE name = \? AND holder = \? AND epoch = \? AND IS_USED_LOCK\(\?\) = \? AND \(holder = \? OR ghost_may_run = 0 OR TIMESTAMPDIFF\(MICROSECOND, heartbeat_at, UTC_TIMESTAMP\(6\)\) > ttl_ms \* 1000\)$/,
+    run: (context) => {
+      const { db, values, ok } = context;
+      const [holder, lockConnection, ttlMs, name, previousHolder, epoch, lockName, lockId, me] = values.map(String);
+      const now = db.dbNow;
+      const affected = writeRow(context, String(name), (row) =>
+        row &&
+        row.holder === previousHolder &&
+        (row.epoch ?? 0) === Number(epoch) &&
+        lockHeldBy(context, String(lockName), Number(lockId)) &&
+        (row.holder === me || row.ghostMayRun === 0 || db.dbNow - row.heartbeatAt > row.ttlMs)
+          ? {
+              ...row,
+              holder: String(holder),
+              epoch: (row.epoch ?? 0) + 1,
+              lockConnection: Number(lockConnection),
+              heartbeatAt: now,
+              takenAt: now,
+              ttlMs: Number(ttlMs),
+              ghostMayRun: 1,
+            }
+          : undefined,
+      );
+      ok({ affectedRows: affected ? 1 : 0 });
+    },
+  },
+  {
+    // take() of a missing row: a plain insert (a duplicate fails), while our session holds the lock here.
+    kind: 'write',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^INSERT INTO ghost_ha_lease \(name, holder, heartbeat_at, taken_at, ttl_ms, ghost_may_run, epoch, lock_connection\) SELECT \?, \?, UTC_TIMESTAMP\(6\), UTC_TIMESTAMP\(6\), \?, 1, \?, \? FROM DUAL WHERE IS_USED_LOCK\(\?\) = \?$/,
+    run: (context) => {
+      const { db, values, ok, fail } = context;
+      const [name, holder, ttlMs, epoch, lockConnection, lockName, lockId] = values.map(String);
+      if (!lockHeldBy(context, String(lockName), Number(lockId))) return ok({ affectedRows: 0 });
+      if (db.rows.has(String(name)))
+        return fail(new SimulatedSqlError('ER_DUP_ENTRY', 1062, `Duplicate entry '${name}' for key 'PRIMARY'`));
+      const now = db.dbNow;
+      writeRow(context, String(name), () => ({
+        holder: String(holder),
+        heartbeatAt: now,
+        takenAt: now,
+        ttlMs: Number(ttlMs),
+        ghostMayRun: 1,
+        epoch: Number(epoch),
+        lockConnection: Number(lockConnection),
+        version: 0,
+      }));
+      ok({ affectedRows: 1 });
+    },
+  },
+  {
+    kind: 'write',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^UPDATE ghost_ha_lease SET heartbeat_at = UTC_TIMESTAMP\(6\), ttl_ms = \? WHERE name = \? AND holder = \? AND epoch = \? AND lock_connection = \? AND IS_USED_LOCK\(\?\) = \?$/,
+    run: (context) => {
+      const { db, values, ok } = context;
+      const [ttlMs, name, holder, epoch, lockConnection, lockName, lockId] = values.map(String);
+      const now = db.dbNow;
+      const affected = writeRow(context, String(name), (row) =>
+        row &&
+        row.holder === holder &&
+        (row.epoch ?? 0) === Number(epoch) &&
+        (row.lockConnection ?? 0) === Number(lockConnection) &&
+        lockHeldBy(context, String(lockName), Number(lockId))
+          ? { ...row, heartbeatAt: now, ttlMs: Number(ttlMs) }
+          : undefined,
+      );
+      ok({ affectedRows: affected ? 1 : 0 });
+    },
+  },
+  {
+    kind: 'write',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^UPDATE ghost_ha_lease SET lock_connection = \?, heartbeat_at = UTC_TIMESTAMP\(6\), ttl_ms = \? WHERE name = \? AND holder = \? AND epoch = \? AND IS_USED_LOCK\(\?\) = \?$/,
+    run: (context) => {
+      const { db, values, ok } = context;
+      const [lockConnection, ttlMs, name, holder, epoch, lockName, lockId] = values.map(String);
+      const now = db.dbNow;
+      const affected = writeRow(context, String(name), (row) =>
+        row &&
+        row.holder === holder &&
+        (row.epoch ?? 0) === Number(epoch) &&
+        lockHeldBy(context, String(lockName), Number(lockId))
+          ? { ...row, lockConnection: Number(lockConnection), heartbeatAt: now, ttlMs: Number(ttlMs) }
+          : undefined,
+      );
+      ok({ affectedRows: affected ? 1 : 0 });
+    },
+  },
+  {
+    kind: 'write',
+    columns: ['epoch'],
+    pattern:
+      /^UPDATE ghost_ha_lease SET ghost_may_run = 0, heartbeat_at = UTC_TIMESTAMP\(6\) WHERE name = \? AND holder = \? AND epoch = \? AND IS_USED_LOCK\(\?\) = \?$/,
+    run: (context) => {
+      const { db, values, ok } = context;
+      const [name, holder, epoch, lockName, lockId] = values.map(String);
+      const now = db.dbNow;
+      const affected = writeRow(context, String(name), (row) =>
+        row &&
+        row.holder === holder &&
+        (row.epoch ?? 0) === Number(epoch) &&
+        lockHeldBy(context, String(lockName), Number(lockId))
+          ? { ...row, ghostMayRun: 0, heartbeatAt: now }
+          : undefined,
+      );
+      ok({ affectedRows: affected ? 1 : 0 });
     },
   },
   {
