@@ -63,6 +63,11 @@ export interface FencingSettings {
   readonly patienceMs: number;
   /** ECS task metadata endpoint (v4); the task ARN found there names the lease holder. */
   readonly metadataUri: string | undefined;
+  /**
+   * Where the sidecar writes its pid and deadline (last renewal + patience) for the container
+   * health check, which kills the sidecar once the deadline has passed; undefined: not written.
+   */
+  readonly watchdogFile: string | undefined;
 }
 
 export interface ShutdownSettings {
@@ -232,7 +237,12 @@ export function loadConfig(env: Env): SidecarConfig {
     marginMs: fenceMarginMs,
     patienceMs: leaseTtlMs - ghostStopTimeoutMs - fenceMarginMs,
     metadataUri: read.url('ECS_CONTAINER_METADATA_URI_V4', { example: 'http://169.254.170.2/v4/abc', optional: true }),
+    watchdogFile: read.string('WATCHDOG_FILE', { example: '/tmp/watchdog.json', optional: true }),
   };
+  if (fencing.watchdogFile !== undefined && !fencing.watchdogFile.startsWith('/'))
+    read.problem(
+      `'WATCHDOG_FILE' must be an absolute path (got '${fencing.watchdogFile}'). E.g. WATCHDOG_FILE=/tmp/watchdog.json`,
+    );
   if (fencing.patienceMs < 2 * checks.intervalMs) {
     read.problem(
       `'LEASE_TTL_MS' (${leaseTtlMs}) must exceed 'GHOST_STOP_TIMEOUT_MS' (${ghostStopTimeoutMs}) + 'FENCE_MARGIN_MS' (${fenceMarginMs}) by at least two check intervals (${2 * checks.intervalMs}), the time a holder keeps Ghost running while it cannot renew its lease. E.g. LEASE_TTL_MS=120000 GHOST_STOP_TIMEOUT_MS=30000 FENCE_MARGIN_MS=10000`,
