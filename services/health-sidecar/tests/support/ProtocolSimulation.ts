@@ -70,6 +70,8 @@ export type Fault =
 export interface Schedule {
   /** When each initial task starts. */
   starts: number[];
+  /** The database was provisioned (a released lease row, as for a fresh install); else no table at all. */
+  provisioned?: boolean;
   rttMs: number;
   faults: { afterMs: number; fault: Fault }[];
 }
@@ -118,6 +120,7 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
   const ecsReactionMs = marginMs - WATCHDOG_INTERVAL_MS;
   const time = new VirtualTime();
   const db = new SimulatedDatabase(time, schedule.rttMs);
+  if (schedule.provisioned) db.provision(LOCK_NAME, leaseTtlMs);
   const tasks: SimulatedTask[] = [];
   const violations: Violation[] = [];
   let ghostsStarted = 0;

@@ -149,6 +149,32 @@ export class SimulatedDatabase {
     });
   }
 
+  /** The table of today's schema with a released row and no holder (what `Lease.provision` writes). */
+  provision(name: string, ttlMs: number): void {
+    this.tableExists = true;
+    for (const column of [
+      'name',
+      'holder',
+      'heartbeat_at',
+      'taken_at',
+      'ttl_ms',
+      'ghost_may_run',
+      'epoch',
+      'lock_connection',
+    ])
+      this.columns.add(column);
+    this.rows.set(name, {
+      holder: '',
+      heartbeatAt: this.dbNow,
+      takenAt: this.dbNow,
+      ttlMs,
+      ghostMayRun: 0,
+      epoch: 0,
+      lockConnection: 0,
+      version: this.bumpVersion(),
+    });
+  }
+
   // --- faults -------------------------------------------------------------------------------
 
   /** The writer is demoted (its sessions and locks gone, read-only from now on) and a fresh writer promoted; a cached endpoint reaches the old one for `staleMs`. */

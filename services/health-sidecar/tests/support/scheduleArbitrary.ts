@@ -22,6 +22,7 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
 /** Two or three tasks starting within 3 s of each other, then up to 8 faults. */
 export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   starts: fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 2, maxLength: 3 }),
+  provisioned: fc.boolean(),
   rttMs: fc.integer({ min: 1, max: 60 }),
   faults: fc.array(fc.record({ afterMs: fc.integer({ min: 0, max: 8_000 }), fault: faultArbitrary }), {
     maxLength: 8,
