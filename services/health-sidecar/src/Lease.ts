@@ -1,8 +1,6 @@
+import { LEASE_TABLE, leaseTableDdl } from '@ghost-ha/core';
 import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { boundedQuery } from './boundedQuery.js';
-
-/** The table holding one lease row per lock name; created (or brought up to date) by the first reader. */
-export const LEASE_TABLE = 'ghost_ha_lease';
 
 /** A lease as the database sees it, with its age measured on the database's own clock. */
 export interface LeaseRecord {
@@ -208,40 +206,10 @@ export class Lease {
     return result.affectedRows === 1;
   }
 
-  /**
-   * For a database no Ghost has ever run on: the table, and a row saying that no Ghost runs (no
-   * holder, released), so that the first task need not wait out a full TTL for a missing row. Never
-   * overwrites a row. Only for a fresh database: a row deleted under a running Ghost must stay missing.
-   */
-  async provision(connection: Connection): Promise<void> {
-    await this.#ensureSchema(connection);
-    await boundedQuery(
-      connection,
-      `INSERT IGNORE INTO ${LEASE_TABLE} (name, holder, heartbeat_at, taken_at, ttl_ms, ghost_may_run, epoch, lock_connection)
-        VALUES (?, '', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), ?, 0, 0, 0)`,
-      [this.#name, this.#ttlMs],
-      { timeoutMs: this.#timeoutMs },
-    );
-  }
-
   /** The table as this version needs it: created if missing, columns of later versions added to an older one. */
   async #ensureSchema(connection: Connection): Promise<void> {
     if (this.#schemaReady) return;
-    await boundedQuery(
-      connection,
-      `CREATE TABLE IF NOT EXISTS ${LEASE_TABLE} (
-        name VARCHAR(64) NOT NULL PRIMARY KEY,
-        holder VARCHAR(255) NOT NULL,
-        heartbeat_at DATETIME(6) NOT NULL,
-        taken_at DATETIME(6) NOT NULL,
-        ttl_ms INT UNSIGNED NOT NULL,
-        ghost_may_run TINYINT NOT NULL,
-        epoch BIGINT UNSIGNED NOT NULL DEFAULT 0,
-        lock_connection BIGINT UNSIGNED NOT NULL DEFAULT 0
-      ) ENGINE = InnoDB`,
-      [],
-      { timeoutMs: this.#timeoutMs },
-    );
+    await boundedQuery(connection, leaseTableDdl(), [], { timeoutMs: this.#timeoutMs });
     const present = await boundedQuery<{ name: string }[]>(
       connection,
       `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${LEASE_TABLE}'`,

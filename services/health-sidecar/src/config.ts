@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { type Env, EnvReader } from '@ghost-ha/core';
+import { defaultLockName, type Env, EnvReader } from '@ghost-ha/core';
 
 /** Where and how the database is reached, as Ghost reads it (`database__connection__*`). */
 export interface DatabaseSettings {
@@ -297,13 +296,6 @@ export function loadConfig(env: Env): SidecarConfig {
     logLevel,
     metrics,
   };
-}
-
-/** `ghost-ha:<database>`: a MySQL lock is server-wide, so the database name tells sites apart. */
-function defaultLockName(database: string): string {
-  const name = `ghost-ha:${database}`;
-  if (name.length <= MAX_LOCK_NAME) return name;
-  return `ghost-ha:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
 }
 
 function safeHost(url: string): string {

@@ -11,8 +11,6 @@ import {
   waitFor,
 } from '@ghost-ha/testbed';
 
-import { provisionLease } from './sidecarFixture.js';
-
 const run = promisify(execFile);
 
 /** The test bed's mariadbd for this port (its own process, found by its --port argument). */
@@ -79,7 +77,6 @@ export class SidecarProcess {
   }
 
   static async start(env: Env): Promise<SidecarProcess> {
-    await provisionLease(env);
     const healthPort = await freePort();
     const child = spawn(
       process.execPath,

@@ -409,6 +409,8 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
   it('a lease table of the previous version (no epoch) is brought up to date in place, and its row taken over', async () => {
     const settings = await database('fence_migrate');
     const table = `${settings.database}.ghost_ha_lease`;
+    // The test bed provisions today's table; this database has the previous version's instead.
+    await mariadb.rootQuery(`DROP TABLE ${table}`);
     await mariadb.rootQuery(
       `CREATE TABLE ${table} (name VARCHAR(64) NOT NULL PRIMARY KEY, holder VARCHAR(255) NOT NULL,
         heartbeat_at DATETIME(6) NOT NULL, taken_at DATETIME(6) NOT NULL, ttl_ms INT UNSIGNED NOT NULL,

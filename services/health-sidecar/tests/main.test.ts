@@ -13,7 +13,6 @@ import {
   waitFor,
 } from '@ghost-ha/testbed';
 import { describe, expect, it } from 'vitest';
-import { provisionLease } from './sidecarFixture.js';
 
 const MAIN = 'services/health-sidecar/src/main.ts';
 
@@ -93,14 +92,6 @@ describe('main.ts on SIGTERM', () => {
           SecretString: JSON.stringify({ username: settings.user, password: settings.password }),
         }),
       );
-      // A fresh database: its lease provisioned as released, or the first holder waits a full TTL.
-      await provisionLease({
-        database__connection__host: settings.host,
-        database__connection__port: String(settings.port),
-        database__connection__user: settings.user,
-        database__connection__password: settings.password,
-        database__connection__database: settings.database,
-      });
       const healthPort = await freePort();
       let signalled = 0;
       const result = await runMain(

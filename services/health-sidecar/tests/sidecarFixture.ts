@@ -5,9 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLogger, type Env } from '@ghost-ha/core';
 import { type DatabaseSettings, GhostServer, healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
-import mysql from 'mysql2/promise';
 import { loadConfig } from '../src/config.js';
-import { Lease } from '../src/Lease.js';
 import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
 
 const run = promisify(execFile);
@@ -51,29 +49,7 @@ export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, conte
 }
 
 export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> = {}): Promise<Sidecar> {
-  await provisionLease(env);
   return Sidecar.start(loadConfig(env), { logger: testLogger, host: '127.0.0.1', ...deps });
-}
-
-/**
- * A test database is fresh: its lease is provisioned as released (no Ghost ran there), so the first
- * sidecar need not wait out a full TTL for a missing row. A row already there is left alone.
- */
-export async function provisionLease(env: Env): Promise<void> {
-  const config = loadConfig(env);
-  const { host, port, user, password, database } = config.database;
-  const connection = await mysql.createConnection({ host, port, user, password, database });
-  try {
-    const lease = new Lease({
-      name: config.lock.name,
-      holder: '',
-      ttlMs: config.fencing.leaseTtlMs,
-      timeoutMs: 10_000,
-    });
-    await lease.provision(connection);
-  } finally {
-    await connection.end();
-  }
 }
 
 /** One series' value from the sidecar's registry, e.g. `ghost_ha_lease_takeovers_total{previous="none"}`; undefined when absent. */
