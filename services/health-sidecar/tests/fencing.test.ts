@@ -1,6 +1,8 @@
 // @module-tag integration
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Env } from '@ghost-ha/core';
-import { type DatabaseSettings, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { type DatabaseSettings, MariaDbServer, makeTemporaryDirectory, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -461,6 +463,29 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     );
     expect(takeoverMs).toBeGreaterThanOrEqual(SHORT_TTL_MS);
     expect(holder.lock.state).toBe('fenced');
+  });
+
+  it('the watchdog file: no deadline while standing by, last renewal + patience while holding, none once released', async () => {
+    const settings = await database('fence_watchdog');
+    const file = join(await makeTemporaryDirectory('sidecar-watchdog-'), 'watchdog.json');
+    const read = async () => JSON.parse(await readFile(file, 'utf8')) as { pid: number; deadline: number | null };
+    const env = await lockOnlyEnv(settings, { ...SHORT_LEASE, WATCHDOG_FILE: file });
+    const holder = await start(env);
+    await holding(holder);
+    const standbyFile = join(await makeTemporaryDirectory('sidecar-watchdog-'), 'watchdog.json');
+    const standby = await start({ ...env, WATCHDOG_FILE: standbyFile });
+    await sleep(INTERVAL_MS * 2);
+    const held = await read();
+    expect(held.pid).toBe(process.pid);
+    // Renewed within the last interval (and a little for a loaded machine).
+    const left = Number(held.deadline) - Date.now();
+    expect(left).toBeGreaterThan(SHORT_PATIENCE_MS - INTERVAL_MS - 500);
+    expect(left).toBeLessThanOrEqual(SHORT_PATIENCE_MS);
+    expect(JSON.parse(await readFile(standbyFile, 'utf8'))).toEqual({ pid: process.pid, deadline: null });
+    await holder.shutdown('SIGTERM');
+    expect((await read()).deadline).toBe(null);
+    await waitFor(async () => (standby.lock.held ? true : undefined), { what: 'the takeover', timeoutMs: 5_000 });
+    expect(Number(JSON.parse(await readFile(standbyFile, 'utf8')).deadline)).toBeGreaterThan(Date.now());
   });
 
   it('every query settles within its time limit against a hung server', async () => {
