@@ -465,6 +465,31 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     expect(holder.lock.state).toBe('fenced');
   });
 
+  it('the lease aged 60 s at once (as a database clock step shows it) while its holder is down: no takeover before a full TTL on the standby’s clock', async () => {
+    const settings = await database('fence_clock');
+    const old = await SidecarProcess.start(await lockOnlyEnv(settings, SHORT_LEASE));
+    processes.push(old);
+    await old.waitUntilHolding();
+    const standby = await start(await lockOnlyEnv(settings, SHORT_LEASE));
+    await sleep(INTERVAL_MS * 2);
+    old.signal('SIGKILL');
+    await old.exited;
+    await mariadb.rootQuery(
+      `UPDATE ${settings.database}.ghost_ha_lease SET heartbeat_at = heartbeat_at - INTERVAL 60 SECOND`,
+    );
+    const stepped = Date.now();
+    await waitFor(async () => (standby.lock.held ? true : undefined), {
+      what: 'the standby to take over',
+      timeoutMs: SHORT_TTL_MS + 5_000,
+      intervalMs: 20,
+    });
+    const takeoverMs = Date.now() - stepped;
+    findings.push(
+      `lease aged 60 s at once, holder down: standby took over after ${takeoverMs} ms (TTL ${SHORT_TTL_MS} ms)`,
+    );
+    expect(takeoverMs).toBeGreaterThanOrEqual(SHORT_TTL_MS);
+  });
+
   it('the watchdog file: no deadline while standing by, last renewal + patience while holding, none once released', async () => {
     const settings = await database('fence_watchdog');
     const file = join(await makeTemporaryDirectory('sidecar-watchdog-'), 'watchdog.json');
