@@ -35,6 +35,63 @@ const REGRESSIONS: { hole: string; schedule: Schedule }[] = [
       ],
     },
   },
+  // Found against earlier drafts of the fenced protocol:
+  {
+    // A standby polling a missing row counted "missing for a TTL" across a row that existed for 21 ms
+    // between two of its reads: now it waits out the TTL holding the lock (nobody can write a row).
+    hole: 'a missing row polled: a short-lived row between two reads',
+    schedule: {
+      starts: [0, 0],
+      rttMs: 1,
+      faults: [
+        { afterMs: 472, fault: { kind: 'blockWrites', ms: 50 } },
+        { afterMs: 5547, fault: { kind: 'pause', task: 0, ms: 50 } },
+        { afterMs: 4002, fault: { kind: 'deleteRow' } },
+      ],
+    },
+  },
+  {
+    // The holder paused past its patience: its own fence timer fired late; the watchdog does not.
+    hole: 'a pause delays the fence timer past the TTL',
+    schedule: {
+      starts: [0, 0],
+      rttMs: 1,
+      faults: [
+        { afterMs: 10, fault: { kind: 'killLockHolder' } },
+        { afterMs: 2498, fault: { kind: 'hangServer', ms: 50 } },
+        { afterMs: 7507, fault: { kind: 'restartServer', downMs: 2808 } },
+        { afterMs: 2975, fault: { kind: 'pause', task: 3, ms: 3543 } },
+      ],
+    },
+  },
+  {
+    // A replacement task first looked after a 519 ms clock step: the lease seemed expired 519 ms early.
+    hole: 'a clock step before a standby first looks',
+    schedule: {
+      starts: [372, 0],
+      rttMs: 1,
+      faults: [
+        { afterMs: 2165, fault: { kind: 'deleteRow' } },
+        { afterMs: 7849, fault: { kind: 'failover', staleMs: 6449 } },
+        { afterMs: 0, fault: { kind: 'stepClock', ms: 519 } },
+      ],
+    },
+  },
+  {
+    // Two reads 7 s apart, across a renewal and a clock step: the age had not dropped, so the
+    // renewal went unseen; heartbeats are now told apart by their timestamp.
+    hole: 'a renewal unseen between two reads',
+    schedule: {
+      starts: [0, 0],
+      rttMs: 1,
+      faults: [
+        { afterMs: 2588, fault: { kind: 'deleteRow' } },
+        { afterMs: 6927, fault: { kind: 'stop', task: 0 } },
+        { afterMs: 3507, fault: { kind: 'failover', staleMs: 6449 } },
+        { afterMs: 0, fault: { kind: 'stepClock', ms: 520 } },
+      ],
+    },
+  },
 ];
 
 const NUM_RUNS = Number(process.env.SIMULATION_RUNS ?? 10_000);
