@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaultLockName, LEASE_TABLE, leaseTableDdl, provisionLeaseSql } from '@ghost-ha/core';
 import mysql from 'mysql2/promise';
 import { freePort } from './freePort.js';
 import { ManagedProcess } from './ManagedProcess.js';
@@ -70,6 +71,10 @@ export class MariaDbServer {
   async database(name: string): Promise<DatabaseSettings> {
     if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`database name '${name}' must match [a-z0-9_]+`);
     await this.rootQuery(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`);
+    // A fresh database, as the deployment's database step leaves it: no Ghost ran here, so its lease
+    // is released (a missing lease row never counts as free: the sidecar would wait out a full TTL).
+    await this.rootQuery(leaseTableDdl(`\`${name}\`.${LEASE_TABLE}`));
+    await this.rootQuery(provisionLeaseSql(`\`${name}\`.${LEASE_TABLE}`), [defaultLockName(name)]);
     const settings = { host: this.host, port: this.port, user: this.user, password: this.password, database: name };
     return this.caPem ? { ...settings, ssl: { ca: this.caPem } } : settings;
   }

@@ -23,6 +23,7 @@ export { ghostAdminToken, isAdminApiKey } from './ghostAdminToken.js';
 export { HealthMetrics } from './HealthMetrics.js';
 export { HEALTH_LOG, HealthMonitor, type HealthMonitorOptions, type HealthObserver } from './HealthMonitor.js';
 export { type CheckEntry, HEALTH_CONTENT_TYPE, type HealthReport, RenderedReport } from './HealthReport.js';
+export { defaultLockName, LEASE_TABLE, leaseTableDdl, provisionLeaseSql } from './leaseTable.js';
 export {
   createLogger,
   type ErrorSummary,

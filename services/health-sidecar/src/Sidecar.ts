@@ -19,6 +19,7 @@ import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
 import { SIDECAR_LOG } from './signals.js';
+import { Watchdog } from './Watchdog.js';
 import { waitForGhostToStop } from './waitForGhostToStop.js';
 
 /** Side effects, passed in so tests run the real thing and swap only these. */
@@ -55,6 +56,7 @@ export class Sidecar {
   readonly #writeCheck: HeartbeatWriteCheck;
   readonly #healthServer: HealthServer;
   readonly #gate: Gate | undefined;
+  readonly #watchdog: Watchdog | undefined;
   #healthPort = 0;
   #gatePort: number | undefined;
   #shutdown: Promise<void> | undefined;
@@ -73,7 +75,15 @@ export class Sidecar {
       keepAliveInitialDelayMs: config.checks.intervalMs,
     });
     const ghostCheck = new GhostCheck({ ghost: config.ghost, startupGraceMs: config.checks.startupGraceMs, now });
+    const monotonic = () => performance.now();
+    this.#watchdog = config.fencing.watchdogFile
+      ? new Watchdog({ path: config.fencing.watchdogFile, now: monotonic })
+      : undefined;
+    // Before anything else: a file left by an earlier process of this container must not fire.
+    this.#writeWatchdog(undefined);
     this.lock = new SingletonLock({
+      now: monotonic,
+      onDeadline: (deadline) => this.#writeWatchdog(deadline),
       settings: config.lock,
       fencing: config.fencing,
       holder,
@@ -253,6 +263,15 @@ export class Sidecar {
     await this.lock.release();
     this.#closeCheckConnections();
     await this.#healthServer.close();
+  }
+
+  #writeWatchdog(deadline: number | undefined): void {
+    try {
+      this.#watchdog?.write(deadline);
+    } catch (error) {
+      // A deadline not written stays the last one written: the watchdog acts early, never late.
+      this.#log.warn({ error: summarizeError(error) }, 'could not write the watchdog file');
+    }
   }
 
   /** The read and write checks each hold a database connection of their own. */

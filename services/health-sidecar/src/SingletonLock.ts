@@ -3,7 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import { boundedQuery, destroyConnection } from './boundedQuery.js';
 import type { FencingSettings, LockSettings } from './config.js';
 import type { DatabaseConnector } from './DatabaseConnector.js';
-import { FencedError, LockLostError } from './errors.js';
+import { FencedError, LockLostError, ReadOnlyServerError } from './errors.js';
 import { Lease, type LeaseRecord, takeoverReason } from './Lease.js';
 import type { SidecarMetrics } from './SidecarMetrics.js';
 import { SIDECAR_LOG } from './signals.js';
@@ -23,7 +23,8 @@ export interface SingletonLockOptions {
   fencing: FencingSettings;
   /** This process as a lease holder (see `resolveHolderId`). */
   holder: string;
-  connector: DatabaseConnector;
+  /** Opens connections (a `DatabaseConnector`; the simulation passes its own). */
+  connector: Pick<DatabaseConnector, 'open'>;
   /** How often the holder renews its lease and verifies its lock. */
   checkIntervalMs: number;
   /** Time limit of every statement on the lock connection. */
@@ -36,6 +37,8 @@ export interface SingletonLockOptions {
   onTakeover?: () => void;
   /** This task's Ghost must stop: the sidecar exits so that ECS stops the task. */
   onFenced: (error: FencedError) => void;
+  /** `deadline` changed (renewed, or no Ghost may run any more). */
+  onDeadline?: (deadline: number | undefined) => void;
 }
 
 /** How long a polite goodbye (lease note, RELEASE_LOCK) may take before the connection is simply closed. */
@@ -77,8 +80,14 @@ export class SingletonLock {
   #holderInfo = '';
   #lastProblem = '';
   #waitingFor = '';
-  /** A connection seen holding the lock while its lease had expired, and since when. */
-  #staleHolder: { connection: number; since: number } | undefined;
+  /** The fencing token of our lease while we hold it (see `Lease`). */
+  #epoch: number | undefined;
+  /** The server's id of the lock session (`CONNECTION_ID()`), named by every lease write. */
+  #lockConnectionId: number | undefined;
+  /** One heartbeat of another holder as this standby watches it age (a database clock step shows here). */
+  #observed:
+    | { holder: string; epoch: number; heartbeat: number; since: number; firstAgeMs: number; stepped: boolean }
+    | undefined;
 
   constructor(options: SingletonLockOptions) {
     this.#options = options;
@@ -107,6 +116,16 @@ export class SingletonLock {
 
   get state(): SingletonState {
     return this.#state;
+  }
+
+  /**
+   * While this task's Ghost may run: the monotonic time its patience runs out (last successful
+   * renewal + patience), the moment the sidecar must be gone. The sidecar hands it to a watchdog
+   * outside its event loop (see `Watchdog`), which a hang cannot stop. Undefined otherwise.
+   */
+  get deadline(): number | undefined {
+    if (!this.mayRunGhost || this.#renewedAt === undefined) return undefined;
+    return this.#renewedAt + this.#options.fencing.patienceMs;
   }
 
   get name(): string {
@@ -151,7 +170,11 @@ export class SingletonLock {
       const polite = (async () => {
         if (options.ghostStopped) {
           // Still under the lock: nobody else writes the lease until RELEASE_LOCK below.
-          const noted = await this.#onLease((lease) => this.#lease.markGhostStopped(lease, RELEASE_TIMEOUT_MS));
+          const epoch = this.#epoch ?? 0;
+          const lockId = this.#lockConnectionId ?? 0;
+          const noted = await this.#onLease((lease) =>
+            this.#lease.markGhostStopped(lease, epoch, lockId, RELEASE_TIMEOUT_MS),
+          );
           if (noted) this.#log.info('lease marked: this Ghost has stopped; the next holder need not wait');
         }
         await boundedQuery(connection, 'SELECT RELEASE_LOCK(?)', [this.name], { timeoutMs: RELEASE_TIMEOUT_MS });
@@ -234,17 +257,20 @@ export class SingletonLock {
       return;
     }
     if (this.#state !== 'holding' || this.#outOfPatience()) return;
+    const epoch = this.#epoch ?? 0;
+    const lockId = Number(row.me);
     try {
-      if (!(await this.#onLease((lease) => this.#lease.renew(lease)))) {
+      if (!(await this.#onLease((lease) => this.#lease.renew(lease, epoch, lockId)))) {
+        // A write that matches nothing fences its writer, unless the row is still exactly ours:
+        // then only the lock was not ours where the write ran (lost meanwhile): take it back.
         const record = await this.#onLease((lease) => this.#lease.read(lease));
-        if (record && record.holder !== this.holder) {
-          this.#options.metrics.recordLockLoss('taken');
-          this.#fence(`another holder took over the lease: ${record.holder}`);
+        if (record && record.holder === this.holder && record.epoch === epoch) {
+          this.#lose(new LockLostError('the lease renewal did not find our session holding the lock'));
           return;
         }
-        // The row is gone (deleted by hand): we hold the lock, so it is ours to write again.
-        this.#log.warn('lease row missing while holding the lock; writing it again');
-        await this.#onLease((lease) => this.#lease.take(lease));
+        this.#options.metrics.recordLockLoss('taken');
+        this.#fence(this.#lostLeaseReason(record, 'the renewal matched nothing'));
+        return;
       }
       this.#renewed(started);
     } catch (error) {
@@ -258,32 +284,37 @@ export class SingletonLock {
     const connection = await this.#connect();
     const started = this.#now();
     const got = await this.#getLock(connection);
+    const epoch = this.#epoch ?? 0;
     if (got) {
+      const lockId = this.#lockConnectionId ?? 0;
       const record = await this.#onLease((lease) => this.#lease.read(lease));
-      if (record && record.holder !== this.holder) {
+      if (!this.#stillOurs(record, epoch)) {
         this.#options.metrics.recordLockLoss('taken');
-        this.#fence(`another holder took over the lease while the lock connection was down: ${record.holder}`);
+        this.#fence(this.#lostLeaseReason(record, 'while the lock connection was down'));
         return;
       }
       if (this.#outOfPatience()) return;
+      // Compare-and-set on our epoch, and only while our new session holds the lock where it runs.
+      if (!(await this.#onLease((lease) => this.#lease.rebind(lease, epoch, lockId)))) {
+        const again = await this.#onLease((lease) => this.#lease.read(lease));
+        if (this.#stillOurs(again, epoch))
+          throw new LockLostError('the lock taken back is not seen by the server that writes the lease');
+        this.#options.metrics.recordLockLoss('taken');
+        this.#fence(this.#lostLeaseReason(again, 'while the lock connection was down'));
+        return;
+      }
       const downMs = Math.round(this.#now() - (this.#lostAt ?? started));
       this.#holderInfo = 'held by this task';
       this.#setState('holding');
       this.#options.metrics.recordLockRegain();
       this.#log.warn({ downMs }, SIDECAR_LOG.lockRegained);
-      try {
-        if (!record || !(await this.#onLease((lease) => this.#lease.renew(lease))))
-          await this.#onLease((lease) => this.#lease.take(lease));
-        this.#renewed(started);
-      } catch (error) {
-        this.#renewFailed(error);
-      }
+      this.#renewed(started);
       return;
     }
     const record = await this.#onLease((lease) => this.#lease.read(lease));
-    if (record && record.holder !== this.holder) {
+    if (!this.#stillOurs(record, epoch)) {
       this.#options.metrics.recordLockLoss('taken');
-      this.#fence(`another holder took over the lease while the lock connection was down: ${record.holder}`);
+      this.#fence(this.#lostLeaseReason(record, 'while the lock connection was down'));
       return;
     }
     this.#holderInfo = await this.#lockHolderInfo(connection);
@@ -293,40 +324,58 @@ export class SingletonLock {
   async #tryToTakeOver(): Promise<void> {
     const { checkIntervalMs } = this.#options;
     const before = await this.#onLease((lease) => this.#lease.read(lease));
-    if (before && takeoverReason(before, this.holder) === undefined) {
-      this.#waitForLease(before);
-      await this.#sleep(Math.min(checkIntervalMs, before.ttlMs - before.ageMs + 10));
+    const first = before ? this.#mayTakeOver(before) : undefined;
+    if (before && first?.waitMs !== undefined) {
+      this.#waitForLease(before, first.why);
+      await this.#sleep(Math.min(checkIntervalMs, first.waitMs + 10));
       return;
     }
     // The lock connection only when there is a lease to take (an idle one would time out meanwhile).
     const connection = await this.#connect();
-    const started = this.#now();
+    const lockId = this.#lockConnectionId ?? 0;
     if (!(await this.#getLock(connection))) {
       await this.#lockBusy(connection, before);
       return;
     }
-    // Under the lock nobody else writes the lease: what we read now is what we replace.
-    const record = await this.#onLease((lease) => this.#lease.read(lease));
-    const reason = takeoverReason(record, this.holder);
-    if (reason === undefined && record) {
+    // What we read under the lock is what the compare-and-set below replaces, or nothing is written.
+    let record = await this.#onLease((lease) => this.#lease.read(lease));
+    if (!record) {
+      record = await this.#waitOutMissingLease(connection, lockId);
+      if (this.#stopped) return;
+    }
+    const verdict = record ? this.#mayTakeOver(record) : { reason: 'missing' };
+    if (record && verdict.waitMs !== undefined) {
       // The previous holder renewed in between: it is alive, let it have its lock back.
       await this.#query(connection, 'SELECT RELEASE_LOCK(?)', [this.name]);
-      this.#waitForLease(record);
+      this.#waitForLease(record, verdict.why);
       await this.#sleep(checkIntervalMs);
       return;
     }
-    await this.#onLease((lease) => this.#lease.take(lease));
+    // The patience runs from when the write is sent (never later than the database's heartbeat).
+    const started = this.#now();
+    const epoch = await this.#onLease((lease) => this.#lease.take(lease, record, lockId));
+    if (epoch === undefined) {
+      // Someone wrote the lease after our read (or our lock is not where the write ran): not ours.
+      await this.#query(connection, 'SELECT RELEASE_LOCK(?)', [this.name]);
+      this.#holderInfo = 'the lease changed while this task took it; looking again';
+      await this.#sleep(checkIntervalMs);
+      return;
+    }
+    // A row provisioned for a fresh database (no holder) counts as none.
+    const reason = record?.holder === '' ? 'none' : verdict.reason;
+    this.#epoch = epoch;
     this.#renewed(started);
     this.#holderInfo = 'held by this task';
     this.#lastProblem = '';
     this.#waitingFor = '';
-    this.#staleHolder = undefined;
+    this.#observed = undefined;
     this.#setState('holding');
-    this.#options.metrics.recordLeaseTakeover(reason ?? 'none');
+    this.#options.metrics.recordLeaseTakeover(reason === 'expired' || reason === 'released' ? reason : 'none');
     this.#log.info(
       {
         previousHolder: record?.holder,
         previous: reason,
+        epoch,
         previousAgeMs: record ? Math.round(record.ageMs) : undefined,
       },
       SIDECAR_LOG.lockTaken,
@@ -334,9 +383,110 @@ export class SingletonLock {
     this.#options.onTakeover?.();
   }
 
-  #waitForLease(record: LeaseRecord): void {
+  /**
+   * The lease row (or its table) is missing while this task holds the lock: a Ghost may still run
+   * whose row was deleted under it; it stops within a TTL of its last renewal, which came before the
+   * deletion. Nobody can write a row while this task holds the lock, so it keeps the lock and waits
+   * out a full TTL on its own clock, checking every interval that the lock is still its own.
+   * Resolves with the row if one appeared meanwhile, else undefined (the wait is over).
+   */
+  async #waitOutMissingLease(connection: Connection, lockId: number): Promise<LeaseRecord | undefined> {
+    const { checkIntervalMs } = this.#options;
+    const ttlMs = this.#options.fencing.leaseTtlMs;
+    const since = this.#now();
+    this.#observed = undefined;
+    for (;;) {
+      const leftMs = ttlMs - (this.#now() - since);
+      if (leftMs <= 0 || this.#stopped) return undefined;
+      this.#holderInfo = `the lease row is missing; a Ghost may still run without it: this task holds the lock and may take over in ${Math.ceil(leftMs / 1000)} s (a full TTL)`;
+      await this.#sleep(Math.min(checkIntervalMs, leftMs));
+      if (this.#stopped) return undefined;
+      const [row] = await this.#query<LockRow[]>(
+        connection,
+        'SELECT IS_USED_LOCK(?) AS holder, CONNECTION_ID() AS me',
+        [this.name],
+      );
+      if (!row || row.holder === null || Number(row.holder) !== lockId)
+        throw new LockLostError('the lock was lost while waiting out a missing lease');
+      const record = await this.#onLease((lease) => this.#lease.read(lease));
+      if (record) return record;
+    }
+  }
+
+  /**
+   * Whether this standby may take the lease as it reads now, or how long it waits first:
+   * - released (its holder recorded that its Ghost stopped): at once;
+   * - live (renewed within its TTL by the database clock): until it expires;
+   * - expired by the database clock: also once this task has itself seen that same heartbeat
+   *   unrenewed for the holder's TTL on its own monotonic clock. A step of the database clock moves
+   *   the lease's age, not this task's observation (a standby watching all along loses at most one
+   *   interval; one that just started waits a full TTL).
+   */
+  #mayTakeOver(
+    record: LeaseRecord,
+  ): { waitMs: number; why: string; reason?: undefined } | { waitMs?: undefined; reason: string } {
+    const now = this.#now();
+    const observed = this.#observe(record, now);
+    const reason = takeoverReason(record, this.holder);
+    if (reason === undefined) return { waitMs: record.ttlMs - record.ageMs, why: 'live' };
+    if (reason === 'expired') {
+      const leftMs = record.ttlMs - (now - observed.since);
+      if (leftMs > 0)
+        return {
+          waitMs: leftMs,
+          why: observed.stepped
+            ? 'the database clock stepped (the lease aged faster than this task’s clock)'
+            : 'this task has not yet seen it unrenewed for a full TTL of its own',
+        };
+    }
+    return { reason };
+  }
+
+  #observe(record: LeaseRecord, now: number): { since: number; stepped: boolean } {
+    const seen = this.#observed;
+    if (!seen || seen.holder !== record.holder || seen.epoch !== record.epoch || seen.heartbeat !== record.heartbeat) {
+      // Another heartbeat (renewed, or taken): watch it age from here.
+      this.#observed = {
+        holder: record.holder,
+        epoch: record.epoch,
+        heartbeat: record.heartbeat,
+        since: now,
+        firstAgeMs: record.ageMs,
+        stepped: false,
+      };
+      return this.#observed;
+    }
+    // Each reading is bounded by the query time limit, which bounds how far the two clocks can drift apart here.
+    if (record.ageMs - seen.firstAgeMs > now - seen.since + this.#options.queryTimeoutMs) {
+      if (!seen.stepped)
+        this.#log.warn(
+          {
+            leaseHolder: record.holder,
+            agedMs: Math.round(record.ageMs - seen.firstAgeMs),
+            elapsedMs: Math.round(now - seen.since),
+          },
+          'the lease aged faster than this task’s clock: the database clock stepped; waiting out a full TTL of its own',
+        );
+      seen.stepped = true;
+    }
+    return seen;
+  }
+
+  #stillOurs(record: LeaseRecord | undefined, epoch: number): boolean {
+    return record !== undefined && record.holder === this.holder && record.epoch === epoch;
+  }
+
+  #lostLeaseReason(record: LeaseRecord | undefined, when: string): string {
+    if (!record) return `the lease row is gone (${when}); every standby waits out a full TTL`;
+    return `another holder took over the lease (${when}): ${record.holder}, epoch ${record.epoch}`;
+  }
+
+  #waitForLease(record: LeaseRecord, why: string): void {
     const leftS = Math.max(0, Math.ceil((record.ttlMs - record.ageMs) / 1000));
-    this.#holderInfo = `the lease of ${record.holder} is live (renewed ${Math.round(record.ageMs / 1000)} s ago); this task may take over in ${leftS} s`;
+    this.#holderInfo =
+      why === 'live'
+        ? `the lease of ${record.holder} is live (renewed ${Math.round(record.ageMs / 1000)} s ago); this task may take over in ${leftS} s`
+        : `the lease of ${record.holder} looks expired but ${why}; this task waits out a full TTL of its own`;
     if (this.#waitingFor !== record.holder) {
       this.#waitingFor = record.holder;
       this.#log.info(
@@ -359,21 +509,24 @@ export class SingletonLock {
     );
     const holderConnection = row?.holder === null || row?.holder === undefined ? undefined : Number(row.holder);
     this.#holderInfo = holderConnection === undefined ? 'free' : `held by database connection ${holderConnection}`;
-    if (holderConnection === undefined || !record || takeoverReason(record, this.holder) !== 'expired') {
-      this.#staleHolder = undefined;
-      return;
-    }
-    if (this.#staleHolder?.connection !== holderConnection) {
-      this.#staleHolder = { connection: holderConnection, since: this.#now() };
-      return;
-    }
-    if (this.#now() - this.#staleHolder.since < this.#options.checkIntervalMs) return;
+    if (holderConnection === undefined || !record || this.#mayTakeOver(record).reason !== 'expired') return;
+    // Only a session idle (Sleep) for two intervals: a live holder checks its lock every interval.
+    const [session] = await this.#query<{ command: string; idleS: number | string }[]>(
+      connection,
+      'SELECT COMMAND AS command, TIME AS idleS FROM information_schema.PROCESSLIST WHERE ID = ?',
+      [holderConnection],
+    );
+    if (session?.command !== 'Sleep' || Number(session.idleS) * 1000 < 2 * this.#options.checkIntervalMs) return;
     this.#log.warn(
-      { connection: holderConnection, leaseHolder: record.holder, leaseAgeMs: Math.round(record.ageMs) },
+      {
+        connection: holderConnection,
+        idleS: Number(session.idleS),
+        leaseHolder: record.holder,
+        leaseAgeMs: Math.round(record.ageMs),
+      },
       SIDECAR_LOG.staleHolderKilled,
     );
-    this.#staleHolder = undefined;
-    await this.#query(connection, `KILL ${holderConnection}`, []);
+    await this.#query(connection, `KILL ${Number(holderConnection)}`, []);
     this.#options.metrics.recordStaleHolderKill();
   }
 
@@ -420,7 +573,23 @@ export class SingletonLock {
     // The server frees the lock of a connection idle longer than this: a vanished task lets go.
     const idleSeconds = Math.max(10, Math.ceil((3 * checkIntervalMs) / 1000) + settings.waitSeconds);
     await this.#query(connection, `SET SESSION wait_timeout = ${idleSeconds}`, []);
+    // A lock on a reader (a demoted writer a cached endpoint still reaches) excludes nobody: refused.
+    this.#lockConnectionId = await this.#refuseReadOnly(connection, 'lock');
     return connection;
+  }
+
+  /** The session's id; throws when the server is read-only (`@@read_only` or `@@innodb_read_only`). */
+  async #refuseReadOnly(connection: Connection, what: 'lock' | 'lease'): Promise<number> {
+    const [row] = await this.#query<
+      { me: number | string; readOnly: number | string; innodbReadOnly: number | string }[]
+    >(connection, 'SELECT CONNECTION_ID() AS me, @@read_only AS readOnly, @@innodb_read_only AS innodbReadOnly', []);
+    if (!row || Number(row.readOnly) === 1 || Number(row.innodbReadOnly) === 1) {
+      if (what === 'lock') this.#dropConnection();
+      throw new ReadOnlyServerError(
+        `the ${what} connection reached a read-only server (a reader, or a demoted writer)`,
+      );
+    }
+    return Number(row.me);
   }
 
   /** Runs lease statements on the lease connection, opened when needed and dropped after any failure. */
@@ -441,6 +610,10 @@ export class SingletonLock {
       await this.#onLease((lease) =>
         this.#query(lease, `SET SESSION lock_wait_timeout = ${waitS}, innodb_lock_wait_timeout = ${waitS}`, []),
       );
+      // A reader's copy of the lease may lag, and nothing can be written there: refused like the lock's.
+      await this.#onLease(async (lease) => {
+        await this.#refuseReadOnly(lease, 'lease');
+      });
     }
     try {
       return await use(this.#leaseConnection);
@@ -482,6 +655,7 @@ export class SingletonLock {
     if (this.#renewFailing) this.#log.info(SIDECAR_LOG.leaseRenewed);
     this.#renewedAt = sentAt;
     this.#renewFailing = undefined;
+    this.#options.onDeadline?.(this.deadline);
     this.#lostAt = undefined;
     clearTimeout(this.#fenceTimer);
     this.#fenceTimer = setTimeout(() => {
@@ -555,7 +729,9 @@ export class SingletonLock {
 
   #setState(state: SingletonState): void {
     const wasHeld = this.#state === 'holding';
+    const mayRunBefore = this.mayRunGhost;
     this.#state = state;
+    if (mayRunBefore !== this.mayRunGhost) this.#options.onDeadline?.(this.deadline);
     if (state === 'holding') this.#lastProblem = '';
     if (wasHeld !== (state === 'holding')) this.#options.metrics.setLockHeld(state === 'holding');
   }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { type Env, EnvReader } from '@ghost-ha/core';
+import { defaultLockName, type Env, EnvReader } from '@ghost-ha/core';
 
 /** Where and how the database is reached, as Ghost reads it (`database__connection__*`). */
 export interface DatabaseSettings {
@@ -71,6 +70,11 @@ export interface FencingSettings {
   readonly patienceMs: number;
   /** ECS task metadata endpoint (v4); the task ARN found there names the lease holder. */
   readonly metadataUri: string | undefined;
+  /**
+   * Where the sidecar writes its pid and deadline (last renewal + patience) for the container
+   * health check, which kills the sidecar once the deadline has passed; undefined: not written.
+   */
+  readonly watchdogFile: string | undefined;
 }
 
 export interface ShutdownSettings {
@@ -269,7 +273,12 @@ export function loadConfig(env: Env): SidecarConfig {
     marginMs: fenceMarginMs,
     patienceMs: leaseTtlMs - ghostStopTimeoutMs - fenceMarginMs,
     metadataUri: read.url('ECS_CONTAINER_METADATA_URI_V4', { example: 'http://169.254.170.2/v4/abc', optional: true }),
+    watchdogFile: read.string('WATCHDOG_FILE', { example: '/tmp/watchdog.json', optional: true }),
   };
+  if (fencing.watchdogFile !== undefined && !fencing.watchdogFile.startsWith('/'))
+    read.problem(
+      `'WATCHDOG_FILE' must be an absolute path (got '${fencing.watchdogFile}'). E.g. WATCHDOG_FILE=/tmp/watchdog.json`,
+    );
   if (fencing.patienceMs < 2 * checks.intervalMs) {
     read.problem(
       `'LEASE_TTL_MS' (${leaseTtlMs}) must exceed 'GHOST_STOP_TIMEOUT_MS' (${ghostStopTimeoutMs}) + 'FENCE_MARGIN_MS' (${fenceMarginMs}) by at least two check intervals (${2 * checks.intervalMs}), the time a holder keeps Ghost running while it cannot renew its lease. E.g. LEASE_TTL_MS=120000 GHOST_STOP_TIMEOUT_MS=30000 FENCE_MARGIN_MS=10000`,
@@ -324,13 +333,6 @@ export function loadConfig(env: Env): SidecarConfig {
     logLevel,
     metrics,
   };
-}
-
-/** `ghost-ha:<database>`: a MySQL lock is server-wide, so the database name tells sites apart. */
-function defaultLockName(database: string): string {
-  const name = `ghost-ha:${database}`;
-  if (name.length <= MAX_LOCK_NAME) return name;
-  return `ghost-ha:${createHash('sha256').update(database).digest('hex').slice(0, 40)}`;
 }
 
 function safeHost(url: string): string {

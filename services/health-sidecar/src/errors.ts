@@ -29,3 +29,11 @@ export class FencedError extends Error {
     this.name = 'FencedError';
   }
 }
+
+/** The lock connection reached a read-only server: a lock taken there would exclude nobody. */
+export class ReadOnlyServerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReadOnlyServerError';
+  }
+}

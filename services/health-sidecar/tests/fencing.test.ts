@@ -1,11 +1,14 @@
 // @module-tag integration
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Env } from '@ghost-ha/core';
-import { type DatabaseSettings, MariaDbServer, waitFor } from '@ghost-ha/testbed';
+import { type DatabaseSettings, MariaDbServer, makeTemporaryDirectory, waitFor } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FENCED_EXIT_CODE, type Sidecar } from '../src/Sidecar.js';
+import { loadConfig } from '../src/config.js';
+import { FENCED_EXIT_CODE, Sidecar } from '../src/Sidecar.js';
 import { lockOnlyEnv, mariadbPid, openConnections, openSockets, SidecarProcess } from './faultHelpers.js';
-import { get, metric, startSidecar } from './sidecarFixture.js';
+import { get, metric, startSidecar, testLogger } from './sidecarFixture.js';
 
 const INTERVAL_MS = 500;
 /** Lease settings of most tests here: patience 15 - 1 - 0.5 = 13.5 s, longer than any outage below. */
@@ -403,6 +406,111 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     expect(exits).toEqual([FENCED_EXIT_CODE]);
     expect(holder.lock.state).toBe('fenced');
     expect(await metric(holder, 'ghost_ha_singleton_lock_losses_total{reason="taken"}')).toBe(1);
+  });
+
+  it('a lease table of the previous version (no epoch) is brought up to date in place, and its row taken over', async () => {
+    const settings = await database('fence_migrate');
+    const table = `${settings.database}.ghost_ha_lease`;
+    // The test bed provisions today's table; this database has the previous version's instead.
+    await mariadb.rootQuery(`DROP TABLE ${table}`);
+    await mariadb.rootQuery(
+      `CREATE TABLE ${table} (name VARCHAR(64) NOT NULL PRIMARY KEY, holder VARCHAR(255) NOT NULL,
+        heartbeat_at DATETIME(6) NOT NULL, taken_at DATETIME(6) NOT NULL, ttl_ms INT UNSIGNED NOT NULL,
+        ghost_may_run TINYINT NOT NULL) ENGINE = InnoDB`,
+    );
+    // Released by a sidecar of the previous version.
+    await mariadb.rootQuery(
+      `INSERT INTO ${table} VALUES (?, 'previous-version#1', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6), 15000, 0)`,
+      [`ghost-ha:${settings.database}`],
+    );
+    // Not provisioned: the sidecar meets the old table as it is.
+    const holder = await Sidecar.start(loadConfig(await lockOnlyEnv(settings, LONG_LEASE)), {
+      logger: testLogger,
+      host: '127.0.0.1',
+    });
+    running.push(holder);
+    await holding(holder);
+    const [lock] = (await mariadb.rootQuery('SELECT IS_USED_LOCK(?) AS id', [holder.lock.name])) as { id: number }[];
+    const rows = await mariadb.rootQuery(`SELECT holder, epoch, lock_connection AS lockConnection FROM ${table}`);
+    expect(rows).toEqual([{ holder: holder.lock.holder, epoch: 1, lockConnection: Number(lock?.id) }]);
+    expect(await metric(holder, 'ghost_ha_lease_takeovers_total{previous="released"}')).toBe(1);
+  });
+
+  it('the lease row deleted under a holder: the holder exits (75), and no standby starts Ghost before a full TTL', async () => {
+    const settings = await database('fence_deleted');
+    const exits: number[] = [];
+    const holder = await start(await lockOnlyEnv(settings, SHORT_LEASE), exits);
+    await holding(holder);
+    const standby = await start(await lockOnlyEnv(settings, SHORT_LEASE));
+    await sleep(INTERVAL_MS * 2);
+    await mariadb.rootQuery(`DELETE FROM ${settings.database}.ghost_ha_lease`);
+    const deleted = Date.now();
+    await waitFor(async () => (exits.length > 0 ? true : undefined), {
+      what: 'the holder to be fenced',
+      timeoutMs: 3_000,
+      intervalMs: 10,
+    });
+    const fencedMs = Date.now() - deleted;
+    expect(exits).toEqual([FENCED_EXIT_CODE]);
+    await waitFor(async () => (standby.lock.held ? true : undefined), {
+      what: 'the standby to take over',
+      timeoutMs: SHORT_TTL_MS + 5_000,
+      intervalMs: 20,
+    });
+    const takeoverMs = Date.now() - deleted;
+    findings.push(
+      `lease row deleted: holder exited after ${fencedMs} ms, standby took over after ${takeoverMs} ms (TTL ${SHORT_TTL_MS} ms)`,
+    );
+    expect(takeoverMs).toBeGreaterThanOrEqual(SHORT_TTL_MS);
+    expect(holder.lock.state).toBe('fenced');
+  });
+
+  it('the lease aged 60 s at once (as a database clock step shows it) while its holder is down: no takeover before a full TTL on the standby’s clock', async () => {
+    const settings = await database('fence_clock');
+    const old = await SidecarProcess.start(await lockOnlyEnv(settings, SHORT_LEASE));
+    processes.push(old);
+    await old.waitUntilHolding();
+    const standby = await start(await lockOnlyEnv(settings, SHORT_LEASE));
+    await sleep(INTERVAL_MS * 2);
+    old.signal('SIGKILL');
+    await old.exited;
+    await mariadb.rootQuery(
+      `UPDATE ${settings.database}.ghost_ha_lease SET heartbeat_at = heartbeat_at - INTERVAL 60 SECOND`,
+    );
+    const stepped = Date.now();
+    await waitFor(async () => (standby.lock.held ? true : undefined), {
+      what: 'the standby to take over',
+      timeoutMs: SHORT_TTL_MS + 5_000,
+      intervalMs: 20,
+    });
+    const takeoverMs = Date.now() - stepped;
+    findings.push(
+      `lease aged 60 s at once, holder down: standby took over after ${takeoverMs} ms (TTL ${SHORT_TTL_MS} ms)`,
+    );
+    expect(takeoverMs).toBeGreaterThanOrEqual(SHORT_TTL_MS);
+  });
+
+  it('the watchdog file: no deadline while standing by, last renewal + patience while holding, none once released', async () => {
+    const settings = await database('fence_watchdog');
+    const file = join(await makeTemporaryDirectory('sidecar-watchdog-'), 'watchdog.json');
+    const read = async () => JSON.parse(await readFile(file, 'utf8')) as { pid: number; deadline: number | null };
+    const env = await lockOnlyEnv(settings, { ...SHORT_LEASE, WATCHDOG_FILE: file });
+    const holder = await start(env);
+    await holding(holder);
+    const standbyFile = join(await makeTemporaryDirectory('sidecar-watchdog-'), 'watchdog.json');
+    const standby = await start({ ...env, WATCHDOG_FILE: standbyFile });
+    await sleep(INTERVAL_MS * 2);
+    const held = await read();
+    expect(held.pid).toBe(process.pid);
+    // Renewed within the last interval (and a little for a loaded machine).
+    const left = Number(held.deadline) - Date.now();
+    expect(left).toBeGreaterThan(SHORT_PATIENCE_MS - INTERVAL_MS - 500);
+    expect(left).toBeLessThanOrEqual(SHORT_PATIENCE_MS);
+    expect(JSON.parse(await readFile(standbyFile, 'utf8'))).toEqual({ pid: process.pid, deadline: null });
+    await holder.shutdown('SIGTERM');
+    expect((await read()).deadline).toBe(null);
+    await waitFor(async () => (standby.lock.held ? true : undefined), { what: 'the takeover', timeoutMs: 5_000 });
+    expect(Number(JSON.parse(await readFile(standbyFile, 'utf8')).deadline)).toBeGreaterThan(Date.now());
   });
 
   it('every query settles within its time limit against a hung server', async () => {

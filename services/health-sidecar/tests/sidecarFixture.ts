@@ -3,9 +3,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger, type Env } from '@ghost-ha/core';
+import { createLogger, type Env, leaseTableDdl, provisionLeaseSql } from '@ghost-ha/core';
 import { type DatabaseSettings, GhostServer, healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
-import { loadConfig } from '../src/config.js';
+import mysql from 'mysql2/promise';
+import { loadConfig, type SidecarConfig } from '../src/config.js';
 import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
 
 const run = promisify(execFile);
@@ -49,7 +50,24 @@ export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, conte
 }
 
 export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> = {}): Promise<Sidecar> {
-  return Sidecar.start(loadConfig(env), { logger: testLogger, host: '127.0.0.1', ...deps });
+  const config = loadConfig(env);
+  await provisionLock(config);
+  return Sidecar.start(config, { logger: testLogger, host: '127.0.0.1', ...deps });
+}
+
+/**
+ * The test bed provisions each fresh database's lease for the default lock name; a test with a lock
+ * of its own (`LOCK_NAME`) gets that one provisioned the same way (a row already there stays).
+ */
+async function provisionLock(config: SidecarConfig): Promise<void> {
+  const { host, port, user, password, database } = config.database;
+  const connection = await mysql.createConnection({ host, port, user, password, database });
+  try {
+    await connection.query(leaseTableDdl());
+    await connection.query(provisionLeaseSql(), [config.lock.name]);
+  } finally {
+    await connection.end();
+  }
 }
 
 /** One series' value from the sidecar's registry, e.g. `ghost_ha_lease_takeovers_total{previous="none"}`; undefined when absent. */
