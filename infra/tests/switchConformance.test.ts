@@ -187,6 +187,7 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'efs:DescribeReplicationConfigurations',
       'efs:UpdateFileSystemProtection',
       'elbv2:DescribeTargetHealth',
+      'rds:DescribeDBClusters',
       'rds:DescribeGlobalClusters',
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',

@@ -8,11 +8,13 @@ import {
   alarmActions,
   CLUSTERS,
   distributionConfig,
+  globalStatus,
   globalWriter,
   PRIMARY,
   replicationIn,
   SECONDARY,
   serviceCounts,
+  synchronization,
 } from './support/deploymentInMoto.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
 
@@ -50,7 +52,9 @@ describe.each([
       clients: bed.clients,
     });
     const rto = out.match(/^RTO on paper: .*$/m)?.[0] ?? 'no RTO line';
-    const applied = out.split('\n').filter((line) => /^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line));
+    const applied = out
+      .split('\n')
+      .filter((line) => (/^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line)) || /^All \d+ steps done/.test(line));
     process.stdout.write(`\n=== ${argv.join(' ')} (${shape}) ===\n${applied.join('\n')}\n${rto}\n${err}`);
     return { code, out, err };
   }
@@ -76,6 +80,15 @@ describe.each([
     expect(config.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${active}`);
     expect(await alarmActions(active)).toEqual([true, true, true, true]);
     expect(await alarmActions(standby)).toEqual([false, false, false, false]);
+  }
+
+  /** Waits for the stand-in's rebuild of the old primary (a few seconds; minutes to hours on AWS). */
+  async function waitUntilConnected() {
+    for (let i = 0; i < 300; i++) {
+      if (Object.values(await synchronization()).every((s) => s === 'connected')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the old primary was not rebuilt: ${JSON.stringify(await synchronization())}`);
   }
 
   async function expectEverySentCallValid() {
@@ -147,6 +160,16 @@ describe.each([
     expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
 
+    // Aurora is rebuilding the old primary as a secondary (pending-resync): the failback is refused
+    // by the preflight, before Ghost stops in eu-central-1.
+    expect(await synchronization()).toMatchObject({ 'ghost-primary': 'pending-resync' });
+    const early = await drill('failback');
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/Step 1\/\d+ preflight failed .*ghost-primary is pending-resync, not connected/);
+    expect(early.out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-central-1/m);
+    expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
+    await waitUntilConnected();
+
     // The planned failback repairs the leftover replication, brings the content back and restores the pilot light.
     const failback = await drill('failback');
     expect(failback.err).toBe('');
@@ -180,7 +203,7 @@ describe.each([
     await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/10 preflight failed: .* receives no replication/);
+    expect(err).toMatch(/Step 1\/10 preflight failed .* receives no replication/);
     expect(err).toMatch(/What to do next: Nothing was changed/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -206,5 +229,40 @@ describe.each([
         }),
       ),
     ).rejects.toThrow(/already a source or destination of a replication configuration/);
+  });
+  it('a headless secondary is refused by the preflight, before Ghost stops', async () => {
+    await bed.recreateDeployment({ replication: true, mirror, headlessSecondary: true });
+    const { code, err, out } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(/Step 1\/10 preflight failed .*ghost-secondary has no DB instance/);
+    expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
+  it('a secondary on another engine version is refused by the preflight, before Ghost stops', async () => {
+    await bed.recreateDeployment({ replication: true, mirror, secondaryEngineVersion: '8.0.mysql_aurora.3.07.1' });
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /Step 1\/10 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
+    );
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
+  it('a switchover Aurora cancels (a member stopped answering) fails the promote step at once', async () => {
+    await bed.moto.setTiming({ transition_seconds: 4 });
+    const running = drill('failover');
+    for (let i = 0; i < 400 && (await globalStatus()) !== 'switching-over'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const cancelledAt = Date.now();
+    await bed.moto.startOutage(PRIMARY);
+    const { code, err } = await running;
+    expect(code).toBe(1);
+    expect(err).toMatch(/promote-database failed .*Aurora is cancelling the switchover/);
+    // Well before the step's own timeout (20 min scaled: 6 s).
+    expect(Date.now() - cancelledAt).toBeLessThan(3_000);
+    await bed.moto.endOutage(PRIMARY);
+    expect((await globalWriter()).writer).toBe(CLUSTERS[PRIMARY]);
   });
 });

@@ -1,8 +1,10 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
 failover, EFS replication (both sides, with state) and file-system protection, and simulated
-regional outages; and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
+regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
+moto's reset); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
 (moto checks and stores in two steps, so two simultaneous writers could both win). Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
 
+import json
 import os
 import sys
 import threading
@@ -24,10 +26,20 @@ def main() -> None:
     def reset_extensions() -> None:
         efs_replication.reset()
         outage.reset()
+        rds_global.reset()
 
     conditional_writes = threading.Lock()
 
     def call(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO") == "/ghost-ha/timing" and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                timing = rds_global.configure(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            except ValueError as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(timing).encode()]
         handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
         conditional = environ.get("REQUEST_METHOD") == "PUT" and (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ

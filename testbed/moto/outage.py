@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 HANG_SECONDS = 20.0
 
 _down: dict[str, str] = {}
+# When each region's last outage ended (epoch seconds): a rebuild after it starts then.
+_ended: dict[str, float] = {}
 _lock = threading.Lock()
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
@@ -19,6 +21,12 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 def is_down(region: str) -> bool:
     with _lock:
         return region in _down
+
+
+def ended_at(region: str) -> float:
+    """When the region's last outage ended (0 when it never had one)."""
+    with _lock:
+        return _ended.get(region, 0.0)
 
 
 def _mode(region: str) -> str | None:
@@ -29,6 +37,7 @@ def _mode(region: str) -> str | None:
 def reset() -> None:
     with _lock:
         _down.clear()
+        _ended.clear()
 
 
 def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[..., Any]:
@@ -44,7 +53,8 @@ def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[...,
                     mode = parse_qs(environ.get("QUERY_STRING", "")).get("mode", ["refuse"])[0]
                     _down[region] = mode
                 elif method == "DELETE":
-                    _down.pop(region, None)
+                    if _down.pop(region, None) is not None:
+                        _ended[region] = time.time()
                 body = json.dumps({"down": _down}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
