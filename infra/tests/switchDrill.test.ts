@@ -123,7 +123,10 @@ describe.each([
   });
 
   it('disaster failover while the primary is down, the primary returns, then planned failback', async () => {
+    const outageStarted = Date.now();
     await bed.moto.startOutage(PRIMARY);
+    // EFS replicates nothing while the source region is down: the reading must show that.
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
     const failover = await drill('failover', '--mode', 'disaster');
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
@@ -132,6 +135,8 @@ describe.each([
       /measure-data-loss: ok, Aurora: AuroraGlobalDBRPOLag no datapoints, AuroraGlobalDBReplicationLag max 340 ms over the last 15 min .*expect to lose the writes of the last 0\.3 s/,
     );
     expect(failover.out).toMatch(/EFS: last replicated 20\d\d-\S+ \(\d+\.\d min ago\): images, themes and files/);
+    const lastReplicated = failover.out.match(/EFS: last replicated (\S+) /)?.[1] ?? '';
+    expect(new Date(lastReplicated).getTime()).toBeLessThanOrEqual(outageStarted);
     expect(failover.out).toMatch(/stop-ghost-eu-west-1: failed \(.*\); going on/);
     expect(failover.out).toMatch(/fence-eu-west-1: failed \(.*\); going on\. eu-west-1 does not answer yet/);
     expect(await globalWriter()).toEqual({
@@ -264,5 +269,12 @@ describe.each([
     expect(Date.now() - cancelledAt).toBeLessThan(3_000);
     await bed.moto.endOutage(PRIMARY);
     expect((await globalWriter()).writer).toBe(CLUSTERS[PRIMARY]);
+  });
+  it('a planned failover refuses a paused replication before Ghost stops', async () => {
+    await bed.moto.setReplicationStatus(bed.deployment.fileSystems.get(PRIMARY) ?? '', 'PAUSED');
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(/Step 1\/10 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
 });

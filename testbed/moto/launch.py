@@ -1,11 +1,13 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
 failover, EFS replication (both sides, with state) and file-system protection, and simulated
 regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
-moto's reset); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
+moto's reset); EFS replication paused or in error on request (POST
+/ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
 (moto checks and stores in two steps, so two simultaneous writers could both win). Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
 
 import json
 import os
+from urllib.parse import parse_qs
 import sys
 import threading
 
@@ -40,6 +42,16 @@ def main() -> None:
                 return [json.dumps({"message": str(error)}).encode()]
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(timing).encode()]
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/ghost-ha/efs-replication/") and environ.get("REQUEST_METHOD") == "POST":
+            status = parse_qs(environ.get("QUERY_STRING", "")).get("status", [""])[0]
+            try:
+                body = efs_replication.set_status(path.rsplit("/", 1)[-1], status)
+            except ValueError as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
         handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
         conditional = environ.get("REQUEST_METHOD") == "PUT" and (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ

@@ -38,7 +38,7 @@ export function preflight(
     title: 'Check the deployment (read only)',
     why: 'Stop before changing anything if a part is missing or the target is not ready to take over.',
     calls,
-    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication;` : ''} its ECS service exists; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
+    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS service exists; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
     ifFailed:
       'Nothing was changed. Fix what the message names (deploy the missing stack, pass the right identifiers), then run again.',
     expected: { seconds: 10, basis: 'read-only API calls' },
@@ -57,6 +57,15 @@ export function preflight(
           throw new Error(
             `${to.fileSystemId} in ${to.region} receives no replication: its content is not a copy of ${from.region}'s. ` +
               'Deploy the primary data stack with ReplicaFileSystemId set, wait for the first sync, then run again.',
+          );
+        }
+        const status = replication.destination.Status;
+        if (status !== 'ENABLED' || replication.destination.LastReplicatedTimestamp === undefined) {
+          // PAUSING, PAUSED, ERROR: nothing reaches the target, so the sync step would wait after
+          // Ghost stopped until it timed out; ENABLING: the first copy has not finished.
+          throw new Error(
+            `The replication into ${to.fileSystemId} is ${status ?? 'unknown'}${replication.destination.StatusMessage ? ` (${replication.destination.StatusMessage})` : ''}, not ENABLED with a finished copy: ` +
+              `the content written in ${from.region} would not reach ${to.region}. Nothing was changed. Resolve it (the replication's status message names the cause), or use --mode disaster to accept losing the content since ${replication.destination.LastReplicatedTimestamp?.toISOString() ?? 'the start'}.`,
           );
         }
       }
