@@ -1,4 +1,5 @@
 // @module-tag integration
+import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
   CreateReplicationConfigurationCommand,
   DeleteReplicationConfigurationCommand,
@@ -134,5 +135,22 @@ describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
     );
     expect(resyncing.message).toMatch(/pending-resync/);
     await expectListed('rds', 'FailoverGlobalCluster', resyncing.code);
+  });
+  it('CloudFront: an update must carry the current ETag in IfMatch, and each update changes it', async () => {
+    const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
+    const Id = bed.deployment.distributionId;
+    const read = await cloudfront.send(new GetDistributionConfigCommand({ Id }));
+    const update = (IfMatch: string | undefined) =>
+      cloudfront.send(new UpdateDistributionCommand({ Id, IfMatch, DistributionConfig: read.DistributionConfig }));
+    const missing = await refusal(update(undefined));
+    expect(missing.code).toBe('InvalidIfMatchVersion');
+    const wrong = await refusal(update('E2QWRUHAPOMQZL'));
+    expect(wrong.code).toBe('PreconditionFailed');
+    await update(read.ETag);
+    // A second update from the same (now stale) read would overwrite the first one: refused.
+    const stale = await refusal(update(read.ETag));
+    expect(stale.code).toBe('PreconditionFailed');
+    for (const { code } of [missing, wrong, stale]) await expectListed('cloudfront', 'UpdateDistribution', code);
+    expect((await cloudfront.send(new GetDistributionConfigCommand({ Id }))).ETag).not.toBe(read.ETag);
   });
 });

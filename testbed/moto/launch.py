@@ -1,5 +1,5 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
-failover, EFS replication (both sides, with state) and file-system protection, and simulated
+failover, CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
 regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
 moto's reset); EFS replication paused or in error on request (POST
 /ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
@@ -13,6 +13,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import cloudfront_if_match  # noqa: E402
 import efs_replication  # noqa: E402
 import outage  # noqa: E402
 import rds_global  # noqa: E402
@@ -20,6 +21,7 @@ from moto import server  # noqa: E402
 
 
 def main() -> None:
+    cloudfront_if_match.install()
     efs_replication.install()
     rds_global.install()
 
