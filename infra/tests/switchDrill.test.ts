@@ -277,4 +277,37 @@ describe.each([
     expect(err).toMatch(/Step 1\/10 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
+  it('reprotect after a disaster failover: the replica comes back without moving Ghost, then a planned failback', async () => {
+    await bed.moto.startOutage(PRIMARY);
+    expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
+    await bed.moto.endOutage(PRIMARY);
+    expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
+    expect(await replicationIn(SECONDARY, bed.deployment.fileSystems.get(SECONDARY) ?? '')).toBe('none');
+
+    // The old primary's file system may hold uploads that exist only there: not overwritten unasked.
+    const unsalvaged = await drill('reprotect');
+    expect(unsalvaged.code).toBe(1);
+    expect(unsalvaged.err).toMatch(/Step 1\/3 preflight failed .*exist only there .* --salvaged/);
+    expect(await replicationIn(PRIMARY, bed.deployment.fileSystems.get(PRIMARY) ?? '')).toBe(
+      `${PRIMARY} -> ${SECONDARY}`,
+    );
+
+    const reprotect = await drill('reprotect', '--salvaged');
+    expect(reprotect.err).toBe('');
+    expect(reprotect.code).toBe(0);
+    expect(reprotect.out).toMatch(
+      /^Reprotect: replicate eu-central-1's content to eu-west-1; Ghost stays in eu-central-1/m,
+    );
+    expect(reprotect.out).toMatch(/repair-replication: ok, leftover deleted/);
+    await expectActive(SECONDARY);
+    // Run again: nothing left to do.
+    expect((await drill('reprotect')).code).toBe(0);
+
+    await waitUntilConnected();
+    const failback = await drill('failback');
+    expect(failback.err).toBe('');
+    expect(failback.code).toBe(0);
+    await expectActive(PRIMARY);
+    await expectEverySentCallValid();
+  });
 });

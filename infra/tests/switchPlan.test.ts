@@ -201,7 +201,7 @@ describe('failover/failback plan', () => {
     [['failover', ...IDENTIFIERS, '--secondary-region', 'eu-west-1'], /must differ/],
     [['failover', ...IDENTIFIERS, '--force'], /Unknown argument '--force'/],
     [['failover', ...IDENTIFIERS, '--project'], /--project needs a value/],
-    [['switch', ...IDENTIFIERS], /must be 'failover' or 'failback'/],
+    [['switch', ...IDENTIFIERS], /must be 'failover', 'failback' or 'reprotect'/],
   ])('rejects a bad command line with exit code 2 and what to fix: %j', async (argv, message) => {
     const { code, err, out } = await plan(...argv);
     expect(code).toBe(2);
