@@ -58,7 +58,7 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
     io.out(
       request.mode === 'planned'
         ? `${plan.from.region} is now the pilot light: its database is a secondary and the content replicates into it.\n`
-        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned) repairs its replication and brings the content back.\n`,
+        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then reprotect.sh restores the content's replica there without moving Ghost, or ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned, once Aurora shows its cluster connected) repairs its replication and brings the content back.\n`,
     );
     return 0;
   } catch (error) {
