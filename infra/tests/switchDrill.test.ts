@@ -123,8 +123,9 @@ describe.each([
   });
 
   it('disaster failover while the primary is down, the primary returns, then planned failback', async () => {
-    const outageStarted = Date.now();
     await bed.moto.startOutage(PRIMARY);
+    // Taken once the stand-in has the outage: its start is no later than this.
+    const outageStarted = Date.now();
     // EFS replicates nothing while the source region is down: the reading must show that.
     await new Promise((resolve) => setTimeout(resolve, 2_200));
     const failover = await drill('failover', '--mode', 'disaster');
