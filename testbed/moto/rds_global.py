@@ -102,7 +102,7 @@ def _settle(global_cluster: Any) -> None:
         for m in global_cluster.members:
             m.is_writer = m is transition["target"]
         if transition["allow_data_loss"]:
-            state["resync"][transition["source"].db_cluster_arn] = now
+            state["resync"][transition["source"].db_cluster_arn] = transition["until"]
         state["transition"] = None
 
 
