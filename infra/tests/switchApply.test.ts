@@ -160,7 +160,8 @@ describe('failover/failback apply against moto', () => {
   });
 
   it('stops at the first failing step with what to do next, changing nothing after it', async () => {
-    // moto has no FailoverGlobalCluster: the disaster run stops Ghost in the primary, then fails there.
+    // moto has no FailoverGlobalCluster: the disaster run moves writes off the primary, stops Ghost
+    // there beside the promotion, and fails at the promotion.
     let out = '';
     let err = '';
     const code = await runSwitch(['failover', '--mode', 'disaster', '--apply', ...bed.deploymentArgs()], {
@@ -171,12 +172,14 @@ describe('failover/failback apply against moto', () => {
     });
     expect(code).toBe(1);
     expect(out).toMatch(/1\/9 preflight: ok/);
-    expect(out).toMatch(/3\/9 stop-ghost-eu-west-1: ok/);
-    expect(err).toMatch(/Step 4\/9 promote-database failed/);
+    expect(out).toMatch(/3\/9 route-writes-away: ok/);
+    expect(out).toMatch(/4\/9 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
+    expect(err).toMatch(/Step 4\/9 stop-and-promote failed/);
     expect(err).toMatch(/What to do next: Read the global database's events in eu-central-1/);
     expect(out).not.toMatch(/5\/9/);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
-    const unchanged = await distributionConfig(bed.deployment.distributionId);
-    expect(unchanged.OriginGroups?.Items?.[0]?.Members?.Items?.[0]?.OriginId).toBe(`alb-${PRIMARY}`);
+    // In a disaster writes leave the old region first, whatever happens to the promotion after.
+    const routed = await distributionConfig(bed.deployment.distributionId);
+    expect(routed.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${SECONDARY}`);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { activateOrigin } from '../src/switch/activateOrigin.js';
 import type { Deployment, RegionSite } from '../src/switch/Deployment.js';
 import { regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
+import { planReprotect } from '../src/switch/planReprotect.js';
 import { planSwitch } from '../src/switch/planSwitch.js';
 import type { SwitchPlan } from '../src/switch/SwitchStep.js';
 import { LAG_METRICS, lagMetricCall } from '../src/switch/steps/measureDataLoss.js';
@@ -34,9 +35,14 @@ const DEPLOYMENT: Deployment = {
   regionalAlarmNames: regionalAlarmNames('ghost-ha'),
 };
 
-const PLANS: SwitchPlan[] = (['failover', 'failback'] as const).flatMap((direction) =>
-  (['planned', 'disaster'] as const).map((mode) => planSwitch(DEPLOYMENT, direction, mode)),
-);
+const PLANS: SwitchPlan[] = [
+  ...(['failover', 'failback'] as const).flatMap((direction) =>
+    (['planned', 'disaster'] as const).map((mode) => planSwitch(DEPLOYMENT, direction, mode)),
+  ),
+  // reprotect, with Ghost in either region
+  planReprotect(DEPLOYMENT, DEPLOYMENT.secondary, DEPLOYMENT.primary, false),
+  planReprotect(DEPLOYMENT, DEPLOYMENT.primary, DEPLOYMENT.secondary, false),
+];
 
 /** A distribution config as GetDistributionConfig returns it for the edge stack, in either shape. */
 function distributionConfig(groupMembers: readonly string[]): DistributionConfig {
@@ -187,6 +193,7 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'efs:DescribeReplicationConfigurations',
       'efs:UpdateFileSystemProtection',
       'elbv2:DescribeTargetHealth',
+      'rds:DescribeDBClusters',
       'rds:DescribeGlobalClusters',
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',

@@ -8,11 +8,13 @@ import {
   alarmActions,
   CLUSTERS,
   distributionConfig,
+  globalStatus,
   globalWriter,
   PRIMARY,
   replicationIn,
   SECONDARY,
   serviceCounts,
+  synchronization,
 } from './support/deploymentInMoto.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
 
@@ -50,7 +52,9 @@ describe.each([
       clients: bed.clients,
     });
     const rto = out.match(/^RTO on paper: .*$/m)?.[0] ?? 'no RTO line';
-    const applied = out.split('\n').filter((line) => /^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line));
+    const applied = out
+      .split('\n')
+      .filter((line) => (/^\d+\/\d+ \S+: /.test(line) && !/: {3}/.test(line)) || /^All \d+ steps done/.test(line));
     process.stdout.write(`\n=== ${argv.join(' ')} (${shape}) ===\n${applied.join('\n')}\n${rto}\n${err}`);
     return { code, out, err };
   }
@@ -76,6 +80,15 @@ describe.each([
     expect(config.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${active}`);
     expect(await alarmActions(active)).toEqual([true, true, true, true]);
     expect(await alarmActions(standby)).toEqual([false, false, false, false]);
+  }
+
+  /** Waits for the stand-in's rebuild of the old primary (a few seconds; minutes to hours on AWS). */
+  async function waitUntilConnected() {
+    for (let i = 0; i < 300; i++) {
+      if (Object.values(await synchronization()).every((s) => s === 'connected')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`the old primary was not rebuilt: ${JSON.stringify(await synchronization())}`);
   }
 
   async function expectEverySentCallValid() {
@@ -111,6 +124,10 @@ describe.each([
 
   it('disaster failover while the primary is down, the primary returns, then planned failback', async () => {
     await bed.moto.startOutage(PRIMARY);
+    // Taken once the stand-in has the outage: its start is no later than this.
+    const outageStarted = Date.now();
+    // EFS replicates nothing while the source region is down: the reading must show that.
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
     const failover = await drill('failover', '--mode', 'disaster');
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
@@ -119,7 +136,15 @@ describe.each([
       /measure-data-loss: ok, Aurora: AuroraGlobalDBRPOLag no datapoints, AuroraGlobalDBReplicationLag max 340 ms over the last 15 min .*expect to lose the writes of the last 0\.3 s/,
     );
     expect(failover.out).toMatch(/EFS: last replicated 20\d\d-\S+ \(\d+\.\d min ago\): images, themes and files/);
-    expect(failover.out).toMatch(/stop-ghost-eu-west-1: failed \(.*\); going on/);
+    const lastReplicated = failover.out.match(/EFS: last replicated (\S+) /)?.[1] ?? '';
+    expect(new Date(lastReplicated).getTime()).toBeLessThanOrEqual(outageStarted);
+    expect(failover.out).toMatch(/stop-ghost-eu-west-1: (failed \(.*\)|no answer within \d+ ms); going on/);
+    // Writes stop going to the old region right after the reading, before the database moves.
+    const sent = bed.sent.map((call) => call.operation);
+    expect(sent.indexOf('cloudfront:UpdateDistribution')).toBeGreaterThan(-1);
+    expect(sent.indexOf('cloudfront:UpdateDistribution')).toBeLessThan(sent.indexOf('rds:FailoverGlobalCluster'));
+    const steps = [...failover.out.matchAll(/^\d+\/\d+ (\S+): /gm)].map((m) => m[1]);
+    expect([...new Set(steps)].slice(0, 3)).toEqual(['preflight', 'measure-data-loss', 'route-writes-away']);
     expect(failover.out).toMatch(/fence-eu-west-1: failed \(.*\); going on\. eu-west-1 does not answer yet/);
     expect(await globalWriter()).toEqual({
       writer: CLUSTERS[SECONDARY],
@@ -147,6 +172,16 @@ describe.each([
     expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
 
+    // Aurora is rebuilding the old primary as a secondary (pending-resync): the failback is refused
+    // by the preflight, before Ghost stops in eu-central-1.
+    expect(await synchronization()).toMatchObject({ 'ghost-primary': 'pending-resync' });
+    const early = await drill('failback');
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/Step 1\/\d+ preflight failed .*ghost-primary is pending-resync, not connected/);
+    expect(early.out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-central-1/m);
+    expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
+    await waitUntilConnected();
+
     // The planned failback repairs the leftover replication, brings the content back and restores the pilot light.
     const failback = await drill('failback');
     expect(failback.err).toBe('');
@@ -165,7 +200,8 @@ describe.each([
     const failover = await drill('failover', '--mode', 'disaster');
     const seconds = (Date.now() - started) / 1000;
     expect(failover.code).toBe(0);
-    expect(failover.out).toMatch(/stop-ghost-eu-west-1: failed \(.+\); going on/);
+    // The stop towards the stalled region is bounded and runs beside the promotion.
+    expect(failover.out).toMatch(/stop-ghost-eu-west-1: (failed \(.+\)|no answer within \d+ ms); going on/);
     expect(failover.out).toMatch(/fence-eu-west-1: failed \(.+\); going on/);
     expect(seconds).toBeLessThan(60);
     expect(await globalWriter()).toEqual({
@@ -180,7 +216,7 @@ describe.each([
     await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/10 preflight failed: .* receives no replication/);
+    expect(err).toMatch(/Step 1\/10 preflight failed .* receives no replication/);
     expect(err).toMatch(/What to do next: Nothing was changed/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -206,5 +242,80 @@ describe.each([
         }),
       ),
     ).rejects.toThrow(/already a source or destination of a replication configuration/);
+  });
+  it('a headless secondary is refused by the preflight, before Ghost stops', async () => {
+    await bed.recreateDeployment({ replication: true, mirror, headlessSecondary: true });
+    const { code, err, out } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(/Step 1\/10 preflight failed .*ghost-secondary has no DB instance/);
+    expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
+  it('a secondary on another engine version is refused by the preflight, before Ghost stops', async () => {
+    await bed.recreateDeployment({ replication: true, mirror, secondaryEngineVersion: '8.0.mysql_aurora.3.07.1' });
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /Step 1\/10 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
+    );
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
+  it('a switchover Aurora cancels (a member stopped answering) fails the promote step at once', async () => {
+    await bed.moto.setTiming({ transition_seconds: 4 });
+    const running = drill('failover');
+    for (let i = 0; i < 400 && (await globalStatus()) !== 'switching-over'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const cancelledAt = Date.now();
+    await bed.moto.startOutage(PRIMARY);
+    const { code, err } = await running;
+    expect(code).toBe(1);
+    expect(err).toMatch(/promote-database failed .*Aurora is cancelling the switchover/);
+    // Well before the step's own timeout (20 min scaled: 6 s).
+    expect(Date.now() - cancelledAt).toBeLessThan(3_000);
+    await bed.moto.endOutage(PRIMARY);
+    expect((await globalWriter()).writer).toBe(CLUSTERS[PRIMARY]);
+  });
+  it('a planned failover refuses a paused replication before Ghost stops', async () => {
+    await bed.moto.setReplicationStatus(bed.deployment.fileSystems.get(PRIMARY) ?? '', 'PAUSED');
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(/Step 1\/10 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+  it('reprotect after a disaster failover: the replica comes back without moving Ghost, then a planned failback', async () => {
+    await bed.moto.startOutage(PRIMARY);
+    expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
+    await bed.moto.endOutage(PRIMARY);
+    expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
+    expect(await replicationIn(SECONDARY, bed.deployment.fileSystems.get(SECONDARY) ?? '')).toBe('none');
+
+    // The old primary's file system may hold uploads that exist only there: not overwritten unasked.
+    const unsalvaged = await drill('reprotect');
+    expect(unsalvaged.code).toBe(1);
+    expect(unsalvaged.err).toMatch(/Step 1\/3 preflight failed .*exist only there .* --salvaged/);
+    expect(await replicationIn(PRIMARY, bed.deployment.fileSystems.get(PRIMARY) ?? '')).toBe(
+      `${PRIMARY} -> ${SECONDARY}`,
+    );
+
+    const reprotect = await drill('reprotect', '--salvaged');
+    expect(reprotect.err).toBe('');
+    expect(reprotect.code).toBe(0);
+    expect(reprotect.out).toMatch(
+      /^Reprotect: replicate eu-central-1's content to eu-west-1; Ghost stays in eu-central-1/m,
+    );
+    expect(reprotect.out).toMatch(/repair-replication: ok, leftover deleted/);
+    await expectActive(SECONDARY);
+    // Run again: nothing left to do.
+    expect((await drill('reprotect')).code).toBe(0);
+
+    await waitUntilConnected();
+    const failback = await drill('failback');
+    expect(failback.err).toBe('');
+    expect(failback.code).toBe(0);
+    await expectActive(PRIMARY);
+    await expectEverySentCallValid();
   });
 });

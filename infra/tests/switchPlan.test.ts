@@ -90,15 +90,18 @@ describe('failover/failback plan', () => {
     expect(steps).toEqual([
       'preflight',
       'measure-data-loss',
-      'stop-ghost-eu-west-1',
-      'promote-database',
+      'route-writes-away',
+      'stop-and-promote',
       'make-content-writable',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
       'switch-alarms',
       'fence-eu-west-1',
     ]);
-    expect(out).toMatch(/Stop Ghost in eu-west-1 \[best effort\]/);
+    expect(out).toMatch(
+      /Stop Ghost in eu-west-1 \(best effort, bounded\) while the database fails over to eu-central-1/,
+    );
+    expect(out).toMatch(/Stop sending writes to eu-west-1: .* \[best effort\]/);
     expect(out).toContain(
       'read  cloudwatch:GetMetricStatistics @eu-central-1 {"Namespace":"AWS/RDS","MetricName":"AuroraGlobalDBRPOLag","Dimensions":[{"Name":"DBClusterIdentifier","Value":"ghost-secondary"}],"Period":60,"Statistics":["Maximum"]} + StartTime/EndTime: the last 15 minutes',
     );
@@ -106,7 +109,7 @@ describe('failover/failback plan', () => {
       /When eu-west-1 returns: keep its Ghost at 0 and its origin out of the write path \[best effort\]/,
     );
     expect(out).toMatch(
-      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ stop-ghost-eu-west-1 2 min/m,
+      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ stop-and-promote 2 min/m,
     );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
@@ -163,8 +166,8 @@ describe('failover/failback plan', () => {
     expect(steps).toEqual([
       'preflight',
       'measure-data-loss',
-      'stop-ghost-eu-central-1',
-      'promote-database',
+      'route-writes-away',
+      'stop-and-promote',
       'make-content-writable',
       'start-ghost-eu-west-1',
       'switch-cloudfront',
@@ -201,7 +204,7 @@ describe('failover/failback plan', () => {
     [['failover', ...IDENTIFIERS, '--secondary-region', 'eu-west-1'], /must differ/],
     [['failover', ...IDENTIFIERS, '--force'], /Unknown argument '--force'/],
     [['failover', ...IDENTIFIERS, '--project'], /--project needs a value/],
-    [['switch', ...IDENTIFIERS], /must be 'failover' or 'failback'/],
+    [['switch', ...IDENTIFIERS], /must be 'failover', 'failback' or 'reprotect'/],
   ])('rejects a bad command line with exit code 2 and what to fix: %j', async (argv, message) => {
     const { code, err, out } = await plan(...argv);
     expect(code).toBe(2);

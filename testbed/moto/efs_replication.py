@@ -6,7 +6,19 @@ DeleteReplicationConfiguration with DeletionMode LOCAL_CONFIGURATION_ONLY remove
 of the region it is called in, as AWS does; the other side stays until it is deleted there. A file
 system can take part in one replication only. A destination is read-only (protection
 REPLICATING); it needs ReplicationOverwriteProtection DISABLED to become one, and gets ENABLED
-back when its side is deleted.
+back when its side is deleted. Protection as the EFS API reference defines it
+(API_UpdateFileSystemProtection.html, ReplicationOverwriteProtection): ENABLED, the file system is
+writable and cannot become a destination; DISABLED, it can become a destination and is read-only;
+REPLICATING, it is a destination and read-only. DescribeFileSystems reports it.
+
+Statuses as the API lists them (ReplicationStatus: ENABLING, ENABLED, PAUSING, PAUSED, DELETING,
+ERROR): tests pause a replication or put it in ERROR over HTTP (POST
+/ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED), as a disabled KMS key or an
+opt-in region being disabled would on AWS; it is PAUSING for PAUSING_SECONDS first. Nothing is
+replicated while it is paused or in error, nor while the source's region is down: the
+destination's LastReplicatedTimestamp stays at the last round finished before.
+
+Errors use only the codes botocore's model lists for each operation (efs service-2.json).
 """
 
 import json
@@ -24,6 +36,7 @@ import outage
 # Seconds a new replication stays ENABLING, and a deleted one DELETING (so that waits poll).
 ENABLING_SECONDS = 0.3
 DELETING_SECONDS = 0.3
+PAUSING_SECONDS = 0.3
 # EFS replicates continuously in rounds; here a round ends every second.
 ROUND_SECONDS = 1.0
 
@@ -63,10 +76,23 @@ class ValidationError(EFSError):
 
 
 class RegionUnavailable(EFSError):
-    code = 503
+    # InternalServerError: the code CreateReplicationConfiguration and DeleteReplicationConfiguration
+    # list for a failure on AWS's side (the other region not answering is one).
+    code = 500
 
     def __init__(self, region: str):
-        super().__init__("ServiceUnavailable", f"{region} does not answer")
+        super().__init__("InternalServerError", f"{region} does not answer")
+
+
+class ReplicationAlreadyExists(EFSError):
+    # The code UpdateFileSystemProtection lists for a file system that is a replication destination.
+    code = 409
+
+    def __init__(self, file_system_id: str):
+        super().__init__(
+            "ReplicationAlreadyExists",
+            f"File system {file_system_id} is a replication destination; its protection cannot change",
+        )
 
 
 def _file_system(account: str, region: str, file_system_id: str) -> FileSystem:
@@ -81,6 +107,26 @@ def _file_system(account: str, region: str, file_system_id: str) -> FileSystem:
 
 def protection_of(file_system_id: str) -> str:
     return _protection.get(file_system_id, "ENABLED")
+
+
+def _forced_status(replication: dict[str, Any], now: float) -> str | None:
+    forced = replication.get("forced")
+    if forced is None:
+        return None
+    if forced["status"] == "PAUSED" and now - forced["since"] < PAUSING_SECONDS:
+        return "PAUSING"
+    return str(forced["status"])
+
+
+def _stopped_at(replication: dict[str, Any]) -> float | None:
+    """Since when nothing is replicated: deletion, a pause or error, or the source region down."""
+    stops = [
+        replication.get("frozen_at"),
+        (replication.get("forced") or {}).get("since"),
+        outage.down_since(replication["source_region"]),
+    ]
+    present = [t for t in stops if t is not None]
+    return min(present) if present else None
 
 
 def _sides_in(region: str, file_system_id: str) -> list[dict[str, Any]]:
@@ -124,10 +170,13 @@ def _in_any_replication(file_system_id: str) -> bool:
 def _description(replication: dict[str, Any], region: str) -> dict[str, Any]:
     now = time.time()
     side = "source" if region == replication["source_region"] else "destination"
+    forced = _forced_status(replication, now)
     if side in replication["deleting"]:
         status = "DELETING"
     elif now - replication["created"] < ENABLING_SECONDS:
         status = "ENABLING"
+    elif forced is not None:
+        status = forced
     else:
         status = "ENABLED"
     destination: dict[str, Any] = {
@@ -135,14 +184,13 @@ def _description(replication: dict[str, Any], region: str) -> dict[str, Any]:
         "FileSystemId": replication["dest_id"],
         "Region": replication["dest_region"],
     }
-    if status != "ENABLING":
-        first_done = replication["created"] + ENABLING_SECONDS
-        last_round = math.floor(now / ROUND_SECONDS) * ROUND_SECONDS
+    first_done = replication["created"] + ENABLING_SECONDS
+    stopped = _stopped_at(replication)
+    until = now if stopped is None else min(now, stopped)
+    if status != "ENABLING" and until >= first_done:
+        # The last round that finished before replication stopped (or now).
+        last_round = math.floor(until / ROUND_SECONDS) * ROUND_SECONDS
         destination["LastReplicatedTimestamp"] = max(first_done, last_round)
-        if replication.get("frozen_at") is not None:
-            destination["LastReplicatedTimestamp"] = min(
-                destination["LastReplicatedTimestamp"], replication["frozen_at"]
-            )
     return {
         "SourceFileSystemId": replication["source_id"],
         "SourceFileSystemRegion": replication["source_region"],
@@ -238,12 +286,23 @@ def update_file_system_protection(self: EFSResponse) -> Any:
     with _lock:
         _file_system(self.current_account, self.region, file_system_id)
         if protection_of(file_system_id) == "REPLICATING":
-            raise ReplicationConflict(
-                f"File system {file_system_id} is a replication destination; its protection cannot change"
-            )
+            raise ReplicationAlreadyExists(file_system_id)
         _protection[file_system_id] = wanted
     body = {"ReplicationOverwriteProtection": wanted}
     return json.dumps(body), {"status": 200, "Content-Type": "application/json"}
+
+
+def set_status(source_id: str, status: str) -> dict[str, Any]:
+    """Test control: PAUSED or ERROR stop the replication of source_id; ENABLED resumes it."""
+    if status not in ("PAUSED", "ERROR", "ENABLED"):
+        raise ValueError(f"status must be PAUSED, ERROR or ENABLED, not {status!r}")
+    with _lock:
+        matching = [r for r in _replications if r["source_id"] == source_id and r["sides"]]
+        if not matching:
+            raise ValueError(f"{source_id} is not the source of a replication")
+        for replication in matching:
+            replication["forced"] = None if status == "ENABLED" else {"status": status, "since": time.time()}
+    return {"SourceFileSystemId": source_id, "Status": status}
 
 
 def install() -> None:

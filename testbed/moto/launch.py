@@ -1,14 +1,19 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
-failover, EFS replication (both sides, with state) and file-system protection, and simulated
-regional outages; and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
+failover, CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
+regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
+moto's reset); EFS replication paused or in error on request (POST
+/ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
 (moto checks and stores in two steps, so two simultaneous writers could both win). Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
 
+import json
 import os
+from urllib.parse import parse_qs
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import cloudfront_if_match  # noqa: E402
 import efs_replication  # noqa: E402
 import outage  # noqa: E402
 import rds_global  # noqa: E402
@@ -16,6 +21,7 @@ from moto import server  # noqa: E402
 
 
 def main() -> None:
+    cloudfront_if_match.install()
     efs_replication.install()
     rds_global.install()
 
@@ -24,10 +30,30 @@ def main() -> None:
     def reset_extensions() -> None:
         efs_replication.reset()
         outage.reset()
+        rds_global.reset()
 
     conditional_writes = threading.Lock()
 
     def call(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO") == "/ghost-ha/timing" and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                timing = rds_global.configure(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            except ValueError as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(timing).encode()]
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/ghost-ha/efs-replication/") and environ.get("REQUEST_METHOD") == "POST":
+            status = parse_qs(environ.get("QUERY_STRING", "")).get("status", [""])[0]
+            try:
+                body = efs_replication.set_status(path.rsplit("/", 1)[-1], status)
+            except ValueError as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
         handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
         conditional = environ.get("REQUEST_METHOD") == "PUT" and (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ

@@ -12,6 +12,10 @@ from urllib.parse import parse_qs
 HANG_SECONDS = 20.0
 
 _down: dict[str, str] = {}
+# When each region's last outage ended (epoch seconds): a rebuild after it starts then.
+_ended: dict[str, float] = {}
+# When each region's current outage started.
+_started: dict[str, float] = {}
 _lock = threading.Lock()
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
@@ -19,6 +23,18 @@ _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 def is_down(region: str) -> bool:
     with _lock:
         return region in _down
+
+
+def ended_at(region: str) -> float:
+    """When the region's last outage ended (0 when it never had one)."""
+    with _lock:
+        return _ended.get(region, 0.0)
+
+
+def down_since(region: str) -> float | None:
+    """When the region's current outage started; None while it answers."""
+    with _lock:
+        return _started.get(region) if region in _down else None
 
 
 def _mode(region: str) -> str | None:
@@ -29,6 +45,8 @@ def _mode(region: str) -> str | None:
 def reset() -> None:
     with _lock:
         _down.clear()
+        _ended.clear()
+        _started.clear()
 
 
 def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[..., Any]:
@@ -42,9 +60,13 @@ def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[...,
             with _lock:
                 if method == "POST":
                     mode = parse_qs(environ.get("QUERY_STRING", "")).get("mode", ["refuse"])[0]
+                    if region not in _down:
+                        _started[region] = time.time()
                     _down[region] = mode
                 elif method == "DELETE":
-                    _down.pop(region, None)
+                    if _down.pop(region, None) is not None:
+                        _ended[region] = time.time()
+                        _started.pop(region, None)
                 body = json.dumps({"down": _down}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]

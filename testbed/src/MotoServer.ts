@@ -102,6 +102,26 @@ export class MotoServer {
     if (!response.ok) throw new Error(`moto outage control answered ${response.status} (started without extended?)`);
   }
 
+  /**
+   * Extended server only: how long the stand-in's Aurora transitions take, in seconds
+   * (transition_seconds, pending_seconds, cancel_seconds, rebuild_seconds); reset() restores them.
+   */
+  async setTiming(timing: Readonly<Record<string, number>>): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/timing`, { method: 'POST', body: JSON.stringify(timing) });
+    if (!response.ok) throw new Error(`moto timing control answered ${response.status}: ${await response.text()}`);
+  }
+
+  /**
+   * Extended server only: pauses the EFS replication whose source is `sourceFileSystemId` (PAUSING,
+   * then PAUSED), puts it in ERROR, or resumes it (ENABLED); nothing is replicated meanwhile.
+   */
+  async setReplicationStatus(sourceFileSystemId: string, status: 'PAUSED' | 'ERROR' | 'ENABLED'): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/efs-replication/${sourceFileSystemId}?status=${status}`, {
+      method: 'POST',
+    });
+    if (!response.ok) throw new Error(`moto replication control answered ${response.status}: ${await response.text()}`);
+  }
+
   /** Forgets every resource moto holds (and, extended, every outage). */
   async reset(): Promise<void> {
     await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });

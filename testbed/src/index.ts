@@ -1,3 +1,4 @@
+export { type ApiOperation, awsErrorCodes } from './awsErrorCodes.js';
 export {
   CloudFrontFunction,
   type FunctionRequest,

@@ -37,6 +37,8 @@ import type {
   DescribeTargetHealthCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type {
+  DescribeDBClustersCommandInput,
+  DescribeDBClustersCommandOutput,
   DescribeGlobalClustersCommandInput,
   DescribeGlobalClustersCommandOutput,
   FailoverGlobalClusterCommandInput,
@@ -51,6 +53,7 @@ import type {
  */
 export interface Operations {
   'rds:DescribeGlobalClusters': [DescribeGlobalClustersCommandInput, DescribeGlobalClustersCommandOutput];
+  'rds:DescribeDBClusters': [DescribeDBClustersCommandInput, DescribeDBClustersCommandOutput];
   'rds:SwitchoverGlobalCluster': [SwitchoverGlobalClusterCommandInput, SwitchoverGlobalClusterCommandOutput];
   'rds:FailoverGlobalCluster': [FailoverGlobalClusterCommandInput, FailoverGlobalClusterCommandOutput];
   'efs:DescribeReplicationConfigurations': [

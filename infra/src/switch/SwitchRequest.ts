@@ -9,6 +9,8 @@ export interface SwitchRequest {
   readonly direction: Direction;
   readonly mode: Mode;
   readonly apply: boolean;
+  /** reprotect only: the standby's content that exists only there has been backed up. */
+  readonly salvaged?: boolean;
   readonly project: string;
   readonly primaryRegion: string;
   readonly secondaryRegion: string;
@@ -20,7 +22,7 @@ export interface SwitchRequest {
   readonly secondaryFileSystemId?: string;
 }
 
-export const USAGE = `Usage: failover.sh|failback.sh --primary-region REGION --secondary-region REGION --distribution-id ID [options]
+export const USAGE = `Usage: failover.sh|failback.sh|reprotect.sh --primary-region REGION --secondary-region REGION --distribution-id ID [options]
 
 Prints the ordered steps and the exact AWS calls (plan, the default); --apply runs them, verifying
 each one and stopping at the first failure with what to do next.
@@ -36,7 +38,11 @@ each one and stopping at the first failure with what to do next.
   --secondary-cluster-arn ARN   skip discovery of the secondary Aurora cluster
   --primary-file-system ID      skip discovery of the primary EFS file system (fs-...)
   --secondary-file-system ID    skip discovery of the secondary EFS file system
-  --apply                       make the changes`;
+  --salvaged                     reprotect: the standby's file system was backed up, it may be overwritten
+  --apply                       make the changes
+
+reprotect.sh re-establishes EFS replication from the region Ghost runs in (read from the global
+database's writer) to the other one, without moving Ghost.`;
 
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const VALUE_OPTIONS = new Set([
@@ -56,10 +62,15 @@ const VALUE_OPTIONS = new Set([
 export function parseSwitchArgs(direction: Direction, argv: readonly string[]): SwitchRequest {
   const values = new Map<string, string>();
   let apply = false;
+  let salvaged = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--apply') {
       apply = true;
+      continue;
+    }
+    if (arg === '--salvaged') {
+      salvaged = true;
       continue;
     }
     const [name = '', inline] = arg.replace(/^--/, '').split(/=(.*)/s, 2);
@@ -103,6 +114,7 @@ export function parseSwitchArgs(direction: Direction, argv: readonly string[]): 
     direction,
     mode: mode as Mode,
     apply,
+    salvaged,
     project,
     primaryRegion,
     secondaryRegion,

@@ -39,6 +39,8 @@ export interface SwitchStep {
 }
 
 export interface SwitchPlan {
+  /** A plan that does not move Ghost (reprotect) names itself; a switch is named by direction and mode. */
+  readonly title?: string;
   readonly direction: Direction;
   readonly mode: Mode;
   readonly from: RegionSite;

@@ -23,23 +23,32 @@ export async function applyPlan(
 ): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   const facts: SwitchFacts = {};
+  const started = pacing.now();
+  const took = (since: number) => `${((pacing.now() - since) / 1000).toFixed(1)} s`;
   for (const [index, step] of plan.steps.entries()) {
+    const stepStarted = pacing.now();
     const label = `${index + 1}/${plan.steps.length} ${step.id}`;
     report(`${label}: ${step.title} (expected ${formatDuration(step.expected.seconds)}: ${step.expected.basis})`);
     try {
       const detail = await step.run({ clients, pacing, facts, progress: (state) => report(`${label}:   ${state}`) });
-      report(`${label}: ok, ${detail}`);
+      report(`${label}: ok, ${detail} [took ${took(stepStarted)}]`);
       outcomes.push({ id: step.id, status: 'done', detail });
     } catch (error) {
       const { name, message } = summarizeError(error);
       const reason = name === 'Error' ? message : `${name}: ${message}`;
       if (step.bestEffort) {
-        report(`${label}: failed (${reason}); going on. ${step.ifFailed}`);
+        report(`${label}: failed (${reason}); going on. ${step.ifFailed} [took ${took(stepStarted)}]`);
         outcomes.push({ id: step.id, status: 'skipped-failure', detail: reason });
         continue;
       }
-      throw new StepFailedError(step.id, `Step ${label} failed: ${reason}`, step.ifFailed, { cause: error });
+      throw new StepFailedError(
+        step.id,
+        `Step ${label} failed after ${took(stepStarted)} (${took(started)} since the start): ${reason}`,
+        step.ifFailed,
+        { cause: error },
+      );
     }
   }
+  report(`All ${plan.steps.length} steps done in ${took(started)}.`);
   return outcomes;
 }

@@ -9,7 +9,8 @@ export function formatPlan(plan: SwitchPlan, apply: boolean): string {
       ? 'planned: Aurora switchover, no data loss'
       : 'disaster: Aurora failover allowing data loss, the old region may not answer';
   const lines = [
-    `${plan.direction === 'failover' ? 'Failover' : 'Failback'}: ${plan.from.region} -> ${plan.to.region} (${kind})`,
+    plan.title ??
+      `${plan.direction === 'failover' ? 'Failover' : 'Failback'}: ${plan.from.region} -> ${plan.to.region} (${kind})`,
     apply
       ? 'Applying: each step is verified before the next; the first failure stops the run.'
       : 'Plan only: nothing is changed. Run again with --apply to make these calls in this order.',
@@ -26,6 +27,10 @@ export function formatPlan(plan: SwitchPlan, apply: boolean): string {
     lines.push('');
   });
   const rto = rtoOnPaper(plan);
+  if (rto.steps.length === 0) {
+    lines.push('RTO on paper: none, Ghost keeps serving throughout.');
+    return lines.join('\n');
+  }
   lines.push(
     `RTO on paper: ${formatDuration(rto.seconds)} without writes (${rto.steps.map((s) => `${s.id} ${formatDuration(s.expected.seconds)}`).join(' + ')}); cached pages are served throughout.`,
   );

@@ -2,6 +2,7 @@ import type { Deployment } from './Deployment.js';
 import type { Direction, Mode } from './SwitchRequest.js';
 import type { SwitchPlan, SwitchStep } from './SwitchStep.js';
 import { fenceOldRegion } from './steps/fenceOldRegion.js';
+import { inParallel } from './steps/inParallel.js';
 import { makeContentWritable } from './steps/makeContentWritable.js';
 import { measureDataLoss } from './steps/measureDataLoss.js';
 import { preflight } from './steps/preflight.js';
@@ -12,6 +13,9 @@ import { scaleService } from './steps/scaleService.js';
 import { switchAlarms } from './steps/switchAlarms.js';
 import { switchCloudFront } from './steps/switchCloudFront.js';
 import { waitForContentSync } from './steps/waitForContentSync.js';
+
+/** How long a disaster switch lets the unreachable old region's stop run beside the promotion. */
+const STOP_BOUND_MS = 60_000;
 
 /**
  * The ordered steps that move the one Ghost from the active region to the other. failover: primary
@@ -27,12 +31,25 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
+    steps.push(scaleService(from, 0, false));
+    steps.push(waitForContentSync(from, to));
+    steps.push(promoteDatabase(deployment, from, to, mode));
   } else {
+    // A region that is only partly down may still take writes that are certain to be lost: right
+    // after the data-loss reading, CloudFront stops sending them there (best effort: its control
+    // plane must not block the promotion). Then the old region's stop, bounded, runs beside the
+    // promotion instead of before it.
     steps.push(measureDataLoss(deployment, from, to));
+    steps.push(switchCloudFront(deployment, from, to, { early: true }));
+    steps.push(
+      inParallel(
+        'stop-and-promote',
+        `Stop Ghost in ${from.region} (best effort, bounded) while the database fails over to ${to.region}`,
+        [scaleService(from, 0, true), promoteDatabase(deployment, from, to, mode)],
+        STOP_BOUND_MS,
+      ),
+    );
   }
-  steps.push(scaleService(from, 0, !planned));
-  if (planned) steps.push(waitForContentSync(from, to));
-  steps.push(promoteDatabase(deployment, from, to, mode));
   steps.push(makeContentWritable(from, to, !planned));
   steps.push(scaleService(to, 1, false));
   steps.push(switchCloudFront(deployment, from, to));

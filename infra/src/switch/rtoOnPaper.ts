@@ -13,7 +13,11 @@ export interface RtoOnPaper {
  */
 export function rtoOnPaper(plan: SwitchPlan): RtoOnPaper {
   const first = plan.mode === 'planned' ? plan.steps.findIndex((s) => s.id.startsWith('stop-ghost-')) : 0;
-  const last = plan.steps.findIndex((s) => s.id === 'switch-cloudfront');
+  // Writable once Ghost runs in the target and CloudFront sends writes there, whichever is later.
+  const last = Math.max(
+    plan.steps.findIndex((s) => s.id === 'switch-cloudfront'),
+    plan.steps.findIndex((s) => s.id === `start-ghost-${plan.to.region}`),
+  );
   const steps = plan.steps.slice(first, last + 1);
   return { steps, seconds: steps.reduce((sum, s) => sum + s.expected.seconds, 0) };
 }

@@ -4,9 +4,13 @@ import { AwsClients } from './AwsClients.js';
 import { applyPlan } from './applyPlan.js';
 import { discoverDeployment } from './discoverDeployment.js';
 import { formatPlan } from './formatPlan.js';
+import { activeAndStandby, planReprotect } from './planReprotect.js';
 import { planSwitch } from './planSwitch.js';
 import { type Pacing, REAL_PACING } from './poll.js';
+import { describeGlobalCall } from './reads/readGlobalCluster.js';
 import { parseSwitchArgs, USAGE } from './SwitchRequest.js';
+import type { SwitchPlan } from './SwitchStep.js';
+import { sendCall } from './sendCall.js';
 
 export interface SwitchIo {
   readonly out: (text: string) => void;
@@ -18,8 +22,8 @@ export interface SwitchIo {
 /** Exit codes: 0 done (or planned), 1 a step or discovery failed, 2 the command line is wrong. */
 export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'failover' && command !== 'failback') {
-    io.err(`The first argument must be 'failover' or 'failback' (got '${command ?? ''}').\n`);
+  if (command !== 'failover' && command !== 'failback' && command !== 'reprotect') {
+    io.err(`The first argument must be 'failover', 'failback' or 'reprotect' (got '${command ?? ''}').\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -28,17 +32,33 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
   }
   const clients = io.clients ?? new AwsClients();
   try {
-    const request = parseSwitchArgs(command, rest);
+    // reprotect discovers as a planned failover does: both regions must answer.
+    const request = parseSwitchArgs(command === 'reprotect' ? 'failover' : command, rest);
     const deployment = await discoverDeployment(request, clients);
-    const plan = planSwitch(deployment, request.direction, request.mode);
+    let plan: SwitchPlan;
+    if (command === 'reprotect') {
+      // Read, not remembered: Ghost runs where the global database writes.
+      const { GlobalClusters = [] } = await sendCall(clients, describeGlobalCall(deployment, request.secondaryRegion));
+      const writer = GlobalClusters[0]?.GlobalClusterMembers?.find((m) => m.IsWriter)?.DBClusterArn;
+      const { active, standby } = activeAndStandby(deployment, writer);
+      plan = planReprotect(deployment, active, standby, request.salvaged ?? false);
+    } else {
+      plan = planSwitch(deployment, request.direction, request.mode);
+    }
     io.out(`${formatPlan(plan, request.apply)}\n`);
     if (!request.apply) return 0;
     await applyPlan(plan, clients, io.pacing ?? REAL_PACING, (line) => io.out(`${line}\n`));
+    if (command === 'reprotect') {
+      io.out(
+        `\nReprotect complete: ${plan.to.region}'s content replicates to ${plan.from.region}; Ghost stays in ${plan.to.region}.\n`,
+      );
+      return 0;
+    }
     io.out(`\n${command === 'failover' ? 'Failover' : 'Failback'} complete: Ghost runs in ${plan.to.region}.\n`);
     io.out(
       request.mode === 'planned'
         ? `${plan.from.region} is now the pilot light: its database is a secondary and the content replicates into it.\n`
-        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned) repairs its replication and brings the content back.\n`,
+        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then reprotect.sh restores the content's replica there without moving Ghost, or ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned, once Aurora shows its cluster connected) repairs its replication and brings the content back.\n`,
     );
     return 0;
   } catch (error) {

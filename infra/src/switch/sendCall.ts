@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-efs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
@@ -30,6 +31,7 @@ type Sender<K extends Operation> = (clients: AwsClients, region: string, input: 
 // The only operations the switch makes: the plan prints these calls, and apply sends exactly them.
 const COMMANDS: { [K in Operation]: Sender<K> } = {
   'rds:DescribeGlobalClusters': (c, r, i) => c.rds(r).send(new DescribeGlobalClustersCommand(i)),
+  'rds:DescribeDBClusters': (c, r, i) => c.rds(r).send(new DescribeDBClustersCommand(i)),
   'rds:SwitchoverGlobalCluster': (c, r, i) => c.rds(r).send(new SwitchoverGlobalClusterCommand(i)),
   'rds:FailoverGlobalCluster': (c, r, i) => c.rds(r).send(new FailoverGlobalClusterCommand(i)),
   'efs:DescribeReplicationConfigurations': (c, r, i) => c.efs(r).send(new DescribeReplicationConfigurationsCommand(i)),

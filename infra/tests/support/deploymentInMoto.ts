@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateDBClusterCommand,
+  CreateDBInstanceCommand,
   CreateGlobalClusterCommand,
   DescribeGlobalClustersCommand,
   RDSClient,
@@ -60,6 +61,10 @@ export interface DeploymentOptions {
   readonly replication?: boolean;
   /** The origin group holds [active ALB, static mirror] instead of both ALBs. */
   readonly mirror?: boolean;
+  /** The secondary cluster has no DB instance (headless); the data stack gives each cluster one. */
+  readonly headlessSecondary?: boolean;
+  /** The secondary cluster's engine version, when it differs from the primary's. */
+  readonly secondaryEngineVersion?: string;
   /** AuroraGlobalDBReplicationLag datapoints (ms) of the secondary cluster, in the last minutes. */
   readonly lagMs?: readonly number[];
 }
@@ -88,8 +93,20 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       DBClusterIdentifier: CLUSTERS[SECONDARY],
       GlobalClusterIdentifier: `${PROJECT}-global`,
       ...ENGINE,
+      ...(options.secondaryEngineVersion ? { EngineVersion: options.secondaryEngineVersion } : {}),
     }),
   );
+  // The data stack's WriterInstance, in both regions (a headless cluster cannot be promoted).
+  for (const region of options.headlessSecondary ? [PRIMARY] : [PRIMARY, SECONDARY]) {
+    await rds(region).send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: `${CLUSTERS[region as keyof typeof CLUSTERS]}-writer`,
+        DBClusterIdentifier: CLUSTERS[region as keyof typeof CLUSTERS],
+        DBInstanceClass: 'db.r6g.large',
+        Engine: ENGINE.Engine,
+      }),
+    );
+  }
   const targetGroups = new Map<string, string>();
   const fileSystems = new Map<string, string>();
   for (const [region, running, actions] of [
@@ -261,6 +278,27 @@ export async function alarmActions(region: string): Promise<boolean[]> {
     new DescribeAlarmsCommand({ AlarmNames: regionalAlarmNames(PROJECT) }),
   );
   return MetricAlarms.map((a) => a.ActionsEnabled ?? false);
+}
+
+/** The global database's Status (available, switching-over, failing-over). */
+export async function globalStatus(): Promise<string | undefined> {
+  const { GlobalClusters = [] } = await new RDSClient({ region: SECONDARY }).send(
+    new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: `${PROJECT}-global` }),
+  );
+  return GlobalClusters[0]?.Status;
+}
+
+/** Each member's SynchronizationStatus, by cluster identifier. */
+export async function synchronization(): Promise<Record<string, string | undefined>> {
+  const { GlobalClusters = [] } = await new RDSClient({ region: SECONDARY }).send(
+    new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: `${PROJECT}-global` }),
+  );
+  return Object.fromEntries(
+    (GlobalClusters[0]?.GlobalClusterMembers ?? []).map((m) => [
+      m.DBClusterArn?.split(':').at(-1),
+      m.SynchronizationStatus,
+    ]),
+  );
 }
 
 /** The global database's writer cluster identifier and its members' identifiers. */

@@ -1,14 +1,22 @@
 import type { PlannedCall } from '../AwsCall.js';
 import type { Deployment, RegionSite } from '../Deployment.js';
 import { getDistributionConfigCall } from '../reads/getDistributionConfigCall.js';
-import { describeGlobalCall, readGlobalCluster } from '../reads/readGlobalCluster.js';
+import { describeClusterCall, readCluster, withoutPatch } from '../reads/readCluster.js';
+import { describeGlobalCall, type GlobalClusterView, readGlobalCluster } from '../reads/readGlobalCluster.js';
 import { describeReplicationCall, readReplication } from '../reads/readReplication.js';
 import { describeServiceCall, readService } from '../reads/readService.js';
 import type { Direction, Mode } from '../SwitchRequest.js';
-import type { SwitchStep } from '../SwitchStep.js';
+import type { StepContext, SwitchStep } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
 
-/** Read-only checks that every part exists and the target can take over. */
+/**
+ * Read-only checks that every part exists and the target can take over, before anything stops:
+ * Aurora refuses to promote a cluster that is still being rebuilt (SynchronizationStatus
+ * pending-resync), has no DB instance, or runs another engine version (a switchover needs the same
+ * version, a failover the same major and minor version; Aurora user guide,
+ * aurora-global-database-disaster-recovery.html). Found here, the refusal costs nothing; found by
+ * the promote step, Ghost would already be stopped.
+ */
 export function preflight(
   deployment: Deployment,
   from: RegionSite,
@@ -18,18 +26,19 @@ export function preflight(
 ): SwitchStep {
   const calls: PlannedCall[] = [
     describeGlobalCall(deployment, to.region),
+    describeClusterCall(to),
     describeReplicationCall(to),
     describeServiceCall(to),
     getDistributionConfigCall(deployment),
   ];
-  if (mode === 'planned') calls.push(describeServiceCall(from));
+  if (mode === 'planned') calls.push(describeClusterCall(from), describeServiceCall(from));
   const checksReplication = direction === 'failover' && mode === 'planned';
   return {
     id: 'preflight',
     title: 'Check the deployment (read only)',
     why: 'Stop before changing anything if a part is missing or the target is not ready to take over.',
     calls,
-    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId};${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication;` : ''} its ECS service exists; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
+    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS service exists; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
     ifFailed:
       'Nothing was changed. Fix what the message names (deploy the missing stack, pass the right identifiers), then run again.',
     expected: { seconds: 10, basis: 'read-only API calls' },
@@ -41,12 +50,22 @@ export function preflight(
             'Re-create it from its data stack so it joins the global database, then run again.',
         );
       }
+      await checkPromotable(context, global, from, to, mode);
       if (checksReplication && global.writer !== to.clusterArn) {
         const replication = await readReplication(context, to);
         if (replication?.source === undefined || replication.destination?.FileSystemId !== to.fileSystemId) {
           throw new Error(
             `${to.fileSystemId} in ${to.region} receives no replication: its content is not a copy of ${from.region}'s. ` +
               'Deploy the primary data stack with ReplicaFileSystemId set, wait for the first sync, then run again.',
+          );
+        }
+        const status = replication.destination.Status;
+        if (status !== 'ENABLED' || replication.destination.LastReplicatedTimestamp === undefined) {
+          // PAUSING, PAUSED, ERROR: nothing reaches the target, so the sync step would wait after
+          // Ghost stopped until it timed out; ENABLING: the first copy has not finished.
+          throw new Error(
+            `The replication into ${to.fileSystemId} is ${status ?? 'unknown'}${replication.destination.StatusMessage ? ` (${replication.destination.StatusMessage})` : ''}, not ENABLED with a finished copy: ` +
+              `the content written in ${from.region} would not reach ${to.region}. Nothing was changed. Resolve it (the replication's status message names the cause), or use --mode disaster to accept losing the content since ${replication.destination.LastReplicatedTimestamp?.toISOString() ?? 'the start'}.`,
           );
         }
       }
@@ -65,4 +84,54 @@ export function preflight(
       return `global database ${global.status}, writer ${writer}`;
     },
   };
+}
+
+async function checkPromotable(
+  context: StepContext,
+  global: GlobalClusterView,
+  from: RegionSite,
+  to: RegionSite,
+  mode: Mode,
+): Promise<void> {
+  if (global.failover !== undefined && global.failoverTo !== to.clusterArn) {
+    throw new Error(
+      `The global database is ${global.status} (failover state ${global.failover}, to ${global.failoverTo ?? 'unknown'}). ` +
+        'Wait until it is available (DescribeGlobalClusters shows no FailoverState), then run again.',
+    );
+  }
+  const target = await readCluster(context, to);
+  if (target.instances === 0) {
+    throw new Error(
+      `${to.clusterArn} has no DB instance: Aurora cannot promote a headless cluster. ` +
+        `Add an instance (deploy ${to.region}'s data stack), wait until it is available, then run again.`,
+    );
+  }
+  if (global.writer === to.clusterArn) return;
+  const sync = global.synchronization.get(to.clusterArn);
+  // Optional in the API's shape: a member that reports none is not known to be rebuilding.
+  if (sync !== undefined && sync !== 'connected') {
+    throw new Error(
+      `${to.clusterArn} is ${sync}, not connected: Aurora is still rebuilding it as a secondary after a failover ` +
+        `(minutes to hours) and refuses to promote it. Nothing was changed; Ghost keeps running in ${from.region}. ` +
+        `Wait until 'aws rds describe-global-clusters --region ${to.region}' shows it connected, then run again.`,
+    );
+  }
+  if (mode === 'planned') {
+    const source = await readCluster(context, from);
+    if (target.engineVersion !== source.engineVersion) {
+      throw new Error(
+        `${to.region}'s cluster runs ${target.engineVersion}, ${from.region}'s ${source.engineVersion}: a switchover needs the same engine version. ` +
+          "Upgrade the older cluster (the data stacks' EngineVersion), then run again.",
+      );
+    }
+  } else if (
+    target.engineVersion === undefined ||
+    global.engineVersion === undefined ||
+    withoutPatch(target.engineVersion) !== withoutPatch(global.engineVersion)
+  ) {
+    throw new Error(
+      `${to.region}'s cluster runs ${target.engineVersion}, the global database ${global.engineVersion}: a failover needs the same major and minor version. ` +
+        'Upgrade the target cluster first.',
+    );
+  }
 }

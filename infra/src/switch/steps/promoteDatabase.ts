@@ -45,6 +45,13 @@ export function promoteDatabase(deployment: Deployment, from: RegionSite, to: Re
         context.pacing,
         async () => {
           const s = await readGlobalCluster(context, deployment, to.region);
+          if (s.failover === 'cancelling') {
+            // Aurora gave up (a member stopped answering, or the checks it makes first failed) and
+            // returns both clusters to their roles: waiting would only wait for the old writer.
+            throw new Error(
+              `Aurora is cancelling the ${mode === 'planned' ? 'switchover' : 'failover'} (status ${s.status}); ${s.writer ?? 'the old writer'} stays the writer`,
+            );
+          }
           return {
             done: s.writer === to.clusterArn && s.status === 'available' && s.failover === undefined,
             state: `status ${s.status}, writer ${s.writer ?? 'none'}${s.failover ? `, failover ${s.failover}` : ''}`,

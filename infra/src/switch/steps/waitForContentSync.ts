@@ -26,6 +26,13 @@ export function waitForContentSync(from: RegionSite, to: RegionSite): SwitchStep
             throw new Error(`${from.fileSystemId} has no replication to ${to.region}; nothing to wait for`);
           }
           const last = replication.destination.LastReplicatedTimestamp;
+          const status = replication.destination.Status;
+          if (status === 'PAUSING' || status === 'PAUSED' || status === 'ERROR' || status === 'DELETING') {
+            // Nothing more reaches the target: waiting would only run into the timeout.
+            throw new Error(
+              `The replication to ${to.region} is ${status}${replication.destination.StatusMessage ? ` (${replication.destination.StatusMessage})` : ''}; it last replicated ${last?.toISOString() ?? 'never'}`,
+            );
+          }
           return {
             done: last !== undefined && last.getTime() >= stoppedAt,
             state: `status ${replication.destination.Status}, last replicated ${last?.toISOString() ?? 'never'}`,

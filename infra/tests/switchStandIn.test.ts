@@ -1,0 +1,156 @@
+// @module-tag integration
+import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
+import {
+  CreateReplicationConfigurationCommand,
+  DeleteReplicationConfigurationCommand,
+  EFSClient,
+  UpdateFileSystemProtectionCommand,
+} from '@aws-sdk/client-efs';
+import { FailoverGlobalClusterCommand, RDSClient, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
+import { awsErrorCodes } from '@ghost-ha/testbed';
+import { describe, expect, it } from 'vitest';
+import { CLUSTERS, PRIMARY, PROJECT, SECONDARY, synchronization } from './support/deploymentInMoto.js';
+import { useSwitchTestBed } from './support/switchTestBed.js';
+
+/** The error a call to the stand-in answers with: its code and message. */
+async function refusal(call: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await call;
+  } catch (error) {
+    return { code: (error as Error).name, message: (error as Error).message };
+  }
+  throw new Error('the stand-in accepted a call AWS refuses');
+}
+
+/**
+ * The extended moto refuses what AWS documents as refused, and only with an error code AWS's
+ * model lists for that operation: a plan tested against it meets the refusals it would meet on AWS.
+ */
+describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
+  const bed = useSwitchTestBed({ extended: true, deployment: { replication: true } });
+  const efs = (region: string) => new EFSClient({ region });
+  const rds = (region: string) => new RDSClient({ region });
+  const fs = (region: string) => bed.deployment.fileSystems.get(region) ?? '';
+  const globalId = `${PROJECT}-global`;
+
+  async function expectListed(service: string, operation: string, code: string) {
+    const [codes = []] = await awsErrorCodes([{ service, operation }]);
+    expect(codes, `${service}:${operation}`).toContain(code);
+  }
+
+  it('EFS: a replication destination keeps its protection (ReplicationAlreadyExists)', async () => {
+    const { code, message } = await refusal(
+      efs(SECONDARY).send(
+        new UpdateFileSystemProtectionCommand({
+          FileSystemId: fs(SECONDARY),
+          ReplicationOverwriteProtection: 'ENABLED',
+        }),
+      ),
+    );
+    expect(message).toMatch(/is a replication destination/);
+    await expectListed('efs', 'UpdateFileSystemProtection', code);
+  });
+
+  it('EFS: a file system takes part in one replication only (ConflictException)', async () => {
+    const { code, message } = await refusal(
+      efs(SECONDARY).send(
+        new CreateReplicationConfigurationCommand({
+          SourceFileSystemId: fs(SECONDARY),
+          Destinations: [{ Region: PRIMARY, FileSystemId: fs(PRIMARY) }],
+        }),
+      ),
+    );
+    expect(message).toMatch(/already a source or destination/);
+    await expectListed('efs', 'CreateReplicationConfiguration', code);
+  });
+
+  it("EFS: creating or deleting both sides while the other region is down fails on AWS's side", async () => {
+    await bed.moto.startOutage(SECONDARY);
+    const deleted = await refusal(
+      efs(PRIMARY).send(new DeleteReplicationConfigurationCommand({ SourceFileSystemId: fs(PRIMARY) })),
+    );
+    expect(deleted.message).toMatch(/eu-central-1 does not answer/);
+    await expectListed('efs', 'DeleteReplicationConfiguration', deleted.code);
+    await bed.moto.endOutage(SECONDARY);
+
+    await bed.recreateDeployment({});
+    await efs(SECONDARY).send(
+      new UpdateFileSystemProtectionCommand({
+        FileSystemId: fs(SECONDARY),
+        ReplicationOverwriteProtection: 'DISABLED',
+      }),
+    );
+    await bed.moto.startOutage(SECONDARY);
+    const created = await refusal(
+      efs(PRIMARY).send(
+        new CreateReplicationConfigurationCommand({
+          SourceFileSystemId: fs(PRIMARY),
+          Destinations: [{ Region: SECONDARY, FileSystemId: fs(SECONDARY) }],
+        }),
+      ),
+    );
+    expect(created.message).toMatch(/eu-central-1 does not answer/);
+    await expectListed('efs', 'CreateReplicationConfiguration', created.code);
+    await bed.moto.endOutage(SECONDARY);
+  });
+
+  it('Aurora: an unknown cluster, the writer itself, and an old primary still being rebuilt are refused', async () => {
+    const switchover = (target: string) =>
+      refusal(
+        rds(SECONDARY).send(
+          new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: globalId, TargetDbClusterIdentifier: target }),
+        ),
+      );
+    const unknown = await switchover('no-such-cluster');
+    expect(unknown.code).toBe('DBClusterNotFoundFault');
+    await expectListed('rds', 'SwitchoverGlobalCluster', unknown.code);
+    const writer = await switchover(CLUSTERS[PRIMARY]);
+    expect(writer.message).toMatch(/already the primary/);
+    await expectListed('rds', 'SwitchoverGlobalCluster', writer.code);
+
+    // A failover leaves the old primary pending-resync until its region is back and it is rebuilt.
+    await bed.moto.setTiming({ transition_seconds: 0.2, pending_seconds: 0.05, rebuild_seconds: 30 });
+    await bed.moto.startOutage(PRIMARY);
+    await rds(SECONDARY).send(
+      new FailoverGlobalClusterCommand({
+        GlobalClusterIdentifier: globalId,
+        TargetDbClusterIdentifier: CLUSTERS[SECONDARY],
+        AllowDataLoss: true,
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await bed.moto.endOutage(PRIMARY);
+    expect(await synchronization()).toEqual({
+      [CLUSTERS[PRIMARY]]: 'pending-resync',
+      [CLUSTERS[SECONDARY]]: 'connected',
+    });
+    const resyncing = await refusal(
+      rds(PRIMARY).send(
+        new FailoverGlobalClusterCommand({
+          GlobalClusterIdentifier: globalId,
+          TargetDbClusterIdentifier: CLUSTERS[PRIMARY],
+          AllowDataLoss: true,
+        }),
+      ),
+    );
+    expect(resyncing.message).toMatch(/pending-resync/);
+    await expectListed('rds', 'FailoverGlobalCluster', resyncing.code);
+  });
+  it('CloudFront: an update must carry the current ETag in IfMatch, and each update changes it', async () => {
+    const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
+    const Id = bed.deployment.distributionId;
+    const read = await cloudfront.send(new GetDistributionConfigCommand({ Id }));
+    const update = (IfMatch: string | undefined) =>
+      cloudfront.send(new UpdateDistributionCommand({ Id, IfMatch, DistributionConfig: read.DistributionConfig }));
+    const missing = await refusal(update(undefined));
+    expect(missing.code).toBe('InvalidIfMatchVersion');
+    const wrong = await refusal(update('E2QWRUHAPOMQZL'));
+    expect(wrong.code).toBe('PreconditionFailed');
+    await update(read.ETag);
+    // A second update from the same (now stale) read would overwrite the first one: refused.
+    const stale = await refusal(update(read.ETag));
+    expect(stale.code).toBe('PreconditionFailed');
+    for (const { code } of [missing, wrong, stale]) await expectListed('cloudfront', 'UpdateDistribution', code);
+    expect((await cloudfront.send(new GetDistributionConfigCommand({ Id }))).ETag).not.toBe(read.ETag);
+  });
+});
