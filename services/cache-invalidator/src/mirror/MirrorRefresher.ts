@@ -6,7 +6,7 @@ import { discoverPaths, isAssetPath, isSitemapPath } from './discoverPaths.js';
 import { edgeRedirectsOf, RedirectsShapeError } from './edgeRedirectsOf.js';
 import type { MirrorJournalRecord, RefreshJob } from './MirrorJournalRecord.js';
 import type { MirrorStore } from './MirrorStore.js';
-import { isEdgeFilePath, NOT_FOUND_PAGE_PATH, REDIRECTS_PATH } from './mirrorRules.js';
+import { isEdgeFilePath, NOT_FOUND_PAGE_PATH, NOT_FOUND_PROBE_PATH, REDIRECTS_PATH } from './mirrorRules.js';
 import type { PageFetcher, Validators } from './PageFetcher.js';
 
 export interface MirrorRefresherOptions {
@@ -589,7 +589,7 @@ export class MirrorRefresher {
   async #refreshEdgeFile(job: RefreshJob, path: string, stats: JobStats): Promise<Outcome | undefined> {
     const kept: Outcome = { result: 'kept', found: [] };
     if (path === NOT_FOUND_PAGE_PATH) {
-      const source = this.#options.site.at(NOT_FOUND_PAGE_PATH);
+      const source = this.#options.site.at(NOT_FOUND_PROBE_PATH);
       return this.#attempting(job, path, async () => {
         const outcome = await this.#options.fetcher.fetchNotFoundPage(source);
         if (outcome.kind !== 'page') {

@@ -156,6 +156,12 @@ export function cappedCacheControl(header: string | null, maxSeconds: number): s
 export const NOT_FOUND_PAGE_PATH = '/.ghost-404.html';
 export const REDIRECTS_PATH = '/.ghost-redirects.json';
 export const CANARY_PATH = '/.ghost-ha-canary.html';
+/**
+ * Where the refresher asks Ghost (under the site's path) for its 404 page: a path that is never a
+ * post (no slug starts with a dot) and has no file extension, since Ghost answers a missing
+ * `….html` with a plain-text 404 of its static files, not the theme's page.
+ */
+export const NOT_FOUND_PROBE_PATH = '/.ghost-ha-not-found/';
 const EDGE_FILE_PATHS: ReadonlySet<string> = new Set([NOT_FOUND_PAGE_PATH, REDIRECTS_PATH, CANARY_PATH]);
 
 /** Whether a viewer path is one of the edge's own objects (never removed by a crawl). */
