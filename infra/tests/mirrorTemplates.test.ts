@@ -141,6 +141,16 @@ describe('static mirror: the writer', () => {
     expect(invalidatorEnv(app('')).MIRROR_BUCKET).toBeUndefined();
   });
 
+  it("reads Ghost's redirects file from Ghost's content, mounted read-only, where Ghost keeps it", () => {
+    const definitions = resourceOf(app('eu-central-1'), 'TaskDefinition').Properties.ContainerDefinitions;
+    const invalidator = definitions.find((c: Json) => c.Name === 'cache-invalidator');
+    const ghost = definitions.find((c: Json) => c.Name === 'ghost');
+    const ghostContent = ghost.MountPoints.find((m: Json) => m.SourceVolume === 'content');
+    const mount = invalidator.MountPoints.find((m: Json) => m.SourceVolume === 'content');
+    expect(mount).toEqual({ SourceVolume: 'content', ContainerPath: ghostContent.ContainerPath, ReadOnly: true });
+    expect(invalidatorEnv(app('eu-central-1')).MIRROR_GHOST_CONTENT_PATH).toBe(ghostContent.ContainerPath);
+  });
+
   it('may write only under the prefix of that one bucket', () => {
     const policies = resourceOf(app('eu-central-1'), 'TaskRole').Properties.Policies;
     const mirror = policies.find((p: Json) => p.PolicyName === 'write-static-mirror');

@@ -250,14 +250,16 @@ export class GhostServer {
    */
   async staffRequest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     if (!this.#cookie) await this.#signIn();
+    // A form (an upload) is sent as multipart, with the boundary fetch sets.
+    const form = body instanceof FormData;
     const response = await fetch(`${this.url}/ghost/api/admin${path}`, {
       method,
       headers: {
         Origin: this.url,
         Cookie: this.#cookie,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(body === undefined || form ? {} : { 'Content-Type': 'application/json' }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };

@@ -182,6 +182,50 @@ export class GhostAdminClient {
     });
   }
 
+  /**
+   * An Admin API answer that is not JSON (e.g. `GET /redirects/download/`, YAML or JSON text), read
+   * as text up to `maxBytes`; a longer answer is refused while reading.
+   */
+  async requestText(method: string, path: string, options: { maxBytes: number }): Promise<string> {
+    const operation = `${method.toUpperCase()} ${path}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.url}/ghost/api/admin${path}`, {
+        method,
+        headers: {
+          Authorization: `Ghost ${ghostAdminToken(this.#adminApiKey, this.#now())}`,
+          'Accept-Version': this.#acceptVersion,
+        },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? describeNetworkError(error) : String(error);
+      throw new GhostApiError(operation, { message: `${reason} (is Ghost reachable at ${this.url}?)` });
+    }
+    if (!response.ok) throw responseError(operation, response, await response.text());
+    const reader = response.body?.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const next = await reader?.read();
+        if (!next || next.done) break;
+        total += next.value.byteLength;
+        if (total > options.maxBytes) {
+          throw new GhostApiError(operation, {
+            status: response.status,
+            message: `the answer is longer than ${options.maxBytes} bytes`,
+          });
+        }
+        parts.push(next.value);
+      }
+    } finally {
+      await reader?.cancel().catch(() => undefined);
+    }
+    return Buffer.concat(parts).toString('utf8');
+  }
+
   async #send(
     method: string,
     url: string,

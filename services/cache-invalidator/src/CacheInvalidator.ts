@@ -302,6 +302,9 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       site: this.site,
       siteUrl: this.#config.siteUrl,
       journalDir: this.#config.journalDir,
+      ghostAdmin: this.#config.ghostAdminApiKey
+        ? { url: this.#config.ghostAdminUrl, adminApiKey: this.#config.ghostAdminApiKey }
+        : undefined,
       retry: { baseDelayMs: this.#config.retryBaseDelayMs, maxDelayMs: this.#config.retryMaxDelayMs },
       logger: this.#deps.logger,
       registry: this.registry,

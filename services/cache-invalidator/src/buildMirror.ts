@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, type MainContext, runMain } from '@ghost-ha/core';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError, createLogger, type MainContext, runMain, SecretsLoader } from '@ghost-ha/core';
 import { loadConfig } from './config.js';
 import type { PathResult } from './mirror/MirrorRefresher.js';
 import { createMirrorS3Client, startMirror } from './mirror/startMirror.js';
+import { resolveAdminApiKey } from './resolveSecrets.js';
 import { SitePaths } from './sitePaths.js';
 
 /**
@@ -39,6 +41,11 @@ async function main({ onStop }: MainContext): Promise<number> {
     ]);
   }
   const settings = { ...config.mirror, concurrency };
+  // Ghost's redirects for the edge need the Admin API key; without one the build leaves them out.
+  const adminApiKey = await resolveAdminApiKey(
+    config,
+    () => new SecretsLoader({ client: new SecretsManagerClient({}) }),
+  );
   const started = Date.now();
   let done = 0;
   let known = 0;
@@ -51,6 +58,7 @@ async function main({ onStop }: MainContext): Promise<number> {
     refused: 0,
     parked: 0,
     guarded: 0,
+    kept: 0,
   };
   const { refresher } = await startMirror({
     settings,
@@ -59,6 +67,7 @@ async function main({ onStop }: MainContext): Promise<number> {
     siteUrl: config.siteUrl,
     journalDir: config.journalDir,
     journalName: 'mirror-build',
+    ghostAdmin: adminApiKey ? { url: config.ghostAdminUrl, adminApiKey } : undefined,
     retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
     logger,
     onPath: (event) => {

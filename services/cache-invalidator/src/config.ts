@@ -75,12 +75,16 @@ export interface MirrorSettings {
   parkedRetryMs: number;
   /** Largest share of the mirror one job may remove. */
   maxRemoveShare: number;
+  /** Ghost's content path, mounted read-only: the mirror reads Ghost's redirects file from `data/`. */
+  ghostContentPath: string | undefined;
 }
 
 /** Settings in use, with secrets resolved. `webhookSecret` undefined only when unsigned webhooks were allowed. */
 export interface ResolvedConfig extends CacheInvalidatorConfig {
   webhookSecret: string | undefined;
   manualToken: string | undefined;
+  /** GHOST_ADMIN_API_KEY, or the value of GHOST_ADMIN_SECRET_ID. */
+  ghostAdminApiKey: string | undefined;
 }
 
 /** Reads every setting once; every problem is reported together, naming the variable. */
@@ -249,6 +253,7 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
       example: '600000',
     }),
     maxRemoveShare: read.number('MIRROR_MAX_REMOVE_SHARE', { default: 0.25, min: 0, max: 1, example: '0.25' }),
+    ghostContentPath: read.string('MIRROR_GHOST_CONTENT_PATH', { optional: true, example: '/var/lib/ghost/content' }),
   };
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     read.problem(

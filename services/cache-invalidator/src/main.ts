@@ -5,7 +5,7 @@ import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
 import { createMirrorS3Client } from './mirror/startMirror.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
-import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
+import { resolveSecrets } from './resolveSecrets.js';
 import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
@@ -41,7 +41,7 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
   onStop(() => service.stop(), { timeoutMs: config.shutdownGraceMs + STOP_MARGIN_MS });
 
   if (config.registerWebhooksOnStart && config.publicUrl) {
-    const adminApiKey = await resolveAdminApiKey(config, loader);
+    const adminApiKey = resolved.ghostAdminApiKey;
     if (adminApiKey) {
       const request = {
         ghostUrl: config.ghostAdminUrl,

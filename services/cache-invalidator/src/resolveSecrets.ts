@@ -25,10 +25,11 @@ export async function resolveSecrets(
   const manualToken = config.manualTokenSecretId
     ? await secretValue(loader(), config.manualTokenSecretId, 'token')
     : config.manualToken;
-  return { ...config, webhookSecret, manualToken };
+  const ghostAdminApiKey = await resolveAdminApiKey(config, loader);
+  return { ...config, webhookSecret, manualToken, ghostAdminApiKey };
 }
 
-/** The Admin API key for registering webhooks, from GHOST_ADMIN_API_KEY or GHOST_ADMIN_SECRET_ID. */
+/** The Admin API key (registering webhooks, the mirror's copy of Ghost's redirects), from GHOST_ADMIN_API_KEY or GHOST_ADMIN_SECRET_ID. */
 export async function resolveAdminApiKey(
   config: CacheInvalidatorConfig,
   loader: () => SecretsLoader,

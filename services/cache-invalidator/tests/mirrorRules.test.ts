@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { discoverPaths } from '../src/mirror/discoverPaths.js';
-import { isMirrorablePath, personalReason } from '../src/mirror/mirrorRules.js';
+import { isEdgeFilePath, isMirrorablePath, personalReason } from '../src/mirror/mirrorRules.js';
 import { SitePaths } from '../src/sitePaths.js';
 
 describe('what the mirror never holds', () => {
@@ -31,6 +31,15 @@ describe('what the mirror never holds', () => {
     }
     expect(isMirrorablePath('/a/../ghost/')).toBe(false);
     expect(isMirrorablePath('/search/?q=x')).toBe(false);
+  });
+
+  it("knows the edge's own objects at the distribution's root (never removed by a crawl)", () => {
+    for (const path of ['/.ghost-404.html', '/.ghost-redirects.json', '/.ghost-ha-canary.html']) {
+      expect(isEdgeFilePath(path), path).toBe(true);
+    }
+    for (const path of ['/blog/.ghost-404.html', '/.ghost-404.html/', '/ghost-404.html', '/']) {
+      expect(isEdgeFilePath(path), path).toBe(false);
+    }
   });
 
   it('calls an answer personal when it sets a cookie, varies on one, or is private', () => {

@@ -1,4 +1,5 @@
 // @module-tag ghost
+import { readFile } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadEdgeSettings, OriginGroupEmulator, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,25 @@ function report(...parts: unknown[]): void {
 
 /** Where the mirror keeps Ghost's own 404 page (viewer path; the key is <prefix> + this). */
 const NOT_FOUND_PAGE = '/.ghost-404.html';
+/** What scripts/deploy.sh puts into the mirror for the canary (edge.yaml MirrorCanaryFunction). */
+const CANARY = '/.ghost-ha-canary.html';
+const CANARY_FILE = new URL('../../../infra/mirror-canary.html', import.meta.url);
+/**
+ * Ghost's redirects as a site owner uploads them (redirects.yaml): a permanent rule and a temporary
+ * one with a capture. Ghost applies them while it is up; the edge must while it is down.
+ */
+const REDIRECTS_YAML = ['301:', '  ^/moved-away/$: /tag/news/', '302:', '  ^/archive/([a-z0-9-]+)/$: /$1/', ''].join(
+  '\n',
+);
+
+/** Uploads redirects to Ghost as its Admin API takes them (multipart field `redirects`; staff only). */
+async function uploadRedirects(bed: MirrorTestBed, yaml: string): Promise<void> {
+  const form = new FormData();
+  form.append('redirects', new Blob([yaml], { type: 'application/yaml' }), 'redirects.yaml');
+  const answer = await bed.ghost.staffRequest('POST', '/redirects/upload/', form);
+  if (answer.status !== 200)
+    throw new Error(`uploading redirects: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+}
 
 /**
  * Readers during an outage, through CloudFront as edge.yaml configures it (the strict emulator: no
@@ -20,11 +40,23 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
   let bed: MirrorTestBed;
   let sample: string[] = [];
   let ghostNotFound: Buffer = Buffer.alloc(0);
+  let ghostMissing: Buffer = Buffer.alloc(0);
   let clock = Date.now();
 
   beforeAll(async () => {
     bed = await MirrorTestBed.start({ seedPosts: 55 });
-    await bed.startInvalidator();
+    await uploadRedirects(bed, REDIRECTS_YAML);
+    // As scripts/deploy.sh does after the data stack, before the invalidator's first start.
+    await bed.s3.send(
+      new PutObjectCommand({
+        Bucket: bed.bucket,
+        Key: `${MIRROR_PREFIX}${CANARY}`,
+        Body: await readFile(CANARY_FILE),
+        ContentType: 'text/html; charset=utf-8',
+      }),
+    );
+    // Ghost's content, as the invalidator's container mounts it read-only: Ghost's redirects file.
+    await bed.startInvalidator({ MIRROR_GHOST_CONTENT_PATH: bed.ghost.contentDir });
     expect(await bed.invalidator.mirror?.idle(120_000)).toBe(true);
     const posts = (await bed.ghost.admin.browse('posts', { limit: 100 })).items.map(
       (post) => new URL(post.url as string).pathname,
@@ -42,19 +74,15 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
     ).catch((error: unknown) => {
       throw new Error(`${(error as Error).message}; missing: ${absent.slice(0, 5).join(', ')}`);
     });
-    // Ghost's 404 page, stored where the edge looks for it (the refresher's part: by path only).
-    const notFound = await bed.anonymous(NOT_FOUND_PAGE);
-    expect(notFound.status).toBe(404);
-    ghostNotFound = notFound.body;
-    await bed.s3.send(
-      new PutObjectCommand({
-        Bucket: bed.bucket,
-        Key: `${MIRROR_PREFIX}${NOT_FOUND_PAGE}`,
-        Body: ghostNotFound,
-        ContentType: 'text/html; charset=utf-8',
-        CacheControl: 'public, max-age=0',
-      }),
-    );
+    // Ghost's themed 404 page, as the refresher stored it where the edge looks for it.
+    expect((await bed.anonymous(NOT_FOUND_PAGE)).status).toBe(404);
+    const stored = await bed.mirrored(NOT_FOUND_PAGE);
+    expect(stored?.contentType).toMatch(/^text\/html/);
+    ghostNotFound = stored?.body ?? Buffer.alloc(0);
+    const missing = await bed.anonymous('/no-such-page/');
+    expect(missing.status).toBe(404);
+    ghostMissing = missing.body;
+    expect((await bed.mirrored('/.ghost-redirects.json'))?.contentType).toBe('application/json');
   });
 
   afterAll(async () => {
@@ -86,7 +114,19 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
   async function missesAndRedirects(emulator: OriginGroupEmulator): Promise<void> {
     const missing = await fetch(`${emulator.url}/no-such-page/`);
     expect(missing.status).toBe(404);
-    expect(Buffer.from(await missing.arrayBuffer()).equals(ghostNotFound), "Ghost's own 404 page").toBe(true);
+    const page = Buffer.from(await missing.arrayBuffer());
+    // Ghost's rendered 404 page (the theme's, or Ghost's own view when the theme has none, as the
+    // default theme Source); the edge's fallback is a bare heading without it.
+    expect(page.toString('utf8'), "Ghost's 404 page").toContain('class="error-code"');
+    expect(page.equals(ghostNotFound), "Ghost's 404 page, as mirrored").toBe(true);
+    expect(page.equals(ghostMissing), 'what Ghost itself answers for the missing URL').toBe(true);
+    // Ghost's redirects, applied by the edge for pages the mirror lacks.
+    const moved = await fetch(`${emulator.url}/moved-away/`, { redirect: 'manual' });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.get('location')).toBe('/tag/news/');
+    const archived = await fetch(`${emulator.url}/archive/some-post/?ref=mail`, { redirect: 'manual' });
+    expect(archived.status).toBe(302);
+    expect(archived.headers.get('location')).toBe('/some-post/?ref=mail');
     const post = sample.find((path) => /^\/[a-z0-9-]+\/$/.test(path) && !['/rss/'].includes(path)) ?? '';
     const redirect = await fetch(`${emulator.url}${post.slice(0, -1)}`, { redirect: 'manual' });
     expect(redirect.status).toBe(301);
@@ -163,6 +203,26 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
     } finally {
       await emulator.close();
     }
+  });
+
+  it('a full crawl with removals keeps the canary, the 404 page and the redirects', async () => {
+    const [post] = (await bed.ghost.admin.browse('posts', { limit: 1 })).items;
+    const path = new URL(post?.url as string).pathname;
+    expect(await bed.mirrored(path)).toBeDefined();
+    await bed.ghost.admin.delete('posts', post?.id ?? '');
+    const at = Date.now();
+    await bed.invalidator.mirror?.enqueue({
+      id: `crawl-${at}`,
+      changedAt: at,
+      paths: [],
+      everything: true,
+      source: 'build',
+    });
+    expect(await bed.invalidator.mirror?.idle(120_000)).toBe(true);
+    expect(await bed.mirrored(path), 'the deleted post left the mirror').toBeUndefined();
+    expect((await bed.mirrored(CANARY))?.body.toString('utf8')).toContain('ghost-ha mirror canary');
+    expect(await bed.mirrored(NOT_FOUND_PAGE), "Ghost's 404 page").toBeDefined();
+    expect(await bed.mirrored('/.ghost-redirects.json'), "Ghost's redirects").toBeDefined();
   });
 });
 

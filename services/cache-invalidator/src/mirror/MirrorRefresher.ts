@@ -3,8 +3,10 @@ import { MirrorBodyTooLargeError, MirrorFetchError } from '../errors.js';
 import { Journal } from '../Journal.js';
 import type { SitePaths } from '../sitePaths.js';
 import { discoverPaths, isAssetPath, isSitemapPath } from './discoverPaths.js';
+import { edgeRedirectsOf, RedirectsShapeError } from './edgeRedirectsOf.js';
 import type { MirrorJournalRecord, RefreshJob } from './MirrorJournalRecord.js';
 import type { MirrorStore } from './MirrorStore.js';
+import { isEdgeFilePath, NOT_FOUND_PAGE_PATH, NOT_FOUND_PROBE_PATH, REDIRECTS_PATH } from './mirrorRules.js';
 import type { PageFetcher, Validators } from './PageFetcher.js';
 
 export interface MirrorRefresherOptions {
@@ -23,6 +25,11 @@ export interface MirrorRefresherOptions {
   parkedRetryMs: number;
   /** Largest share of the mirror's objects one job may remove (at least `MIN_REMOVALS_PER_JOB`). */
   maxRemoveShare: number;
+  /**
+   * Ghost's redirects as its Admin API downloads them (`GET /redirects/download/`), for the edge's
+   * `/.ghost-redirects.json`; unset (no Admin API key): the mirror does not hold Ghost's redirects.
+   */
+  downloadRedirects?: () => Promise<string>;
   logger: Logger;
   now?: () => number;
   random?: () => number;
@@ -46,7 +53,9 @@ export interface PathEvent {
  * What became of a path: `present` an asset the mirror already holds; `unchanged` Ghost answered
  * 304 to the stored copy's validators; `refused` not the site, too large or a type the mirror does
  * not take (never stored, an older copy removed); `parked` kept failing while the site answered;
- * `guarded` a removal refused because the job already removed its share of the mirror.
+ * `guarded` a removal refused because the job already removed its share of the mirror; `kept` one of
+ * the edge's own objects left as it is (the canary; redirects without an Admin API key; an answer
+ * from Ghost that is not its 404 page or redirects).
  */
 export type PathResult =
   | 'written'
@@ -56,7 +65,8 @@ export type PathResult =
   | 'unchanged'
   | 'refused'
   | 'parked'
-  | 'guarded';
+  | 'guarded'
+  | 'kept';
 
 export interface JobStats {
   written: number;
@@ -388,7 +398,7 @@ export class MirrorRefresher {
     const pending: string[] = [];
     const add = (path: string) => {
       if (seen.has(path)) return;
-      if (this.#options.fetcher.problemWith(path) !== undefined) return;
+      if (!isEdgeFilePath(path) && this.#options.fetcher.problemWith(path) !== undefined) return;
       seen.add(path);
       pending.push(path);
     };
@@ -494,6 +504,9 @@ export class MirrorRefresher {
           site.at('/sitemap.xml'),
           site.at('/sitemap.xsl'),
           site.at('/robots.txt'),
+          // The edge's 404 page and redirects, with everything (a theme change is a site change).
+          NOT_FOUND_PAGE_PATH,
+          REDIRECTS_PATH,
         );
       } else if (prefix.endsWith('/')) {
         seeds.push(prefix);
@@ -506,6 +519,8 @@ export class MirrorRefresher {
       if (prefix === site.at('/')) this.#mirrorSize = keys.length;
       for (const key of keys) {
         const path = store.pathOf(key);
+        // The edge's own objects are refreshed from their sources above, never as pages (Ghost answers 404 for them).
+        if (isEdgeFilePath(path)) continue;
         if (this.#options.fetcher.problemWith(path) === undefined) {
           seeds.push(path);
           continue;
@@ -537,6 +552,7 @@ export class MirrorRefresher {
     stats: JobStats,
     removals: { allowed: number; warned: boolean },
   ): Promise<Outcome | undefined> {
+    if (isEdgeFilePath(path)) return this.#refreshEdgeFile(job, path, stats);
     const relative = path.slice(this.#options.site.base.length);
     const asset = isAssetPath(relative);
     let conditional: Validators | undefined;
@@ -563,6 +579,93 @@ export class MirrorRefresher {
       this.#log.info({ path }, 'mirror: a parked path is refreshed again');
     }
     return outcome;
+  }
+
+  /**
+   * One of the edge's own objects: Ghost's themed 404 page (what Ghost answers, status 404, for a path
+   * that does not exist), Ghost's redirects (from its Admin API, in the edge's form), or the canary
+   * (left alone). An answer that is not what the edge needs leaves the mirror's copy as it is.
+   */
+  async #refreshEdgeFile(job: RefreshJob, path: string, stats: JobStats): Promise<Outcome | undefined> {
+    const kept: Outcome = { result: 'kept', found: [] };
+    if (path === NOT_FOUND_PAGE_PATH) {
+      const source = this.#options.site.at(NOT_FOUND_PROBE_PATH);
+      return this.#attempting(job, path, async () => {
+        const outcome = await this.#options.fetcher.fetchNotFoundPage(source);
+        if (outcome.kind !== 'page') {
+          const reason = 'reason' in outcome ? outcome.reason : outcome.kind;
+          this.#log.warn({ path: source, reason }, "mirror: Ghost's 404 page not stored; the mirror's copy stays");
+          return kept;
+        }
+        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store.put(path, outcome).then(() => true),
+        );
+        if (stored === undefined) return undefined;
+        stats.written++;
+        // The theme's CSS, fonts and images the page loads.
+        const found = discoverPaths(
+          source,
+          outcome.body,
+          outcome.contentType,
+          this.#options.site,
+          this.#options.siteUrl,
+        );
+        return {
+          result: 'written',
+          found: found.filter((next) => isAssetPath(next.slice(this.#options.site.base.length))),
+        };
+      });
+    }
+    if (path === REDIRECTS_PATH) {
+      const download = this.#options.downloadRedirects;
+      if (!download) {
+        this.#log.info(
+          "mirror: neither MIRROR_GHOST_CONTENT_PATH nor an Admin API key is set: Ghost's redirects are not mirrored",
+        );
+        return kept;
+      }
+      return this.#attempting(job, path, async () => {
+        let text: string;
+        try {
+          text = await download();
+        } catch (error) {
+          if (error instanceof RedirectsShapeError) {
+            this.#log.error(
+              { error: summarizeError(error) },
+              "mirror: Ghost's redirects not stored; the mirror's copy stays",
+            );
+            return kept;
+          }
+          throw new MirrorFetchError(path, "Ghost's redirects could not be read", { cause: error });
+        }
+        let redirects: ReturnType<typeof edgeRedirectsOf>;
+        try {
+          redirects = edgeRedirectsOf(text);
+        } catch (error) {
+          this.#log.error(
+            { error: summarizeError(error) },
+            "mirror: Ghost's redirects not stored; the mirror's copy stays",
+          );
+          return kept;
+        }
+        if (redirects.skipped.length > 0) {
+          this.#log.warn(
+            { skipped: redirects.skipped.slice(0, 20) },
+            'mirror: redirects the edge cannot apply as Ghost does are left out',
+          );
+        }
+        const body = Buffer.from(JSON.stringify(redirects.table));
+        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store
+            .put(path, { body, contentType: 'application/json', cacheControl: 'public, max-age=0', validators: {} })
+            .then(() => true),
+        );
+        if (stored === undefined) return undefined;
+        stats.written++;
+        return { result: 'written', found: [] };
+      });
+    }
+    return kept;
   }
 
   /** One fetch of a path and what the mirror does with the answer. */
@@ -615,6 +718,7 @@ export class MirrorRefresher {
     stats: JobStats,
     removals: { allowed: number; warned: boolean },
   ): Promise<Outcome | undefined> {
+    if (isEdgeFilePath(path)) return { result: 'kept', found: [] };
     if (stats.removed + stats.personal + stats.refused >= removals.allowed) {
       stats.guarded++;
       if (!removals.warned) {

@@ -11,6 +11,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { MirrorStoreError } from '../errors.js';
+import { isEdgeFilePath } from './mirrorRules.js';
 import type { FileBody, StoredHeaders, Validators } from './PageFetcher.js';
 
 export interface MirrorStoreOptions {
@@ -212,12 +213,15 @@ export class MirrorStore {
     return (await this.listKeys(pathPrefix)).map((key) => this.pathOf(key));
   }
 
-  /** Whether the mirror holds nothing yet (first start). */
+  /**
+   * Whether the mirror holds no page yet (first start): the edge's own objects (the canary
+   * `scripts/deploy.sh` puts there before the first start, Ghost's 404 page and redirects) do not count.
+   */
   async isEmpty(): Promise<boolean> {
     const page = await this.#call('listing the mirror', () =>
-      this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}/`, MaxKeys: 1 })),
+      this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.prefix}/`, MaxKeys: 10 })),
     );
-    return (page.KeyCount ?? page.Contents?.length ?? 0) === 0;
+    return (page.Contents ?? []).every((object) => object.Key !== undefined && isEdgeFilePath(this.pathOf(object.Key)));
   }
 
   async #call<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -106,6 +106,20 @@ export class PageFetcher {
    * (the stored copy's validators) Ghost may answer `unchanged`.
    */
   async fetch(path: string, conditional?: Validators): Promise<FetchOutcome> {
+    return this.#fetchPath(path, conditional, false);
+  }
+
+  /**
+   * Ghost's own themed 404 page: the body Ghost answers (status 404) for `path`, a path that does
+   * not exist, as a `page` outcome (HTML only, at most `maxPageBytes`, stored `public, max-age=0`:
+   * Ghost marks its error pages private, yet the page is the same for every reader unless it sets a
+   * cookie). Any other answer but a 5xx (which throws) is `refused`.
+   */
+  async fetchNotFoundPage(path: string): Promise<FetchOutcome> {
+    return this.#fetchPath(path, undefined, true);
+  }
+
+  async #fetchPath(path: string, conditional: Validators | undefined, notFoundPage: boolean): Promise<FetchOutcome> {
     const url = this.urlOf(path);
     if (!url) return { kind: 'refused', reason: `the path ${this.problemWith(path) ?? 'leaves the site'}` };
     const controller = new AbortController();
@@ -141,7 +155,9 @@ export class PageFetcher {
     }
     let handedOver = false;
     try {
-      const outcome = await this.#outcomeOf(path, response, conditional, rearm, stopTimer);
+      const outcome = notFoundPage
+        ? await this.#notFoundPageOf(path, response, rearm, stopTimer)
+        : await this.#outcomeOf(path, response, conditional, rearm, stopTimer);
       handedOver = outcome.kind === 'file';
       return outcome;
     } finally {
@@ -222,6 +238,42 @@ export class PageFetcher {
       return { kind: 'gone', status, ...(target ? { location: target } : {}) };
     }
     throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`);
+  }
+
+  async #notFoundPageOf(
+    path: string,
+    response: Response,
+    rearm: () => void,
+    stopTimer: () => void,
+  ): Promise<FetchOutcome> {
+    const { status } = response;
+    if (status >= 500 || status === 429) throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`);
+    if (status !== 404) return { kind: 'refused', reason: `Ghost answered ${status}, not its 404 page` };
+    if (response.headers.getSetCookie().length > 0 || response.headers.has('set-cookie')) {
+      return { kind: 'personal', reason: 'sets a cookie' };
+    }
+    const contentType = storedContentType(response.headers.get('content-type'));
+    if (!contentType?.startsWith('text/html')) {
+      return {
+        kind: 'refused',
+        reason: `content-type ${response.headers.get('content-type') ?? '(none)'} is not a page`,
+      };
+    }
+    const { maxPageBytes } = this.#options;
+    try {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of boundedChunks(path, response, maxPageBytes, rearm, stopTimer)) parts.push(chunk);
+      return {
+        kind: 'page',
+        body: Buffer.concat(parts),
+        contentType,
+        cacheControl: 'public, max-age=0',
+        validators: {},
+      };
+    } catch (error) {
+      if (error instanceof MirrorBodyTooLargeError) return { kind: 'refused', reason: error.message };
+      throw error;
+    }
   }
 
   /** A redirect's target as a viewer path, when it is a path of this site the mirror would fetch. */

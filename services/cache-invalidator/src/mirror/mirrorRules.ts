@@ -145,3 +145,26 @@ export function cappedCacheControl(header: string | null, maxSeconds: number): s
   const ghost = seconds('s-maxage') ?? seconds('max-age') ?? 0;
   return `public, max-age=${Math.min(ghost, maxSeconds)}`;
 }
+
+/**
+ * Objects the mirror holds for the edge (infra/cloudformation/edge.yaml), at the distribution's root
+ * whatever the site's subdirectory (key `<prefix>` + path): Ghost's themed 404 page and its redirects,
+ * read by the page function for a page the mirror lacks, and the canary `scripts/deploy.sh` puts
+ * there. They are never crawled as pages, and the removal of a path Ghost answers 404 for (every one
+ * of them) never applies to them.
+ */
+export const NOT_FOUND_PAGE_PATH = '/.ghost-404.html';
+export const REDIRECTS_PATH = '/.ghost-redirects.json';
+export const CANARY_PATH = '/.ghost-ha-canary.html';
+/**
+ * Where the refresher asks Ghost (under the site's path) for its 404 page: a path that is never a
+ * post (no slug starts with a dot) and has no file extension, since Ghost answers a missing
+ * `….html` with a plain-text 404 of its static files, not the theme's page.
+ */
+export const NOT_FOUND_PROBE_PATH = '/.ghost-ha-not-found/';
+const EDGE_FILE_PATHS: ReadonlySet<string> = new Set([NOT_FOUND_PAGE_PATH, REDIRECTS_PATH, CANARY_PATH]);
+
+/** Whether a viewer path is one of the edge's own objects (never removed by a crawl). */
+export function isEdgeFilePath(path: string): boolean {
+  return EDGE_FILE_PATHS.has(path);
+}

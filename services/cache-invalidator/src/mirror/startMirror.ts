@@ -1,13 +1,15 @@
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type Logger, type Registry, summarizeError } from '@ghost-ha/core';
+import { GhostAdminClient, type Logger, type Registry, summarizeError } from '@ghost-ha/core';
 import type { MirrorSettings } from '../config.js';
 import type { SitePaths } from '../sitePaths.js';
 import { createMirrorMetrics } from './createMirrorMetrics.js';
+import { MAX_REDIRECTS_DOWNLOAD_BYTES } from './edgeRedirectsOf.js';
 import type { RefreshJob } from './MirrorJournalRecord.js';
 import { type JobStats, MirrorRefresher, type PathEvent } from './MirrorRefresher.js';
 import { MirrorStore } from './MirrorStore.js';
 import { PageFetcher } from './PageFetcher.js';
+import { readGhostRedirectsFile } from './readGhostRedirectsFile.js';
 
 export interface MirrorDeps {
   settings: MirrorSettings;
@@ -18,6 +20,12 @@ export interface MirrorDeps {
   journalDir: string;
   journalName?: string;
   retry: { baseDelayMs: number; maxDelayMs: number };
+  /**
+   * Ghost's Admin API (GHOST_ADMIN_URL and GHOST_ADMIN_API_KEY), for Ghost's redirects when
+   * MIRROR_GHOST_CONTENT_PATH is unset. Ghost answers the download to a staff token only (an
+   * integration key gets 403); unset, and no content path: Ghost's redirects are not mirrored.
+   */
+  ghostAdmin?: { url: string; adminApiKey: string } | undefined;
   logger: Logger;
   registry?: Registry;
   now?: () => number;
@@ -57,6 +65,9 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
     maxFileBytes: settings.maxFileBytes,
     maxCacheSeconds: settings.maxCacheSeconds,
   });
+  const admin = deps.ghostAdmin
+    ? new GhostAdminClient({ ...deps.ghostAdmin, timeoutMs: settings.fetchTimeoutMs })
+    : undefined;
   let refresher: MirrorRefresher | undefined;
   const metrics = deps.registry ? createMirrorMetrics(deps.registry, () => refresher, now) : undefined;
   refresher = await MirrorRefresher.start({
@@ -70,6 +81,17 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
     maxAttempts: settings.maxAttempts,
     parkedRetryMs: settings.parkedRetryMs,
     maxRemoveShare: settings.maxRemoveShare,
+    ...(settings.ghostContentPath
+      ? {
+          downloadRedirects: () =>
+            readGhostRedirectsFile(settings.ghostContentPath ?? '', MAX_REDIRECTS_DOWNLOAD_BYTES),
+        }
+      : admin
+        ? {
+            downloadRedirects: () =>
+              admin.requestText('GET', '/redirects/download/', { maxBytes: MAX_REDIRECTS_DOWNLOAD_BYTES }),
+          }
+        : {}),
     logger: deps.logger,
     now,
     ...(deps.random ? { random: deps.random } : {}),
