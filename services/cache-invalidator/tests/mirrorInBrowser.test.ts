@@ -6,6 +6,7 @@ import { chromiumBinary, OriginGroupEmulator, waitFor } from '@ghost-ha/testbed'
 import pixelmatch from 'pixelmatch';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIRROR_PREFIX, MirrorTestBed } from './support/MirrorTestBed.js';
 
@@ -33,6 +34,10 @@ interface Load {
 interface Visit {
   screenshot: Buffer;
   loads: Load[];
+  /** The page's web fonts in use and whether they loaded (FontFace status). */
+  fonts: string[];
+  /** The paths of the page's icons (a browser with a tab bar loads them; headless Chromium does not). */
+  icons: string[];
   /** Requests to other hosts (Ghost's scripts from a CDN): blocked in both runs, not the mirror's. */
   elsewhere: string[];
 }
@@ -49,6 +54,9 @@ describe('the mirror in a real browser: home, a post and a tag page with Ghost s
   let postPath = '';
   const up = new Map<string, Visit>();
   const down = new Map<string, Visit>();
+  /** Answers of the edge with Ghost stopped to requests the browser did not make itself. */
+  const asked = new Map<string, Load>();
+  const askedUp = new Map<string, Load>();
 
   beforeAll(async () => {
     bed = await MirrorTestBed.start({ seedPosts: 3 });
@@ -79,12 +87,33 @@ describe('the mirror in a real browser: home, a post and a tag page with Ghost s
     // The build is queued in the background after start: only once it has written pages does
     // idle() wait for it (called at once, it can find the queue still empty).
     expect(await bed.invalidator.mirror?.idle(120_000)).toBe(true);
-    await withEdge(async (emulator) => {
-      for (const path of pages) up.set(path, await visit(browser, bed, emulator, path));
-    });
+    // The reference comes from Ghost: the gate must pass Ghost's answers (its verdict can fail for
+    // a moment on a loaded machine, and the edge then rightly serves the mirror); tried again then.
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      await bed.verdictBecomes(200, 60_000);
+      await withEdge(async (emulator) => {
+        for (const path of pages) up.set(path, await visit(browser, bed, emulator, path));
+        for (const icon of new Set(pages.flatMap((path) => up.get(path)?.icons ?? []))) {
+          askedUp.set(icon, await askEdge(emulator, icon));
+        }
+      });
+      const fromGhost = pages.every((path) => up.get(path)?.loads.every((load) => load.servedBy === 'alb'));
+      if (fromGhost) break;
+      const others = pages.flatMap((path) => up.get(path)?.loads.filter((load) => load.servedBy !== 'alb') ?? []);
+      report(`attempt ${attempt}: with Ghost up, the edge served these from elsewhere than Ghost:`, others);
+    }
     await bed.ghost.stop();
     await withEdge(async (emulator) => {
       for (const path of pages) down.set(path, await visit(browser, bed, emulator, path));
+      // What the page loaded with Ghost up but not now (a browser picks one of an image's sizes
+      // as it lays the page out), and the icons: asked of the edge directly.
+      for (const path of pages) {
+        const loaded = new Set(down.get(path)?.loads.map((load) => load.path));
+        const wanted = [...(up.get(path)?.loads.map((load) => load.path) ?? []), ...(down.get(path)?.icons ?? [])];
+        for (const request of new Set(wanted.filter((request) => !loaded.has(request)))) {
+          asked.set(request, await askEdge(emulator, request));
+        }
+      }
     });
   });
 
@@ -115,7 +144,9 @@ describe('the mirror in a real browser: home, a post and a tag page with Ghost s
   ])('%s', (_name, pathOf) => {
     it('with Ghost up, the page, its stylesheets, scripts, fonts and images all come from Ghost (the reference is complete)', () => {
       const visit = up.get(pathOf());
-      report(`Ghost up, ${pathOf()}:`, visit?.loads, 'elsewhere (blocked):', visit?.elsewhere);
+      report(`Ghost up, ${pathOf()}:`, visit?.loads, 'fonts:', visit?.fonts, 'elsewhere (blocked):', visit?.elsewhere);
+      expect(visit?.fonts.length).toBeGreaterThan(0);
+      expect(visit?.fonts.filter((font) => !font.endsWith(': loaded'))).toEqual([]);
       expect(visit?.loads.filter((load) => load.status !== 200 || load.servedBy !== 'alb')).toEqual([]);
       expect(visit?.loads.some((load) => load.type === 'stylesheet')).toBe(true);
       expect(visit?.loads.some((load) => load.type === 'script')).toBe(true);
@@ -125,12 +156,29 @@ describe('the mirror in a real browser: home, a post and a tag page with Ghost s
 
     it('with Ghost stopped, the page and every subresource answer 200 from the mirror', () => {
       const visit = down.get(pathOf());
-      report(`Ghost stopped, ${pathOf()}:`, visit?.loads);
+      report(`Ghost stopped, ${pathOf()}:`, visit?.loads, 'fonts:', visit?.fonts);
+      expect(visit?.fonts).toEqual(up.get(pathOf())?.fonts);
       expect(visit?.loads.filter((load) => load.status !== 200 || load.servedBy !== 'mirror')).toEqual([]);
-      // Nothing the page loaded with Ghost up is missing now.
-      const before = new Set(up.get(pathOf())?.loads.map((load) => load.path));
-      const after = new Set(visit?.loads.map((load) => load.path));
-      expect([...before].filter((path) => !after.has(path))).toEqual([]);
+      // Whatever the page loaded with Ghost up, the mirror has too.
+      const loaded = new Set(visit?.loads.map((load) => load.path));
+      const others = (up.get(pathOf())?.loads ?? []).filter((load) => !loaded.has(load.path));
+      const answers = others.map((load) => asked.get(load.path) ?? { ...load, status: 'not asked' });
+      report(`Ghost stopped, loaded only with Ghost up, asked of the edge:`, answers);
+      expect(answers.filter((load) => load.status !== 200 || load.servedBy !== 'mirror')).toEqual([]);
+    });
+
+    // Fails today: the mirror does not hold /favicon.ico (the refresher mirrors only what pages and
+    // sitemaps reference under /assets/, /public/ and /content/, and Ghost's head names no icon
+    // until a publication icon is set), so with Ghost stopped the edge answers 404 for it. When the
+    // refresher stores /favicon.ico, make this a plain `it`.
+    it.fails('with Ghost stopped, the icon a browser loads for the page answers 200 from the mirror', () => {
+      const icons = down.get(pathOf())?.icons ?? [];
+      const reference = icons.map((icon) => askedUp.get(icon));
+      const answers = icons.map((icon) => asked.get(icon));
+      report(`icons of ${pathOf()}, Ghost up:`, reference, 'Ghost stopped:', answers);
+      expect(icons.length).toBeGreaterThan(0);
+      expect(reference.every((load) => load?.status === 200 && load.servedBy === 'alb')).toBe(true);
+      expect(answers.filter((load) => load?.status !== 200 || load.servedBy !== 'mirror')).toEqual([]);
     });
 
     it(`with Ghost stopped, looks like the page with Ghost up (under ${MAX_DIFFERENT_PIXELS * 100} % of pixels differ)`, () => {
@@ -159,10 +207,25 @@ describe('the mirror in a real browser: home, a post and a tag page with Ghost s
     report(
       `control: without ${removed.join(', ')}: failing ${failing?.join(', ')}; ${(ratio * 100).toFixed(3)} % of pixels differ`,
     );
-    expect(new Set(failing)).toEqual(new Set(removed));
+    // Every removed file fails (the browser may then try an image's other sizes too).
+    expect(removed.filter((path) => !failing?.includes(path))).toEqual([]);
     expect(ratio).toBeGreaterThan(MAX_DIFFERENT_PIXELS);
   });
 });
+
+/** What the edge answers for a path, and who answered. */
+async function askEdge(emulator: OriginGroupEmulator, path: string): Promise<Load> {
+  const answer = await fetch(`${emulator.url}${path}`, { redirect: 'manual' });
+  await answer.arrayBuffer();
+  const routed = emulator.routed.findLast((entry) => entry.path === path);
+  return {
+    path,
+    type: 'asked',
+    status: answer.status,
+    servedBy: routed ? (routed.storedBy ?? routed.servedBy) : 'nobody',
+    ...(routed?.failoverReason ? { failover: routed.failoverReason } : {}),
+  };
+}
 
 /** Opens `path` in a fresh browser context (no cache), sending the site's requests to the edge. */
 async function visit(
@@ -207,8 +270,18 @@ async function visit(
     });
     await page.goto(`${site}${path}`, { waitUntil: 'networkidle', timeout: 60_000 });
     const screenshot = await settledScreenshot(page);
+    const fonts = (await page.evaluate(
+      '[...document.fonts].filter((face) => face.status !== "unloaded").map((face) => face.family + " " + face.style + " " + face.weight + ": " + face.status)',
+    )) as string[];
+    // The page's icon: a browser with a tab bar loads the one a `<link rel="icon">` names, or
+    // /favicon.ico without one (Ghost names one only once a publication icon is set); headless
+    // Chromium loads neither, so the test asks the edge for it (`askEdge`).
+    const named = (await page.evaluate(
+      '[...document.querySelectorAll(\'link[rel~="icon"]\')].map((link) => new URL(link.href).pathname)',
+    )) as string[];
+    const icons = named.length > 0 ? named : ['/favicon.ico'];
     for (const load of loads) answered(load);
-    return { screenshot, loads, elsewhere };
+    return { screenshot, loads, icons, fonts, elsewhere };
   } finally {
     await context.close();
   }
@@ -219,11 +292,16 @@ async function visit(
  * screenshots in a row alike (a web font swapping in late would otherwise make the runs differ).
  */
 async function settledScreenshot(page: Page): Promise<Buffer> {
+  // The whole page in the viewport first, so lazily loaded images below the fold load now rather
+  // than while the screenshot is taken.
+  const height = (await page.evaluate('document.documentElement.scrollHeight')) as number;
+  await page.setViewportSize({ width: VIEWPORT.width, height: Math.max(VIEWPORT.height, Math.ceil(height)) });
   // Runs in the page (a string: the project's type-check has no DOM types).
   await page.evaluate(
     'Promise.all([document.fonts.ready, ...[...document.images].map((img) => img.decode().catch(() => undefined))])',
   );
   await page.waitForLoadState('networkidle');
+  await page.waitForFunction('document.fonts.status === "loaded"', undefined, { timeout: 30_000 });
   let last = await page.screenshot({ fullPage: true, animations: 'disabled', caret: 'hide' });
   for (let attempt = 0; attempt < 10; attempt += 1) {
     await page.waitForTimeout(200);
