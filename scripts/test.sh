@@ -17,6 +17,8 @@ ghost_version="${GHOST_VERSION:-$(pinned_version ghost)}"
 compatibility_version="$(pinned_version ghostCompatibility)"
 bash scripts/lib/install-ghost.sh "$compatibility_version" >/dev/null
 shellcheck="$(bash scripts/lib/install-shellcheck.sh)"
+# The browser tests drive Debian's Chromium (headless).
+bash scripts/lib/install-chromium.sh >/dev/null
 cd "$REPO_ROOT"
 export PATH="$REPO_ROOT/node_modules/.bin:$PATH"
 log "Node.js $(node --version) runs the checks and tests (Ghost runs on Node.js $(pinned_version nodeForGhost))"

@@ -163,12 +163,16 @@ export class GhostServer {
 
   /** Starts Ghost (again) and waits until it serves the Admin API (it answers 503 while booting). */
   async start(): Promise<void> {
+    // Ghost leaves files of its own in the temporary directory (an uploaded image's processed copy):
+    // they go in the instance's directory, removed with it.
+    const temporary = join(this.dir, 'tmp');
+    await mkdir(temporary, { recursive: true });
     this.#process = new ManagedProcess({
       name: 'ghost',
       command: ghostNodeBinary(),
       args: [join(this.dir, 'current', 'index.js')],
       cwd: this.dir,
-      env: { ...process.env, NODE_ENV: this.mode, ...this.#options.config },
+      env: { ...process.env, TMPDIR: temporary, NODE_ENV: this.mode, ...this.#options.config },
       logFile: join(this.dir, 'ghost.log'),
     });
     this.#process.start();

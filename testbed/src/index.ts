@@ -92,7 +92,7 @@ export {
 } from './TaskDefinition.js';
 export { type TemplateEvaluatorOptions, templateEvaluator } from './templateEvaluator.js';
 export { makeTemporaryDirectory, removeTemporaryDirectories } from './temporaryDirectories.js';
-export { ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
+export { chromiumBinary, ghostInstallDir, ghostNodeBinary, ghostVersion, pythonToolsBin, REPO_ROOT } from './tools.js';
 export { type ApiInput, validateAwsInputs } from './validateAwsInputs.js';
 export { type ReceivedRequest, WebhookListener } from './WebhookListener.js';
 export { type WaitOptions, waitFor } from './waitFor.js';

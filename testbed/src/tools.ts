@@ -53,3 +53,8 @@ export function pythonToolsBin(): string {
 export function mariadbBin(): string {
   return installed('install-mariadb.sh');
 }
+
+/** The Chromium binary the browser tests drive (Debian's chromium, installed if missing). */
+export function chromiumBinary(): string {
+  return installed('install-chromium.sh');
+}
