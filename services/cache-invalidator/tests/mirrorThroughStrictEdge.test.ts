@@ -83,7 +83,7 @@ describe('the mirror through the edge as the templates configure it: Ghost stopp
     expect(missing.status).toBe(404);
     ghostMissing = missing.body;
     expect((await bed.mirrored('/.ghost-redirects.json'))?.contentType).toBe('application/json');
-  });
+  }, 360_000); // Ghost with 55 posts, then a full build of the mirror: minutes on a loaded two-core machine.
 
   afterAll(async () => {
     await bed?.destroy();

@@ -239,7 +239,10 @@ describe('health-sidecar against a real Ghost on a real MariaDB', () => {
       .poll(() => checkStatus('database:responseTime'), { timeout: ONE_ROUND * 4 })
       .toMatchObject({
         status: 'fail',
-        output: expect.stringMatching(/ER_BAD_DB_ERROR: the database 'ghost_health' does not exist/),
+        // Read on the probe connection, or refused when a timed-out round made it reconnect.
+        output: expect.stringMatching(
+          /ER_BAD_DB_ERROR: (the database 'ghost_health' does not exist|Unknown database 'ghost_health')/,
+        ),
       });
   });
 });
