@@ -504,6 +504,8 @@ export class MirrorRefresher {
           site.at('/sitemap.xml'),
           site.at('/sitemap.xsl'),
           site.at('/robots.txt'),
+          // Browsers ask for it whether a page names it or not (Ghost names no icon until one is set).
+          site.at('/favicon.ico'),
           // The edge's 404 page and redirects, with everything (a theme change is a site change).
           NOT_FOUND_PAGE_PATH,
           REDIRECTS_PATH,
