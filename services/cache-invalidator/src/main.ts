@@ -5,7 +5,7 @@ import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
 import { createMirrorS3Client } from './mirror/startMirror.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
-import { resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
+import { readWebhookSecretVersions, resolveAdminApiKey, resolveSecrets } from './resolveSecrets.js';
 import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
@@ -22,8 +22,10 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
     return secrets;
   };
   const resolved = await resolveSecrets(config, loader);
+  const webhookSecretId = config.webhookSecretId;
   const service = await CacheInvalidator.start(resolved, {
     logger,
+    ...(webhookSecretId ? { readWebhookSecret: () => readWebhookSecretVersions(loader(), webhookSecretId) } : {}),
     cloudFront: createCloudFrontClient(process.env),
     ...(config.mirror ? { s3: createMirrorS3Client(config.mirror, process.env) } : {}),
   });
