@@ -97,9 +97,6 @@ export class WebhookSecrets {
     this.#previous = { secret: this.#current, until };
     this.#current = versions.current;
     onReload?.('changed');
-    this.#log.info(
-      { previousAcceptedUntil: new Date(until).toISOString() },
-      INVALIDATOR_LOG.webhookSecretRotated,
-    );
+    this.#log.info({ previousAcceptedUntil: new Date(until).toISOString() }, INVALIDATOR_LOG.webhookSecretRotated);
   }
 }
