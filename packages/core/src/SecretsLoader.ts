@@ -92,7 +92,7 @@ export class SecretsLoader {
       throw translated;
     }
     return {
-      value: valueOf(secretId, response),
+      value: secretText(secretId, response),
       versionId: response.VersionId,
       createdAt: response.CreatedDate?.getTime(),
     };
@@ -111,11 +111,11 @@ export class SecretsLoader {
     } catch (error) {
       throw translate(secretId, error);
     }
-    return valueOf(secretId, response);
+    return secretText(secretId, response);
   }
 }
 
-function valueOf(secretId: string, response: GetSecretValueCommandOutput): string {
+function secretText(secretId: string, response: GetSecretValueCommandOutput): string {
   if (typeof response.SecretString === 'string') return response.SecretString;
   if (response.SecretBinary) return Buffer.from(response.SecretBinary).toString('utf8');
   throw new SecretMalformedError(secretId, 'it has no value (neither SecretString nor SecretBinary)');
