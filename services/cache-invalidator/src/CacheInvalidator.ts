@@ -49,6 +49,8 @@ export interface CacheInvalidatorDeps {
   s3?: S3Client;
   /** Reads the webhook secret's versions afresh (WEBHOOK_SECRET_ID); unset: `config.webhookSecret` never changes. */
   readWebhookSecret?: () => Promise<WebhookSecretVersions>;
+  /** After a rotation is seen, with the new secret: updates Ghost's webhooks (main.ts). */
+  onWebhookSecretRotated?: (secret: string) => Promise<void>;
 }
 
 /** The pieces that exist once the journal is open. */
@@ -134,6 +136,11 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     return this.#started.queue.depth;
   }
 
+  /** The webhook secret in force (the newest seen); undefined when unsigned webhooks are taken. */
+  get webhookSecret(): string | undefined {
+    return this.#started.secrets?.current;
+  }
+
   /** The mirror's refresher, when MIRROR_BUCKET is set. */
   get mirror(): MirrorRefresher | undefined {
     return this.#mirror;
@@ -215,6 +222,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
           overlapMs: config.webhookSecretOverlapMs,
           reloadIntervalMs: config.webhookSecretReloadMs,
           onReload: (result) => this.metrics.webhookSecretReloads.inc({ result }),
+          ...(this.#deps.onWebhookSecretRotated ? { onRotated: this.#deps.onWebhookSecretRotated } : {}),
           now: this.#now,
           logger,
         })

@@ -18,6 +18,8 @@ export interface WebhookSecretsOptions {
   overlapMs: number;
   reloadIntervalMs: number;
   onReload?: (result: 'changed' | 'unchanged' | 'error') => void;
+  /** Called once per rotation seen, with the new secret (e.g. to update Ghost's webhooks). */
+  onRotated?: (current: string) => Promise<void>;
   now: () => number;
   logger: Logger;
 }
@@ -48,6 +50,11 @@ export class WebhookSecrets {
     const previous = this.#previous;
     if (previous && this.#options.now() < previous.until) return [this.#current, previous.secret];
     return [this.#current];
+  }
+
+  /** The secret deliveries are signed with once Ghost's webhooks are up to date. */
+  get current(): string {
+    return this.#current;
   }
 
   /** One read of Secrets Manager; never throws. Concurrent callers share one read. */
@@ -98,5 +105,8 @@ export class WebhookSecrets {
     this.#current = versions.current;
     onReload?.('changed');
     this.#log.info({ previousAcceptedUntil: new Date(until).toISOString() }, INVALIDATOR_LOG.webhookSecretRotated);
+    await this.#options.onRotated?.(versions.current).catch((error: unknown) => {
+      this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.webhookSecretsNotUpdated);
+    });
   }
 }

@@ -67,6 +67,11 @@ export const INVALIDATOR_LOG = {
   shutdownFlushFailed: 'shutdown flush failed; the journal keeps the work',
   registrationFailed: 'registering webhooks failed',
   webhooksRegistered: 'webhooks registered',
+  /** After a rotation: Ghost's webhooks set to the new secret (fields `updated`, `missing`, `failed`). */
+  webhookSecretsUpdated: "Ghost's webhooks updated to the new secret",
+  /** A rotation with no webhook ids kept: Ghost's webhooks must be updated by hand (README runbook). */
+  webhookSecretsNotUpdated:
+    "webhook secret rotated but this service knows no webhook ids: update Ghost's webhooks by hand",
 } as const;
 
 /**

@@ -1,12 +1,21 @@
 // @module-tag ghost
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createDistribution, GhostServer, invalidationsIn, MotoServer, motoCloudFront } from '@ghost-ha/testbed';
+import {
+  createDistribution,
+  freePort,
+  GhostServer,
+  invalidationsIn,
+  MotoServer,
+  motoCloudFront,
+  waitFor,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
 import { webhookOf } from './support/fixtures.js';
-import { startInvalidator } from './support/startInvalidator.js';
+import { startServiceProcess } from './support/serviceProcess.js';
+import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
 
 const SECRET_ID = 'ghost-ha/webhook';
 const OLD_SECRET = 'rotation-test-secret-before';
@@ -128,4 +137,80 @@ describe('webhook secret rotation (real Ghost, Secrets Manager in moto)', () => 
     expect(await old.json()).toMatchObject({ error: 'bad_signature' });
     expect((await deliver(NEW_SECRET)).status).toBeLessThan(300);
   });
+
+  it('as the service runs in the task: it updates the webhooks it registered to the new secret by itself', async () => {
+    const secretId = 'ghost-ha/webhook-registering';
+    const [first, second] = ['registering-secret-one', 'registering-secret-two'];
+    await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: `{"webhookSecret":"${first}"}` }));
+    const distribution = await createDistribution(cloudFront, 'rotation-registering');
+    const port = await freePort();
+    const child = await startServiceProcess('cache-invalidator-rotation', {
+      ...moto.awsEnv(),
+      PORT: String(port),
+      SITE_URL: ghost.url,
+      CLOUDFRONT_DISTRIBUTION_IDS: distribution,
+      WEBHOOK_SECRET_ID: secretId,
+      WEBHOOK_SECRET_RELOAD_SECONDS: '1',
+      WEBHOOK_SECRET_OVERLAP_SECONDS: String(OVERLAP_SECONDS),
+      JOURNAL_DIR: await newJournalDir(),
+      INVALIDATION_WINDOW_MS: '200',
+      WILDCARD_THRESHOLD: '3000',
+      MAX_PATHS_PER_BATCH: '3000',
+      REGISTER_WEBHOOKS_ON_START: 'true',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GHOST_ADMIN_API_KEY: ghost.adminApiKey,
+    });
+    const logged = (message: string, what: string) =>
+      waitFor(async () => (child.tail(400).includes(message) ? true : undefined), {
+        what,
+        timeoutMs: 30_000,
+        abortIf: () => (child.isRunning ? undefined : child.tail()),
+      });
+    try {
+      await logged('webhooks registered', 'registration on start');
+      const start = slugs.length;
+      await publish(3);
+      const rotated = Date.now();
+      await secrets.send(
+        new PutSecretValueCommand({ SecretId: secretId, SecretString: `{"webhookSecret":"${second}"}` }),
+      );
+      await publish(3);
+      await logged("Ghost's webhooks updated to the new secret", 'the webhooks updated');
+      await publish(3);
+      const wait = rotated + OVERLAP_SECONDS * 1000 + 1000 - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // Past the overlap: Ghost signs with the new secret, so these are still accepted.
+      await publish(3);
+      const mine = slugs.slice(start);
+      const published = async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return [
+          ...metrics.matchAll(
+            /cache_invalidator_webhooks_total\{event="post\.published",result="([a-z_]+)"[^}]*\} (\d+)/g,
+          ),
+        ]
+          .map((m) => `${m[1]}=${m[2]}`)
+          .sort();
+      };
+      await expect.poll(published, { timeout: 20_000, interval: 250 }).toEqual([`accepted=${mine.length}`]);
+      await expect
+        .poll(
+          async () => {
+            const paths = new Set((await invalidationsIn(cloudFront, distribution)).flatMap((i) => i.paths));
+            return mine.filter((slug) => !paths.has(`/${slug}/`));
+          },
+          { timeout: 20_000, interval: 250 },
+        )
+        .toEqual([]);
+      const body = Buffer.from(JSON.stringify(webhookOf('publish post with tags', 'post.published').body));
+      const old = await fetch(`http://127.0.0.1:${port}/webhooks/ghost/post.published`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ghost-signature': signGhostPayload(first, body, Date.now()) },
+        body,
+      });
+      expect(old.status).toBe(401);
+    } finally {
+      await child.stop();
+    }
+  }, 180_000);
 });
