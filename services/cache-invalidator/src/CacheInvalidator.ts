@@ -49,8 +49,8 @@ export interface CacheInvalidatorDeps {
   s3?: S3Client;
   /** Reads the webhook secret's versions afresh (WEBHOOK_SECRET_ID); unset: `config.webhookSecret` never changes. */
   readWebhookSecret?: () => Promise<WebhookSecretVersions>;
-  /** After a rotation is seen, with the new secret: updates Ghost's webhooks (main.ts). */
-  onWebhookSecretRotated?: (secret: string) => Promise<void>;
+  /** After a rotation is seen, with the new secret: updates Ghost's webhooks (main.ts); `false`: try again. */
+  onWebhookSecretRotated?: (secret: string) => Promise<boolean>;
 }
 
 /** The pieces that exist once the journal is open. */

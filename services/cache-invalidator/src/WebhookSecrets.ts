@@ -18,8 +18,11 @@ export interface WebhookSecretsOptions {
   overlapMs: number;
   reloadIntervalMs: number;
   onReload?: (result: 'changed' | 'unchanged' | 'error') => void;
-  /** Called once per rotation seen, with the new secret (e.g. to update Ghost's webhooks). */
-  onRotated?: (current: string) => Promise<void>;
+  /**
+   * Called after a rotation is seen, with the new secret (e.g. to update Ghost's webhooks); resolving
+   * `false` or throwing calls it again at the next reload, until it resolves `true`.
+   */
+  onRotated?: (current: string) => Promise<boolean>;
   now: () => number;
   logger: Logger;
 }
@@ -38,6 +41,8 @@ export class WebhookSecrets {
   #previous: { secret: string; until: number } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> | undefined;
+  /** A rotation `onRotated` has not completed for yet. */
+  #unannounced: string | undefined;
 
   constructor(options: WebhookSecretsOptions) {
     this.#options = options;
@@ -98,15 +103,26 @@ export class WebhookSecrets {
         this.#previous = { secret: previous, until };
       }
       onReload?.('unchanged');
-      return;
+    } else {
+      // What Ghost signed with until now is the secret this process held.
+      this.#previous = { secret: this.#current, until };
+      this.#current = versions.current;
+      this.#unannounced = versions.current;
+      onReload?.('changed');
+      this.#log.info({ previousAcceptedUntil: new Date(until).toISOString() }, INVALIDATOR_LOG.webhookSecretRotated);
     }
-    // What Ghost signed with until now is the secret this process held.
-    this.#previous = { secret: this.#current, until };
-    this.#current = versions.current;
-    onReload?.('changed');
-    this.#log.info({ previousAcceptedUntil: new Date(until).toISOString() }, INVALIDATOR_LOG.webhookSecretRotated);
-    await this.#options.onRotated?.(versions.current).catch((error: unknown) => {
+    await this.#announce();
+  }
+
+  async #announce(): Promise<void> {
+    const secret = this.#unannounced;
+    const { onRotated } = this.#options;
+    if (secret === undefined || !onRotated) return;
+    const done = await onRotated(secret).catch((error: unknown) => {
       this.#log.error({ error: summarizeError(error) }, INVALIDATOR_LOG.webhookSecretsNotUpdated);
+      return false;
     });
+    // A newer rotation meanwhile is announced on its own.
+    if (done && this.#unannounced === secret) this.#unannounced = undefined;
   }
 }

@@ -31,14 +31,22 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
     adminApiKey ??= config.registerWebhooksOnStart ? resolveAdminApiKey(config, loader) : Promise.resolve(undefined);
     return adminApiKey;
   };
-  // A rotation seen: Ghost's webhooks get the new secret while the previous one is still accepted.
-  const onWebhookSecretRotated = async (secret: string): Promise<void> => {
+  // A rotation seen: Ghost's webhooks get the new secret while the previous one is still accepted;
+  // a webhook Ghost did not take is tried again at the next reload.
+  const onWebhookSecretRotated = async (secret: string): Promise<boolean> => {
     const [key, ids] = await Promise.all([adminKey(), registered.load()]);
     if (!key || Object.keys(ids).length === 0) {
       log.warn({ registerWebhooksOnStart: config.registerWebhooksOnStart }, INVALIDATOR_LOG.webhookSecretsNotUpdated);
-      return;
+      return true;
     }
-    await updateGhostWebhookSecrets({ ghostUrl: config.ghostAdminUrl, adminApiKey: key, ids, secret, logger });
+    const result = await updateGhostWebhookSecrets({
+      ghostUrl: config.ghostAdminUrl,
+      adminApiKey: key,
+      ids,
+      secret,
+      logger,
+    });
+    return result.failed.length === 0;
   };
   const service = await CacheInvalidator.start(resolved, {
     logger,

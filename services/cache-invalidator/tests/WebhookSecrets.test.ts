@@ -69,4 +69,26 @@ describe('WebhookSecrets', () => {
     expect(secrets.accepted()).toEqual(['a']);
     expect(results).toEqual(['error', 'error']);
   });
+
+  it('tells of a rotation until the update succeeds, once it has', async () => {
+    const clock = { now: 10 * HOUR };
+    const announced: string[] = [];
+    const answers = [false, true];
+    const secrets = new WebhookSecrets({
+      initial: 'a',
+      read: async () => ({ current: 'b', previous: 'a', currentCreatedAt: undefined }),
+      overlapMs: HOUR,
+      reloadIntervalMs: 60_000,
+      onRotated: async (secret) => {
+        announced.push(secret);
+        return answers.shift() ?? true;
+      },
+      now: () => clock.now,
+      logger,
+    });
+    await secrets.reload();
+    await secrets.reload();
+    await secrets.reload();
+    expect(announced).toEqual(['b', 'b']);
+  });
 });
