@@ -39,7 +39,7 @@ const NAMES = {
 const secretArn = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/${name}-AbC123`;
 const getSecret = (name: string) => ({ action: 'secretsmanager:GetSecretValue', resource: secretArn(name) });
 /** The secrets the invalidator, the content functions and backups use; Ghost needs none of them. */
-const NOT_GHOSTS = ['webhook', 'ghost-admin', 'ghost-integration', 'backup-signing'];
+const NOT_GHOSTS = ['ghost-admin', 'ghost-integration', 'backup-signing'];
 
 /** A role's statements; `lenient` for roles of other layers, whose own resources this test does not name. */
 function statementsOf(template: Template, roleId: string, lenient = false): PolicyStatement[] {
@@ -74,10 +74,25 @@ describe("least privilege per container: what Ghost's container can reach", () =
   const ghostRole = statementsOf(app, taskRoleOf(app, ghostTask[0]));
   const ghost = containers.find((c) => c.Name === 'ghost');
 
-  it("cannot read the invalidator's, the content functions' or the backups' secrets", () => {
+  it("cannot read the invalidator's integration key, the content functions' or the backups' secrets", () => {
     for (const name of NOT_GHOSTS) expect(isAllowed(ghostRole, getSecret(name)), name).toBe(false);
-    // Not even through a wildcard on the project's secrets.
+    // Not even through a wildcard on the project's secrets, nor a secret named like the webhook's.
     expect(isAllowed(ghostRole, getSecret('anything'))).toBe(false);
+    expect(isAllowed(ghostRole, getSecret('webhook-other'))).toBe(false);
+  });
+
+  it('reads the webhook secret with the task role: the invalidator follows a rotation, and Ghost stores it anyway', () => {
+    // Ghost keeps each webhook's secret in its own database to sign with, so this hides nothing
+    // from Ghost; the invalidator reloads it without a deployment (which would restart Ghost).
+    expect(isAllowed(ghostRole, getSecret('webhook'))).toBe(true);
+    const invalidator = containers.find((c) => c.Name === 'cache-invalidator');
+    const secretId = (invalidator.Environment as Json[]).find((e) => e.Name === 'WEBHOOK_SECRET_ID');
+    expect(String(substitute(secretId?.Value, NAMES))).toBe('ghost-ha/webhook');
+    // Its key decrypts only that secret, through Secrets Manager.
+    const decrypt = ghostRole.filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    expect(JSON.stringify(decrypt.map((statement) => statement.Condition))).toContain(
+      `"kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/webhook-??????"`,
+    );
   });
 
   it('gets only the secrets Ghost itself needs, injected into its own container', () => {
@@ -93,7 +108,6 @@ describe("least privilege per container: what Ghost's container can reach", () =
       (invalidator.Secrets as Json[]).map((s) => [s.Name, String(substitute(s.ValueFrom, NAMES))]),
     );
     expect(injected).toEqual({
-      WEBHOOK_SECRET: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/webhook`,
       GHOST_ADMIN_API_KEY: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/ghost-integration:adminApiKey::`,
     });
     for (const other of containers.filter((c) => c.Name !== 'cache-invalidator')) {
@@ -103,7 +117,7 @@ describe("least privilege per container: what Ghost's container can reach", () =
     // by the containers in the task":
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
     const execution = statementsOf(app, 'ExecutionRole');
-    for (const name of ['webhook', 'ghost-integration']) expect(isAllowed(execution, getSecret(name)), name).toBe(true);
+    expect(isAllowed(execution, getSecret('ghost-integration'))).toBe(true);
     expect(app.Resources.TaskDefinition?.Properties?.ExecutionRoleArn).toEqual({
       'Fn::GetAtt': ['ExecutionRole', 'Arn'],
     });
@@ -135,18 +149,20 @@ describe("least privilege per container: what Ghost's container can reach", () =
     expect(isAllowed(ghostRole, { action: 's3:PutObject', resource: mirror })).toBe(false);
   });
 
-  it('holds nothing beyond its content volume but those two grants of the invalidator (no new ones)', () => {
+  it('holds nothing beyond its content volume, those two grants of the invalidator and the webhook secret (no new ones)', () => {
     const actions = ghostRole.flatMap((statement) => [statement.Action ?? []].flat()).sort();
     expect(actions).toEqual([
       'cloudfront:CreateInvalidation',
       'cloudfront:GetInvalidation',
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientWrite',
+      'kms:Decrypt',
       's3:AbortMultipartUpload',
       's3:DeleteObject',
       's3:GetObject',
       's3:ListBucket',
       's3:PutObject',
+      'secretsmanager:GetSecretValue',
     ]);
   });
 });

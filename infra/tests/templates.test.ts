@@ -301,9 +301,9 @@ describe('templates', () => {
         CLOUDFRONT_DISTRIBUTION_IDS: { Ref: 'DistributionId' },
         JOURNAL_DIR: '/var/lib/cache-invalidator',
       });
-      // The webhook secret is injected into this container (execution role), not read with the task role.
-      expect(invalidator.Secrets.map((s: Json) => s.Name)).toContain('WEBHOOK_SECRET');
-      expect(env(invalidator).WEBHOOK_SECRET_ID).toBeUndefined();
+      // The webhook secret is read by id (task role) and reloaded, so a rotation needs no new deployment.
+      expect(env(invalidator).WEBHOOK_SECRET_ID).toEqual({ 'Fn::Sub': '${ProjectName}/webhook' });
+      expect(JSON.stringify(invalidator.Secrets ?? [])).not.toContain('WEBHOOK_SECRET');
       expect(invalidator.HealthCheck.Command.join(' ')).toContain('http://127.0.0.1:3000/health/live');
       expect(invalidator.MountPoints.map((m: Json) => m.ContainerPath)).toContain('/var/lib/cache-invalidator');
     });
@@ -328,7 +328,7 @@ describe('templates', () => {
       });
       expect(JSON.stringify(resource(registering, 'ExecutionRole'))).toContain('/ghost-integration-??????');
       const idle = container(task, 'cache-invalidator').Secrets.map((s: Json) => s.Name);
-      expect(idle).toEqual(['WEBHOOK_SECRET']);
+      expect(idle).toEqual([]);
       for (const template of [app, registering]) {
         expect(JSON.stringify(template.Resources)).not.toContain('ghost-admin');
       }

@@ -12,6 +12,14 @@ export interface SecretsLoaderOptions {
   now?: () => number;
 }
 
+/** One version of a secret as Secrets Manager holds it under a staging label. */
+export interface SecretVersion {
+  value: string;
+  versionId: string | undefined;
+  /** When this version was created (ms since epoch), when Secrets Manager says. */
+  createdAt: number | undefined;
+}
+
 interface CacheEntry {
   expiresAt: number;
   value: Promise<string>;
@@ -68,6 +76,28 @@ export class SecretsLoader {
     return record as Record<K, string>;
   }
 
+  /**
+   * The version under a staging label (`AWSCURRENT`, `AWSPREVIOUS`), read afresh (never cached), for
+   * services that follow a rotation. Undefined when no version carries the label (a secret never
+   * rotated has no `AWSPREVIOUS`: Secrets Manager answers ResourceNotFoundException,
+   * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html).
+   */
+  async getVersion(secretId: string, versionStage: string): Promise<SecretVersion | undefined> {
+    let response: GetSecretValueCommandOutput;
+    try {
+      response = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }));
+    } catch (error) {
+      const translated = translate(secretId, error);
+      if (translated instanceof SecretNotFoundError && versionStage !== 'AWSCURRENT') return undefined;
+      throw translated;
+    }
+    return {
+      value: secretText(secretId, response),
+      versionId: response.VersionId,
+      createdAt: response.CreatedDate?.getTime(),
+    };
+  }
+
   /** Forgets cached values, e.g. after a credential was rejected and may have been rotated. */
   invalidate(secretId?: string): void {
     if (secretId === undefined) this.#cache.clear();
@@ -81,10 +111,14 @@ export class SecretsLoader {
     } catch (error) {
       throw translate(secretId, error);
     }
-    if (typeof response.SecretString === 'string') return response.SecretString;
-    if (response.SecretBinary) return Buffer.from(response.SecretBinary).toString('utf8');
-    throw new SecretMalformedError(secretId, 'it has no value (neither SecretString nor SecretBinary)');
+    return secretText(secretId, response);
   }
+}
+
+function secretText(secretId: string, response: GetSecretValueCommandOutput): string {
+  if (typeof response.SecretString === 'string') return response.SecretString;
+  if (response.SecretBinary) return Buffer.from(response.SecretBinary).toString('utf8');
+  throw new SecretMalformedError(secretId, 'it has no value (neither SecretString nor SecretBinary)');
 }
 
 function translate(secretId: string, error: unknown): SecretError {

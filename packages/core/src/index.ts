@@ -47,4 +47,4 @@ export {
   runMain,
   type StopFunction,
 } from './runMain.js';
-export { SecretsLoader, type SecretsLoaderOptions } from './SecretsLoader.js';
+export { SecretsLoader, type SecretsLoaderOptions, type SecretVersion } from './SecretsLoader.js';

@@ -34,6 +34,7 @@ import { SitePaths } from './sitePaths.js';
 import { type RunningHttpServer, startHttpServer } from './startHttpServer.js';
 import { WebhookReceiver } from './WebhookReceiver.js';
 import type { WebhookDelivery, WebhookReceiving } from './WebhookReceiving.js';
+import { WebhookSecrets, type WebhookSecretVersions } from './WebhookSecrets.js';
 
 export interface CacheInvalidatorDeps {
   logger: Logger;
@@ -46,6 +47,10 @@ export interface CacheInvalidatorDeps {
   fileSystem?: JournalFileSystem;
   /** The mirror bucket's client; required when `config.mirror` is set. */
   s3?: S3Client;
+  /** Reads the webhook secret's versions afresh (WEBHOOK_SECRET_ID); unset: `config.webhookSecret` never changes. */
+  readWebhookSecret?: () => Promise<WebhookSecretVersions>;
+  /** After a rotation is seen, with the new secret: updates Ghost's webhooks (main.ts); `false`: try again. */
+  onWebhookSecretRotated?: (secret: string) => Promise<boolean>;
 }
 
 /** The pieces that exist once the journal is open. */
@@ -53,6 +58,7 @@ interface Parts {
   journal: Journal<JournalRecord>;
   queue: InvalidationQueue;
   webhooks: WebhookReceiver;
+  secrets: WebhookSecrets | undefined;
   manual: ManualInvalidation;
   readiness: HealthMonitor;
   server: RunningHttpServer;
@@ -130,6 +136,11 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     return this.#started.queue.depth;
   }
 
+  /** The webhook secret in force (the newest seen); undefined when unsigned webhooks are taken. */
+  get webhookSecret(): string | undefined {
+    return this.#started.secrets?.current;
+  }
+
   /** The mirror's refresher, when MIRROR_BUCKET is set. */
   get mirror(): MirrorRefresher | undefined {
     return this.#mirror;
@@ -204,11 +215,26 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     const restored = await queue.restore(records);
     if (restored.events + restored.batches > 0) this.#log.info(restored, INVALIDATOR_LOG.resuming);
 
+    const secrets = config.webhookSecret?.trim()
+      ? new WebhookSecrets({
+          initial: config.webhookSecret,
+          ...(this.#deps.readWebhookSecret ? { read: this.#deps.readWebhookSecret } : {}),
+          overlapMs: config.webhookSecretOverlapMs,
+          reloadIntervalMs: config.webhookSecretReloadMs,
+          onReload: (result) => this.metrics.webhookSecretReloads.inc({ result }),
+          ...(this.#deps.onWebhookSecretRotated ? { onRotated: this.#deps.onWebhookSecretRotated } : {}),
+          now: this.#now,
+          logger,
+        })
+      : undefined;
+    // The first read also finds AWSPREVIOUS, so a restart during a rotation's overlap loses nothing.
+    await secrets?.reload();
+    secrets?.start();
     const webhooks = new WebhookReceiver({
       site: this.site,
       queue,
       metrics: this.metrics,
-      webhookSecret: config.webhookSecret,
+      webhookSecrets: secrets,
       signatureToleranceMs: config.signatureToleranceMs,
       now: this.#now,
     });
@@ -252,7 +278,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         { maxBodyBytes: config.maxBodyBytes, registry: this.registry, logger },
       ),
     });
-    this.#parts = { journal, queue, webhooks, manual, readiness, server };
+    this.#parts = { journal, queue, webhooks, secrets, manual, readiness, server };
     this.#log.info({ port: server.port, distributions: config.distributionIds }, INVALIDATOR_LOG.listening);
   }
 
@@ -335,7 +361,8 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const { server, queue, journal, readiness } = this.#started;
+    const { server, queue, journal, readiness, secrets } = this.#started;
+    secrets?.stop();
     readiness.setDraining('stopping');
     const closed = server.close();
     try {

@@ -9,13 +9,17 @@ import { RecentSignatures } from './RecentSignatures.js';
 import type { SitePaths } from './sitePaths.js';
 import { type VerifiedSignature, verifyGhostSignature } from './verifyGhostSignature.js';
 import type { WebhookDelivery, WebhookReceiving } from './WebhookReceiving.js';
+import type { WebhookSecrets } from './WebhookSecrets.js';
 
 export interface WebhookReceiverOptions {
   site: SitePaths;
   queue: Pick<InvalidationQueue, 'accept'>;
-  metrics: Pick<InvalidatorMetrics, 'webhooks' | 'pathsPlanned'>;
-  /** Unset only with ALLOW_UNSIGNED_WEBHOOKS=true: deliveries are then taken unsigned. */
-  webhookSecret: string | undefined;
+  metrics: Pick<InvalidatorMetrics, 'webhooks' | 'pathsPlanned' | 'previousSecretDeliveries'>;
+  /**
+   * The secrets a delivery may be signed with, current first (the previous one during a rotation's
+   * overlap). Unset only with ALLOW_UNSIGNED_WEBHOOKS=true: deliveries are then taken unsigned.
+   */
+  webhookSecrets: Pick<WebhookSecrets, 'accepted'> | undefined;
   signatureToleranceMs: number;
   /** How many signatures of accepted deliveries are remembered to refuse replays (default 10,000). */
   replayMemory?: number;
@@ -92,15 +96,34 @@ export class WebhookReceiver implements WebhookReceiving {
 
   /** The signature (401 when it is not Ghost's); undefined when unsigned webhooks are taken. */
   #verify(delivery: WebhookDelivery): VerifiedSignature | undefined {
-    const { webhookSecret } = this.#options;
-    if (!webhookSecret) return undefined;
-    return verifyGhostSignature({
-      rawBody: delivery.rawBody,
-      header: delivery.signature,
-      secret: webhookSecret,
-      nowMs: this.#options.now(),
-      toleranceMs: this.#options.signatureToleranceMs,
-    });
+    const { webhookSecrets } = this.#options;
+    if (!webhookSecrets) return undefined;
+    const [current, ...others] = webhookSecrets.accepted();
+    if (!current) throw new RequestRejectedError(401, 'bad_signature', 'no webhook secret is in force');
+    const check = (secret: string) =>
+      verifyGhostSignature({
+        rawBody: delivery.rawBody,
+        header: delivery.signature,
+        secret,
+        nowMs: this.#options.now(),
+        toleranceMs: this.#options.signatureToleranceMs,
+      });
+    try {
+      return check(current);
+    } catch (error) {
+      // Only a signature that does not match may match the previous secret; any other refusal stands.
+      if (!(error instanceof RequestRejectedError) || error.reason !== 'bad_signature') throw error;
+      for (const previous of others) {
+        try {
+          const verified = check(previous);
+          this.#options.metrics.previousSecretDeliveries.inc();
+          return verified;
+        } catch {
+          // The refusal reported is the current secret's.
+        }
+      }
+      throw error;
+    }
   }
 
   /** JSON, payload shape: each failure is a 4xx naming what was wrong. */

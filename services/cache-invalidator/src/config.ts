@@ -11,6 +11,10 @@ export interface CacheInvalidatorConfig {
   distributionIds: readonly string[];
   webhookSecret: string | undefined;
   webhookSecretId: string | undefined;
+  /** With WEBHOOK_SECRET_ID: how often the secret is read again to follow a rotation. */
+  webhookSecretReloadMs: number;
+  /** How long after a rotation the previous webhook secret is still accepted. */
+  webhookSecretOverlapMs: number;
   allowUnsignedWebhooks: boolean;
   signatureToleranceMs: number;
   maxBodyBytes: number;
@@ -98,6 +102,10 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     distributionIds: read.list('CLOUDFRONT_DISTRIBUTION_IDS', { example: 'E2QWRUHAPOMQZL,E1ABCDEF234567' }),
     webhookSecret: read.string('WEBHOOK_SECRET', { optional: true, example: 'a-long-random-string' }),
     webhookSecretId: read.string('WEBHOOK_SECRET_ID', { optional: true, example: 'ghost/webhook-secret' }),
+    webhookSecretReloadMs:
+      read.int('WEBHOOK_SECRET_RELOAD_SECONDS', { default: 60, min: 1, max: 3600, example: '60' }) * 1000,
+    webhookSecretOverlapMs:
+      read.int('WEBHOOK_SECRET_OVERLAP_SECONDS', { default: 3600, min: 1, max: 7 * 86_400, example: '3600' }) * 1000,
     allowUnsignedWebhooks: read.bool('ALLOW_UNSIGNED_WEBHOOKS', { default: false, example: 'false' }),
     signatureToleranceMs:
       read.int('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', { default: 300, min: 1, max: 86_400, example: '300' }) * 1000,

@@ -26,6 +26,17 @@ export function createMetrics(registry: Registry, view: () => QueueView | undefi
       labelNames: ['event', 'result'] as const,
       registers,
     }),
+    webhookSecretReloads: new Counter({
+      name: 'cache_invalidator_webhook_secret_reloads_total',
+      help: 'Reads of the webhook secret from Secrets Manager by result: changed (a rotation), unchanged, error (the last good secrets stay).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    previousSecretDeliveries: new Counter({
+      name: 'cache_invalidator_webhook_previous_secret_total',
+      help: 'Deliveries accepted because they were signed with the previous webhook secret (within the rotation overlap): Ghost still signs with it.',
+      registers,
+    }),
     pathsPlanned: new Counter({
       name: 'cache_invalidator_paths_planned_total',
       help: 'Paths planned from accepted events, before coalescing.',

@@ -4,9 +4,11 @@ import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
 import { createMirrorS3Client } from './mirror/startMirror.js';
+import { RegisteredWebhooks } from './RegisteredWebhooks.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
-import { resolveSecrets } from './resolveSecrets.js';
+import { readWebhookSecretVersions, resolveSecrets } from './resolveSecrets.js';
 import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
+import { updateGhostWebhookSecrets } from './updateGhostWebhookSecrets.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
@@ -22,8 +24,35 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
     return secrets;
   };
   const resolved = await resolveSecrets(config, loader);
+  const webhookSecretId = config.webhookSecretId;
+  const registered = new RegisteredWebhooks(config.journalDir);
+  let adminApiKey: Promise<string | undefined> | undefined;
+  const adminKey = () => {
+    adminApiKey ??= Promise.resolve(config.registerWebhooksOnStart ? resolved.ghostAdminApiKey : undefined);
+    return adminApiKey;
+  };
+  // A rotation seen: Ghost's webhooks get the new secret while the previous one is still accepted;
+  // a webhook Ghost did not take is tried again at the next reload.
+  const onWebhookSecretRotated = async (secret: string): Promise<boolean> => {
+    const [key, ids] = await Promise.all([adminKey(), registered.load()]);
+    if (!key || Object.keys(ids).length === 0) {
+      log.warn({ registerWebhooksOnStart: config.registerWebhooksOnStart }, INVALIDATOR_LOG.webhookSecretsNotUpdated);
+      return true;
+    }
+    const result = await updateGhostWebhookSecrets({
+      ghostUrl: config.ghostAdminUrl,
+      adminApiKey: key,
+      ids,
+      secret,
+      logger,
+    });
+    return result.failed.length === 0;
+  };
   const service = await CacheInvalidator.start(resolved, {
     logger,
+    ...(webhookSecretId
+      ? { readWebhookSecret: () => readWebhookSecretVersions(loader(), webhookSecretId), onWebhookSecretRotated }
+      : {}),
     cloudFront: createCloudFrontClient(process.env),
     ...(config.mirror ? { s3: createMirrorS3Client(config.mirror, process.env) } : {}),
   });
@@ -41,16 +70,20 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
   onStop(() => service.stop(), { timeoutMs: config.shutdownGraceMs + STOP_MARGIN_MS });
 
   if (config.registerWebhooksOnStart && config.publicUrl) {
-    const adminApiKey = resolved.ghostAdminApiKey;
-    if (adminApiKey) {
-      const request = {
-        ghostUrl: config.ghostAdminUrl,
-        adminApiKey,
-        targetBaseUrl: config.publicUrl,
-        secret: resolved.webhookSecret,
-        logger,
-      };
-      void registerWithRetries(() => registerGhostWebhooks(request));
+    const key = await adminKey();
+    const publicUrl = config.publicUrl;
+    if (key) {
+      // The secret in force when each attempt runs; the ids are kept for the next rotation.
+      void registerWithRetries(async () => {
+        const result = await registerGhostWebhooks({
+          ghostUrl: config.ghostAdminUrl,
+          adminApiKey: key,
+          targetBaseUrl: publicUrl,
+          secret: service.webhookSecret,
+          logger,
+        });
+        await registered.add(result.ids);
+      });
     }
   }
   return undefined;

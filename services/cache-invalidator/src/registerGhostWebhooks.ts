@@ -16,13 +16,16 @@ export interface RegistrationRequest {
 export interface RegistrationResult {
   created: string[];
   alreadyRegistered: string[];
+  /** Ghost's id of each webhook created now, by event: what a later secret update needs. */
+  ids: Record<string, string>;
 }
 
 /**
  * Registers one webhook per handled event on the integration that owns the Admin API key. Ghost
  * cannot list webhooks but refuses a second one for the same event and URL: that refusal means
  * "already registered", so running this again is harmless. A webhook registered earlier keeps the
- * secret it was created with; to change the secret, delete the integration's webhooks in Ghost first.
+ * secret it was created with; its id (returned for those created now) lets `updateGhostWebhookSecrets`
+ * change it.
  */
 export async function registerGhostWebhooks(request: RegistrationRequest): Promise<RegistrationResult> {
   const log = request.logger.child({ module: 'registerGhostWebhooks' });
@@ -31,17 +34,18 @@ export async function registerGhostWebhooks(request: RegistrationRequest): Promi
     adminApiKey: request.adminApiKey,
     ...(request.fetch ? { fetch: request.fetch } : {}),
   });
-  const result: RegistrationResult = { created: [], alreadyRegistered: [] };
+  const result: RegistrationResult = { created: [], alreadyRegistered: [], ids: {} };
   for (const event of HANDLED_EVENTS) {
     const targetUrl = `${request.targetBaseUrl.replace(/\/+$/, '')}/webhooks/ghost/${event}`;
     try {
-      await ghost.addWebhook({
+      const created = await ghost.addWebhook({
         event,
         target_url: targetUrl,
         name: `cache-invalidator ${event}`,
         ...(request.secret ? { secret: request.secret } : {}),
       });
       result.created.push(event);
+      if (typeof created.id === 'string') result.ids[event] = created.id;
     } catch (error) {
       if (isDuplicate(error)) {
         result.alreadyRegistered.push(event);
@@ -56,7 +60,10 @@ export async function registerGhostWebhooks(request: RegistrationRequest): Promi
       );
     }
   }
-  log.info(result, INVALIDATOR_LOG.webhooksRegistered);
+  log.info(
+    { created: result.created, alreadyRegistered: result.alreadyRegistered },
+    INVALIDATOR_LOG.webhooksRegistered,
+  );
   return result;
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, SecretMalformedError, type SecretsLoader } from '@ghost-ha/core';
 import type { CacheInvalidatorConfig, ResolvedConfig } from './config.js';
+import type { WebhookSecretVersions } from './WebhookSecrets.js';
 
 /**
  * Replaces Secrets Manager ids by their values; a secret is a plain string or JSON with the named key.
@@ -38,11 +39,44 @@ export async function resolveAdminApiKey(
   return config.ghostAdminApiKey;
 }
 
+/**
+ * Both versions of the webhook secret, read afresh for WebhookSecrets' reload: `AWSCURRENT`, and
+ * `AWSPREVIOUS` (absent until the first rotation).
+ */
+export async function readWebhookSecretVersions(
+  loader: SecretsLoader,
+  secretId: string,
+): Promise<WebhookSecretVersions> {
+  const [current, previous] = await Promise.all([
+    loader.getVersion(secretId, 'AWSCURRENT'),
+    loader.getVersion(secretId, 'AWSPREVIOUS'),
+  ]);
+  if (!current) throw new SecretMalformedError(secretId, 'it has no AWSCURRENT version');
+  return {
+    current: parseSecret(secretId, current.value, 'webhookSecret'),
+    previous: previous ? parseSecret(secretId, previous.value, 'webhookSecret') : undefined,
+    currentCreatedAt: current.createdAt,
+  };
+}
+
 async function secretValue(loader: SecretsLoader, secretId: string, jsonKey: string): Promise<string> {
-  const text = (await loader.getString(secretId)).trim();
+  return parseSecret(secretId, await loader.getString(secretId), jsonKey);
+}
+
+/** A plain string, or JSON with the named string key. */
+function parseSecret(secretId: string, raw: string, jsonKey: string): string {
+  const text = raw.trim();
   if (!text.startsWith('{')) return text;
-  const record = await loader.getJson(secretId, [jsonKey]);
-  const value = record[jsonKey as keyof typeof record];
-  if (!value) throw new SecretMalformedError(secretId, `it lacks the string key '${jsonKey}'`);
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the text, which is the secret: say only what is wrong.
+    throw new SecretMalformedError(secretId, 'it starts with { but is not valid JSON');
+  }
+  const value = (record as Record<string, unknown> | null)?.[jsonKey];
+  if (typeof value !== 'string' || value === '') {
+    throw new SecretMalformedError(secretId, `it lacks the string key '${jsonKey}'`);
+  }
   return value;
 }

@@ -30,6 +30,10 @@ export const INVALIDATOR_LOG = {
   /** Start: torn or corrupt journal lines skipped (fields `skipped`, `skippedCount`). */
   journalSkipped: 'journal: skipped what was not a whole record',
   resuming: 'resuming work found in the journal',
+  /** A new AWSCURRENT webhook secret (field `previousAcceptedUntil`): re-register Ghost's webhooks before then. */
+  webhookSecretRotated: 'webhook secret rotated; the previous one is accepted until the overlap ends',
+  /** Reading the webhook secret failed or gave a blank value: the last good secrets stay in force. */
+  webhookSecretReloadFailed: 'could not reload the webhook secret; keeping the last good one',
   /** A webhook or manual request answered 503: nothing was accepted. */
   requestNotJournaled: 'could not journal a request',
   requestFailed: 'request failed',
@@ -63,6 +67,11 @@ export const INVALIDATOR_LOG = {
   shutdownFlushFailed: 'shutdown flush failed; the journal keeps the work',
   registrationFailed: 'registering webhooks failed',
   webhooksRegistered: 'webhooks registered',
+  /** After a rotation: Ghost's webhooks set to the new secret (fields `updated`, `missing`, `failed`). */
+  webhookSecretsUpdated: "Ghost's webhooks updated to the new secret",
+  /** A rotation with no webhook ids kept: Ghost's webhooks must be updated by hand (README runbook). */
+  webhookSecretsNotUpdated:
+    "webhook secret rotated but this service knows no webhook ids: update Ghost's webhooks by hand",
 } as const;
 
 /**

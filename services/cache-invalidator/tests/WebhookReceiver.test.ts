@@ -39,7 +39,7 @@ describe('WebhookReceiver', () => {
       site,
       queue: testQueue.queue,
       metrics,
-      webhookSecret,
+      webhookSecrets: webhookSecret === undefined ? undefined : { accepted: () => [webhookSecret] },
       signatureToleranceMs: 300_000,
       now: Date.now,
     });

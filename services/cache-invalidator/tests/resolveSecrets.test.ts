@@ -1,10 +1,10 @@
 // @module-tag integration
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, SecretMalformedError, SecretNotFoundError, SecretsLoader } from '@ghost-ha/core';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { resolveAdminApiKey, resolveSecrets } from '../src/resolveSecrets.js';
+import { readWebhookSecretVersions, resolveAdminApiKey, resolveSecrets } from '../src/resolveSecrets.js';
 
 describe('resolveSecrets (Secrets Manager in moto)', () => {
   let moto: MotoServer;
@@ -75,6 +75,22 @@ describe('resolveSecrets (Secrets Manager in moto)', () => {
       () => loader,
     );
     expect(allowed.webhookSecret).toBeUndefined();
+  });
+
+  it('reads AWSCURRENT and, once rotated, AWSPREVIOUS afresh for the reload', async () => {
+    const client = new SecretsManagerClient({});
+    await client.send(new CreateSecretCommand({ Name: 'rotating-webhook', SecretString: '{"webhookSecret":"one"}' }));
+    const first = await readWebhookSecretVersions(loader, 'rotating-webhook');
+    expect(first).toMatchObject({ current: 'one', previous: undefined });
+    expect(first.currentCreatedAt).toBeGreaterThan(Date.now() - 600_000);
+    await client.send(
+      new PutSecretValueCommand({ SecretId: 'rotating-webhook', SecretString: '{"webhookSecret":"two"}' }),
+    );
+    expect(await readWebhookSecretVersions(loader, 'rotating-webhook')).toMatchObject({
+      current: 'two',
+      previous: 'one',
+    });
+    await expect(readWebhookSecretVersions(loader, 'no-such-secret')).rejects.toBeInstanceOf(SecretNotFoundError);
   });
 
   it('uses the values given directly without asking Secrets Manager', async () => {

@@ -4,7 +4,7 @@ import { createLogger, SecretsLoader } from '@ghost-ha/core';
 import { makeTemporaryDirectory } from '@ghost-ha/testbed';
 import { CacheInvalidator, type CacheInvalidatorDeps } from '../../src/CacheInvalidator.js';
 import { loadConfig } from '../../src/config.js';
-import { resolveSecrets } from '../../src/resolveSecrets.js';
+import { readWebhookSecretVersions, resolveSecrets } from '../../src/resolveSecrets.js';
 
 /** Short windows and retries, so tests run in seconds. */
 export const FAST_SETTINGS: Record<string, string> = {
@@ -37,7 +37,15 @@ export async function startInvalidator(
   deps: Partial<CacheInvalidatorDeps> = {},
 ): Promise<CacheInvalidator> {
   const config = loadConfig({ ...FAST_SETTINGS, JOURNAL_DIR: await newJournalDir(), ...env });
-  const resolved = await resolveSecrets(config, () => new SecretsLoader({ client: new SecretsManagerClient({}) }));
+  const loader = new SecretsLoader({ client: new SecretsManagerClient({}) });
+  const resolved = await resolveSecrets(config, () => loader);
   const logger = createLogger({ service: 'cache-invalidator-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  return CacheInvalidator.start(resolved, { logger, cloudFront, host: '127.0.0.1', ...deps });
+  const secretId = config.webhookSecretId;
+  return CacheInvalidator.start(resolved, {
+    logger,
+    cloudFront,
+    host: '127.0.0.1',
+    ...(secretId ? { readWebhookSecret: () => readWebhookSecretVersions(loader, secretId) } : {}),
+    ...deps,
+  });
 }
