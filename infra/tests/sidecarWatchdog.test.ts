@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadTemplate } from '../src/parseTemplate.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions are template JSON.
@@ -47,6 +47,7 @@ describe('the sidecar health check as a watchdog', () => {
     for (const child of victims.splice(0)) child.kill('SIGKILL');
     rmSync(file, { force: true });
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('kills the sidecar once its deadline has passed', async () => {
     const hung = victim();
