@@ -380,9 +380,9 @@ describe('fencing the one Ghost under faults (real MariaDB)', () => {
     const exitMs = Date.now() - stalled;
     findings.push(`database unreachable: holder exited after ${exitMs} ms (patience ${SHORT_PATIENCE_MS} ms)`);
     expect(exits).toEqual([FENCED_EXIT_CODE]);
-    // Patience counts from the last renewal, up to an interval before the stall (more when a busy
-    // machine runs the renewal timer late).
-    expect(exitMs).toBeGreaterThanOrEqual(SHORT_PATIENCE_MS - INTERVAL_MS - 500);
+    // Patience counts from the last renewal, up to an interval before the stall (up to three when a
+    // busy machine runs the renewal timer late: seen 1,385 ms at a load of 12 on two cores).
+    expect(exitMs).toBeGreaterThanOrEqual(SHORT_PATIENCE_MS - 3 * INTERVAL_MS);
     expect(exitMs).toBeLessThanOrEqual(SHORT_PATIENCE_MS + 200);
     const ready = await get(holder.healthPort, '/health/ready');
     expect(ready.status).toBe(503);
