@@ -19,12 +19,16 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('dropTable' as const) }),
 );
 
-/** Two or three tasks starting within 3 s of each other, then up to 8 faults. */
+/** Two or three tasks starting within 3 s of each other, then up to 8 faults; ECS asked or not. */
 export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   starts: fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 2, maxLength: 3 }),
   provisioned: fc.boolean(),
   rttMs: fc.integer({ min: 1, max: 60 }),
   faults: fc.array(fc.record({ afterMs: fc.integer({ min: 0, max: 8_000 }), fault: faultArbitrary }), {
     maxLength: 8,
+  }),
+  // Half the schedules with takeover on evidence: ECS late by up to half a TTL, or unreachable.
+  ecs: fc.option(fc.record({ delayMs: fc.integer({ min: 0, max: 5_000 }), unreachable: fc.boolean() }), {
+    nil: undefined,
   }),
 });
