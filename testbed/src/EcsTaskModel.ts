@@ -32,7 +32,17 @@ export interface EcsTaskModelOptions {
   name?: string;
   /** Called on every change of the task's or a container's state. */
   onChange?: (task: EcsTaskModel) => void;
+  /**
+   * How long ECS takes to act on an essential container's exit (stop the rest of the task). Not
+   * documented; of the order of seconds. Default `ECS_REACTION_MS`.
+   */
+  reactionMs?: number;
 }
+
+/** ECS's reaction to an essential container's exit, by default (the README's fencing budget assumes ≤ 5 s). */
+export const ECS_REACTION_MS = 2_000;
+/** The cluster every model task runs in (the template names its cluster after the project). */
+export const MODEL_CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/local';
 
 export interface ContainerState {
   readonly name: string;
@@ -90,6 +100,10 @@ export class EcsTaskModel {
   stoppedReason: string | undefined;
   /** When every container had started (the task turned RUNNING). */
   runningAt: number | undefined;
+  /** When ECS began to stop the task (desired status STOPPED, status STOPPING). */
+  stoppingAt: number | undefined;
+  /** When every container had stopped (the task turned STOPPED). */
+  stoppedAt: number | undefined;
   /** Set when an essential container's health check turned UNHEALTHY (ECS's task health). */
   unhealthy = false;
   readonly #options: EcsTaskModelOptions;
@@ -344,7 +358,11 @@ export class EcsTaskModel {
       container.stoppedAt = Date.now();
       container.markStopped();
       this.#changed();
-      if (definition.essential) void this.stop(ESSENTIAL_EXITED);
+      if (definition.essential) {
+        // ECS notices the exit through its agent, then stops the rest of the task.
+        const timer = setTimeout(() => void this.stop(ESSENTIAL_EXITED), this.#options.reactionMs ?? ECS_REACTION_MS);
+        timer.unref();
+      }
     });
   }
 
@@ -430,6 +448,7 @@ export class EcsTaskModel {
     if (this.status === 'STOPPED') return;
     this.stoppedReason = reason;
     this.status = 'STOPPING';
+    this.stoppingAt = Date.now();
     this.#changed();
     const dependents = (name: string) =>
       [...this.#containers.values()].filter((other) =>
@@ -449,6 +468,7 @@ export class EcsTaskModel {
     );
     await new Promise<void>((resolve) => (this.#metadata ? this.#metadata.close(() => resolve()) : resolve()));
     this.status = 'STOPPED';
+    this.stoppedAt = Date.now();
     this.#changed();
   }
 
@@ -471,7 +491,7 @@ export class EcsTaskModel {
 
   #taskMetadata(): Record<string, unknown> {
     return {
-      Cluster: 'local',
+      Cluster: MODEL_CLUSTER_ARN,
       TaskARN: this.arn,
       Family: this.definition.family,
       Revision: '1',
