@@ -47,6 +47,9 @@ export interface SingletonLockOptions {
   holderStopped?: (holder: string) => Promise<boolean>;
 }
 
+/** How often a standby asks ECS about a holder that missed a renewal. */
+const OVERDUE_POLL_MS = 1_000;
+
 /** How long a polite goodbye (lease note, RELEASE_LOCK) may take before the connection is simply closed. */
 const RELEASE_TIMEOUT_MS = 2_000;
 
@@ -337,7 +340,10 @@ export class SingletonLock {
     if (before && first?.waitMs !== undefined) {
       if (!(await this.#holderKnownStopped(before))) {
         this.#waitForLease(before, first.why);
-        await this.#sleep(Math.min(checkIntervalMs, first.waitMs + 10));
+        // A holder that missed a renewal may be gone: ask ECS again sooner (at most once a second).
+        const overdue = this.#options.holderStopped !== undefined && before.ageMs > 1.5 * checkIntervalMs;
+        const pollMs = overdue ? Math.min(checkIntervalMs, OVERDUE_POLL_MS) : checkIntervalMs;
+        await this.#sleep(Math.min(pollMs, first.waitMs + 10));
         return;
       }
       this.#stoppedEvidence = { holder: before.holder, epoch: before.epoch };
