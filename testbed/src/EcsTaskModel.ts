@@ -110,6 +110,8 @@ export class EcsTaskModel {
   readonly #containers = new Map<string, Container>();
   readonly #volumes = new Map<string, string>();
   #stopping: Promise<void> | undefined;
+  /** An essential container exited: ECS stops the task after its reaction, for that reason. */
+  #essentialExited = false;
   #metadata: Server | undefined;
   #metadataPort = 0;
 
@@ -259,7 +261,8 @@ export class EcsTaskModel {
       const verdict = this.#dependencies(container.definition);
       if (verdict === 'met') break;
       if (verdict !== 'waiting') {
-        void this.stop(`Container ${container.name} cannot start: ${verdict}`);
+        // After an essential container's exit, the task stops for that reason (ECS's reaction pending).
+        if (!this.#essentialExited) void this.stop(`Container ${container.name} cannot start: ${verdict}`);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -359,6 +362,7 @@ export class EcsTaskModel {
       container.markStopped();
       this.#changed();
       if (definition.essential) {
+        this.#essentialExited = true;
         // ECS notices the exit through its agent, then stops the rest of the task.
         const timer = setTimeout(() => void this.stop(ESSENTIAL_EXITED), this.#options.reactionMs ?? ECS_REACTION_MS);
         timer.unref();
