@@ -101,6 +101,8 @@ export interface SimulationResult {
   ghostsStarted: number;
   /** When each Ghost started, in order (virtual ms). */
   ghostStarts: number[];
+  /** Times ECS answered a standby "stopped" (the evidence path was taken). */
+  ecsStoppedAnswers: number;
   events: number;
   /** What happened when, for reading a failing schedule. */
   trace: string[];
@@ -138,6 +140,7 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
   const violations: Violation[] = [];
   let ghostsStarted = 0;
   const ghostStarts: number[] = [];
+  let ecsStoppedAnswers = 0;
   const trace: string[] = [];
   const note = (line: string) => trace.push(`${Math.round(time.now)} ${line}`);
   let created = 0;
@@ -213,7 +216,7 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
         ? (holder) =>
             new Promise<boolean>((resolve) =>
               time.schedule(actor, ecs.unreachable ? ECS_API_TIMEOUT_MS : ECS_API_RTT_MS, () =>
-                resolve(!ecs.unreachable && ecsSaysStopped(holder)),
+                resolve(!ecs.unreachable && ecsSaysStopped(holder) && ++ecsStoppedAnswers > 0),
               ),
             )
         : undefined,
@@ -325,5 +328,13 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
       writerState: write.writerState,
     });
   }
-  return { violations, unmodeled: db.unmodeled, ghostsStarted, ghostStarts, events: time.fired, trace };
+  return {
+    violations,
+    unmodeled: db.unmodeled,
+    ghostsStarted,
+    ghostStarts,
+    ecsStoppedAnswers,
+    events: time.fired,
+    trace,
+  };
 }

@@ -28,7 +28,8 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
     maxLength: 8,
   }),
   // Half the schedules with takeover on evidence: ECS late by up to half a TTL, or unreachable.
-  ecs: fc.option(fc.record({ delayMs: fc.integer({ min: 0, max: 5_000 }), unreachable: fc.boolean() }), {
-    nil: undefined,
-  }),
+  ecs: fc.oneof(
+    fc.constant(undefined),
+    fc.record({ delayMs: fc.integer({ min: 0, max: 5_000 }), unreachable: fc.boolean() }),
+  ),
 });
