@@ -53,6 +53,8 @@ export interface ContainerState {
   exitCode: number | null | undefined;
   startedAt: number | undefined;
   stoppedAt: number | undefined;
+  /** Times ECS restarted it in place (its restart policy). */
+  restarts: number;
   /** The environment the container runs with, translated to this host. */
   environment: Record<string, string>;
   logFile: string;
@@ -222,6 +224,7 @@ export class EcsTaskModel {
         exitCode: undefined,
         startedAt: undefined,
         stoppedAt: undefined,
+        restarts: 0,
         environment: {},
         logFile: join(this.dir, `${definition.name}.log`),
         process: undefined,
@@ -359,6 +362,16 @@ export class EcsTaskModel {
       container.status = 'STOPPED';
       container.exitCode = code;
       container.stoppedAt = Date.now();
+      if (this.#restartable(container, code)) {
+        // Restarted in place: the task, its other containers and its ARN stay.
+        container.restarts++;
+        this.#changed();
+        void this.#startContainer(container).catch((error: unknown) => {
+          container.markStopped();
+          void this.stop(`CannotStartContainerError: ${container.name}: ${(error as Error).message}`);
+        });
+        return;
+      }
       container.markStopped();
       this.#changed();
       if (definition.essential) {
@@ -368,6 +381,14 @@ export class EcsTaskModel {
         timer.unref();
       }
     });
+  }
+
+  /** ECS's restart policy: enabled, the task not stopping, an exit code not ignored, and run long enough. */
+  #restartable(container: Container, code: number | null): boolean {
+    const policy = container.definition.restartPolicy;
+    if (!policy?.enabled || this.#stopping) return false;
+    if (code !== null && policy.ignoredExitCodes.includes(code)) return false;
+    return Date.now() - (container.startedAt ?? Date.now()) >= policy.restartAttemptPeriodSeconds * 1000;
   }
 
   #processEnv(container: Container, imageEnv: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
@@ -463,7 +484,8 @@ export class EcsTaskModel {
         await Promise.all(dependents(container.name).map((dependent) => dependent.stopped));
         if (container.process?.isRunning) {
           await container.process.stop(container.definition.stopTimeoutSeconds * 1000);
-        } else if (container.status !== 'STOPPED') {
+        } else {
+          // Not running: never started, exited, or between a restart's exit and start.
           container.status = 'STOPPED';
           container.markStopped();
         }
