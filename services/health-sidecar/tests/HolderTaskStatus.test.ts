@@ -1,6 +1,8 @@
 // @module-tag integration
 // The standby's question to ECS, through the SDK's own client, against the test bed's ECS API
 // (DescribeTasks in ECS's JSON protocol over the task model's states, reported late as ECS does).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { createLogger } from '@ghost-ha/core';
 import {
@@ -81,6 +83,30 @@ describe('HolderTaskStatus: ECS DescribeTasks as evidence that a lease holder st
     expect(api.calls).toBe(before);
     expect(holderTaskArn(`${ARN_PREFIX}abc#0a1b2c3d`, 'local')).toBe(`${ARN_PREFIX}abc`);
     expect(holderTaskArn(`${ARN_PREFIX}abc#0a1b2c3d`, MODEL_CLUSTER_ARN)).toBe(`${ARN_PREFIX}abc`);
+  });
+
+  it('an API that accepts and never answers is "unknown" at the time limit', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const hanging = new HolderTaskStatus({
+        client: new ECSClient({
+          endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          region: MOTO_REGION,
+          credentials: MOTO_CREDENTIALS,
+          maxAttempts: 1,
+        }),
+        cluster: MODEL_CLUSTER_ARN,
+        timeoutMs: 500,
+        logger,
+      });
+      const started = Date.now();
+      expect(await hanging.verdict(`${ARN_PREFIX}stopped-long-ago#0a1b2c3d`)).toBe('unknown');
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      silent.closeAllConnections?.();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('an unreachable API is "unknown", within the time limit', async () => {
