@@ -191,7 +191,7 @@ async function runFault(fault: string, inject: (holder: EcsTaskModel) => Promise
     holderKept: after === holder,
     maxSampleGapMs: sampler.maxGap(startedAt, recoveredAt),
     marginMs: sampler.smallestMargin(startedAt),
-    bootMs: bootTime(after, startedAt),
+    bootMs: after === holder ? undefined : bootTime(after, startedAt),
   };
   figures.push(result);
   // biome-ignore lint/suspicious/noConsole: the figures per fault are this file's output.
