@@ -110,10 +110,11 @@ describe('app: the fencing budget of the one Ghost task', () => {
     expect(statement.Action).toBe('ecs:DescribeTasks');
     // Task ARNs of the cluster named after the project (DescribeTasks accepts task resources and the
     // ecs:cluster condition key: Service Authorization Reference, Amazon ECS).
-    expect((app.Resources.Cluster?.Properties as Json).ClusterName).toEqual({ Ref: 'ProjectName' });
-    expect(statement.Resource).toEqual({
-      'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${ProjectName}/*',
-    });
+    const cluster = app.Resources.Cluster?.Properties as Json;
+    expect(cluster?.ClusterName).toEqual({ Ref: 'ProjectName' });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string.
+    const taskArns = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${ProjectName}/*';
+    expect(statement.Resource).toEqual({ 'Fn::Sub': taskArns });
     expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } } });
     // A standby asks once per interval; an unanswered question must not stretch its loop.
     expect(config.fencing.ecsDescribeTimeoutMs).toBeGreaterThan(0);
