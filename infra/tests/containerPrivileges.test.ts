@@ -31,6 +31,7 @@ const NAMES = {
   MirrorRegion: MIRROR_REGION,
   MirrorPrefix: 'site',
   'BackupBucket.Arn': 'arn:aws:s3:::ghost-ha-functions-backupbucket-1',
+  'Cluster.Arn': `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/ghost-ha`,
   'DeleteAllPostsLogGroup.Arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/ghost-ha-delete-all-posts`,
   'RestorePostsLogGroup.Arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/ghost-ha-restore-posts`,
 };
@@ -149,11 +150,14 @@ describe("least privilege per container: what Ghost's container can reach", () =
     expect(isAllowed(ghostRole, { action: 's3:PutObject', resource: mirror })).toBe(false);
   });
 
-  it('holds nothing beyond its content volume, those two grants of the invalidator and the webhook secret (no new ones)', () => {
+  // The sidecar's read of its own cluster's task states (takeover on evidence) is read-only and
+  // scoped to the cluster's tasks; the webhook secret is one Ghost's database holds anyway.
+  it("holds nothing beyond its content volume, the sidecar's DescribeTasks, those two grants of the invalidator and the webhook secret (no new ones)", () => {
     const actions = ghostRole.flatMap((statement) => [statement.Action ?? []].flat()).sort();
     expect(actions).toEqual([
       'cloudfront:CreateInvalidation',
       'cloudfront:GetInvalidation',
+      'ecs:DescribeTasks',
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientWrite',
       'kms:Decrypt',

@@ -103,4 +103,21 @@ describe('app: the fencing budget of the one Ghost task', () => {
   it('the health check still fails an unhealthy sidecar within the grace period the service gives it', () => {
     expect(service.HealthCheckGracePeriodSeconds * 1000).toBeLessThan(leaseTtlMs);
   });
+  it("takeover on evidence: the task role may ask ECS about its own cluster's tasks only, in less than an interval", () => {
+    const role = app.Resources.TaskRole?.Properties as Json;
+    const policy = (role.Policies as Json[]).find((p) => p?.PolicyName === 'describe-own-cluster-tasks');
+    const [statement] = policy.PolicyDocument.Statement as Json[];
+    expect(statement.Action).toBe('ecs:DescribeTasks');
+    // Task ARNs of the cluster named after the project (DescribeTasks accepts task resources and the
+    // ecs:cluster condition key: Service Authorization Reference, Amazon ECS).
+    const cluster = app.Resources.Cluster?.Properties as Json;
+    expect(cluster?.ClusterName).toEqual({ Ref: 'ProjectName' });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string.
+    const taskArns = 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${ProjectName}/*';
+    expect(statement.Resource).toEqual({ 'Fn::Sub': taskArns });
+    expect(statement.Condition).toEqual({ ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': ['Cluster', 'Arn'] } } });
+    // A standby asks once per interval; an unanswered question must not stretch its loop.
+    expect(config.fencing.ecsDescribeTimeoutMs).toBeGreaterThan(0);
+    expect(config.fencing.ecsDescribeTimeoutMs).toBeLessThan(config.checks.intervalMs);
+  });
 });

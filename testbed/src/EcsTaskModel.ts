@@ -32,7 +32,17 @@ export interface EcsTaskModelOptions {
   name?: string;
   /** Called on every change of the task's or a container's state. */
   onChange?: (task: EcsTaskModel) => void;
+  /**
+   * How long ECS takes to act on an essential container's exit (stop the rest of the task). Not
+   * documented; of the order of seconds. Default `ECS_REACTION_MS`.
+   */
+  reactionMs?: number;
 }
+
+/** ECS's reaction to an essential container's exit, by default (the README's fencing budget assumes ≤ 5 s). */
+export const ECS_REACTION_MS = 2_000;
+/** The cluster every model task runs in (the template names its cluster after the project). */
+export const MODEL_CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/local';
 
 export interface ContainerState {
   readonly name: string;
@@ -43,6 +53,8 @@ export interface ContainerState {
   exitCode: number | null | undefined;
   startedAt: number | undefined;
   stoppedAt: number | undefined;
+  /** Times ECS restarted it in place (its restart policy). */
+  restarts: number;
   /** The environment the container runs with, translated to this host. */
   environment: Record<string, string>;
   logFile: string;
@@ -90,12 +102,18 @@ export class EcsTaskModel {
   stoppedReason: string | undefined;
   /** When every container had started (the task turned RUNNING). */
   runningAt: number | undefined;
+  /** When ECS began to stop the task (desired status STOPPED, status STOPPING). */
+  stoppingAt: number | undefined;
+  /** When every container had stopped (the task turned STOPPED). */
+  stoppedAt: number | undefined;
   /** Set when an essential container's health check turned UNHEALTHY (ECS's task health). */
   unhealthy = false;
   readonly #options: EcsTaskModelOptions;
   readonly #containers = new Map<string, Container>();
   readonly #volumes = new Map<string, string>();
   #stopping: Promise<void> | undefined;
+  /** An essential container exited: ECS stops the task after its reaction, for that reason. */
+  #essentialExited = false;
   #metadata: Server | undefined;
   #metadataPort = 0;
 
@@ -206,6 +224,7 @@ export class EcsTaskModel {
         exitCode: undefined,
         startedAt: undefined,
         stoppedAt: undefined,
+        restarts: 0,
         environment: {},
         logFile: join(this.dir, `${definition.name}.log`),
         process: undefined,
@@ -245,7 +264,8 @@ export class EcsTaskModel {
       const verdict = this.#dependencies(container.definition);
       if (verdict === 'met') break;
       if (verdict !== 'waiting') {
-        void this.stop(`Container ${container.name} cannot start: ${verdict}`);
+        // After an essential container's exit, the task stops for that reason (ECS's reaction pending).
+        if (!this.#essentialExited) void this.stop(`Container ${container.name} cannot start: ${verdict}`);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -342,10 +362,33 @@ export class EcsTaskModel {
       container.status = 'STOPPED';
       container.exitCode = code;
       container.stoppedAt = Date.now();
+      if (this.#restartable(container, code)) {
+        // Restarted in place: the task, its other containers and its ARN stay.
+        container.restarts++;
+        this.#changed();
+        void this.#startContainer(container).catch((error: unknown) => {
+          container.markStopped();
+          void this.stop(`CannotStartContainerError: ${container.name}: ${(error as Error).message}`);
+        });
+        return;
+      }
       container.markStopped();
       this.#changed();
-      if (definition.essential) void this.stop(ESSENTIAL_EXITED);
+      if (definition.essential) {
+        this.#essentialExited = true;
+        // ECS notices the exit through its agent, then stops the rest of the task.
+        const timer = setTimeout(() => void this.stop(ESSENTIAL_EXITED), this.#options.reactionMs ?? ECS_REACTION_MS);
+        timer.unref();
+      }
     });
+  }
+
+  /** ECS's restart policy: enabled, the task not stopping, an exit code not ignored, and run long enough. */
+  #restartable(container: Container, code: number | null): boolean {
+    const policy = container.definition.restartPolicy;
+    if (!policy?.enabled || this.#stopping) return false;
+    if (code !== null && policy.ignoredExitCodes.includes(code)) return false;
+    return Date.now() - (container.startedAt ?? Date.now()) >= policy.restartAttemptPeriodSeconds * 1000;
   }
 
   #processEnv(container: Container, imageEnv: Readonly<Record<string, string>>): NodeJS.ProcessEnv {
@@ -430,6 +473,7 @@ export class EcsTaskModel {
     if (this.status === 'STOPPED') return;
     this.stoppedReason = reason;
     this.status = 'STOPPING';
+    this.stoppingAt = Date.now();
     this.#changed();
     const dependents = (name: string) =>
       [...this.#containers.values()].filter((other) =>
@@ -440,7 +484,8 @@ export class EcsTaskModel {
         await Promise.all(dependents(container.name).map((dependent) => dependent.stopped));
         if (container.process?.isRunning) {
           await container.process.stop(container.definition.stopTimeoutSeconds * 1000);
-        } else if (container.status !== 'STOPPED') {
+        } else {
+          // Not running: never started, exited, or between a restart's exit and start.
           container.status = 'STOPPED';
           container.markStopped();
         }
@@ -449,6 +494,7 @@ export class EcsTaskModel {
     );
     await new Promise<void>((resolve) => (this.#metadata ? this.#metadata.close(() => resolve()) : resolve()));
     this.status = 'STOPPED';
+    this.stoppedAt = Date.now();
     this.#changed();
   }
 
@@ -471,7 +517,7 @@ export class EcsTaskModel {
 
   #taskMetadata(): Record<string, unknown> {
     return {
-      Cluster: 'local',
+      Cluster: MODEL_CLUSTER_ARN,
       TaskARN: this.arn,
       Family: this.definition.family,
       Revision: '1',

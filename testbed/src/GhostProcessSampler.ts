@@ -73,6 +73,42 @@ export class GhostProcessSampler {
     return this.samples.filter((sample) => sample.at >= since && sample.alive.length > 1);
   }
 
+  /** The longest time between two consecutive samples in [from, to] (the sampling's worst blind spot). */
+  maxGap(from = 0, to = Number.POSITIVE_INFINITY): number {
+    let longest = 0;
+    let previous: number | undefined;
+    for (const sample of this.samples) {
+      if (sample.at < from || sample.at > to) continue;
+      if (previous !== undefined) longest = Math.max(longest, sample.at - previous);
+      previous = sample.at;
+    }
+    return longest;
+  }
+
+  /**
+   * How close each handover (from `since`) came to an overlap: for every Ghost first seen alive
+   * then, the time from the last sample in which another Ghost was alive to its first sample
+   * (0 or less: they overlapped). Undefined when no Ghost started after another had run.
+   */
+  smallestMargin(since = 0): number | undefined {
+    const firstAlive = new Map<string, number>();
+    for (const sample of this.samples)
+      for (const label of sample.alive) if (!firstAlive.has(label)) firstAlive.set(label, sample.at);
+    let smallest: number | undefined;
+    for (const [label, first] of firstAlive) {
+      if (first < since) continue;
+      let lastOther: number | undefined;
+      for (const sample of this.samples) {
+        if (sample.at > first) break;
+        if (sample.alive.some((other) => other !== label)) lastOther = sample.at;
+      }
+      if (lastOther === undefined) continue;
+      const margin = first - lastOther;
+      smallest = smallest === undefined ? margin : Math.min(smallest, margin);
+    }
+    return smallest;
+  }
+
   #isAlive(pid: number): boolean {
     let stat: string;
     try {

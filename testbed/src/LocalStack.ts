@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadTemplate, type Template } from '@ghost-ha/infra/parseTemplate';
 import { createDistribution, motoCloudFront } from './cloudFrontInMoto.js';
+import { EcsApiEndpoint } from './EcsApiEndpoint.js';
 import { EcsServiceModel } from './EcsServiceModel.js';
 import type { EcsTaskModel } from './EcsTaskModel.js';
 import { FrontDoor } from './FrontDoor.js';
@@ -21,6 +22,8 @@ export interface LocalStackOptions {
   template?: Template;
   /** Parameters on top of the local ones (SiteUrl, images, DistributionId, ...). */
   parameters?: Readonly<Record<string, string>>;
+  /** How late the ECS API reports a task's status (default `ECS_API_STATUS_DELAY_MS`). */
+  ecsStatusDelayMs?: number;
 }
 
 const PROJECT = 'ghost-ha';
@@ -42,6 +45,8 @@ export class LocalStack {
   readonly definition: TaskDefinition;
   readonly serviceDefinition: ServiceDefinition;
   readonly service: EcsServiceModel;
+  /** The ECS API (DescribeTasks) over the service's tasks, which the containers reach through AWS_ENDPOINT_URL_ECS. */
+  readonly ecsApi: EcsApiEndpoint;
   readonly distributionId: string;
   readonly databaseName: string;
   /** Secrets Manager on moto, where the task's secrets live. */
@@ -55,6 +60,7 @@ export class LocalStack {
     definition: TaskDefinition;
     serviceDefinition: ServiceDefinition;
     service: EcsServiceModel;
+    ecsApi: EcsApiEndpoint;
     distributionId: string;
     databaseName: string;
     secrets: SecretsManagerClient;
@@ -66,6 +72,7 @@ export class LocalStack {
     this.definition = parts.definition;
     this.serviceDefinition = parts.serviceDefinition;
     this.service = parts.service;
+    this.ecsApi = parts.ecsApi;
     this.distributionId = parts.distributionId;
     this.databaseName = parts.databaseName;
     this.secrets = parts.secrets;
@@ -92,6 +99,11 @@ export class LocalStack {
       const target = serviceDefinition.loadBalancer;
       if (!target) throw new Error('The template has no Service with a load balancer target');
       let service: EcsServiceModel | undefined;
+      const ecsApi = await EcsApiEndpoint.start({
+        tasks: () => service?.tasks ?? [],
+        ...(options.ecsStatusDelayMs === undefined ? {} : { statusDelayMs: options.ecsStatusDelayMs }),
+      });
+      cleanup.push(() => ecsApi.close());
       const frontDoor = await FrontDoor.start({
         port: 0,
         targets: () =>
@@ -160,8 +172,8 @@ export class LocalStack {
         service: serviceDefinition,
         efsRoot,
         secrets,
-        // The task role's stand-in: moto's endpoint and test credentials.
-        environment: moto.awsEnv(),
+        // The task role's stand-in: moto's endpoint and test credentials; ECS's API is the model's.
+        environment: { ...moto.awsEnv(), AWS_ENDPOINT_URL_ECS: ecsApi.url },
         name: 'task',
       });
       const started = service;
@@ -173,6 +185,7 @@ export class LocalStack {
         definition,
         serviceDefinition,
         service,
+        ecsApi,
         distributionId,
         databaseName: database.database,
         secrets,
@@ -195,6 +208,7 @@ export class LocalStack {
 
   async destroy(): Promise<void> {
     await this.service.destroy();
+    await this.ecsApi.close();
     await this.frontDoor.close();
     await this.mariadb.destroy();
     await this.moto.destroy();

@@ -47,7 +47,18 @@ export interface ContainerDefinition {
   healthCheck: HealthCheckDefinition | undefined;
   /** Seconds between SIGTERM and SIGKILL when the task stops; ECS's default is 30. */
   stopTimeoutSeconds: number;
-  restartPolicy: { enabled: boolean } | undefined;
+  restartPolicy: RestartPolicy | undefined;
+}
+
+/**
+ * ECS restarts the container in place when it exits, unless with one of `ignoredExitCodes`, or
+ * before it ran `restartAttemptPeriodSeconds` (60-1800, default 300) since its last start.
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-restart-policy.html
+ */
+export interface RestartPolicy {
+  enabled: boolean;
+  ignoredExitCodes: readonly number[];
+  restartAttemptPeriodSeconds: number;
 }
 
 /** An ECS task definition as the template defines it, every intrinsic function resolved. */
@@ -157,6 +168,15 @@ function toContainer(container: Json): ContainerDefinition {
         }
       : undefined,
     stopTimeoutSeconds: Number(container.StopTimeout ?? DEFAULT_STOP_TIMEOUT_SECONDS),
-    restartPolicy: container.RestartPolicy ? { enabled: container.RestartPolicy.Enabled === true } : undefined,
+    restartPolicy: container.RestartPolicy ? restartPolicyOf(container.Name, container.RestartPolicy) : undefined,
   };
+}
+
+function restartPolicyOf(name: unknown, policy: Record<string, unknown>): RestartPolicy {
+  const period = Number(policy.RestartAttemptPeriod ?? 300);
+  // ECS refuses a period outside 60-1800 s when the task definition is registered.
+  if (!Number.isInteger(period) || period < 60 || period > 1800)
+    throw new Error(`container ${String(name)}: RestartAttemptPeriod must be 60-1800 seconds (got ${period})`);
+  const codes = Array.isArray(policy.IgnoredExitCodes) ? policy.IgnoredExitCodes.map(Number) : [];
+  return { enabled: policy.Enabled === true, ignoredExitCodes: codes, restartAttemptPeriodSeconds: period };
 }

@@ -14,13 +14,21 @@ export {
 } from './CloudWatchAlarmModel.js';
 export { ContainerHealthCheck, type HealthStatus } from './ContainerHealthCheck.js';
 export { createDistribution, invalidationsIn, motoCloudFront, type RecordedInvalidation } from './cloudFrontInMoto.js';
+export {
+  type DescribedTask,
+  ECS_API_STATUS_DELAY_MS,
+  EcsApiEndpoint,
+  type EcsApiEndpointOptions,
+} from './EcsApiEndpoint.js';
 export { EcsServiceModel, type EcsServiceModelOptions, type ServiceEvent } from './EcsServiceModel.js';
 export {
   type ContainerState,
   type ContainerStatus,
+  ECS_REACTION_MS,
   EcsTaskModel,
   type EcsTaskModelOptions,
   ESSENTIAL_EXITED,
+  MODEL_CLUSTER_ARN,
   type TaskStatus,
 } from './EcsTaskModel.js';
 export { FrontDoor, type FrontDoorOptions } from './FrontDoor.js';

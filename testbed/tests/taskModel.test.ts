@@ -181,6 +181,54 @@ describe('ECS semantics of the task model', () => {
     return task;
   };
 
+  it('honours a restart policy: in place once a container ran its attempt period, not for an ignored exit code or an early exit', async () => {
+    // ECS's minimum attempt period is 60 s: the containers exit just after it (one minute of test).
+    const policy = { enabled: true, ignoredExitCodes: [0], restartAttemptPeriodSeconds: 60 };
+    const task = await start(
+      definition([
+        container('main'),
+        container('restarts', {
+          essential: false,
+          restartPolicy: policy,
+          environment: { EXIT_AFTER_MS: '61000', EXIT_CODE: '1' },
+        }),
+        container('ignored', {
+          essential: false,
+          restartPolicy: policy,
+          environment: { EXIT_AFTER_MS: '61000', EXIT_CODE: '0' },
+        }),
+        container('early', {
+          essential: false,
+          restartPolicy: policy,
+          environment: { EXIT_AFTER_MS: '500', EXIT_CODE: '1' },
+        }),
+      ]),
+    );
+    const firstPid = task.container('restarts').pid;
+    await waitFor(async () => (task.container('restarts').restarts === 1 ? true : undefined), {
+      what: 'the restart',
+      timeoutMs: 90_000,
+      intervalMs: 200,
+    });
+    await waitFor(async () => (task.container('restarts').status === 'RUNNING' ? true : undefined), {
+      what: 'the restarted container running',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    expect(task.container('restarts').pid).not.toBe(firstPid);
+    expect(task.status).toBe('RUNNING');
+    await waitFor(async () => (task.container('ignored').status === 'STOPPED' ? true : undefined), {
+      what: 'the ignored exit',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    expect(task.container('ignored').restarts).toBe(0);
+    expect(task.container('early').status).toBe('STOPPED');
+    expect(task.container('early').restarts).toBe(0);
+    await task.stop();
+    expect(task.container('restarts').status).toBe('STOPPED');
+  }, 120_000);
+
   it('starts a HEALTHY dependency first, maps ports per task, and translates the environment', async () => {
     const ready = 'READY_FILE';
     const taskDefinition = definition([

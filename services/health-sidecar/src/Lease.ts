@@ -120,8 +120,32 @@ export class Lease {
     connection: Connection,
     previous: LeaseRecord | undefined,
     lockConnection: number,
+    options: { holderStopped?: boolean } = {},
   ): Promise<number | undefined> {
     await this.#ensureSchema(connection);
+    if (previous && options.holderStopped) {
+      // ECS reported `previous`'s task stopped: no TTL condition, the same compare-and-set on what was read.
+      const result = await boundedQuery<ResultSetHeader>(
+        connection,
+        `UPDATE ${LEASE_TABLE} SET holder = ?, epoch = epoch + 1, lock_connection = ?, heartbeat_at = UTC_TIMESTAMP(6),
+          taken_at = UTC_TIMESTAMP(6), ttl_ms = ?, ghost_may_run = 1
+          WHERE name = ? AND holder = ? AND epoch = ? AND IS_USED_LOCK(?) = ?`,
+        [
+          this.#holder,
+          lockConnection,
+          this.#ttlMs,
+          this.#name,
+          previous.holder,
+          previous.epoch,
+          this.#name,
+          lockConnection,
+        ],
+        { timeoutMs: this.#timeoutMs },
+      );
+      if (result.affectedRows !== 1) return undefined;
+      this.#highestEpoch = Math.max(this.#highestEpoch, previous.epoch + 1);
+      return previous.epoch + 1;
+    }
     if (previous) {
       const result = await boundedQuery<ResultSetHeader>(
         connection,

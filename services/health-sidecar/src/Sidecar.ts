@@ -1,3 +1,4 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
 import {
   type Check,
   createRegistry,
@@ -15,6 +16,7 @@ import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
 import { HealthServer } from './HealthServer.js';
 import { HeartbeatWriteCheck } from './HeartbeatWriteCheck.js';
+import { HolderTaskStatus } from './HolderTaskStatus.js';
 import { resolveHolderId } from './holderId.js';
 import { SidecarMetrics } from './SidecarMetrics.js';
 import { SingletonLock, SingletonLockCheck } from './SingletonLock.js';
@@ -36,6 +38,11 @@ export interface SidecarDependencies {
   host?: string;
   /** Names this process as a lease holder; from the ECS task metadata unless given. */
   holder?: string;
+  /**
+   * Asks ECS whether a lease holder's task has stopped; by default an ECS client (its endpoint
+   * from the SDK's configuration, e.g. `AWS_ENDPOINT_URL_ECS`) in the cluster the task metadata names.
+   */
+  holderStopped?: (holder: string) => Promise<boolean>;
 }
 
 /**
@@ -61,7 +68,12 @@ export class Sidecar {
   #gatePort: number | undefined;
   #shutdown: Promise<void> | undefined;
 
-  private constructor(config: SidecarConfig, deps: SidecarDependencies, holder: string) {
+  private constructor(
+    config: SidecarConfig,
+    deps: SidecarDependencies,
+    holder: string,
+    holderStopped: ((holder: string) => Promise<boolean>) | undefined,
+  ) {
     const now = deps.now ?? Date.now;
     this.config = config;
     this.#log = deps.logger.child({ module: 'Sidecar' });
@@ -94,6 +106,7 @@ export class Sidecar {
       logger: deps.logger,
       // Ghost starts once its sidecar holds the lease: its boot gets the grace period from now.
       onTakeover: () => ghostCheck.startGrace(),
+      holderStopped,
       onFenced: (error) => this.#fenced(error),
     });
     this.#databaseCheck = new DatabaseCheck({ connector, now, timeoutMs: config.checks.timeoutMs });
@@ -155,6 +168,7 @@ export class Sidecar {
   /** Listens on the health port (and the gate's), starts the checks and starts taking the lock. */
   static async start(config: SidecarConfig, deps: SidecarDependencies): Promise<Sidecar> {
     let holder = deps.holder;
+    let holderStopped = deps.holderStopped;
     if (holder === undefined) {
       const resolved = await resolveHolderId(config.fencing.metadataUri);
       holder = resolved.holder;
@@ -163,8 +177,18 @@ export class Sidecar {
           { holder },
           'ECS task metadata did not answer with a task ARN; naming the lease holder by host',
         );
+      if (holderStopped === undefined && resolved.cluster && config.fencing.ecsDescribeTimeoutMs > 0) {
+        const status = new HolderTaskStatus({
+          // One attempt per question: the standby asks again next interval, and the TTL backs it.
+          client: new ECSClient({ maxAttempts: 1 }),
+          cluster: resolved.cluster,
+          timeoutMs: config.fencing.ecsDescribeTimeoutMs,
+          logger: deps.logger,
+        });
+        holderStopped = async (other) => (await status.verdict(other)) === 'stopped';
+      }
     }
-    const sidecar = new Sidecar(config, deps, holder);
+    const sidecar = new Sidecar(config, deps, holder, holderStopped);
     sidecar.#healthPort = await sidecar.#healthServer.listen(config.healthPort, deps.host);
     if (sidecar.#gate && config.gate) {
       try {
@@ -225,7 +249,7 @@ export class Sidecar {
     try {
       const [cut, ghostStopped] = await Promise.all([
         this.#gate?.drain(drainTimeoutMs) ?? Promise.resolve(0),
-        waitForGhostToStop(this.config.ghost.url, ghostStopWaitMs),
+        waitForGhostToStop(this.config.ghost.url, ghostStopWaitMs, { metadataUri: this.config.fencing.metadataUri }),
       ]);
       this.#log.info({ cut, ghostStopped }, 'gate drained; Ghost %s', ghostStopped ? 'has stopped' : 'still listens');
       await this.monitor.stop();

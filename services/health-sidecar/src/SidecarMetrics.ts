@@ -106,7 +106,7 @@ export class SidecarMetrics {
     this.#lockRegains.inc();
   }
 
-  recordLeaseTakeover(previous: 'none' | 'released' | 'expired'): void {
+  recordLeaseTakeover(previous: 'none' | 'released' | 'expired' | 'stopped'): void {
     this.#leaseTakeovers.inc({ previous });
   }
 

@@ -39,7 +39,16 @@ export interface SingletonLockOptions {
   onFenced: (error: FencedError) => void;
   /** `deadline` changed (renewed, or no Ghost may run any more). */
   onDeadline?: (deadline: number | undefined) => void;
+  /**
+   * Evidence that a lease holder's Ghost has stopped (ECS says its task is `STOPPED`, see
+   * `HolderTaskStatus`): true lets a standby take a live or unexpired lease at once. Any doubt is
+   * false, and the lease's TTL applies. Absent: time only.
+   */
+  holderStopped?: (holder: string) => Promise<boolean>;
 }
+
+/** How often a standby asks ECS about a holder that missed a renewal. */
+const OVERDUE_POLL_MS = 1_000;
 
 /** How long a polite goodbye (lease note, RELEASE_LOCK) may take before the connection is simply closed. */
 const RELEASE_TIMEOUT_MS = 2_000;
@@ -88,6 +97,8 @@ export class SingletonLock {
   #observed:
     | { holder: string; epoch: number; heartbeat: number; since: number; firstAgeMs: number; stepped: boolean }
     | undefined;
+  /** The lease (holder and epoch) whose task ECS reported stopped, read before this task took the lock. */
+  #stoppedEvidence: { holder: string; epoch: number } | undefined;
 
   constructor(options: SingletonLockOptions) {
     this.#options = options;
@@ -325,10 +336,17 @@ export class SingletonLock {
     const { checkIntervalMs } = this.#options;
     const before = await this.#onLease((lease) => this.#lease.read(lease));
     const first = before ? this.#mayTakeOver(before) : undefined;
+    this.#stoppedEvidence = undefined;
     if (before && first?.waitMs !== undefined) {
-      this.#waitForLease(before, first.why);
-      await this.#sleep(Math.min(checkIntervalMs, first.waitMs + 10));
-      return;
+      if (!(await this.#holderKnownStopped(before))) {
+        this.#waitForLease(before, first.why);
+        // A holder that missed a renewal may be gone: ask ECS again sooner (at most once a second).
+        const overdue = this.#options.holderStopped !== undefined && before.ageMs > 1.5 * checkIntervalMs;
+        const pollMs = overdue ? Math.min(checkIntervalMs, OVERDUE_POLL_MS) : checkIntervalMs;
+        await this.#sleep(Math.min(pollMs, first.waitMs + 10));
+        return;
+      }
+      this.#stoppedEvidence = { holder: before.holder, epoch: before.epoch };
     }
     // The lock connection only when there is a lease to take (an idle one would time out meanwhile).
     const connection = await this.#connect();
@@ -343,7 +361,16 @@ export class SingletonLock {
       record = await this.#waitOutMissingLease(connection, lockId);
       if (this.#stopped) return;
     }
-    const verdict = record ? this.#mayTakeOver(record) : { reason: 'missing' };
+    let verdict = record ? this.#mayTakeOver(record) : { reason: 'missing' };
+    const evidence = this.#stoppedEvidence;
+    const onEvidence =
+      record !== undefined &&
+      verdict.waitMs !== undefined &&
+      evidence !== undefined &&
+      evidence.holder === record.holder &&
+      evidence.epoch === record.epoch;
+    // ECS said this very lease's task has stopped: its Ghost is gone, take it now (same compare-and-set).
+    if (onEvidence) verdict = { reason: 'stopped' };
     if (record && verdict.waitMs !== undefined) {
       // The previous holder renewed in between: it is alive, let it have its lock back.
       await this.#query(connection, 'SELECT RELEASE_LOCK(?)', [this.name]);
@@ -353,7 +380,9 @@ export class SingletonLock {
     }
     // The patience runs from when the write is sent (never later than the database's heartbeat).
     const started = this.#now();
-    const epoch = await this.#onLease((lease) => this.#lease.take(lease, record, lockId));
+    const epoch = await this.#onLease((lease) =>
+      this.#lease.take(lease, record, lockId, { holderStopped: onEvidence }),
+    );
     if (epoch === undefined) {
       // Someone wrote the lease after our read (or our lock is not where the write ran): not ours.
       await this.#query(connection, 'SELECT RELEASE_LOCK(?)', [this.name]);
@@ -370,7 +399,9 @@ export class SingletonLock {
     this.#waitingFor = '';
     this.#observed = undefined;
     this.#setState('holding');
-    this.#options.metrics.recordLeaseTakeover(reason === 'expired' || reason === 'released' ? reason : 'none');
+    this.#options.metrics.recordLeaseTakeover(
+      reason === 'expired' || reason === 'released' || reason === 'stopped' ? reason : 'none',
+    );
     this.#log.info(
       {
         previousHolder: record?.holder,
@@ -472,6 +503,21 @@ export class SingletonLock {
     return seen;
   }
 
+  /**
+   * Whether ECS says the holder of this lease has stopped (its task, or its Ghost in a task being
+   * stopped). Only for another holder's lease that still claims a running Ghost; bounded by the
+   * client's time limit; any failure is "not known".
+   */
+  async #holderKnownStopped(record: LeaseRecord): Promise<boolean> {
+    const ask = this.#options.holderStopped;
+    if (!ask || record.holder === '' || record.holder === this.holder || !record.ghostMayRun) return false;
+    try {
+      return await ask(record.holder);
+    } catch {
+      return false;
+    }
+  }
+
   #stillOurs(record: LeaseRecord | undefined, epoch: number): boolean {
     return record !== undefined && record.holder === this.holder && record.epoch === epoch;
   }
@@ -509,7 +555,10 @@ export class SingletonLock {
     );
     const holderConnection = row?.holder === null || row?.holder === undefined ? undefined : Number(row.holder);
     this.#holderInfo = holderConnection === undefined ? 'free' : `held by database connection ${holderConnection}`;
-    if (holderConnection === undefined || !record || this.#mayTakeOver(record).reason !== 'expired') return;
+    const evidence = this.#stoppedEvidence;
+    const holderStopped = record !== undefined && evidence?.holder === record.holder && evidence.epoch === record.epoch;
+    if (holderConnection === undefined || !record || (this.#mayTakeOver(record).reason !== 'expired' && !holderStopped))
+      return;
     // Only a session idle (Sleep) for two intervals: a live holder checks its lock every interval.
     const [session] = await this.#query<{ command: string; idleS: number | string }[]>(
       connection,

@@ -75,6 +75,11 @@ export interface FencingSettings {
    * health check, which kills the sidecar once the deadline has passed; undefined: not written.
    */
   readonly watchdogFile: string | undefined;
+  /**
+   * Time limit of one ECS `DescribeTasks` call, by which a standby learns that the lease holder's
+   * task has stopped and takes over without waiting out the TTL; 0: never asked (time only).
+   */
+  readonly ecsDescribeTimeoutMs: number;
 }
 
 export interface ShutdownSettings {
@@ -274,6 +279,7 @@ export function loadConfig(env: Env): SidecarConfig {
     patienceMs: leaseTtlMs - ghostStopTimeoutMs - fenceMarginMs,
     metadataUri: read.url('ECS_CONTAINER_METADATA_URI_V4', { example: 'http://169.254.170.2/v4/abc', optional: true }),
     watchdogFile: read.string('WATCHDOG_FILE', { example: '/tmp/watchdog.json', optional: true }),
+    ecsDescribeTimeoutMs: read.int('ECS_DESCRIBE_TIMEOUT_MS', { default: 2_000, min: 0, max: 30_000, example: '2000' }),
   };
   if (fencing.watchdogFile !== undefined && !fencing.watchdogFile.startsWith('/'))
     read.problem(

@@ -110,16 +110,52 @@ describe('the lock protocol, simulated (the real SingletonLock and Lease against
     expect(result.violations).toEqual([]);
   });
 
+  describe('takeover on evidence (ECS DescribeTasks says the holder task stopped)', () => {
+    // task0 takes the lease (first start), then crashes at 3 s without a FIN: its lock session lingers.
+    const crash = (ecs: Schedule['ecs']): Schedule => ({
+      starts: [0, 500],
+      provisioned: true,
+      rttMs: 5,
+      faults: [{ afterMs: 3_000, fault: { kind: 'crash', task: 0, fin: false } }],
+      ecs,
+    });
+    const takeoverAfterCrash = (result: { ghostStarts: number[] }) => (result.ghostStarts[1] ?? Infinity) - 3_000;
+
+    it('a crashed holder is replaced once ECS reports its task stopped, well before the TTL', async () => {
+      const result = await simulate(crash({ delayMs: 1_000, unreachable: false }));
+      expect(result.unmodeled).toEqual([]);
+      expect(result.violations).toEqual([]);
+      // Ghost gone at crash + ECS reaction + stop timeout (3 s), STOPPED 1 s later, then the stale
+      // lock session is KILLed once idle two intervals; on time only: the last renewal + TTL (≥ 9 s).
+      expect(takeoverAfterCrash(result)).toBeGreaterThanOrEqual(4_000);
+      expect(takeoverAfterCrash(result)).toBeLessThan(7_000);
+    });
+
+    it('with the ECS API unreachable the TTL still rules', async () => {
+      const result = await simulate(crash({ delayMs: 0, unreachable: true }));
+      expect(result.violations).toEqual([]);
+      expect(takeoverAfterCrash(result)).toBeGreaterThanOrEqual(10_000 - 1_000);
+      expect(takeoverAfterCrash(result)).toBeLessThan(15_000);
+    });
+
+    it('a lying ECS view (STOPPED before the Ghost stopped) is caught as two Ghosts: the check can fail', async () => {
+      const result = await simulate(crash({ delayMs: -4_000, unreachable: false }));
+      expect(result.violations.map((violation) => violation.kind)).toContain('two Ghosts');
+    });
+  });
+
   it(`never two tasks whose Ghost may run, and no lease write over one its writer did not read, in ${NUM_RUNS} schedules`, async () => {
     const started = performance.now();
     const cpu = process.cpuUsage();
     let events = 0;
     let withGhost = 0;
+    let onEvidence = 0;
     await fc.assert(
       fc.asyncProperty(scheduleArbitrary, async (schedule) => {
         const result = await simulate(schedule);
         events += result.events;
         if (result.ghostsStarted > 0) withGhost++;
+        if (result.ecsStoppedAnswers > 0) onEvidence++;
         expect(result.unmodeled).toEqual([]);
         expect(result.violations).toEqual([]);
       }),
@@ -127,8 +163,10 @@ describe('the lock protocol, simulated (the real SingletonLock and Lease against
     );
     // A simulation in which no Ghost ever starts proves nothing.
     expect(withGhost).toBeGreaterThan(NUM_RUNS * 0.9);
+    // The evidence path must be taken in a fair share of them, or it goes untested.
+    expect(onEvidence).toBeGreaterThan(NUM_RUNS * 0.01);
     process.stdout.write(
-      `lock protocol simulation: ${NUM_RUNS} schedules, ${events} events, ${withGhost} with a Ghost, ${Math.round(performance.now() - started)} ms (${Math.round(process.cpuUsage(cpu).user / 1000)} ms CPU)\n`,
+      `lock protocol simulation: ${NUM_RUNS} schedules, ${events} events, ${withGhost} with a Ghost, ${onEvidence} with ECS answering "stopped", ${Math.round(performance.now() - started)} ms (${Math.round(process.cpuUsage(cpu).user / 1000)} ms CPU)\n`,
     );
   }, 600_000);
 });

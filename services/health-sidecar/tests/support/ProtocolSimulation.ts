@@ -41,6 +41,9 @@ export const HUNG_DETECTED_MS = 4_800;
  * covers this and ECS's reaction to the exit.
  */
 export const WATCHDOG_INTERVAL_MS = 500;
+/** A DescribeTasks round trip, and the client's time limit when the API is unreachable. */
+const ECS_API_RTT_MS = 50;
+const ECS_API_TIMEOUT_MS = 400;
 /** ECS starts a replacement task this long after one stopped. */
 const REPLACEMENT_DELAY_MS = 2_000;
 const MAX_TASKS = 6;
@@ -74,6 +77,13 @@ export interface Schedule {
   provisioned?: boolean;
   rttMs: number;
   faults: { afterMs: number; fault: Fault }[];
+  /**
+   * What `DescribeTasks` tells a standby about a holder's task; absent: nobody asks (time only).
+   * `delayMs`: a task reads `STOPPED` this long after it really stopped (its Ghost gone); ECS is
+   * late, never early, so never negative except to show that the simulation catches a lying view.
+   * `unreachable`: every call fails (after the client's time limit).
+   */
+  ecs?: { delayMs: number; unreachable: boolean } | undefined;
 }
 
 export interface Violation {
@@ -89,6 +99,10 @@ export interface SimulationResult {
   /** Statements the simulated server does not model (must be none). */
   unmodeled: string[];
   ghostsStarted: number;
+  /** When each Ghost started, in order (virtual ms). */
+  ghostStarts: number[];
+  /** Times ECS answered a standby "stopped" (the evidence path was taken). */
+  ecsStoppedAnswers: number;
   events: number;
   /** What happened when, for reading a failing schedule. */
   trace: string[];
@@ -102,6 +116,7 @@ interface SimulatedTask {
   /** When its Ghost is stopped at the latest (known once the task is stopping). */
   ghostEnd: number | undefined;
   exited: boolean;
+  exitedAt: number | undefined;
   pauses: number;
 }
 
@@ -124,13 +139,24 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
   const tasks: SimulatedTask[] = [];
   const violations: Violation[] = [];
   let ghostsStarted = 0;
+  const ghostStarts: number[] = [];
+  let ecsStoppedAnswers = 0;
   const trace: string[] = [];
   const note = (line: string) => trace.push(`${Math.round(time.now)} ${line}`);
   let created = 0;
+  const ecs = schedule.ecs;
+  /** ECS's view of a holder's task: `STOPPED` once it really stopped (its Ghost gone) and `delayMs` passed. */
+  const ecsSaysStopped = (holder: string): boolean => {
+    const task = tasks.find((candidate) => `task${candidate.n}` === holder);
+    if (!ecs || !task?.exited || task.exitedAt === undefined) return false;
+    const stoppedAt = task.ghostStart === undefined ? task.exitedAt : task.ghostEnd;
+    return stoppedAt !== undefined && time.now >= stoppedAt + ecs.delayMs;
+  };
 
   const exit = (task: SimulatedTask, fin = true) => {
     if (task.exited) return;
     task.exited = true;
+    task.exitedAt = time.now;
     note(`task${task.n} exits (${task.lock.state}: ${task.lock.holderInfo})`);
     // ECS notices the essential container's exit and stops Ghost: SIGTERM, SIGKILL after its stop
     // timeout. The margin is for the watchdog's interval and this reaction.
@@ -155,6 +181,7 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
       ghostStart: undefined,
       ghostEnd: undefined,
       exited: false,
+      exitedAt: undefined,
       pauses: 0,
     };
     task.lock = new SingletonLock({
@@ -180,10 +207,19 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
           }
         }
         task.ghostStart = time.now;
+        ghostStarts.push(time.now);
         note(`task${n}'s Ghost starts`);
         ghostsStarted++;
       },
       onFenced: () => exit(task),
+      holderStopped: ecs
+        ? (holder) =>
+            new Promise<boolean>((resolve) =>
+              time.schedule(actor, ecs.unreachable ? ECS_API_TIMEOUT_MS : ECS_API_RTT_MS, () =>
+                resolve(!ecs.unreachable && ecsSaysStopped(holder) && ++ecsStoppedAnswers > 0),
+              ),
+            )
+        : undefined,
     });
     tasks.push(task);
     // The watchdog: outside the sidecar's event loop, it reads the deadline the sidecar last wrote.
@@ -292,5 +328,13 @@ export async function simulate(schedule: Schedule): Promise<SimulationResult> {
       writerState: write.writerState,
     });
   }
-  return { violations, unmodeled: db.unmodeled, ghostsStarted, events: time.fired, trace };
+  return {
+    violations,
+    unmodeled: db.unmodeled,
+    ghostsStarted,
+    ghostStarts,
+    ecsStoppedAnswers,
+    events: time.fired,
+    trace,
+  };
 }

@@ -679,6 +679,37 @@ export const LEASE_STATEMENTS: LeaseStatement[] = [
     },
   },
   {
+    // take() of a row whose holder's task ECS reported stopped: compare-and-set on holder and epoch
+    // only, while our session holds the lock here.
+    kind: 'write',
+    columns: ['epoch', 'lock_connection'],
+    pattern:
+      /^UPDATE ghost_ha_lease SET holder = \?, epoch = epoch \+ 1, lock_connection = \?, heartbeat_at = UTC_TIMESTAMP\(6\), taken_at = UTC_TIMESTAMP\(6\), ttl_ms = \?, ghost_may_run = 1 WHERE name = \? AND holder = \? AND epoch = \? AND IS_USED_LOCK\(\?\) = \?$/,
+    run: (context) => {
+      const { db, values, ok } = context;
+      const [holder, lockConnection, ttlMs, name, previousHolder, epoch, lockName, lockId] = values.map(String);
+      const now = db.dbNow;
+      const affected = writeRow(context, String(name), (row) =>
+        row &&
+        row.holder === previousHolder &&
+        (row.epoch ?? 0) === Number(epoch) &&
+        lockHeldBy(context, String(lockName), Number(lockId))
+          ? {
+              ...row,
+              holder: String(holder),
+              epoch: (row.epoch ?? 0) + 1,
+              lockConnection: Number(lockConnection),
+              heartbeatAt: now,
+              takenAt: now,
+              ttlMs: Number(ttlMs),
+              ghostMayRun: 1,
+            }
+          : undefined,
+      );
+      ok({ affectedRows: affected ? 1 : 0 });
+    },
+  },
+  {
     // take() of a missing row: a plain insert (a duplicate fails), while our session holds the lock here.
     kind: 'write',
     columns: ['epoch', 'lock_connection'],

@@ -19,7 +19,7 @@ export const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({ kind: fc.constant('dropTable' as const) }),
 );
 
-/** Two or three tasks starting within 3 s of each other, then up to 8 faults. */
+/** Two or three tasks starting within 3 s of each other, then up to 8 faults; ECS asked or not. */
 export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   starts: fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 2, maxLength: 3 }),
   provisioned: fc.boolean(),
@@ -27,4 +27,9 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc.record({
   faults: fc.array(fc.record({ afterMs: fc.integer({ min: 0, max: 8_000 }), fault: faultArbitrary }), {
     maxLength: 8,
   }),
+  // Half the schedules with takeover on evidence: ECS late by up to half a TTL, or unreachable.
+  ecs: fc.oneof(
+    fc.constant(undefined),
+    fc.record({ delayMs: fc.integer({ min: 0, max: 5_000 }), unreachable: fc.boolean() }),
+  ),
 });
