@@ -197,6 +197,7 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'rds:DescribeGlobalClusters',
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',
+      's3:ListObjectsV2',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import type { Deployment } from './Deployment.js';
 import type { Direction, Mode } from './SwitchRequest.js';
 import type { SwitchPlan, SwitchStep } from './SwitchStep.js';
+import { checkMirror } from './steps/checkMirror.js';
 import { fenceOldRegion } from './steps/fenceOldRegion.js';
 import { inParallel } from './steps/inParallel.js';
 import { makeContentWritable } from './steps/makeContentWritable.js';
@@ -28,6 +29,8 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
   const planned = mode === 'planned';
   const steps: SwitchStep[] = [preflight(deployment, from, to, direction, mode)];
   if (planned) {
+    // The target's mirror is checked before anything changes: a planned switch refuses at no cost.
+    steps.push(checkMirror(deployment.project, to, mode));
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
@@ -41,6 +44,9 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
     // promotion instead of before it.
     steps.push(measureDataLoss(deployment, from, to));
     steps.push(switchCloudFront(deployment, from, to, { early: true }));
+    // Only a warning in a disaster, so it does not hold back writes leaving the region that is down;
+    // still before the origin group moves.
+    steps.push(checkMirror(deployment.project, to, mode));
     steps.push(
       inParallel(
         'stop-and-promote',
