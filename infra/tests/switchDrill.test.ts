@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { serviceAndOperation } from '../src/switch/AwsCall.js';
 import type { Pacing } from '../src/switch/poll.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
+import { checkMirror } from '../src/switch/steps/checkMirror.js';
 import {
   alarmActions,
   CLUSTERS,
@@ -118,6 +119,28 @@ describe.each([
       await expectEverySentCallValid();
     },
   );
+
+  it.runIf(mirror)('a mirror whose newest object is older than 48 h is a warning, not a refusal', async () => {
+    const to = {
+      region: SECONDARY,
+      clusterArn: `arn:aws:rds:${SECONDARY}:123456789012:cluster:${CLUSTERS[SECONDARY]}`,
+      fileSystemId: bed.deployment.fileSystems.get(SECONDARY) ?? '',
+      ecsCluster: 'ghost-ha',
+      ecsService: 'ghost-ha-ghost',
+      originId: `alb-${SECONDARY}`,
+    };
+    const later = { ...DRILL, now: () => Date.now() + 49 * 3_600_000 };
+    const found = await checkMirror('ghost-ha', to, 'planned').run({
+      clients: bed.clients,
+      pacing: later,
+      progress: () => {},
+      facts: {},
+    });
+    expect(found).toMatch(
+      /^WARNING the mirror's newest object is older than 48 h \(3 objects, newest 20\d\d-\S+ \(49\.0 h ago\)\)/,
+    );
+    await expectEverySentCallValid();
+  });
 
   it.runIf(mirror)('a disaster failover onto an empty mirror warns and goes on', async () => {
     await deleteMirrorObjects(SECONDARY, ['site/index.html', 'site/.ghost-404.html', 'site/a-post/index.html']);
