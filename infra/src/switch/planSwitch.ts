@@ -23,14 +23,19 @@ const STOP_BOUND_MS = 60_000;
  * to secondary; failback: back to the primary, first replicating the content written meanwhile.
  * This only orders the steps; each lives in its own file under steps/.
  */
-export function planSwitch(deployment: Deployment, direction: Direction, mode: Mode): SwitchPlan {
+export function planSwitch(
+  deployment: Deployment,
+  direction: Direction,
+  mode: Mode,
+  options: { readonly acceptMirror?: boolean } = {},
+): SwitchPlan {
   const from = direction === 'failover' ? deployment.primary : deployment.secondary;
   const to = direction === 'failover' ? deployment.secondary : deployment.primary;
   const planned = mode === 'planned';
   const steps: SwitchStep[] = [preflight(deployment, from, to, direction, mode)];
   if (planned) {
     // The target's mirror is checked before anything changes: a planned switch refuses at no cost.
-    steps.push(checkMirror(deployment.project, to, mode));
+    steps.push(checkMirror(deployment.project, to, mode, options.acceptMirror ?? false));
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
@@ -46,7 +51,7 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
     steps.push(switchCloudFront(deployment, from, to, { early: true }));
     // Only a warning in a disaster, so it does not hold back writes leaving the region that is down;
     // still before the origin group moves.
-    steps.push(checkMirror(deployment.project, to, mode));
+    steps.push(checkMirror(deployment.project, to, mode, true));
     steps.push(
       inParallel(
         'stop-and-promote',

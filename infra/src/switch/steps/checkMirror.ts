@@ -23,14 +23,13 @@ export function mirrorBucketOf(project: string, site: RegionSite): string {
 /**
  * Reads the static mirror bucket of the region Ghost moves to before anything changes: it holds the
  * home page and the 404 page, and its newest object is recent. Planned: a missing page refuses the
- * switch (both regions still answer; build the mirror first). Disaster: it only warns, as readers are
- * better served by the new region without a mirror than by none at all. A stale mirror only warns:
- * a quiet site legitimately changes nothing for days.
+ * switch (both regions still answer; build the mirror first), unless `warnOnly` (--accept-mirror).
+ * Disaster: it only warns, as readers are better served by the new region without a mirror than by
+ * none at all. A stale mirror only warns: a quiet site legitimately changes nothing for days.
  */
-export function checkMirror(project: string, to: RegionSite, mode: Mode): SwitchStep {
+export function checkMirror(project: string, to: RegionSite, mode: Mode, warnOnly = mode === 'disaster'): SwitchStep {
   const bucket = mirrorBucketOf(project, to);
   const call = awsCall('s3:ListObjectsV2', to.region, { Bucket: bucket, Prefix: `${MIRROR_PREFIX}/` }, true);
-  const warnOnly = mode === 'disaster';
   return {
     id: 'check-mirror',
     title: `Check the static mirror in ${to.region} (s3://${bucket}/${MIRROR_PREFIX}/)`,
@@ -38,8 +37,8 @@ export function checkMirror(project: string, to: RegionSite, mode: Mode): Switch
     calls: [call],
     verify: `The prefix holds ${MIRROR_REQUIRED_KEYS.join(' and ')}, and its newest object is younger than ${MIRROR_MAX_AGE_MS / 3_600_000} h (older: a warning).`,
     ifFailed: warnOnly
-      ? 'Only a warning in a disaster. After the switch the cache-invalidator crawls the whole site on its start (reconcile); check the mirror again afterwards.'
-      : `Build the mirror in ${to.region} first (services/cache-invalidator buildMirror.ts with MIRROR_BUCKET=${bucket}, or its replication from the other region), then run again.`,
+      ? 'Only a warning here. After the switch the cache-invalidator crawls the whole site on its start (reconcile); check the mirror again afterwards.'
+      : `Build the mirror in ${to.region} first (services/cache-invalidator buildMirror.ts with MIRROR_BUCKET=${bucket}, or its replication from the other region), then run again; or run with --accept-mirror to switch anyway.`,
     expected: { seconds: 5, basis: `one ListObjectsV2 page per 1,000 keys (at most ${MAX_PAGES})` },
     async run(context) {
       const objects: _Object[] = [];
@@ -73,7 +72,7 @@ export function checkMirror(project: string, to: RegionSite, mode: Mode): Switch
       if (problems.length > 0) {
         const message = `The mirror in ${to.region} is not ready: ${problems.join(', ')} (${summary})`;
         if (!warnOnly) throw new Error(message);
-        return `WARNING ${message}; going on (disaster)`;
+        return `WARNING ${message}; going on (${mode === 'disaster' ? 'disaster' : '--accept-mirror'})`;
       }
       if (ageMs > MIRROR_MAX_AGE_MS) {
         return `WARNING the mirror's newest object is older than ${MIRROR_MAX_AGE_MS / 3_600_000} h (${summary}); the reconcile after the switch refreshes it`;
