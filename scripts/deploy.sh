@@ -197,6 +197,14 @@ deploy_data() {
   else
     require_output "$PRIMARY_REGION" "$(stack data)" GlobalClusterIdentifier >/dev/null
   fi
+  # The bucket the cache-invalidator writes (MIRROR_REGION, default the secondary) replicates into
+  # the other region's, so both are kept for a switch; S3 needs that bucket to exist first.
+  local other_region=$PRIMARY_REGION other_bucket
+  [[ "$role" == primary ]] && other_region=$SECONDARY_REGION
+  if [[ "$region" == "${MIRROR_REGION:-$SECONDARY_REGION}" ]]; then
+    other_bucket="$(output "$other_region" "$(stack data)" MirrorBucketName)"
+    if [[ -n "$other_bucket" ]]; then params+=("MirrorReplicaRegion=$other_region"); fi
+  fi
   deploy_stack "$region" data "$(stack data)" "${params[@]}"
   # The mirror canary's object (edge stack MirrorCanaryFunction), under the stacks' MirrorPrefix
   # (site): whichever bucket the edge reads holds the page the ALB always answers with 503.

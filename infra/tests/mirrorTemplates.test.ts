@@ -64,6 +64,47 @@ describe('static mirror: the origin group and its members (the contract the fail
   });
 });
 
+describe('static mirror: both regions keep one (S3 replication from the written bucket)', () => {
+  const data = (values: Record<string, string>) =>
+    resolveConditions(loadTemplate('data'), { Role: 'secondary', ...values });
+
+  it("with MirrorReplicaRegion the bucket replicates its prefix, deletions included, into the other region's bucket", () => {
+    const template = data({ MirrorReplicaRegion: 'eu-west-1' });
+    const bucket = resourceOf(template, 'MirrorBucket').Properties;
+    // The replica is the other data stack's bucket: the same name with the other region.
+    const replica = bucket.BucketName['Fn::Sub'].replace('${AWS::Region}', '${MirrorReplicaRegion}');
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.ReplicationConfiguration).toEqual({
+      Role: { 'Fn::GetAtt': ['MirrorReplicationRole', 'Arn'] },
+      Rules: [
+        {
+          Id: 'mirror-to-other-region',
+          Status: 'Enabled',
+          Priority: 1,
+          Filter: { Prefix: { 'Fn::Sub': '${MirrorPrefix}/' } },
+          DeleteMarkerReplication: { Status: 'Enabled' },
+          Destination: { Bucket: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${replica}` } },
+        },
+      ],
+    });
+    const statements: Json[] = resourceOf(template, 'MirrorReplicationRole').Properties.Policies[0].PolicyDocument
+      .Statement;
+    const writes = statements.find((st) => st.Action.includes('s3:ReplicateDelete'));
+    expect(writes.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${replica}/\${MirrorPrefix}/*` });
+    // Old versions do not pile up: versioning is there for replication only.
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 1 }, ExpiredObjectDeleteMarker: true }),
+    );
+  });
+
+  it('without it, no replication and no role (the replica region: versioned, so it can receive)', () => {
+    const template = data({});
+    expect(resourceOf(template, 'MirrorBucket').Properties.ReplicationConfiguration).toBeUndefined();
+    expect(resourceOf(template, 'MirrorBucket').Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(template.Resources.MirrorReplicationRole).toBeUndefined();
+  });
+});
+
 describe('static mirror: the bucket admits CloudFront alone', () => {
   const statementsWith = (MirrorDistributionId: string): Json[] =>
     resourceOf(

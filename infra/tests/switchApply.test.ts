@@ -171,12 +171,13 @@ describe('failover/failback apply against moto', () => {
       clients: bed.clients,
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/1\/9 preflight: ok/);
-    expect(out).toMatch(/3\/9 route-writes-away: ok/);
-    expect(out).toMatch(/4\/9 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
-    expect(err).toMatch(/Step 4\/9 stop-and-promote failed/);
+    expect(out).toMatch(/1\/10 preflight: ok/);
+    expect(out).toMatch(/3\/10 route-writes-away: ok/);
+    expect(out).toMatch(/4\/10 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/);
+    expect(out).toMatch(/5\/10 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
+    expect(err).toMatch(/Step 5\/10 stop-and-promote failed/);
     expect(err).toMatch(/What to do next: Read the global database's events in eu-central-1/);
-    expect(out).not.toMatch(/5\/9/);
+    expect(out).not.toMatch(/6\/10/);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
     // In a disaster writes leave the old region first, whatever happens to the promotion after.
     const routed = await distributionConfig(bed.deployment.distributionId);

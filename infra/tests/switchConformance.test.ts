@@ -197,7 +197,17 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'rds:DescribeGlobalClusters',
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',
+      's3:ListObjectsV2',
     ]);
+  });
+
+  it("check-mirror's next listing page (ContinuationToken) is valid too", async () => {
+    const call = awsCall('s3:ListObjectsV2', 'eu-central-1', {
+      Bucket: 'ghost-ha-mirror-123456789012-eu-central-1',
+      Prefix: 'site/',
+      ContinuationToken: '1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=',
+    });
+    expect(await problemsOf([call])).toEqual([]);
   });
 
   it('a wrong or missing member is a compile error (tsc checks this file)', () => {

@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { serviceAndOperation } from '../src/switch/AwsCall.js';
 import type { Pacing } from '../src/switch/poll.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
+import { checkMirror } from '../src/switch/steps/checkMirror.js';
 import {
   alarmActions,
   CLUSTERS,
+  deleteMirrorObjects,
   distributionConfig,
   globalStatus,
   globalWriter,
@@ -101,12 +103,75 @@ describe.each([
     expect(results.flatMap((r, i) => (r ? [`${bed.sent[i]?.operation}: ${r}`] : []))).toEqual([]);
   }
 
+  it.runIf(mirror)(
+    'a planned failover refuses a target mirror without its 404 page, before anything changes; --accept-mirror goes on',
+    async () => {
+      await deleteMirrorObjects(SECONDARY, ['site/.ghost-404.html']);
+      const { code, err } = await drill('failover');
+      expect(code).toBe(1);
+      expect(err).toMatch(
+        /Step 2\/11 check-mirror failed .*The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing \(2 objects, newest 20\d\d-/,
+      );
+      expect(err).toMatch(
+        /What to do next: Build the mirror in eu-central-1 first .*MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1/,
+      );
+      await expectActive(PRIMARY);
+      // The operator who knows the mirror is being rebuilt may switch anyway.
+      const accepted = await drill('failover', '--accept-mirror');
+      expect(accepted.code).toBe(0);
+      expect(accepted.out).toMatch(
+        /2\/11 check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing .*; going on \(--accept-mirror\)/,
+      );
+      await expectActive(SECONDARY);
+      await expectEverySentCallValid();
+    },
+  );
+
+  it.runIf(mirror)('a mirror whose newest object is older than 48 h is a warning, not a refusal', async () => {
+    const to = {
+      region: SECONDARY,
+      clusterArn: `arn:aws:rds:${SECONDARY}:123456789012:cluster:${CLUSTERS[SECONDARY]}`,
+      fileSystemId: bed.deployment.fileSystems.get(SECONDARY) ?? '',
+      ecsCluster: 'ghost-ha',
+      ecsService: 'ghost-ha-ghost',
+      originId: `alb-${SECONDARY}`,
+    };
+    const later = { ...DRILL, now: () => Date.now() + 49 * 3_600_000 };
+    const found = await checkMirror('ghost-ha', to, 'planned').run({
+      clients: bed.clients,
+      pacing: later,
+      progress: () => {},
+      facts: {},
+    });
+    expect(found).toMatch(
+      /^WARNING the mirror's newest object is older than 48 h \(3 objects, newest 20\d\d-\S+ \(49\.0 h ago\)\)/,
+    );
+    await expectEverySentCallValid();
+  });
+
+  it.runIf(mirror)('a disaster failover onto an empty mirror warns and goes on', async () => {
+    await deleteMirrorObjects(SECONDARY, ['site/index.html', 'site/.ghost-404.html', 'site/a-post/index.html']);
+    await bed.moto.startOutage(PRIMARY);
+    const failover = await drill('failover', '--mode', 'disaster');
+    expect(failover.code).toBe(0);
+    expect(failover.out).toMatch(
+      /4\/\d+ check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: the mirror is empty \(0 objects, newest none\); going on \(disaster\)/,
+    );
+    await bed.moto.endOutage(PRIMARY);
+    await expectEverySentCallValid();
+  });
+
   it('planned failover, then planned failback', async () => {
     await expectActive(PRIMARY);
     const failover = await drill('failover');
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
     expect(failover.out).toContain('eu-west-1 is now the pilot light');
+    expect(failover.out).toMatch(
+      mirror
+        ? /2\/11 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
+        : /2\/11 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/,
+    );
     // The switchover takes a while in the stand-in too: the step waited for it.
     expect(failover.out).toMatch(
       /promote-database: {3}status switching-over, writer \S+ghost-primary, failover switching-over/,
@@ -216,7 +281,7 @@ describe.each([
     await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/10 preflight failed .* receives no replication/);
+    expect(err).toMatch(/Step 1\/11 preflight failed .* receives no replication/);
     expect(err).toMatch(/What to do next: Nothing was changed/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -247,7 +312,7 @@ describe.each([
     await bed.recreateDeployment({ replication: true, mirror, headlessSecondary: true });
     const { code, err, out } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/10 preflight failed .*ghost-secondary has no DB instance/);
+    expect(err).toMatch(/Step 1\/11 preflight failed .*ghost-secondary has no DB instance/);
     expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -257,7 +322,7 @@ describe.each([
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
     expect(err).toMatch(
-      /Step 1\/10 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
+      /Step 1\/11 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
     );
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -282,7 +347,7 @@ describe.each([
     await bed.moto.setReplicationStatus(bed.deployment.fileSystems.get(PRIMARY) ?? '', 'PAUSED');
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/10 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
+    expect(err).toMatch(/Step 1\/11 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
   it('reprotect after a disaster failover: the replica comes back without moving Ghost, then a planned failback', async () => {

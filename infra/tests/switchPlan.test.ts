@@ -42,6 +42,7 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'check-mirror',
       'repair-replication',
       'stop-ghost-eu-west-1',
       'sync-content',
@@ -53,6 +54,9 @@ describe('failover/failback plan', () => {
       'switch-alarms',
     ]);
     expect(out).toContain('Plan only: nothing is changed');
+    expect(out.slice(out.indexOf('(check-mirror)'), out.indexOf('(repair-replication)'))).toContain(
+      'read  s3:ListObjectsV2 @eu-central-1 {"Bucket":"ghost-ha-mirror-123456789012-eu-central-1","Prefix":"site/"}',
+    );
     expect(out.slice(out.indexOf('(restore-pilot-light)'))).toContain(
       'WRITE efs:CreateReplicationConfiguration @eu-central-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2","Destinations":[{"Region":"eu-west-1","FileSystemId":"fs-0aaaaaaaaaaaaaaa1"}]}',
     );
@@ -91,6 +95,7 @@ describe('failover/failback plan', () => {
       'preflight',
       'measure-data-loss',
       'route-writes-away',
+      'check-mirror',
       'stop-and-promote',
       'make-content-writable',
       'start-ghost-eu-central-1',
@@ -109,7 +114,7 @@ describe('failover/failback plan', () => {
       /When eu-west-1 returns: keep its Ghost at 0 and its origin out of the write path \[best effort\]/,
     );
     expect(out).toMatch(
-      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ stop-and-promote 2 min/m,
+      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 2 min/m,
     );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
@@ -125,6 +130,7 @@ describe('failover/failback plan', () => {
     expect(code).toBe(0);
     expect(steps).toEqual([
       'preflight',
+      'check-mirror',
       'repair-replication',
       'bring-content-back',
       'stop-ghost-eu-central-1',
@@ -167,6 +173,7 @@ describe('failover/failback plan', () => {
       'preflight',
       'measure-data-loss',
       'route-writes-away',
+      'check-mirror',
       'stop-and-promote',
       'make-content-writable',
       'start-ghost-eu-west-1',

@@ -46,6 +46,7 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   SwitchoverGlobalClusterCommandOutput,
 } from '@aws-sdk/client-rds';
+import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 
 /**
  * Every operation the switch makes, with the SDK's own input and output types: a wrong or missing
@@ -79,6 +80,7 @@ export interface Operations {
   'cloudwatch:EnableAlarmActions': [EnableAlarmActionsCommandInput, EnableAlarmActionsCommandOutput];
   'cloudwatch:DescribeAlarms': [DescribeAlarmsCommandInput, DescribeAlarmsCommandOutput];
   'cloudwatch:GetMetricStatistics': [GetMetricStatisticsCommandInput, GetMetricStatisticsCommandOutput];
+  's3:ListObjectsV2': [ListObjectsV2CommandInput, ListObjectsV2CommandOutput];
 }
 
 export type Operation = keyof Operations;

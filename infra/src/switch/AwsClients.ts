@@ -4,6 +4,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsCall } from './AwsCall.js';
 
 export interface AwsClientsOptions {
@@ -16,6 +17,8 @@ export interface AwsClientsOptions {
    * hang: without a bound a best-effort step towards it would never give up.
    */
   readonly requestTimeoutMs?: number;
+  /** Path-style S3 addressing, for a stand-in on one host (AWS itself takes the bucket's host name). */
+  readonly s3ForcePathStyle?: boolean;
 }
 
 /** One SDK client per service and region, created on first use. CloudFront is global (us-east-1). */
@@ -24,10 +27,12 @@ export class AwsClients {
   readonly #cloudWatchConfig: CloudWatchClientConfig;
   readonly #requestHandler: { requestTimeout: number; connectionTimeout: number; throwOnRequestTimeout: true };
   readonly onCall: ((call: AwsCall) => void) | undefined;
+  readonly #s3ForcePathStyle: boolean;
 
   constructor(options: AwsClientsOptions = {}) {
     this.#cloudWatchConfig = options.cloudWatchConfig ?? {};
     this.onCall = options.onCall;
+    this.#s3ForcePathStyle = options.s3ForcePathStyle ?? false;
     const requestTimeout = options.requestTimeoutMs ?? 30_000;
     // throwOnRequestTimeout: without it the handler only logs a warning and keeps waiting.
     this.#requestHandler = {
@@ -69,6 +74,13 @@ export class AwsClients {
     return this.#get(
       `cloudwatch:${region}`,
       () => new CloudWatchClient({ ...this.#cloudWatchConfig, region, requestHandler: this.#requestHandler }),
+    );
+  }
+
+  s3(region: string): S3Client {
+    return this.#get(
+      `s3:${region}`,
+      () => new S3Client({ region, forcePathStyle: this.#s3ForcePathStyle, requestHandler: this.#requestHandler }),
     );
   }
 

@@ -11,6 +11,8 @@ export interface SwitchRequest {
   readonly apply: boolean;
   /** reprotect only: the standby's content that exists only there has been backed up. */
   readonly salvaged?: boolean;
+  /** failover/failback: a target mirror that is not ready is a warning, not a refusal. */
+  readonly acceptMirror?: boolean;
   readonly project: string;
   readonly primaryRegion: string;
   readonly secondaryRegion: string;
@@ -39,6 +41,8 @@ each one and stopping at the first failure with what to do next.
   --primary-file-system ID      skip discovery of the primary EFS file system (fs-...)
   --secondary-file-system ID    skip discovery of the secondary EFS file system
   --salvaged                     reprotect: the standby's file system was backed up, it may be overwritten
+  --accept-mirror               a planned switch goes on when the target region's static mirror lacks
+                                its home or 404 page (a warning instead of a refusal)
   --apply                       make the changes
 
 reprotect.sh re-establishes EFS replication from the region Ghost runs in (read from the global
@@ -63,6 +67,7 @@ export function parseSwitchArgs(direction: Direction, argv: readonly string[]): 
   const values = new Map<string, string>();
   let apply = false;
   let salvaged = false;
+  let acceptMirror = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--apply') {
@@ -71,6 +76,10 @@ export function parseSwitchArgs(direction: Direction, argv: readonly string[]): 
     }
     if (arg === '--salvaged') {
       salvaged = true;
+      continue;
+    }
+    if (arg === '--accept-mirror') {
+      acceptMirror = true;
       continue;
     }
     const [name = '', inline] = arg.replace(/^--/, '').split(/=(.*)/s, 2);
@@ -115,6 +124,7 @@ export function parseSwitchArgs(direction: Direction, argv: readonly string[]): 
     mode: mode as Mode,
     apply,
     salvaged,
+    acceptMirror,
     project,
     primaryRegion,
     secondaryRegion,

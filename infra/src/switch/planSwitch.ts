@@ -1,6 +1,7 @@
 import type { Deployment } from './Deployment.js';
 import type { Direction, Mode } from './SwitchRequest.js';
 import type { SwitchPlan, SwitchStep } from './SwitchStep.js';
+import { checkMirror } from './steps/checkMirror.js';
 import { fenceOldRegion } from './steps/fenceOldRegion.js';
 import { inParallel } from './steps/inParallel.js';
 import { makeContentWritable } from './steps/makeContentWritable.js';
@@ -22,12 +23,19 @@ const STOP_BOUND_MS = 60_000;
  * to secondary; failback: back to the primary, first replicating the content written meanwhile.
  * This only orders the steps; each lives in its own file under steps/.
  */
-export function planSwitch(deployment: Deployment, direction: Direction, mode: Mode): SwitchPlan {
+export function planSwitch(
+  deployment: Deployment,
+  direction: Direction,
+  mode: Mode,
+  options: { readonly acceptMirror?: boolean } = {},
+): SwitchPlan {
   const from = direction === 'failover' ? deployment.primary : deployment.secondary;
   const to = direction === 'failover' ? deployment.secondary : deployment.primary;
   const planned = mode === 'planned';
   const steps: SwitchStep[] = [preflight(deployment, from, to, direction, mode)];
   if (planned) {
+    // The target's mirror is checked before anything changes: a planned switch refuses at no cost.
+    steps.push(checkMirror(deployment.project, to, mode, options.acceptMirror ?? false));
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
@@ -41,6 +49,9 @@ export function planSwitch(deployment: Deployment, direction: Direction, mode: M
     // promotion instead of before it.
     steps.push(measureDataLoss(deployment, from, to));
     steps.push(switchCloudFront(deployment, from, to, { early: true }));
+    // Only a warning in a disaster, so it does not hold back writes leaving the region that is down;
+    // still before the origin group moves.
+    steps.push(checkMirror(deployment.project, to, mode, true));
     steps.push(
       inParallel(
         'stop-and-promote',

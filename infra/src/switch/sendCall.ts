@@ -23,6 +23,7 @@ import {
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { AwsCall, AwsCallOf, InputOf, Operation, OutputOf } from './AwsCall.js';
 import type { AwsClients } from './AwsClients.js';
 
@@ -48,6 +49,7 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'cloudwatch:EnableAlarmActions': (c, r, i) => c.cloudwatch(r).send(new EnableAlarmActionsCommand(i)),
   'cloudwatch:DescribeAlarms': (c, r, i) => c.cloudwatch(r).send(new DescribeAlarmsCommand(i)),
   'cloudwatch:GetMetricStatistics': (c, r, i) => c.cloudwatch(r).send(new GetMetricStatisticsCommand(i)),
+  's3:ListObjectsV2': (c, r, i) => c.s3(r).send(new ListObjectsV2Command(i)),
 };
 
 /** Sends one planned call through the matching SDK client; `clients.onCall` sees it first. */

@@ -38,13 +38,17 @@ import {
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
 import { regionalAlarmNames, siteNames } from '../../src/switch/Deployment.js';
 import type { Pacing } from '../../src/switch/poll.js';
+import { MIRROR_REQUIRED_KEYS } from '../../src/switch/steps/checkMirror.js';
 
 export const PRIMARY = 'eu-west-1';
 export const SECONDARY = 'eu-central-1';
 export const PROJECT = 'ghost-ha';
+/** moto's default account, the one in every ARN it issues. */
+export const ACCOUNT = '123456789012';
 const ENGINE = { Engine: 'aurora-mysql', EngineVersion: '8.0.mysql_aurora.3.08.2' };
 export const CLUSTERS = { [PRIMARY]: 'ghost-primary', [SECONDARY]: 'ghost-secondary' } as const;
 
@@ -59,7 +63,10 @@ export const FAST: Pacing = {
 export interface DeploymentOptions {
   /** EFS replication primary -> secondary, as the data stacks leave it (needs the extended moto). */
   readonly replication?: boolean;
-  /** The origin group holds [active ALB, static mirror] instead of both ALBs. */
+  /**
+   * The origin group holds [active ALB, static mirror] instead of both ALBs, and each region's data
+   * stack bucket holds a built mirror (the home page, the 404 page, a post).
+   */
   readonly mirror?: boolean;
   /** The secondary cluster has no DB instance (headless); the data stack gives each cluster one. */
   readonly headlessSecondary?: boolean;
@@ -215,6 +222,17 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       }),
     );
   }
+  if (options.mirror) {
+    for (const region of [PRIMARY, SECONDARY]) {
+      await s3(region).send(
+        new CreateBucketCommand({
+          Bucket: mirrorBucket(region),
+          CreateBucketConfiguration: { LocationConstraint: region as 'eu-west-1' },
+        }),
+      );
+      await putMirrorObjects(region, [...MIRROR_REQUIRED_KEYS, 'site/a-post/index.html']);
+    }
+  }
   const origin = (region: string) => ({
     Id: `alb-${region}`,
     DomainName: `ghost-ha-123.${region}.elb.amazonaws.com`,
@@ -255,6 +273,27 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
   );
   if (!Distribution?.Id) throw new Error('moto created no distribution');
   return { distributionId: Distribution.Id, targetGroups, fileSystems };
+}
+
+/** The data stack's mirror bucket in `region` (moto's account). */
+export function mirrorBucket(region: string): string {
+  return `${PROJECT}-mirror-${ACCOUNT}-${region}`;
+}
+
+const s3 = (region: string) => new S3Client({ region, forcePathStyle: true });
+
+/** Writes mirror objects as the cache-invalidator would (LastModified: now). */
+export async function putMirrorObjects(region: string, keys: readonly string[]): Promise<void> {
+  for (const Key of keys) {
+    await s3(region).send(
+      new PutObjectCommand({ Bucket: mirrorBucket(region), Key, Body: '<html></html>', ContentType: 'text/html' }),
+    );
+  }
+}
+
+/** Removes mirror objects, e.g. a mirror that never got its 404 page. */
+export async function deleteMirrorObjects(region: string, keys: readonly string[]): Promise<void> {
+  for (const Key of keys) await s3(region).send(new DeleteObjectCommand({ Bucket: mirrorBucket(region), Key }));
 }
 
 export async function serviceCounts(region: string) {

@@ -45,7 +45,12 @@ export function useSwitchTestBed(options: SwitchTestBedOptions = {}): SwitchTest
   let clients: AwsClients | undefined;
   let sent: AwsCall[] = [];
   const makeClients = (extra: AwsClientsOptions = {}) =>
-    new AwsClients({ cloudWatchConfig: { protocol: AwsQueryProtocol }, onCall: (call) => sent.push(call), ...extra });
+    new AwsClients({
+      cloudWatchConfig: { protocol: AwsQueryProtocol },
+      s3ForcePathStyle: true,
+      onCall: (call) => sent.push(call),
+      ...extra,
+    });
   const ready = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`The switch test bed has no ${what} outside a test`);
     return value;

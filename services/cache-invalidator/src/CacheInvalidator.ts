@@ -23,8 +23,9 @@ import type { Batch, JournalRecord } from './JournalRecord.js';
 import { ManualInvalidation } from './ManualInvalidation.js';
 import type { ManualRequest, ManualRequests, ManualResult } from './ManualRequests.js';
 import { MirrorCheck } from './mirror/MirrorCheck.js';
+import { MirrorReconciler } from './mirror/MirrorReconciler.js';
 import type { MirrorRefresher } from './mirror/MirrorRefresher.js';
-import { buildIfEmpty, startMirror } from './mirror/startMirror.js';
+import { crawlOnStart, startMirror } from './mirror/startMirror.js';
 import { PathBudget } from './PathBudget.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
 import { QuarantineCheck } from './QuarantineCheck.js';
@@ -81,6 +82,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   readonly #senders = new Map<string, DistributionSender>();
   #stopping = false;
   #mirror: MirrorRefresher | undefined;
+  #reconciler: MirrorReconciler | undefined;
   readonly #budget: PathBudget;
 
   private constructor(config: ResolvedConfig, deps: CacheInvalidatorDeps) {
@@ -338,7 +340,14 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       ...(this.#deps.random ? { random: this.#deps.random } : {}),
     });
     this.#mirror = refresher;
-    if (settings.buildOnEmpty) void buildIfEmpty(refresher, store, this.#deps.logger, this.#now);
+    void crawlOnStart(refresher, store, this.#deps.logger, settings, this.#now);
+    this.#reconciler = new MirrorReconciler({
+      enqueue: (job) => refresher.enqueue(job),
+      intervalMs: settings.reconcileIntervalMs,
+      logger: this.#deps.logger,
+      now: this.#now,
+    });
+    this.#reconciler.start();
   }
 
   /**
@@ -375,6 +384,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     for (const sender of this.#senders.values()) sender.close();
     await readiness.stop();
     queue.close();
+    this.#reconciler?.stop();
     await this.#mirror?.stop();
     server.closeAllConnections();
     await closed;

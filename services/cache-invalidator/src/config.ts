@@ -67,6 +67,10 @@ export interface MirrorSettings {
   /** Longest wait for an answer's headers, and between two chunks of a body. */
   fetchTimeoutMs: number;
   buildOnEmpty: boolean;
+  /** A start with pages in the mirror crawls the whole site (after a failover: what the old region's journal lost). */
+  reconcileOnStart: boolean;
+  /** Time between two reconciles (full crawls) while running; 0: none. */
+  reconcileIntervalMs: number;
   /** Largest HTML/CSS/XML body read (held in memory to find links); larger is not mirrored. */
   maxPageBytes: number;
   /** Largest file streamed to the bucket; larger is not mirrored. */
@@ -240,6 +244,13 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
     concurrency: read.int('MIRROR_CONCURRENCY', { default: 2, min: 1, max: 32, example: '2' }),
     fetchTimeoutMs: read.int('MIRROR_FETCH_TIMEOUT_MS', { default: 10_000, min: 100, max: 120_000, example: '10000' }),
     buildOnEmpty: read.bool('MIRROR_BUILD_ON_EMPTY', { default: true, example: 'true' }),
+    reconcileOnStart: read.bool('MIRROR_RECONCILE_ON_START', { default: true, example: 'true' }),
+    reconcileIntervalMs: read.int('MIRROR_RECONCILE_INTERVAL_MS', {
+      default: 86_400_000,
+      min: 0,
+      max: 7 * 86_400_000,
+      example: '86400000',
+    }),
     maxPageBytes: read.int('MIRROR_MAX_PAGE_BYTES', {
       default: 5 * 1024 * 1024,
       min: 64 * 1024,
@@ -266,6 +277,11 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     read.problem(
       `'MIRROR_BUCKET' has '${bucket}', which is not an S3 bucket name. E.g. MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1`,
+    );
+  }
+  if (settings.reconcileIntervalMs > 0 && settings.reconcileIntervalMs < 600_000) {
+    read.problem(
+      `'MIRROR_RECONCILE_INTERVAL_MS' has ${settings.reconcileIntervalMs}: a full crawl at most every 10 minutes (600000), or 0 for none. E.g. MIRROR_RECONCILE_INTERVAL_MS=86400000`,
     );
   }
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(settings.prefix)) {

@@ -140,6 +140,7 @@ describe('cache-invalidator alarms, from the EMF lines the service writes', () =
         MIRROR_BUCKET: bucket,
         MIRROR_ORIGIN_URL: originUrl,
         MIRROR_BUILD_ON_EMPTY: 'false',
+        MIRROR_RECONCILE_ON_START: 'false',
         MIRROR_MAX_ATTEMPTS: '1',
       });
       const parked = await runAgainst(

@@ -103,6 +103,8 @@ describe('loadConfig', () => {
       concurrency: 2,
       fetchTimeoutMs: 10_000,
       buildOnEmpty: true,
+      reconcileOnStart: true,
+      reconcileIntervalMs: 86_400_000,
       maxPageBytes: 5 * 1024 * 1024,
       maxFileBytes: 256 * 1024 * 1024,
       maxCacheSeconds: 600,
@@ -123,6 +125,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, MIRROR_BUCKET: 'b-u-c', MIRROR_MAX_REMOVE_SHARE: '2' }).join()).toMatch(
       /'MIRROR_MAX_REMOVE_SHARE'.*E\.g\. MIRROR_MAX_REMOVE_SHARE=0\.25/,
     );
+  });
+
+  it('reconciles the mirror daily by default; 0 turns it off, a full crawl more often than every 10 min is refused', () => {
+    const mirror = { ...minimal, MIRROR_BUCKET: 'ghost-ha-mirror-123456789012-eu-central-1' };
+    expect(loadConfig({ ...mirror, MIRROR_RECONCILE_INTERVAL_MS: '0' }).mirror?.reconcileIntervalMs).toBe(0);
+    expect(problemsOf({ ...mirror, MIRROR_RECONCILE_INTERVAL_MS: '60000' })).toEqual([
+      "'MIRROR_RECONCILE_INTERVAL_MS' has 60000: a full crawl at most every 10 minutes (600000), or 0 for none. E.g. MIRROR_RECONCILE_INTERVAL_MS=86400000",
+    ]);
   });
 
   it('names a bad mirror bucket, prefix or concurrency with an example', () => {

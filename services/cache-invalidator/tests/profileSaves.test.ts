@@ -15,7 +15,11 @@ describe('100 profile saves in a minute through a real Ghost (gate, invalidator,
 
   beforeAll(async () => {
     bed = await MirrorTestBed.start({ seedPosts: 3 });
-    await bed.startInvalidator({ MIRROR_BUILD_ON_EMPTY: 'false', SITE_CHANGED_MIN_INTERVAL_MS: '60000' });
+    await bed.startInvalidator({
+      MIRROR_BUILD_ON_EMPTY: 'false',
+      MIRROR_RECONCILE_ON_START: 'false',
+      SITE_CHANGED_MIN_INTERVAL_MS: '60000',
+    });
     await bed.registerWebhooks(bed.invalidator.url);
   });
 

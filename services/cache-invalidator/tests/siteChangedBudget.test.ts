@@ -48,6 +48,7 @@ describe('the `/*` budget: lone site.changed events are rate-limited and merged 
         MIRROR_BUCKET: bucket,
         MIRROR_ORIGIN_URL: origin.url,
         MIRROR_BUILD_ON_EMPTY: 'false',
+        MIRROR_RECONCILE_ON_START: 'false',
         SITE_CHANGED_MIN_INTERVAL_MS: String(PERIOD_MS),
       },
       cloudFront,

@@ -6,6 +6,7 @@ import type { SitePaths } from '../sitePaths.js';
 import { createMirrorMetrics } from './createMirrorMetrics.js';
 import { MAX_REDIRECTS_DOWNLOAD_BYTES } from './edgeRedirectsOf.js';
 import type { RefreshJob } from './MirrorJournalRecord.js';
+import { reconcileJob } from './MirrorReconciler.js';
 import { type JobStats, MirrorRefresher, type PathEvent } from './MirrorRefresher.js';
 import { MirrorStore } from './MirrorStore.js';
 import { PageFetcher } from './PageFetcher.js';
@@ -109,20 +110,32 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
   return { refresher, store };
 }
 
-/** On a first start the mirror is empty: build it once, in the background, retrying while S3 is unreachable. */
-export async function buildIfEmpty(
+/**
+ * What a start crawls. An empty mirror (first start) is built from the sitemaps when `buildOnEmpty`;
+ * a mirror that holds pages is reconciled when `reconcileOnStart`: the invalidator starts in a region
+ * after every failover, and jobs journaled in the old region may not have reached this one. Runs in
+ * the background, retrying while S3 is unreachable; merged into a full crawl already queued.
+ */
+export async function crawlOnStart(
   refresher: MirrorRefresher,
   store: MirrorStore,
   logger: Logger,
+  options: { buildOnEmpty: boolean; reconcileOnStart: boolean },
   now: () => number = Date.now,
 ): Promise<void> {
   const log = logger.child({ module: 'startMirror' });
+  if (!options.buildOnEmpty && !options.reconcileOnStart) return;
   for (let attempt = 0; attempt < 30; attempt++) {
     try {
-      if (refresher.depth > 0 || !(await store.isEmpty())) return;
+      const empty = await store.isEmpty();
       const at = now();
-      log.info('the mirror is empty: building it from the sitemaps');
-      await refresher.enqueue({ id: `build-${at}`, changedAt: at, paths: [], everything: true, source: 'build' });
+      if (empty && options.buildOnEmpty && refresher.depth === 0) {
+        log.info('the mirror is empty: building it from the sitemaps');
+        await refresher.enqueue({ id: `build-${at}`, changedAt: at, paths: [], everything: true, source: 'build' });
+      } else if (!empty && options.reconcileOnStart) {
+        log.info('the mirror holds pages: reconciling it with Ghost (full crawl)');
+        await refresher.enqueue(reconcileJob(at));
+      }
       return;
     } catch (error) {
       log.warn({ error: summarizeError(error), attempt }, 'could not check whether the mirror is empty; retrying');

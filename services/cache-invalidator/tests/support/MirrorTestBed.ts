@@ -94,6 +94,8 @@ export class MirrorTestBed {
         MIRROR_PREFIX,
         MIRROR_ORIGIN_URL: this.gateWitness.url,
         MIRROR_CONCURRENCY: '4',
+        // The tests built on this bed count the mirror's fetches and writes; tests/mirrorReconcile.test.ts covers the reconcile.
+        MIRROR_RECONCILE_ON_START: 'false',
         ...env,
       },
       this.cloudFront,
