@@ -51,7 +51,7 @@ export interface PathEvent {
 
 /**
  * What became of a path: `present` an asset the mirror already holds; `unchanged` Ghost answered
- * 304 to the stored copy's validators; `refused` not the site, too large or a type the mirror does
+ * 304 to the stored copy's validators, or a page with the same bytes as the stored copy (not written); `refused` not the site, too large or a type the mirror does
  * not take (never stored, an older copy removed); `parked` kept failing while the site answered;
  * `guarded` a removal refused because the job already removed its share of the mirror; `kept` one of
  * the edge's own objects left as it is (the canary; redirects without an Admin API key; an answer
@@ -695,15 +695,16 @@ export class MirrorRefresher {
       return { result: 'written', found: [] };
     }
     if (outcome.kind === 'page') {
-      const stored = await this.#retrying(`writing ${path}`, 'store', () => store.put(path, outcome).then(() => true));
-      if (stored === undefined) return undefined;
+      // The same bytes as the mirror's copy (a full crawl re-fetches every page) are not written again.
+      const written = await this.#retrying(`writing ${path}`, 'store', () => store.putIfChanged(path, outcome));
+      if (written === undefined) return undefined;
       if (isAssetPath(relative)) this.#assetsPresent.add(path);
-      stats.written++;
+      if (written) stats.written++;
       const found = discoverPaths(path, outcome.body, outcome.contentType, this.#options.site, this.#options.siteUrl);
       // Pages of an incremental refresh lead only to assets and listing pages; sitemaps lead to
       // every page, which only a full crawl follows.
       const kept = job.everything || !isSitemapPath(relative) ? found : [];
-      return { result: 'written', found: kept };
+      return { result: written ? 'written' : 'unchanged', found: kept };
     }
     if (outcome.kind === 'personal') return this.#remove(path, 'personal', outcome.reason, stats, removals);
     if (outcome.kind === 'refused') return this.#remove(path, 'refused', outcome.reason, stats, removals);

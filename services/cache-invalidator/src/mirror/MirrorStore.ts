@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -38,6 +39,8 @@ export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 /** User metadata keys holding Ghost's validators, for conditional requests in a full crawl. */
 const ETAG_METADATA = 'ghost-etag';
 const LAST_MODIFIED_METADATA = 'ghost-last-modified';
+/** User metadata key holding the SHA-256 (hex) of a buffered page's body, to skip rewriting the same bytes. */
+const CONTENT_HASH_METADATA = 'content-sha256';
 
 /**
  * The static mirror in S3: one object per viewer path, under the prefix CloudFront's OriginPath
@@ -72,9 +75,41 @@ export class MirrorStore {
   }
 
   async put(path: string, page: MirroredPage): Promise<void> {
-    await this.#call(`writing ${path}`, () =>
-      this.#client.send(new PutObjectCommand({ ...this.#objectFields(path, page), Body: page.body })),
-    );
+    const fields = this.#pageFields(path, page);
+    await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: page.body })));
+  }
+
+  /**
+   * Writes a page unless the mirror already holds the same bytes with the same headers: a HEAD
+   * (user metadata and system headers come back with it,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html) compared with the body's
+   * SHA-256, stored as metadata on every page written. False when nothing was written.
+   */
+  async putIfChanged(path: string, page: MirroredPage): Promise<boolean> {
+    const fields = this.#pageFields(path, page);
+    let same = false;
+    try {
+      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fields.Key }));
+      const stored = head.Metadata ?? {};
+      same =
+        head.ContentType === fields.ContentType &&
+        head.CacheControl === fields.CacheControl &&
+        Object.keys(stored).length === Object.keys(fields.Metadata).length &&
+        Object.entries(fields.Metadata).every(([key, value]) => stored[key] === value);
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 404)
+        throw new MirrorStoreError(`checking ${path} in s3://${this.bucket} failed`, { cause: error });
+    }
+    if (same) return false;
+    await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: page.body })));
+    return true;
+  }
+
+  #pageFields(path: string, page: MirroredPage) {
+    const fields = this.#objectFields(path, page);
+    const hash = createHash('sha256').update(page.body).digest('hex');
+    return { ...fields, Metadata: { ...fields.Metadata, [CONTENT_HASH_METADATA]: hash } };
   }
 
   /**
