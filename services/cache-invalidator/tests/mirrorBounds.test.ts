@@ -204,7 +204,7 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect(peakMiB - baseMiB).toBeLessThan(150);
   }, 180_000);
 
-  it('a page Ghost serves again with the same bytes is not written again; a changed one is', async () => {
+  it('a page or feed Ghost serves again with the same content is not written again; a changed one is', async () => {
     const writes: string[] = [];
     s3.middlewareStack.add(
       (next, context) => async (args) => {
@@ -219,21 +219,29 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
       const page = (body: string) => ({ kind: 'page' as const, contentType: 'text/html; charset=utf-8', body });
       origin.route('/same/', page('<h1>same</h1>'));
       origin.route('/edited/', page('<h1>before</h1>'));
+      // Ghost sets a feed's <lastBuildDate> to the time of each request: the same items are the same feed.
+      const feed = (at: string) => ({
+        kind: 'page' as const,
+        contentType: 'text/xml; charset=utf-8', // as Ghost serves a feed
+        body: `<?xml version="1.0"?><rss><channel><lastBuildDate>${at}</lastBuildDate><item>one</item></channel></rss>`,
+      });
+      origin.route('/rss/', feed('Sun, 06 Dec 2026 21:00:00 GMT'));
       const refresher = await startRefresher('hashed');
       const refresh = async (id: string) => {
         await refresher.enqueue({
           id,
           changedAt: Date.now(),
-          paths: ['/same/', '/edited/'],
+          paths: ['/same/', '/edited/', '/rss/'],
           everything: false,
           source: 'batch',
         });
         expect(await refresher.idle(30_000)).toBe(true);
       };
       await refresh('first');
-      expect(writes.sort()).toEqual(['hashed/edited/', 'hashed/same/']);
+      expect(writes.sort()).toEqual(['hashed/edited/', 'hashed/rss/', 'hashed/same/']);
       writes.length = 0;
       origin.route('/edited/', page('<h1>after</h1>'));
+      origin.route('/rss/', feed('Sun, 06 Dec 2026 21:05:00 GMT'));
       await refresh('second');
       expect(writes).toEqual(['hashed/edited/']);
       const edited = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'hashed/edited/' }));

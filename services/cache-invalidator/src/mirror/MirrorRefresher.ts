@@ -599,11 +599,11 @@ export class MirrorRefresher {
           this.#log.warn({ path: source, reason }, "mirror: Ghost's 404 page not stored; the mirror's copy stays");
           return kept;
         }
-        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store.put(path, outcome).then(() => true),
+        const written = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store.putIfChanged(path, outcome),
         );
-        if (stored === undefined) return undefined;
-        stats.written++;
+        if (written === undefined) return undefined;
+        if (written) stats.written++;
         // The theme's CSS, fonts and images the page loads.
         const found = discoverPaths(
           source,
@@ -613,7 +613,7 @@ export class MirrorRefresher {
           this.#options.siteUrl,
         );
         return {
-          result: 'written',
+          result: written ? 'written' : 'unchanged',
           found: found.filter((next) => isAssetPath(next.slice(this.#options.site.base.length))),
         };
       });
@@ -657,14 +657,17 @@ export class MirrorRefresher {
           );
         }
         const body = Buffer.from(JSON.stringify(redirects.table));
-        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store
-            .put(path, { body, contentType: 'application/json', cacheControl: 'public, max-age=0', validators: {} })
-            .then(() => true),
+        const written = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store.putIfChanged(path, {
+            body,
+            contentType: 'application/json',
+            cacheControl: 'public, max-age=0',
+            validators: {},
+          }),
         );
-        if (stored === undefined) return undefined;
-        stats.written++;
-        return { result: 'written', found: [] };
+        if (written === undefined) return undefined;
+        if (written) stats.written++;
+        return { result: written ? 'written' : 'unchanged', found: [] };
       });
     }
     return kept;

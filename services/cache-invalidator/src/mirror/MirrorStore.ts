@@ -108,7 +108,7 @@ export class MirrorStore {
 
   #pageFields(path: string, page: MirroredPage) {
     const fields = this.#objectFields(path, page);
-    const hash = createHash('sha256').update(page.body).digest('hex');
+    const hash = createHash('sha256').update(comparedBytes(page)).digest('hex');
     return { ...fields, Metadata: { ...fields.Metadata, [CONTENT_HASH_METADATA]: hash } };
   }
 
@@ -266,4 +266,13 @@ export class MirrorStore {
       throw new MirrorStoreError(`${what} in s3://${this.bucket} failed`, { cause: error });
     }
   }
+}
+
+/**
+ * The bytes whose hash says whether a page changed: the body, less a feed's `<lastBuildDate>`, which
+ * Ghost sets to the time of each request (a feed whose items did not change is the same feed).
+ */
+function comparedBytes(page: MirroredPage): Buffer {
+  if (!/xml/i.test(page.contentType)) return page.body;
+  return Buffer.from(page.body.toString('utf8').replace(/<lastBuildDate>[^<]*<\/lastBuildDate>/, ''));
 }
