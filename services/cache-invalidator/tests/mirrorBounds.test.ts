@@ -204,7 +204,7 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect(peakMiB - baseMiB).toBeLessThan(150);
   }, 180_000);
 
-  it('a page or feed Ghost serves again with the same content is not written again; a changed one is', async () => {
+  it('a page, feed or small file Ghost serves again with the same content is not written again; a changed one is', async () => {
     const writes: string[] = [];
     s3.middlewareStack.add(
       (next, context) => async (args) => {
@@ -222,23 +222,24 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
       // Ghost sets a feed's <lastBuildDate> to the time of each request: the same items are the same feed.
       const feed = (at: string) => ({
         kind: 'page' as const,
-        contentType: 'text/xml; charset=utf-8', // as Ghost serves a feed
+        contentType: 'application/rss+xml; charset=utf-8', // as Ghost serves a feed (streamed, not parsed)
         body: `<?xml version="1.0"?><rss><channel><lastBuildDate>${at}</lastBuildDate><item>one</item></channel></rss>`,
       });
       origin.route('/rss/', feed('Sun, 06 Dec 2026 21:00:00 GMT'));
+      origin.route('/robots.txt', { kind: 'page', contentType: 'text/plain', body: 'User-agent: *\n' });
       const refresher = await startRefresher('hashed');
       const refresh = async (id: string) => {
         await refresher.enqueue({
           id,
           changedAt: Date.now(),
-          paths: ['/same/', '/edited/', '/rss/'],
+          paths: ['/same/', '/edited/', '/rss/', '/robots.txt'],
           everything: false,
           source: 'batch',
         });
         expect(await refresher.idle(30_000)).toBe(true);
       };
       await refresh('first');
-      expect(writes.sort()).toEqual(['hashed/edited/', 'hashed/rss/', 'hashed/same/']);
+      expect(writes.sort()).toEqual(['hashed/edited/', 'hashed/robots.txt', 'hashed/rss/', 'hashed/same/']);
       writes.length = 0;
       origin.route('/edited/', page('<h1>after</h1>'));
       origin.route('/rss/', feed('Sun, 06 Dec 2026 21:05:00 GMT'));

@@ -687,15 +687,16 @@ export class MirrorRefresher {
     if (outcome.kind === 'unchanged') return { result: 'unchanged', found: [] };
     if (outcome.kind === 'file') {
       // Streamed from Ghost into the bucket; a failure on either side retries the whole file.
+      let written: boolean;
       try {
-        await store.putStream(path, outcome, outcome.file);
+        ({ written } = await store.putStream(path, outcome, outcome.file));
       } catch (error) {
         if (!(error instanceof MirrorBodyTooLargeError)) throw error;
         return this.#remove(path, 'refused', error.message, stats, removals);
       }
       if (isAssetPath(relative)) this.#assetsPresent.add(path);
-      stats.written++;
-      return { result: 'written', found: [] };
+      if (written) stats.written++;
+      return { result: written ? 'written' : 'unchanged', found: [] };
     }
     if (outcome.kind === 'page') {
       // The same bytes as the mirror's copy (a full crawl re-fetches every page) are not written again.

@@ -116,8 +116,9 @@ export class MirrorStore {
    * Streams a file into the bucket holding one part (`UPLOAD_PART_BYTES`) at a time: one PutObject
    * when it fits in a part, else a multipart upload, aborted when reading or writing fails (the
    * error of the body, e.g. MirrorBodyTooLargeError or MirrorFetchError, is passed on as it is).
+   * A file that fits in a part is written only when it differs from the stored copy (`putIfChanged`).
    */
-  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<number> {
+  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<{ bytes: number; written: boolean }> {
     const fields = this.#objectFields(path, headers);
     let buffered: Uint8Array[] = [];
     let bufferedBytes = 0;
@@ -153,8 +154,7 @@ export class MirrorStore {
       }
       if (!uploadId) {
         const body = Buffer.concat(buffered, bufferedBytes);
-        await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: body })));
-        return total;
+        return { bytes: total, written: await this.putIfChanged(path, { ...headers, body }) };
       }
       if (bufferedBytes > 0) await flush();
       const id = uploadId;
@@ -168,7 +168,7 @@ export class MirrorStore {
           }),
         ),
       );
-      return total;
+      return { bytes: total, written: true };
     } catch (error) {
       await file.cancel();
       if (uploadId) {
