@@ -224,6 +224,8 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
         kind: 'page' as const,
         contentType: 'application/rss+xml; charset=utf-8', // as Ghost serves a feed (streamed, not parsed)
         body: `<?xml version="1.0"?><rss><channel><lastBuildDate>${at}</lastBuildDate><item>one</item></channel></rss>`,
+        // Express's ETag: a hash of the body, so it changes with the date.
+        headers: { ETag: `W/"${Buffer.from(at).toString('hex').slice(-16)}"` },
       });
       origin.route('/rss/', feed('Sun, 06 Dec 2026 21:00:00 GMT'));
       origin.route('/robots.txt', { kind: 'page', contentType: 'text/plain', body: 'User-agent: *\n' });

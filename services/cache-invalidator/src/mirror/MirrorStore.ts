@@ -90,12 +90,12 @@ export class MirrorStore {
     let same = false;
     try {
       const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fields.Key }));
-      const stored = head.Metadata ?? {};
+      const [stored, wanted] = [comparedMetadata(head.Metadata ?? {}), comparedMetadata(fields.Metadata)];
       same =
         head.ContentType === fields.ContentType &&
         head.CacheControl === fields.CacheControl &&
-        Object.keys(stored).length === Object.keys(fields.Metadata).length &&
-        Object.entries(fields.Metadata).every(([key, value]) => stored[key] === value);
+        Object.keys(stored).length === Object.keys(wanted).length &&
+        Object.entries(wanted).every(([key, value]) => stored[key] === value);
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== 404)
@@ -275,4 +275,15 @@ export class MirrorStore {
 function comparedBytes(page: MirroredPage): Buffer {
   if (!/xml/i.test(page.contentType)) return page.body;
   return Buffer.from(page.body.toString('utf8').replace(/<lastBuildDate>[^<]*<\/lastBuildDate>/, ''));
+}
+
+/**
+ * The metadata that says whether an object changed: all of it but a weak ETag, which Express derives
+ * from the body (a feed's changes with its `<lastBuildDate>`) and the compared hash already covers.
+ */
+function comparedMetadata(metadata: Record<string, string>): Record<string, string> {
+  const etag = metadata[ETAG_METADATA];
+  if (!etag?.startsWith('W/')) return metadata;
+  const { [ETAG_METADATA]: _weak, ...rest } = metadata;
+  return rest;
 }
