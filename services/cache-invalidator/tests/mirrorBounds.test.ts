@@ -1,6 +1,7 @@
 // @module-tag integration
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -202,6 +203,56 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect(origin.requestsFor('/broken/')).toBe(3);
     expect(peakMiB - baseMiB).toBeLessThan(150);
   }, 180_000);
+
+  it('a page, feed or small file Ghost serves again with the same content is not written again; a changed one is', async () => {
+    const writes: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand' || context.commandName === 'CreateMultipartUploadCommand') {
+          writes.push(String((args.input as { Key?: string }).Key));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
+    try {
+      const page = (body: string) => ({ kind: 'page' as const, contentType: 'text/html; charset=utf-8', body });
+      origin.route('/same/', page('<h1>same</h1>'));
+      origin.route('/edited/', page('<h1>before</h1>'));
+      // Ghost sets a feed's <lastBuildDate> to the time of each request: the same items are the same feed.
+      const feed = (at: string) => ({
+        kind: 'page' as const,
+        contentType: 'application/rss+xml; charset=utf-8', // as Ghost serves a feed (streamed, not parsed)
+        body: `<?xml version="1.0"?><rss><channel><lastBuildDate>${at}</lastBuildDate><item>one</item></channel></rss>`,
+        // Express's ETag: a hash of the body, so it changes with the date.
+        headers: { ETag: `W/"${Buffer.from(at).toString('hex').slice(-16)}"` },
+      });
+      origin.route('/rss/', feed('Sun, 06 Dec 2026 21:00:00 GMT'));
+      origin.route('/robots.txt', { kind: 'page', contentType: 'text/plain', body: 'User-agent: *\n' });
+      const refresher = await startRefresher('hashed');
+      const refresh = async (id: string) => {
+        await refresher.enqueue({
+          id,
+          changedAt: Date.now(),
+          paths: ['/same/', '/edited/', '/rss/', '/robots.txt'],
+          everything: false,
+          source: 'batch',
+        });
+        expect(await refresher.idle(30_000)).toBe(true);
+      };
+      await refresh('first');
+      expect(writes.sort()).toEqual(['hashed/edited/', 'hashed/robots.txt', 'hashed/rss/', 'hashed/same/']);
+      writes.length = 0;
+      origin.route('/edited/', page('<h1>after</h1>'));
+      origin.route('/rss/', feed('Sun, 06 Dec 2026 21:05:00 GMT'));
+      await refresh('second');
+      expect(writes).toEqual(['hashed/edited/']);
+      const edited = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'hashed/edited/' }));
+      expect(await edited.Body?.transformToString()).toBe('<h1>after</h1>');
+    } finally {
+      s3.middlewareStack.remove('countWrites');
+    }
+  }, 60_000);
 
   it('a parked path is tried again every MIRROR_PARKED_RETRY_MS and lands once Ghost serves it', async () => {
     origin.route('/flaky/', { kind: 'status', status: 500 });

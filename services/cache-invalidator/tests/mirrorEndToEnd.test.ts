@@ -98,7 +98,7 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
     expect((await bed.mirrored(css ?? ''))?.contentType).toMatch(/text\/css/);
   });
 
-  it('a second full crawl when nothing changed copies no asset again (Ghost answers 304 to the stored validators, or the same ETag)', async () => {
+  it('a second full crawl when nothing changed writes nothing: no asset (Ghost answers 304 to the stored validators, or the same ETag), no page (the same bytes)', async () => {
     const mirror = bed.invalidator.mirror;
     expect(await mirror?.idle(60_000)).toBe(true);
     const from = bed.s3Proxy.requests.length;
@@ -114,6 +114,8 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
       `unchanged full crawl: ${writes.length} objects written (${assetWrites.length} assets) in ${Date.now() - at} ms; ${await unchangedPaths()} answered 304`,
     );
     expect(assetWrites).toEqual([]);
+    // Pages, feeds and sitemaps are fetched again but hold the same bytes: nothing is written.
+    expect(writes).toEqual([]);
     expect(await unchangedPaths()).toBeGreaterThan(0);
   });
 

@@ -51,7 +51,7 @@ export interface PathEvent {
 
 /**
  * What became of a path: `present` an asset the mirror already holds; `unchanged` Ghost answered
- * 304 to the stored copy's validators; `refused` not the site, too large or a type the mirror does
+ * 304 to the stored copy's validators, or a page with the same bytes as the stored copy (not written); `refused` not the site, too large or a type the mirror does
  * not take (never stored, an older copy removed); `parked` kept failing while the site answered;
  * `guarded` a removal refused because the job already removed its share of the mirror; `kept` one of
  * the edge's own objects left as it is (the canary; redirects without an Admin API key; an answer
@@ -599,11 +599,11 @@ export class MirrorRefresher {
           this.#log.warn({ path: source, reason }, "mirror: Ghost's 404 page not stored; the mirror's copy stays");
           return kept;
         }
-        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store.put(path, outcome).then(() => true),
+        const written = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store.putIfChanged(path, outcome),
         );
-        if (stored === undefined) return undefined;
-        stats.written++;
+        if (written === undefined) return undefined;
+        if (written) stats.written++;
         // The theme's CSS, fonts and images the page loads.
         const found = discoverPaths(
           source,
@@ -613,7 +613,7 @@ export class MirrorRefresher {
           this.#options.siteUrl,
         );
         return {
-          result: 'written',
+          result: written ? 'written' : 'unchanged',
           found: found.filter((next) => isAssetPath(next.slice(this.#options.site.base.length))),
         };
       });
@@ -657,14 +657,17 @@ export class MirrorRefresher {
           );
         }
         const body = Buffer.from(JSON.stringify(redirects.table));
-        const stored = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store
-            .put(path, { body, contentType: 'application/json', cacheControl: 'public, max-age=0', validators: {} })
-            .then(() => true),
+        const written = await this.#retrying(`writing ${path}`, 'store', () =>
+          this.#options.store.putIfChanged(path, {
+            body,
+            contentType: 'application/json',
+            cacheControl: 'public, max-age=0',
+            validators: {},
+          }),
         );
-        if (stored === undefined) return undefined;
-        stats.written++;
-        return { result: 'written', found: [] };
+        if (written === undefined) return undefined;
+        if (written) stats.written++;
+        return { result: written ? 'written' : 'unchanged', found: [] };
       });
     }
     return kept;
@@ -684,26 +687,28 @@ export class MirrorRefresher {
     if (outcome.kind === 'unchanged') return { result: 'unchanged', found: [] };
     if (outcome.kind === 'file') {
       // Streamed from Ghost into the bucket; a failure on either side retries the whole file.
+      let written: boolean;
       try {
-        await store.putStream(path, outcome, outcome.file);
+        ({ written } = await store.putStream(path, outcome, outcome.file));
       } catch (error) {
         if (!(error instanceof MirrorBodyTooLargeError)) throw error;
         return this.#remove(path, 'refused', error.message, stats, removals);
       }
       if (isAssetPath(relative)) this.#assetsPresent.add(path);
-      stats.written++;
-      return { result: 'written', found: [] };
+      if (written) stats.written++;
+      return { result: written ? 'written' : 'unchanged', found: [] };
     }
     if (outcome.kind === 'page') {
-      const stored = await this.#retrying(`writing ${path}`, 'store', () => store.put(path, outcome).then(() => true));
-      if (stored === undefined) return undefined;
+      // The same bytes as the mirror's copy (a full crawl re-fetches every page) are not written again.
+      const written = await this.#retrying(`writing ${path}`, 'store', () => store.putIfChanged(path, outcome));
+      if (written === undefined) return undefined;
       if (isAssetPath(relative)) this.#assetsPresent.add(path);
-      stats.written++;
+      if (written) stats.written++;
       const found = discoverPaths(path, outcome.body, outcome.contentType, this.#options.site, this.#options.siteUrl);
       // Pages of an incremental refresh lead only to assets and listing pages; sitemaps lead to
       // every page, which only a full crawl follows.
       const kept = job.everything || !isSitemapPath(relative) ? found : [];
-      return { result: 'written', found: kept };
+      return { result: written ? 'written' : 'unchanged', found: kept };
     }
     if (outcome.kind === 'personal') return this.#remove(path, 'personal', outcome.reason, stats, removals);
     if (outcome.kind === 'refused') return this.#remove(path, 'refused', outcome.reason, stats, removals);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -38,6 +39,8 @@ export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 /** User metadata keys holding Ghost's validators, for conditional requests in a full crawl. */
 const ETAG_METADATA = 'ghost-etag';
 const LAST_MODIFIED_METADATA = 'ghost-last-modified';
+/** User metadata key holding the SHA-256 (hex) of a buffered page's body, to skip rewriting the same bytes. */
+const CONTENT_HASH_METADATA = 'content-sha256';
 
 /**
  * The static mirror in S3: one object per viewer path, under the prefix CloudFront's OriginPath
@@ -72,17 +75,50 @@ export class MirrorStore {
   }
 
   async put(path: string, page: MirroredPage): Promise<void> {
-    await this.#call(`writing ${path}`, () =>
-      this.#client.send(new PutObjectCommand({ ...this.#objectFields(path, page), Body: page.body })),
-    );
+    const fields = this.#pageFields(path, page);
+    await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: page.body })));
+  }
+
+  /**
+   * Writes a page unless the mirror already holds the same bytes with the same headers: a HEAD
+   * (user metadata and system headers come back with it,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html) compared with the body's
+   * SHA-256, stored as metadata on every page written. False when nothing was written.
+   */
+  async putIfChanged(path: string, page: MirroredPage): Promise<boolean> {
+    const fields = this.#pageFields(path, page);
+    let same = false;
+    try {
+      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fields.Key }));
+      const [stored, wanted] = [comparedMetadata(head.Metadata ?? {}), comparedMetadata(fields.Metadata)];
+      same =
+        head.ContentType === fields.ContentType &&
+        head.CacheControl === fields.CacheControl &&
+        Object.keys(stored).length === Object.keys(wanted).length &&
+        Object.entries(wanted).every(([key, value]) => stored[key] === value);
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 404)
+        throw new MirrorStoreError(`checking ${path} in s3://${this.bucket} failed`, { cause: error });
+    }
+    if (same) return false;
+    await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: page.body })));
+    return true;
+  }
+
+  #pageFields(path: string, page: MirroredPage) {
+    const fields = this.#objectFields(path, page);
+    const hash = createHash('sha256').update(comparedBytes(page)).digest('hex');
+    return { ...fields, Metadata: { ...fields.Metadata, [CONTENT_HASH_METADATA]: hash } };
   }
 
   /**
    * Streams a file into the bucket holding one part (`UPLOAD_PART_BYTES`) at a time: one PutObject
    * when it fits in a part, else a multipart upload, aborted when reading or writing fails (the
    * error of the body, e.g. MirrorBodyTooLargeError or MirrorFetchError, is passed on as it is).
+   * A file that fits in a part is written only when it differs from the stored copy (`putIfChanged`).
    */
-  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<number> {
+  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<{ bytes: number; written: boolean }> {
     const fields = this.#objectFields(path, headers);
     let buffered: Uint8Array[] = [];
     let bufferedBytes = 0;
@@ -118,8 +154,7 @@ export class MirrorStore {
       }
       if (!uploadId) {
         const body = Buffer.concat(buffered, bufferedBytes);
-        await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: body })));
-        return total;
+        return { bytes: total, written: await this.putIfChanged(path, { ...headers, body }) };
       }
       if (bufferedBytes > 0) await flush();
       const id = uploadId;
@@ -133,7 +168,7 @@ export class MirrorStore {
           }),
         ),
       );
-      return total;
+      return { bytes: total, written: true };
     } catch (error) {
       await file.cancel();
       if (uploadId) {
@@ -231,4 +266,24 @@ export class MirrorStore {
       throw new MirrorStoreError(`${what} in s3://${this.bucket} failed`, { cause: error });
     }
   }
+}
+
+/**
+ * The bytes whose hash says whether a page changed: the body, less a feed's `<lastBuildDate>`, which
+ * Ghost sets to the time of each request (a feed whose items did not change is the same feed).
+ */
+function comparedBytes(page: MirroredPage): Buffer {
+  if (!/xml/i.test(page.contentType)) return page.body;
+  return Buffer.from(page.body.toString('utf8').replace(/<lastBuildDate>[^<]*<\/lastBuildDate>/, ''));
+}
+
+/**
+ * The metadata that says whether an object changed: all of it but a weak ETag, which Express derives
+ * from the body (a feed's changes with its `<lastBuildDate>`) and the compared hash already covers.
+ */
+function comparedMetadata(metadata: Record<string, string>): Record<string, string> {
+  const etag = metadata[ETAG_METADATA];
+  if (!etag?.startsWith('W/')) return metadata;
+  const { [ETAG_METADATA]: _weak, ...rest } = metadata;
+  return rest;
 }
