@@ -173,7 +173,9 @@ export class MariaDbServer {
         '--auth-root-authentication-method=socket',
         '--skip-test-db',
       ],
-      { timeout: 120_000 },
+      // Its temporary tables in a directory of its own, as the server's (--tmpdir): not among the
+      // other processes' files in a shared TMPDIR.
+      { timeout: 120_000, env: { ...process.env, TMPDIR: this.#dir } },
     );
   }
 

@@ -180,9 +180,11 @@ describe('the journal under storage faults: every change answered 2xx is invalid
     const together = 'abcdefgh'.split('').map((n) => ledger.publish(first, `${options.name}-during-${n}`));
     expect(await Promise.all(together)).toEqual(Array(8).fill(503));
     // The checks run every 100 ms here; a probe reads the last round.
-    await expect.poll(() => journalCheck(first), { timeout: 2000 }).toMatchObject({ ready: 503, status: 'fail' });
-    const during = await journalCheck(first);
-    expect(during.detail).toMatch(options.expectCode);
+    // A round that ran past the check's 80 ms limit on a loaded machine fails as "still running": the
+    // error's code is awaited over a few rounds.
+    await expect
+      .poll(() => journalCheck(first), { timeout: 4000 })
+      .toMatchObject({ ready: 503, status: 'fail', detail: expect.stringMatching(options.expectCode) });
     expect(
       await metric(
         first,
