@@ -123,36 +123,18 @@ export class Lease {
     options: { holderStopped?: boolean } = {},
   ): Promise<number | undefined> {
     await this.#ensureSchema(connection);
-    if (previous && options.holderStopped) {
-      // ECS reported `previous`'s task stopped: no TTL condition, the same compare-and-set on what was read.
-      const result = await boundedQuery<ResultSetHeader>(
-        connection,
-        `UPDATE ${LEASE_TABLE} SET holder = ?, epoch = epoch + 1, lock_connection = ?, heartbeat_at = UTC_TIMESTAMP(6),
-          taken_at = UTC_TIMESTAMP(6), ttl_ms = ?, ghost_may_run = 1
-          WHERE name = ? AND holder = ? AND epoch = ? AND IS_USED_LOCK(?) = ?`,
-        [
-          this.#holder,
-          lockConnection,
-          this.#ttlMs,
-          this.#name,
-          previous.holder,
-          previous.epoch,
-          this.#name,
-          lockConnection,
-        ],
-        { timeoutMs: this.#timeoutMs },
-      );
-      if (result.affectedRows !== 1) return undefined;
-      this.#highestEpoch = Math.max(this.#highestEpoch, previous.epoch + 1);
-      return previous.epoch + 1;
-    }
     if (previous) {
+      // A compare-and-set on what was read. On ECS's word that `previous`'s task stopped there is no
+      // TTL condition; otherwise the lease must still be released or expired when the write lands.
+      const stillFree = options.holderStopped
+        ? ''
+        : `
+            AND (holder = ? OR ghost_may_run = 0 OR TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) > ttl_ms * 1000)`;
       const result = await boundedQuery<ResultSetHeader>(
         connection,
         `UPDATE ${LEASE_TABLE} SET holder = ?, epoch = epoch + 1, lock_connection = ?, heartbeat_at = UTC_TIMESTAMP(6),
           taken_at = UTC_TIMESTAMP(6), ttl_ms = ?, ghost_may_run = 1
-          WHERE name = ? AND holder = ? AND epoch = ? AND IS_USED_LOCK(?) = ?
-            AND (holder = ? OR ghost_may_run = 0 OR TIMESTAMPDIFF(MICROSECOND, heartbeat_at, UTC_TIMESTAMP(6)) > ttl_ms * 1000)`,
+          WHERE name = ? AND holder = ? AND epoch = ? AND IS_USED_LOCK(?) = ?${stillFree}`,
         [
           this.#holder,
           lockConnection,
@@ -162,7 +144,7 @@ export class Lease {
           previous.epoch,
           this.#name,
           lockConnection,
-          this.#holder,
+          ...(options.holderStopped ? [] : [this.#holder]),
         ],
         { timeoutMs: this.#timeoutMs },
       );
