@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { GhostAdminClient } from '@ghost-ha/core';
 import { GhostServer, MariaDbServer, MOTO_CREDENTIALS, MOTO_REGION, MotoServer, REPO_ROOT } from '@ghost-ha/testbed';
+import { type Probe, probeFor, probeOnce } from './readerProbe.js';
 
 const POSTS = Number(process.env.POSTS ?? 1000);
 const CONCURRENCY = (process.env.CONCURRENCY ?? '1,2,4').split(',').map(Number);
@@ -20,11 +21,6 @@ const SEED_CONCURRENCY = 8;
 const PROBE_EVERY_MS = 250;
 const BUCKET = 'bench-mirror';
 const CLOCK_TICKS = 100;
-
-interface Probe {
-  latencies: number[];
-  failures: number;
-}
 
 const mariadb = await MariaDbServer.start();
 const moto = await MotoServer.start();
@@ -45,7 +41,7 @@ try {
   const { items } = await ghost.admin.browse('posts', { limit: 100, fields: 'url' });
   const probePaths = ['/', ...items.map((post) => new URL(post.url as string).pathname)];
 
-  const idle = await probeFor(ghost.url, probePaths, 10_000);
+  const idle = await probeFor(ghost.url, probePaths, 10_000, PROBE_EVERY_MS);
   console.log(`idle reader: ${summary(idle)}`);
   const rows: string[] = [];
   for (const concurrency of CONCURRENCY) {
@@ -120,28 +116,6 @@ async function runBuild(siteUrl: string, concurrency: number): Promise<{ paths: 
     .map((line) => JSON.parse(line) as { paths: number })[0];
   if (code !== 0 || !built) throw new Error(`the build exited ${code}:\n${output.slice(-2000)}`);
   return built;
-}
-
-async function probeFor(siteUrl: string, paths: string[], ms: number): Promise<Probe> {
-  const probe: Probe = { latencies: [], failures: 0 };
-  const end = Date.now() + ms;
-  for (let i = 0; Date.now() < end; i++) {
-    await probeOnce(siteUrl, paths[i % paths.length] ?? '/', probe);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
-  }
-  return probe;
-}
-
-async function probeOnce(siteUrl: string, path: string, probe: Probe): Promise<void> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${siteUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
-    await response.arrayBuffer();
-    if (response.status !== 200) probe.failures++;
-  } catch {
-    probe.failures++;
-  }
-  probe.latencies.push(performance.now() - started);
 }
 
 function summary(probe: Probe): string {

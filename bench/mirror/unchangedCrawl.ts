@@ -30,6 +30,7 @@ import {
 } from '@ghost-ha/testbed';
 import { PNG } from 'pngjs';
 import { RecordingProxy } from '../../services/cache-invalidator/tests/support/RecordingProxy.js';
+import { type Probe, probeFor, probeOnce } from './readerProbe.js';
 
 const POSTS = Number(process.env.POSTS ?? 1000);
 const IMAGES = Number(process.env.IMAGES ?? 5);
@@ -41,11 +42,6 @@ const PROBE_EVERY_MS = 100;
 const BUCKET = 'bench-mirror';
 const PREFIX = 'site';
 const CLOCK_TICKS = 100;
-
-interface Probe {
-  latencies: number[];
-  failures: number;
-}
 
 interface S3Counts {
   putObject: number;
@@ -87,7 +83,7 @@ try {
   const probePaths = ['/', ...items.map((post) => new URL(post.url as string).pathname)];
 
   const first = await crawl('first build (empty bucket)', ghost, gateUrl, probePaths, s3Proxy);
-  const idle = await probeFor(gateUrl, probePaths, IDLE_MS);
+  const idle = await probeFor(gateUrl, probePaths, IDLE_MS, PROBE_EVERY_MS);
   const second = await crawl('full crawl, nothing changed', ghost, gateUrl, probePaths, s3Proxy);
   const loadAtEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -235,28 +231,6 @@ async function runBuild(siteUrl: string, originUrl: string): Promise<Record<stri
     .map((line) => JSON.parse(line) as Record<string, number>)[0];
   if (code !== 0 || !built) throw new Error(`the build exited ${code}:\n${output.slice(-2000)}`);
   return built;
-}
-
-async function probeFor(siteUrl: string, paths: string[], ms: number): Promise<Probe> {
-  const probe: Probe = { latencies: [], failures: 0 };
-  const end = Date.now() + ms;
-  for (let i = 0; Date.now() < end; i++) {
-    await probeOnce(siteUrl, paths[i % paths.length] ?? '/', probe);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
-  }
-  return probe;
-}
-
-async function probeOnce(siteUrl: string, path: string, probe: Probe): Promise<void> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${siteUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
-    await response.arrayBuffer();
-    if (response.status !== 200) probe.failures++;
-  } catch {
-    probe.failures++;
-  }
-  probe.latencies.push(performance.now() - started);
 }
 
 function quantile(probe: Probe, q: number): number {
