@@ -1,5 +1,6 @@
 import {
   GetSecretValueCommand,
+  type GetSecretValueCommandInput,
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -9,6 +10,12 @@ export interface SecretsLoaderOptions {
   client: SecretsManagerClient;
   /** How long a value is reused before Secrets Manager is asked again. Default 5 minutes. */
   ttlMs?: number;
+  /**
+   * How long one read may take before it fails. A hung or half-open connection to Secrets Manager
+   * must not hold a reload for ever: callers that share one read (a rotation follower) would never
+   * read again. Default 10 s.
+   */
+  timeoutMs?: number;
   now?: () => number;
 }
 
@@ -34,12 +41,14 @@ const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'Unrecog
 export class SecretsLoader {
   readonly #client: SecretsManagerClient;
   readonly #ttlMs: number;
+  readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #cache = new Map<string, CacheEntry>();
 
   constructor(options: SecretsLoaderOptions) {
     this.#client = options.client;
     this.#ttlMs = options.ttlMs ?? 5 * 60_000;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -85,9 +94,9 @@ export class SecretsLoader {
   async getVersion(secretId: string, versionStage: string): Promise<SecretVersion | undefined> {
     let response: GetSecretValueCommandOutput;
     try {
-      response = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }));
+      response = await this.#read({ SecretId: secretId, VersionStage: versionStage });
     } catch (error) {
-      const translated = translate(secretId, error);
+      const translated = translate(secretId, error, this.#timeoutMs);
       if (translated instanceof SecretNotFoundError && versionStage !== 'AWSCURRENT') return undefined;
       throw translated;
     }
@@ -107,11 +116,15 @@ export class SecretsLoader {
   async #fetch(secretId: string): Promise<string> {
     let response: GetSecretValueCommandOutput;
     try {
-      response = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      response = await this.#read({ SecretId: secretId });
     } catch (error) {
-      throw translate(secretId, error);
+      throw translate(secretId, error, this.#timeoutMs);
     }
     return secretText(secretId, response);
+  }
+
+  #read(input: GetSecretValueCommandInput): Promise<GetSecretValueCommandOutput> {
+    return this.#client.send(new GetSecretValueCommand(input), { abortSignal: AbortSignal.timeout(this.#timeoutMs) });
   }
 }
 
@@ -121,8 +134,15 @@ function secretText(secretId: string, response: GetSecretValueCommandOutput): st
   throw new SecretMalformedError(secretId, 'it has no value (neither SecretString nor SecretBinary)');
 }
 
-function translate(secretId: string, error: unknown): SecretError {
+function translate(secretId: string, error: unknown, timeoutMs: number): SecretError {
   const name = error instanceof Error ? error.name : 'UnknownError';
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    return new SecretError(
+      `Reading secret '${secretId}' failed: Secrets Manager did not answer within ${timeoutMs} ms`,
+      secretId,
+      { cause: { name } },
+    );
+  }
   // The SDK error holds the raw response; keep only its name and message as the cause.
   const cause = error instanceof Error ? { name, message: error.message } : undefined;
   if (name === 'ResourceNotFoundException') return new SecretNotFoundError(secretId, { cause });

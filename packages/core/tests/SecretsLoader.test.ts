@@ -1,9 +1,10 @@
 // @module-tag integration
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MotoServer } from '@ghost-ha/testbed';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretAccessDeniedError, SecretMalformedError, SecretNotFoundError } from '../src/errors.js';
+import { SecretAccessDeniedError, SecretError, SecretMalformedError, SecretNotFoundError } from '../src/errors.js';
 import { SecretsLoader } from '../src/SecretsLoader.js';
 
 describe('SecretsLoader against moto Secrets Manager', () => {
@@ -78,5 +79,45 @@ describe('SecretsLoader against moto Secrets Manager', () => {
     expect(error).toBeInstanceOf(SecretAccessDeniedError);
     expect(String(error)).toMatch(/secretsmanager:GetSecretValue/);
     mock.restore();
+  });
+
+  it('gives up on a Secrets Manager that accepts the connection and never answers, and reads again once it does', async () => {
+    // In front of moto: while `hanging`, connections are accepted and what they send is swallowed
+    // (a half-open path to the endpoint); otherwise bytes pass through.
+    let hanging = true;
+    const held: Socket[] = [];
+    const target = new URL(moto.endpoint);
+    const proxy: Server = createServer((socket) => {
+      if (hanging) {
+        held.push(socket);
+        socket.resume();
+        return;
+      }
+      const upstream = connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address();
+    if (address === null || typeof address !== 'object') throw new Error('proxy has no port');
+    const viaProxy = new SecretsManagerClient({ endpoint: `http://127.0.0.1:${address.port}`, maxAttempts: 1 });
+    try {
+      const loader = new SecretsLoader({ client: viaProxy, timeoutMs: 500 });
+      const started = Date.now();
+      const hung = await loader.getVersion('plain', 'AWSCURRENT').catch((e: unknown) => e);
+      expect(hung).toBeInstanceOf(SecretError);
+      expect(String(hung)).toMatch(/did not answer within 500 ms/);
+      await expect(loader.getString('plain')).rejects.toThrow(/did not answer within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      hanging = false;
+      // The failure was not cached: the next read goes out and succeeds.
+      expect(await loader.getString('plain')).toBe('hunter2');
+      expect((await loader.getVersion('plain', 'AWSCURRENT'))?.value).toBe('hunter2');
+    } finally {
+      viaProxy.destroy();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
