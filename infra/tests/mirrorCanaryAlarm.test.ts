@@ -1,7 +1,7 @@
 // @module-tag integration
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -139,4 +139,34 @@ describe('mirror canary: the probe in edge.yaml through the edge as configured, 
     expect(evaluation.breaching).toBe(true);
     expect([...evaluation.datapoints.values()]).toEqual([0, 0]);
   });
+
+  it('a mirror that answers headers and then hangs: the run still reports 0 before the function times out', async () => {
+    const canary = resolveConditions(loadTemplate('edge'), EDGE_TEST_PARAMETERS).Resources.MirrorCanaryFunction;
+    const timeoutSeconds = Number((canary?.Properties as Json)?.Timeout);
+    expect(timeoutSeconds).toBeGreaterThan(0);
+    // A half-open mirror: 200 and the first bytes, then nothing, the connection held open.
+    const held: Socket[] = [];
+    const hung = createServer((req, res) => {
+      held.push(req.socket);
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.write('<!doctype html><title>');
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const toHung: typeof fetch = (input, init) =>
+        fetch(`http://127.0.0.1:${(hung.address() as AddressInfo).port}${new URL(String(input)).pathname}`, init);
+      const before = lines.length;
+      const started = Date.now();
+      await probe(toHung, (line) => lines.push(line)).invoke({});
+      const tookMs = Date.now() - started;
+      const [document] = parseEmfLines(lines.slice(before).join('\n'));
+      expect(document?.MirrorCanaryOk, 'a hung mirror is a failed run, not a missing one').toBe(0);
+      expect(tookMs, "the run ended before Lambda's own timeout would have cut it off unreported").toBeLessThan(
+        timeoutSeconds * 1000,
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((resolve) => hung.close(() => resolve()));
+    }
+  }, 60_000);
 });
