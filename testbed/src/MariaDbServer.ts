@@ -155,6 +155,11 @@ export class MariaDbServer {
     }
   }
 
+  /** A root session over the socket that stays open, e.g. to hold `LOCK TABLES`; the caller ends it. */
+  rootConnection(database?: string): Promise<mysql.Connection> {
+    return mysql.createConnection({ socketPath: join(this.#dir, 'mysqld.sock'), user: 'root', database });
+  }
+
   /** Stops the server and removes its data directory. */
   async destroy(): Promise<void> {
     await this.kill();

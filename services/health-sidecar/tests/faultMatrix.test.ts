@@ -9,6 +9,7 @@
 // nothing restarted by hand; it prints how close each handover came (the smallest margin between
 // the last sample of the old Ghost and the first of the new one). Long: minutes per fault.
 import { appendFileSync } from 'node:fs';
+import { LEASE_TABLE } from '@ghost-ha/core';
 import { type EcsTaskModel, GhostProcessSampler, httpStatus, LocalStack, waitFor } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -332,6 +333,40 @@ describe('fault matrix: two tasks of the task definition on one MariaDB', () => 
       'no Ghost serving (less its boot), with ECS as evidence',
     ).toBeLessThanOrEqual(EVIDENCE_OUTAGE_BOUND_MS);
     expect(result.longestOutageMs, 'far less than the TTL alone').toBeLessThan(leaseTtlMs());
+  }, 900_000);
+
+  it("the holder's renewals fail for 70 s (its lease table locked), then its sidecar stalls (SIGSTOP): its Ghost is gone before the lease could pass", async () => {
+    const blockedFor = 70_000;
+    let blockedAt = 0;
+    let holderId = '';
+    const result = await runFault("holder's renewals blocked 70 s, then its sidecar SIGSTOP", async (holder) => {
+      holderId = holder.id;
+      const blocker = await stack.mariadb.rootConnection(stack.databaseName);
+      const sidecar = holder.process('health-sidecar');
+      try {
+        // Every renewal now waits on the table lock and fails at its own time limit; Ghost's tables are untouched.
+        await blocker.query(`LOCK TABLES ${LEASE_TABLE} WRITE`);
+        blockedAt = Date.now();
+        await sleep(blockedFor);
+        // Then the sidecar hangs, too late to stop its Ghost itself: only the watchdog is left.
+        sidecar?.signal('SIGSTOP');
+      } finally {
+        await blocker.query('UNLOCK TABLES');
+        await blocker.end();
+      }
+      // Resumed a full TTL after the block began, should the watchdog not have killed it by then.
+      await sleep(Math.max(0, blockedAt + leaseTtlMs() + 5_000 - Date.now()));
+      sidecar?.signal('SIGCONT');
+    });
+    // The lease's last renewal was before the block: its Ghost must be gone before that renewal + TTL.
+    const lastAlive = sampler.samples.filter((sample) => sample.alive.includes(holderId)).at(-1)?.at ?? 0;
+    const ghostGoneAfterMs = lastAlive - blockedAt;
+    // biome-ignore lint/suspicious/noConsole: the figure is this fault's output.
+    console.log(
+      `[fault matrix] renewals blocked, then a stall: the holder's Ghost last seen ${(ghostGoneAfterMs / 1000).toFixed(1)} s after the block began (lease TTL ${leaseTtlMs() / 1000} s, patience ${patienceMs() / 1000} s)`,
+    );
+    expect(result.holderKept, 'the stalled holder was replaced').toBe(false);
+    expect(ghostGoneAfterMs, "the holder's Ghost was gone before its lease could pass").toBeLessThan(leaseTtlMs());
   }, 900_000);
 
   it("the lock holder's sidecar is killed (SIGKILL) while the ECS API is unreachable: the lease's TTL rules", async () => {
