@@ -101,6 +101,12 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
       { what: 'the first build to store every sampled page', timeoutMs: 120_000, intervalMs: 250 },
     );
     expect(await bed.invalidator.mirror?.idle(120_000)).toBe(true);
+    // Into an empty bucket: the build's listing shows nothing there, so no write is preceded by a check.
+    const methods = bed.s3Proxy.requests.map((r) => r.method);
+    const [heads, puts] = [methods.filter((m) => m === 'HEAD').length, methods.filter((m) => m === 'PUT').length];
+    report(`first build into an empty bucket: ${puts} PUT, ${heads} HEAD`);
+    expect(puts).toBeGreaterThan(50);
+    expect(heads, 'HEADs before writes into an empty bucket').toBeLessThanOrEqual(puts / 20);
     await mirrorMatchesGhost('full build', sample, Date.now());
     const home = (await bed.mirrored('/'))?.body.toString() ?? '';
     const css = /href="[^"]*(\/assets\/[^"?]+\.css)/.exec(home)?.[1];

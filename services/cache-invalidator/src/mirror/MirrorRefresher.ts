@@ -129,6 +129,8 @@ export class MirrorRefresher {
   readonly #parked = new Map<string, ParkedPath>();
   /** Objects under the prefix, from the last full listing (for the removal guard). */
   #mirrorSize: number | undefined;
+  /** Per full crawl: the keys the mirror held when it began (to skip checks for what is not there). */
+  readonly #listed = new WeakMap<RefreshJob, ReadonlySet<string>>();
   /** Jobs being worked on: at most MAX_RUNNING_JOBS, at most one of them a full crawl. */
   readonly #running = new Set<ActiveJob>();
   /** Pages in flight over every running job: at most `concurrency` (the load on Ghost). */
@@ -518,7 +520,10 @@ export class MirrorRefresher {
       // past the new end then leave the mirror.
       const keys = await this.#retrying(`listing ${prefix}`, 'store', () => store.listKeys(prefix));
       if (keys === undefined) return undefined;
-      if (prefix === site.at('/')) this.#mirrorSize = keys.length;
+      if (prefix === site.at('/')) {
+        this.#mirrorSize = keys.length;
+        this.#listed.set(job, new Set(keys));
+      }
       for (const key of keys) {
         const path = store.pathOf(key);
         // The edge's own objects are refreshed from their sources above, never as pages (Ghost answers 404 for them).
@@ -534,6 +539,12 @@ export class MirrorRefresher {
       }
     }
     return seeds;
+  }
+
+  /** Whether a full crawl's listing of the mirror, taken at its start, lacked this path's key. */
+  #knownAbsent(job: RefreshJob, path: string): boolean {
+    const listed = this.#listed.get(job);
+    return listed !== undefined && !listed.has(this.#options.store.keyOf(path));
   }
 
   /** How many objects one job may remove: `maxRemoveShare` of the mirror, at least MIN_REMOVALS_PER_JOB. */
@@ -560,9 +571,11 @@ export class MirrorRefresher {
     let conditional: Validators | undefined;
     if (asset) {
       if (!job.everything && this.#assetsPresent.has(path)) return { result: 'present', found: [] };
-      const stored = await this.#retrying(`checking ${path}`, 'store', () =>
-        this.#options.store.head(path).then((validators) => ({ validators })),
-      );
+      const stored = this.#knownAbsent(job, path)
+        ? { validators: undefined }
+        : await this.#retrying(`checking ${path}`, 'store', () =>
+            this.#options.store.head(path).then((validators) => ({ validators })),
+          );
       if (stored === undefined) return undefined;
       if (stored.validators !== undefined) {
         this.#assetsPresent.add(path);
@@ -599,8 +612,9 @@ export class MirrorRefresher {
           this.#log.warn({ path: source, reason }, "mirror: Ghost's 404 page not stored; the mirror's copy stays");
           return kept;
         }
+        const knownAbsent = this.#knownAbsent(job, path);
         const written = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store.putIfChanged(path, outcome),
+          this.#options.store.putIfChanged(path, outcome, { knownAbsent }),
         );
         if (written === undefined) return undefined;
         if (written) stats.written++;
@@ -657,13 +671,13 @@ export class MirrorRefresher {
           );
         }
         const body = Buffer.from(JSON.stringify(redirects.table));
+        const knownAbsent = this.#knownAbsent(job, path);
         const written = await this.#retrying(`writing ${path}`, 'store', () =>
-          this.#options.store.putIfChanged(path, {
-            body,
-            contentType: 'application/json',
-            cacheControl: 'public, max-age=0',
-            validators: {},
-          }),
+          this.#options.store.putIfChanged(
+            path,
+            { body, contentType: 'application/json', cacheControl: 'public, max-age=0', validators: {} },
+            { knownAbsent },
+          ),
         );
         if (written === undefined) return undefined;
         if (written) stats.written++;
@@ -689,7 +703,9 @@ export class MirrorRefresher {
       // Streamed from Ghost into the bucket; a failure on either side retries the whole file.
       let written: boolean;
       try {
-        ({ written } = await store.putStream(path, outcome, outcome.file));
+        ({ written } = await store.putStream(path, outcome, outcome.file, {
+          knownAbsent: this.#knownAbsent(job, path),
+        }));
       } catch (error) {
         if (!(error instanceof MirrorBodyTooLargeError)) throw error;
         return this.#remove(path, 'refused', error.message, stats, removals);
@@ -700,7 +716,10 @@ export class MirrorRefresher {
     }
     if (outcome.kind === 'page') {
       // The same bytes as the mirror's copy (a full crawl re-fetches every page) are not written again.
-      const written = await this.#retrying(`writing ${path}`, 'store', () => store.putIfChanged(path, outcome));
+      const knownAbsent = this.#knownAbsent(job, path);
+      const written = await this.#retrying(`writing ${path}`, 'store', () =>
+        store.putIfChanged(path, outcome, { knownAbsent }),
+      );
       if (written === undefined) return undefined;
       if (isAssetPath(relative)) this.#assetsPresent.add(path);
       if (written) stats.written++;

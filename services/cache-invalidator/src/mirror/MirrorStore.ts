@@ -42,6 +42,15 @@ const LAST_MODIFIED_METADATA = 'ghost-last-modified';
 /** User metadata key holding the SHA-256 (hex) of a buffered page's body, to skip rewriting the same bytes. */
 const CONTENT_HASH_METADATA = 'content-sha256';
 
+export interface WriteOptions {
+  /**
+   * The key was missing from a listing of the mirror taken by the same job: the check for an equal
+   * copy is skipped (a first build into an empty bucket would otherwise send one HEAD per object,
+   * each answered 404). Written again at worst if another job stored it meanwhile.
+   */
+  knownAbsent?: boolean;
+}
+
 /**
  * The static mirror in S3: one object per viewer path, under the prefix CloudFront's OriginPath
  * adds. S3 decodes the request URI, so keys hold decoded paths; query strings are not part of a key.
@@ -83,24 +92,26 @@ export class MirrorStore {
    * Writes a page unless the mirror already holds the same bytes with the same headers: a HEAD
    * (user metadata and system headers come back with it,
    * https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html) compared with the body's
-   * SHA-256, stored as metadata on every page written. False when nothing was written.
+   * SHA-256, stored as metadata on every page written. False when nothing was written. With
+   * `knownAbsent` (the key was not in a listing taken by the same job) the HEAD is skipped.
    */
-  async putIfChanged(path: string, page: MirroredPage): Promise<boolean> {
+  async putIfChanged(path: string, page: MirroredPage, options: WriteOptions = {}): Promise<boolean> {
     const fields = this.#pageFields(path, page);
     let same = false;
-    try {
-      const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fields.Key }));
-      const [stored, wanted] = [comparedMetadata(head.Metadata ?? {}), comparedMetadata(fields.Metadata)];
-      same =
-        head.ContentType === fields.ContentType &&
-        head.CacheControl === fields.CacheControl &&
-        Object.keys(stored).length === Object.keys(wanted).length &&
-        Object.entries(wanted).every(([key, value]) => stored[key] === value);
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status !== 404)
-        throw new MirrorStoreError(`checking ${path} in s3://${this.bucket} failed`, { cause: error });
-    }
+    if (!options.knownAbsent)
+      try {
+        const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: fields.Key }));
+        const [stored, wanted] = [comparedMetadata(head.Metadata ?? {}), comparedMetadata(fields.Metadata)];
+        same =
+          head.ContentType === fields.ContentType &&
+          head.CacheControl === fields.CacheControl &&
+          Object.keys(stored).length === Object.keys(wanted).length &&
+          Object.entries(wanted).every(([key, value]) => stored[key] === value);
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status !== 404)
+          throw new MirrorStoreError(`checking ${path} in s3://${this.bucket} failed`, { cause: error });
+      }
     if (same) return false;
     await this.#call(`writing ${path}`, () => this.#client.send(new PutObjectCommand({ ...fields, Body: page.body })));
     return true;
@@ -118,7 +129,12 @@ export class MirrorStore {
    * error of the body, e.g. MirrorBodyTooLargeError or MirrorFetchError, is passed on as it is).
    * A file that fits in a part is written only when it differs from the stored copy (`putIfChanged`).
    */
-  async putStream(path: string, headers: StoredHeaders, file: FileBody): Promise<{ bytes: number; written: boolean }> {
+  async putStream(
+    path: string,
+    headers: StoredHeaders,
+    file: FileBody,
+    options: WriteOptions = {},
+  ): Promise<{ bytes: number; written: boolean }> {
     const fields = this.#objectFields(path, headers);
     let buffered: Uint8Array[] = [];
     let bufferedBytes = 0;
@@ -154,7 +170,7 @@ export class MirrorStore {
       }
       if (!uploadId) {
         const body = Buffer.concat(buffered, bufferedBytes);
-        return { bytes: total, written: await this.putIfChanged(path, { ...headers, body }) };
+        return { bytes: total, written: await this.putIfChanged(path, { ...headers, body }, options) };
       }
       if (bufferedBytes > 0) await flush();
       const id = uploadId;
