@@ -75,6 +75,8 @@ describe.each([
     expect(await replicationIn(standby, standbyFs)).toBe(direction);
     expect(await serviceCounts(active)).toEqual({ desired: 1, running: 1 });
     expect(await serviceCounts(standby)).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(active, 'invalidator')).toEqual({ desired: 1, running: 1 });
+    expect(await serviceCounts(standby, 'invalidator')).toEqual({ desired: 0, running: 0 });
     const config = await distributionConfig(bed.deployment.distributionId);
     expect(config.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual(
       mirror ? [`alb-${active}`, `mirror-${PRIMARY}`] : [`alb-${active}`, `alb-${standby}`],
@@ -134,6 +136,7 @@ describe.each([
       fileSystemId: bed.deployment.fileSystems.get(SECONDARY) ?? '',
       ecsCluster: 'ghost-ha',
       ecsService: 'ghost-ha-ghost',
+      invalidatorService: 'ghost-ha-cache-invalidator',
       originId: `alb-${SECONDARY}`,
     };
     const later = { ...DRILL, now: () => Date.now() + 49 * 3_600_000 };
