@@ -9,7 +9,7 @@ import {
   type TemplateResource,
 } from '../src/parseTemplate.js';
 import { resolveConditions } from '../src/resolveConditions.js';
-import { regionalAlarmNames } from '../src/switch/Deployment.js';
+import { regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions and statements are template JSON.
 type Json = any;
@@ -365,6 +365,10 @@ describe('templates', () => {
       expect(invalidatorService?.LoadBalancers).toBeUndefined();
       expect(container(invalidatorTask, 'cache-invalidator').Essential).toBe(true);
       expect([invalidatorTask.Properties?.Cpu, invalidatorTask.Properties?.Memory]).toEqual(['256', '512']);
+      // The name the switch tool scales it by (Deployment.ts, siteNames).
+      expect(invalidatorService?.ServiceName).toEqual({ 'Fn::Sub': '${ProjectName}-cache-invalidator' });
+      expect(siteNames('ghost-ha', 'eu-west-1').invalidatorService).toBe('ghost-ha-cache-invalidator');
+      expect(service.Properties?.ServiceName).toEqual({ 'Fn::Sub': '${ProjectName}-ghost' });
     });
 
     it('names each task in Cloud Map: Ghost delivers webhooks to the invalidator, the invalidator reads the gate', () => {
