@@ -77,12 +77,29 @@ const MIRROR_OBJECT = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}/
 const FILE_SYSTEM = `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/import:ghost-ha-data-FileSystemId`;
 const accessPoint = (name: string) =>
   `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:access-point/import:ghost-ha-data-${name}AccessPointId`;
+/** The condition keys of an ECS task's EFS mount: TLS, through a mount target, from this account. */
+const MOUNT_CONTEXT = {
+  'aws:SecureTransport': 'true',
+  'elasticfilesystem:AccessedViaMountTarget': 'true',
+  'aws:PrincipalAccount': ACCOUNT,
+};
 /** An EFS client request through an access point (the condition key EFS sets for IAM authorization). */
 const efs = (action: string, point: 'Content' | 'Journal') => ({
   action: `elasticfilesystem:${action}`,
   resource: FILE_SYSTEM,
-  context: { 'elasticfilesystem:AccessPointArn': accessPoint(point) },
+  context: { ...MOUNT_CONTEXT, 'elasticfilesystem:AccessPointArn': accessPoint(point) },
 });
+/**
+ * The data stack's file system policy. Within the account, "an allow permission on an action in
+ * either an IAM identity policy or a file system resource policy allows access for that action"
+ * (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html): a role's EFS access
+ * is its own statements and these together.
+ */
+const FILE_SYSTEM_POLICY = substitute(
+  resolveConditions(loadTemplate('data'), { Role: 'primary', SecondaryRegion: MIRROR_REGION }).Resources
+    .ContentFileSystem?.Properties?.FileSystemPolicy.Statement,
+  NAMES,
+) as PolicyStatement[];
 
 describe("least privilege per container: what Ghost's container can reach", () => {
   const app = resolveConditions(loadTemplate('app'), PARAMETERS);
@@ -191,16 +208,26 @@ describe("least privilege per container: what Ghost's container can reach", () =
   it("mounts Ghost's content read-only in the invalidator's task, and each task only its own access points", () => {
     // Without ClientWrite, EFS serves an IAM-authorized mount read-only:
     // https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html
-    expect(isAllowed(invalidatorRole, efs('ClientMount', 'Content'))).toBe(true);
-    expect(isAllowed(invalidatorRole, efs('ClientWrite', 'Content'))).toBe(false);
-    expect(isAllowed(invalidatorRole, efs('ClientWrite', 'Journal'))).toBe(true);
-    expect(isAllowed(invalidatorRole, efs('ClientRootAccess', 'Journal'))).toBe(false);
+    const invalidatorEfs = [...invalidatorRole, ...FILE_SYSTEM_POLICY];
+    const ghostEfs = [...ghostRole, ...FILE_SYSTEM_POLICY];
+    expect(isAllowed(invalidatorEfs, efs('ClientMount', 'Content'))).toBe(true);
+    expect(isAllowed(invalidatorEfs, efs('ClientWrite', 'Content'))).toBe(false);
+    expect(isAllowed(invalidatorEfs, efs('ClientWrite', 'Journal'))).toBe(true);
+    expect(isAllowed(invalidatorEfs, efs('ClientRootAccess', 'Journal'))).toBe(false);
     // No access point named (a mount of the file system's root): refused to both.
-    const root = { action: 'elasticfilesystem:ClientMount', resource: FILE_SYSTEM };
-    expect(isAllowed(invalidatorRole, root)).toBe(false);
-    expect(isAllowed(ghostRole, root)).toBe(false);
-    expect(isAllowed(ghostRole, efs('ClientWrite', 'Content'))).toBe(true);
-    expect(isAllowed(ghostRole, efs('ClientMount', 'Journal'))).toBe(false);
+    const root = { action: 'elasticfilesystem:ClientMount', resource: FILE_SYSTEM, context: MOUNT_CONTEXT };
+    expect(isAllowed(invalidatorEfs, root)).toBe(false);
+    expect(isAllowed(ghostEfs, root)).toBe(false);
+    expect(isAllowed(ghostEfs, efs('ClientWrite', 'Content'))).toBe(true);
+    expect(isAllowed(ghostEfs, efs('ClientMount', 'Journal'))).toBe(false);
+    // Any other role of the account: nothing (the policy's Deny without TLS stays).
+    expect(isAllowed(FILE_SYSTEM_POLICY, efs('ClientMount', 'Content'))).toBe(false);
+    expect(
+      isAllowed(ghostEfs, {
+        ...efs('ClientWrite', 'Content'),
+        context: { ...efs('ClientWrite', 'Content').context, 'aws:SecureTransport': 'false' },
+      }),
+    ).toBe(false);
     const mount = (invalidator.MountPoints as Json[]).find((m) => m.ContainerPath === '/var/lib/ghost/content');
     expect(mount?.ReadOnly).toBe(true);
     const volume = (invalidatorTask.Properties.Volumes as Json[]).find((v) => v.Name === mount?.SourceVolume);
