@@ -205,6 +205,37 @@ describe("least privilege per container: what Ghost's container can reach", () =
     ).toBe(false);
   });
 
+  it('may call nothing the invalidator may, but reading the content both use', () => {
+    const bucket = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}`;
+    const regionKey = 'import:ghost-ha-network-RegionKeyArn';
+    const invalidatorMay = [
+      { action: 'cloudfront:CreateInvalidation', resource: DISTRIBUTION },
+      { action: 'cloudfront:GetInvalidation', resource: DISTRIBUTION },
+      ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].map((action) => ({
+        action,
+        resource: MIRROR_OBJECT,
+      })),
+      { action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': 'site/' } },
+      getSecret('webhook'),
+      {
+        action: 'kms:Decrypt',
+        resource: regionKey,
+        context: {
+          'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com`,
+          'kms:EncryptionContext:SecretARN': secretArn('webhook'),
+        },
+      },
+      efs('ClientWrite', 'Journal'),
+      efs('ClientMount', 'Journal'),
+    ];
+    for (const request of invalidatorMay) {
+      expect(isAllowed([...invalidatorRole, ...FILE_SYSTEM_POLICY], request), request.action).toBe(true);
+      expect(isAllowed([...ghostRole, ...FILE_SYSTEM_POLICY], request), request.action).toBe(false);
+    }
+    // The one thing both do: read Ghost's content (Ghost writes it, the invalidator only reads).
+    expect(isAllowed([...ghostRole, ...FILE_SYSTEM_POLICY], efs('ClientMount', 'Content'))).toBe(true);
+  });
+
   it("mounts Ghost's content read-only in the invalidator's task, and each task only its own access points", () => {
     // Without ClientWrite, EFS serves an IAM-authorized mount read-only:
     // https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html
