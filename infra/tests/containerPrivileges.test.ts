@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, TEMPLATE_NAMES, type Template } from '../src/parseTemplate.js';
 import { resolveConditions } from '../src/resolveConditions.js';
-import { isAllowed, type PolicyStatement, substitute } from './support/iamPolicy.js';
+import { isAllowed, type PolicyRequest, type PolicyStatement, substitute } from './support/iamPolicy.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions are template JSON.
 type Json = any;
@@ -208,7 +208,7 @@ describe("least privilege per container: what Ghost's container can reach", () =
   it('may call nothing the invalidator may, but reading the content both use', () => {
     const bucket = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}`;
     const regionKey = 'import:ghost-ha-network-RegionKeyArn';
-    const invalidatorMay = [
+    const invalidatorMay: PolicyRequest[] = [
       { action: 'cloudfront:CreateInvalidation', resource: DISTRIBUTION },
       { action: 'cloudfront:GetInvalidation', resource: DISTRIBUTION },
       ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].map((action) => ({
