@@ -217,6 +217,8 @@ deploy_app() {
   local role="$1" region prefix_list certificate desired=0 distribution token
   region="$(region_of "$role")"
   token="$(origin_token "$role")"
+  # One count for both ECS services of the stack, Ghost's and the cache-invalidator's (its own task,
+  # its own role): 1 in the active region, 0 in the standby. After a switch, --active keeps them there.
   [[ "$role" == "$active" ]] && desired=1
   if [[ "$dry_run" == true ]]; then
     prefix_list="<pl-cloudfront-origin-facing>"

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, TEMPLATE_NAMES, type Template } from '../src/parseTemplate.js';
 import { resolveConditions } from '../src/resolveConditions.js';
-import { isAllowed, type PolicyStatement, substitute } from './support/iamPolicy.js';
+import { isAllowed, type PolicyRequest, type PolicyStatement, substitute } from './support/iamPolicy.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions are template JSON.
 type Json = any;
@@ -61,36 +61,86 @@ function taskRoleOf(template: Template, taskId: string): string {
   return roleId;
 }
 
-describe("least privilege per container: what Ghost's container can reach", () => {
-  const app = resolveConditions(loadTemplate('app'), PARAMETERS);
-  const containers: Json[] = app.Resources.TaskDefinition?.Properties?.ContainerDefinitions;
-  const ghostTask = Object.entries(app.Resources).find(
+/** The task definition that runs the named container. */
+function taskOf(template: Template, container: string): [string, Json] {
+  const found = Object.entries(template.Resources).find(
     ([, resource]) =>
       resource.Type === 'AWS::ECS::TaskDefinition' &&
-      resource.Properties?.ContainerDefinitions.some((c: Json) => c.Name === 'ghost'),
+      resource.Properties?.ContainerDefinitions.some((c: Json) => c.Name === container),
   );
-  if (!ghostTask) throw new Error('no task definition runs Ghost');
+  if (!found) throw new Error(`no task definition runs ${container}`);
+  return found;
+}
+
+const DISTRIBUTION = `arn:aws:cloudfront::${ACCOUNT}:distribution/${PARAMETERS.DistributionId}`;
+const MIRROR_OBJECT = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}/site/index.html`;
+const FILE_SYSTEM = `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:file-system/import:ghost-ha-data-FileSystemId`;
+const accessPoint = (name: string) =>
+  `arn:aws:elasticfilesystem:${REGION}:${ACCOUNT}:access-point/import:ghost-ha-data-${name}AccessPointId`;
+/** The condition keys of an ECS task's EFS mount: TLS, through a mount target, from this account. */
+const MOUNT_CONTEXT = {
+  'aws:SecureTransport': 'true',
+  'elasticfilesystem:AccessedViaMountTarget': 'true',
+  'aws:PrincipalAccount': ACCOUNT,
+};
+/** An EFS client request through an access point (the condition key EFS sets for IAM authorization). */
+const efs = (action: string, point: 'Content' | 'Journal') => ({
+  action: `elasticfilesystem:${action}`,
+  resource: FILE_SYSTEM,
+  context: { ...MOUNT_CONTEXT, 'elasticfilesystem:AccessPointArn': accessPoint(point) },
+});
+/**
+ * The data stack's file system policy. Within the account, "an allow permission on an action in
+ * either an IAM identity policy or a file system resource policy allows access for that action"
+ * (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html): a role's EFS access
+ * is its own statements and these together.
+ */
+const FILE_SYSTEM_POLICY = substitute(
+  resolveConditions(loadTemplate('data'), { Role: 'primary', SecondaryRegion: MIRROR_REGION }).Resources
+    .ContentFileSystem?.Properties?.FileSystemPolicy.Statement,
+  NAMES,
+) as PolicyStatement[];
+
+describe("least privilege per container: what Ghost's container can reach", () => {
+  const app = resolveConditions(loadTemplate('app'), PARAMETERS);
+  const [ghostTaskId, ghostTask] = taskOf(app, 'ghost');
+  const [invalidatorTaskId, invalidatorTask] = taskOf(app, 'cache-invalidator');
+  const containers: Json[] = ghostTask.Properties.ContainerDefinitions;
   // Containers of a task share its task role (its credentials endpoint is in every container's
   // environment): https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
-  const ghostRole = statementsOf(app, taskRoleOf(app, ghostTask[0]));
+  const ghostRole = statementsOf(app, taskRoleOf(app, ghostTaskId));
+  const invalidatorRole = statementsOf(app, taskRoleOf(app, invalidatorTaskId));
   const ghost = containers.find((c) => c.Name === 'ghost');
+  const invalidator: Json = invalidatorTask.Properties.ContainerDefinitions[0];
+
+  it('runs the cache-invalidator alone in a task of its own, with a role of its own', () => {
+    expect(invalidatorTaskId).not.toBe(ghostTaskId);
+    expect(containers.map((c) => c.Name).sort()).toEqual(['ghost', 'health-sidecar']);
+    expect(invalidatorTask.Properties.ContainerDefinitions.map((c: Json) => c.Name)).toEqual(['cache-invalidator']);
+    expect(taskRoleOf(app, invalidatorTaskId)).not.toBe(taskRoleOf(app, ghostTaskId));
+    expect(invalidatorTask.Properties.ExecutionRoleArn).not.toEqual(ghostTask.Properties.ExecutionRoleArn);
+  });
 
   it("cannot read the invalidator's integration key, the content functions' or the backups' secrets", () => {
     for (const name of NOT_GHOSTS) expect(isAllowed(ghostRole, getSecret(name)), name).toBe(false);
     // Not even through a wildcard on the project's secrets, nor a secret named like the webhook's.
     expect(isAllowed(ghostRole, getSecret('anything'))).toBe(false);
     expect(isAllowed(ghostRole, getSecret('webhook-other'))).toBe(false);
+    for (const name of [...NOT_GHOSTS, 'anything', 'webhook-other', 'database-app']) {
+      expect(isAllowed(invalidatorRole, getSecret(name)), name).toBe(false);
+    }
   });
 
-  it('reads the webhook secret with the task role: the invalidator follows a rotation, and Ghost stores it anyway', () => {
-    // Ghost keeps each webhook's secret in its own database to sign with, so this hides nothing
-    // from Ghost; the invalidator reloads it without a deployment (which would restart Ghost).
-    expect(isAllowed(ghostRole, getSecret('webhook'))).toBe(true);
-    const invalidator = containers.find((c) => c.Name === 'cache-invalidator');
+  it('leaves the webhook secret to the invalidator, which Ghost holds anyway', () => {
+    // Ghost keeps each webhook's secret in its own database to sign with, so no separation is
+    // claimed for it; Ghost's role does not read it only because nothing in its task needs it.
+    // The invalidator reads it by id and reloads it, so a rotation needs no deployment.
+    expect(isAllowed(invalidatorRole, getSecret('webhook'))).toBe(true);
+    expect(isAllowed(ghostRole, getSecret('webhook'))).toBe(false);
     const secretId = (invalidator.Environment as Json[]).find((e) => e.Name === 'WEBHOOK_SECRET_ID');
     expect(String(substitute(secretId?.Value, NAMES))).toBe('ghost-ha/webhook');
     // Its key decrypts only that secret, through Secrets Manager.
-    const decrypt = ghostRole.filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    const decrypt = invalidatorRole.filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
     expect(JSON.stringify(decrypt.map((statement) => statement.Condition))).toContain(
       `"kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/webhook-??????"`,
     );
@@ -103,27 +153,28 @@ describe("least privilege per container: what Ghost's container can reach", () =
     expect(JSON.stringify(ghost.Environment)).not.toMatch(/SECRET|TOKEN|API_KEY/i);
   });
 
-  it("receives the invalidator's secrets in that container only, read by the execution role, not the task role", () => {
-    const invalidator = containers.find((c) => c.Name === 'cache-invalidator');
+  it("receives the invalidator's integration key through its own execution role only", () => {
     const injected = Object.fromEntries(
       (invalidator.Secrets as Json[]).map((s) => [s.Name, String(substitute(s.ValueFrom, NAMES))]),
     );
     expect(injected).toEqual({
       GHOST_ADMIN_API_KEY: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/ghost-integration:adminApiKey::`,
     });
-    for (const other of containers.filter((c) => c.Name !== 'cache-invalidator')) {
+    for (const other of containers) {
       expect(JSON.stringify(other.Secrets ?? []), other.Name).not.toMatch(/\/(webhook|ghost-integration)\b/);
     }
-    // The agent fetches them with the execution role, whose credentials "aren't directly accessible
+    // The agent fetches it with the execution role, whose credentials "aren't directly accessible
     // by the containers in the task":
     // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
-    const execution = statementsOf(app, 'ExecutionRole');
-    expect(isAllowed(execution, getSecret('ghost-integration'))).toBe(true);
-    expect(app.Resources.TaskDefinition?.Properties?.ExecutionRoleArn).toEqual({
-      'Fn::GetAtt': ['ExecutionRole', 'Arn'],
-    });
-    // A shared process namespace would show the invalidator's environment (/proc/<pid>/environ) to Ghost.
-    expect(app.Resources.TaskDefinition?.Properties?.PidMode).toBeUndefined();
+    const executionRoleOf = (task: Json) => {
+      const [roleId] = task.Properties.ExecutionRoleArn['Fn::GetAtt'];
+      return statementsOf(app, roleId);
+    };
+    expect(isAllowed(executionRoleOf(invalidatorTask), getSecret('ghost-integration'))).toBe(true);
+    expect(isAllowed(executionRoleOf(ghostTask), getSecret('ghost-integration'))).toBe(false);
+    expect(isAllowed(invalidatorRole, getSecret('ghost-integration'))).toBe(false);
+    // A shared process namespace would show the other containers' environment (/proc/<pid>/environ).
+    expect(ghostTask.Properties.PidMode).toBeUndefined();
   });
 
   it("leaves the Owner-level staff token's secret to the content functions' roles alone", () => {
@@ -140,24 +191,96 @@ describe("least privilege per container: what Ghost's container can reach", () =
     expect(readers.sort()).toEqual(['functions/DeleteAllPostsRole', 'functions/RestorePostsRole']);
   });
 
-  // Not yet separated: the invalidator's AWS permissions are on the task role Ghost shares until the
-  // invalidator runs in a task of its own (infra/README.md, "Least privilege per container").
-  // Vitest's `fails`: this passes while the gap is there and fails once it is closed, to be flipped.
-  it.fails("cannot invalidate the distribution or write the static mirror (needs the invalidator's own task)", () => {
-    const distribution = `arn:aws:cloudfront::${ACCOUNT}:distribution/${PARAMETERS.DistributionId}`;
-    const mirror = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}/site/index.html`;
-    expect(isAllowed(ghostRole, { action: 'cloudfront:CreateInvalidation', resource: distribution })).toBe(false);
-    expect(isAllowed(ghostRole, { action: 's3:PutObject', resource: mirror })).toBe(false);
+  it("cannot invalidate the distribution or write the static mirror (the invalidator's own task can)", () => {
+    expect(isAllowed(ghostRole, { action: 'cloudfront:CreateInvalidation', resource: DISTRIBUTION })).toBe(false);
+    expect(isAllowed(ghostRole, { action: 's3:PutObject', resource: MIRROR_OBJECT })).toBe(false);
+    // The grants exist, on the invalidator's role: the test above cannot pass by dropping them.
+    expect(isAllowed(invalidatorRole, { action: 'cloudfront:CreateInvalidation', resource: DISTRIBUTION })).toBe(true);
+    expect(isAllowed(invalidatorRole, { action: 's3:PutObject', resource: MIRROR_OBJECT })).toBe(true);
+    expect(
+      isAllowed(invalidatorRole, { action: 'cloudfront:CreateInvalidation', resource: `${DISTRIBUTION}OTHER` }),
+    ).toBe(false);
+    expect(
+      isAllowed(invalidatorRole, { action: 's3:PutObject', resource: `${MIRROR_OBJECT.split('/site/')[0]}/x` }),
+    ).toBe(false);
+  });
+
+  it('may call nothing the invalidator may, but reading the content both use', () => {
+    const bucket = `arn:aws:s3:::ghost-ha-mirror-${ACCOUNT}-${MIRROR_REGION}`;
+    const regionKey = 'import:ghost-ha-network-RegionKeyArn';
+    const invalidatorMay: PolicyRequest[] = [
+      { action: 'cloudfront:CreateInvalidation', resource: DISTRIBUTION },
+      { action: 'cloudfront:GetInvalidation', resource: DISTRIBUTION },
+      ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'].map((action) => ({
+        action,
+        resource: MIRROR_OBJECT,
+      })),
+      { action: 's3:ListBucket', resource: bucket, context: { 's3:prefix': 'site/' } },
+      getSecret('webhook'),
+      {
+        action: 'kms:Decrypt',
+        resource: regionKey,
+        context: {
+          'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com`,
+          'kms:EncryptionContext:SecretARN': secretArn('webhook'),
+        },
+      },
+      efs('ClientWrite', 'Journal'),
+      efs('ClientMount', 'Journal'),
+    ];
+    for (const request of invalidatorMay) {
+      expect(isAllowed([...invalidatorRole, ...FILE_SYSTEM_POLICY], request), request.action).toBe(true);
+      expect(isAllowed([...ghostRole, ...FILE_SYSTEM_POLICY], request), request.action).toBe(false);
+    }
+    // The one thing both do: read Ghost's content (Ghost writes it, the invalidator only reads).
+    expect(isAllowed([...ghostRole, ...FILE_SYSTEM_POLICY], efs('ClientMount', 'Content'))).toBe(true);
+  });
+
+  it("mounts Ghost's content read-only in the invalidator's task, and each task only its own access points", () => {
+    // Without ClientWrite, EFS serves an IAM-authorized mount read-only:
+    // https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html
+    const invalidatorEfs = [...invalidatorRole, ...FILE_SYSTEM_POLICY];
+    const ghostEfs = [...ghostRole, ...FILE_SYSTEM_POLICY];
+    expect(isAllowed(invalidatorEfs, efs('ClientMount', 'Content'))).toBe(true);
+    expect(isAllowed(invalidatorEfs, efs('ClientWrite', 'Content'))).toBe(false);
+    expect(isAllowed(invalidatorEfs, efs('ClientWrite', 'Journal'))).toBe(true);
+    expect(isAllowed(invalidatorEfs, efs('ClientRootAccess', 'Journal'))).toBe(false);
+    // No access point named (a mount of the file system's root): refused to both.
+    const root = { action: 'elasticfilesystem:ClientMount', resource: FILE_SYSTEM, context: MOUNT_CONTEXT };
+    expect(isAllowed(invalidatorEfs, root)).toBe(false);
+    expect(isAllowed(ghostEfs, root)).toBe(false);
+    expect(isAllowed(ghostEfs, efs('ClientWrite', 'Content'))).toBe(true);
+    expect(isAllowed(ghostEfs, efs('ClientMount', 'Journal'))).toBe(false);
+    // Any other role of the account: nothing (the policy's Deny without TLS stays).
+    expect(isAllowed(FILE_SYSTEM_POLICY, efs('ClientMount', 'Content'))).toBe(false);
+    expect(
+      isAllowed(ghostEfs, {
+        ...efs('ClientWrite', 'Content'),
+        context: { ...efs('ClientWrite', 'Content').context, 'aws:SecureTransport': 'false' },
+      }),
+    ).toBe(false);
+    const mount = (invalidator.MountPoints as Json[]).find((m) => m.ContainerPath === '/var/lib/ghost/content');
+    expect(mount?.ReadOnly).toBe(true);
+    const volume = (invalidatorTask.Properties.Volumes as Json[]).find((v) => v.Name === mount?.SourceVolume);
+    expect(volume.EFSVolumeConfiguration.AuthorizationConfig.IAM).toBe('ENABLED');
+    expect(String(substitute(volume.EFSVolumeConfiguration.AuthorizationConfig.AccessPointId, NAMES))).toBe(
+      'import:ghost-ha-data-ContentAccessPointId',
+    );
   });
 
   // The sidecar's read of its own cluster's task states (takeover on evidence) is read-only and
-  // scoped to the cluster's tasks; the webhook secret is one Ghost's database holds anyway.
-  it("holds nothing beyond its content volume, the sidecar's DescribeTasks, those two grants of the invalidator and the webhook secret (no new ones)", () => {
+  // scoped to the cluster's tasks.
+  it("holds nothing beyond its content volume and the sidecar's DescribeTasks (no new ones)", () => {
     const actions = ghostRole.flatMap((statement) => [statement.Action ?? []].flat()).sort();
+    expect(actions).toEqual(['ecs:DescribeTasks', 'elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+  });
+
+  it("gives the invalidator's role exactly its own grants", () => {
+    const actions = invalidatorRole.flatMap((statement) => [statement.Action ?? []].flat()).sort();
     expect(actions).toEqual([
       'cloudfront:CreateInvalidation',
       'cloudfront:GetInvalidation',
-      'ecs:DescribeTasks',
+      'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientWrite',
       'kms:Decrypt',

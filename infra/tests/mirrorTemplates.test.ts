@@ -168,32 +168,42 @@ describe('static mirror: the writer', () => {
       MirrorRegion,
     });
   const invalidatorEnv = (template: Template) => {
-    const container = resourceOf(template, 'TaskDefinition').Properties.ContainerDefinitions.find(
+    const container = resourceOf(template, 'InvalidatorTaskDefinition').Properties.ContainerDefinitions.find(
       (c: Json) => c.Name === 'cache-invalidator',
     );
     return Object.fromEntries(container.Environment.map((e: Json) => [e.Name, e.Value]));
   };
 
   it('gives the cache-invalidator the other region bucket and the gate to read Ghost through', () => {
-    const env = invalidatorEnv(app('eu-central-1'));
+    const template = app('eu-central-1');
+    const env = invalidatorEnv(template);
     expect(env.MIRROR_BUCKET).toEqual({ 'Fn::Sub': '${ProjectName}-mirror-${AWS::AccountId}-${MirrorRegion}' });
     expect(env.MIRROR_BUCKET_REGION).toEqual({ Ref: 'MirrorRegion' });
-    expect(env.MIRROR_ORIGIN_URL).toBe('http://127.0.0.1:8080');
+    // The gate of the Ghost task, by its private name, on the port the sidecar's gate listens on.
+    const gatePort = resourceOf(template, 'TaskDefinition')
+      .Properties.ContainerDefinitions.find((c: Json) => c.Name === 'health-sidecar')
+      .Environment.find((e: Json) => e.Name === 'GATE_PORT').Value;
+    expect(env.MIRROR_ORIGIN_URL).toEqual({ 'Fn::Sub': `http://ghost.\${ProjectName}.internal:${gatePort}` });
     expect(invalidatorEnv(app('')).MIRROR_BUCKET).toBeUndefined();
   });
 
   it("reads Ghost's redirects file from Ghost's content, mounted read-only, where Ghost keeps it", () => {
-    const definitions = resourceOf(app('eu-central-1'), 'TaskDefinition').Properties.ContainerDefinitions;
-    const invalidator = definitions.find((c: Json) => c.Name === 'cache-invalidator');
-    const ghost = definitions.find((c: Json) => c.Name === 'ghost');
+    const template = app('eu-central-1');
+    const ghostTask = resourceOf(template, 'TaskDefinition').Properties;
+    const invalidatorTask = resourceOf(template, 'InvalidatorTaskDefinition').Properties;
+    const invalidator = invalidatorTask.ContainerDefinitions.find((c: Json) => c.Name === 'cache-invalidator');
+    const ghost = ghostTask.ContainerDefinitions.find((c: Json) => c.Name === 'ghost');
     const ghostContent = ghost.MountPoints.find((m: Json) => m.SourceVolume === 'content');
-    const mount = invalidator.MountPoints.find((m: Json) => m.SourceVolume === 'content');
-    expect(mount).toEqual({ SourceVolume: 'content', ContainerPath: ghostContent.ContainerPath, ReadOnly: true });
-    expect(invalidatorEnv(app('eu-central-1')).MIRROR_GHOST_CONTENT_PATH).toBe(ghostContent.ContainerPath);
+    const mount = invalidator.MountPoints.find((m: Json) => m.ContainerPath === ghostContent.ContainerPath);
+    expect(mount).toEqual({ SourceVolume: 'ghost-content', ContainerPath: ghostContent.ContainerPath, ReadOnly: true });
+    // The same access point as Ghost's content volume, in another task.
+    const volume = (task: Json, name: string) => task.Volumes.find((v: Json) => v.Name === name).EFSVolumeConfiguration;
+    expect(volume(invalidatorTask, 'ghost-content')).toEqual(volume(ghostTask, 'content'));
+    expect(invalidatorEnv(template).MIRROR_GHOST_CONTENT_PATH).toBe(ghostContent.ContainerPath);
   });
 
   it('may write only under the prefix of that one bucket', () => {
-    const policies = resourceOf(app('eu-central-1'), 'TaskRole').Properties.Policies;
+    const policies = resourceOf(app('eu-central-1'), 'InvalidatorTaskRole').Properties.Policies;
     const mirror = policies.find((p: Json) => p.PolicyName === 'write-static-mirror');
     const objects = mirror.PolicyDocument.Statement.find((s: Json) => s.Action.includes?.('s3:PutObject'));
     expect(objects.Resource).toEqual({
@@ -201,7 +211,7 @@ describe('static mirror: the writer', () => {
     });
     // Streamed files are multipart uploads; one that fails is aborted.
     expect(objects.Action).toEqual(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload']);
-    expect(resourceOf(app(''), 'TaskRole').Properties.Policies.map((p: Json) => p.PolicyName)).not.toContain(
+    expect(resourceOf(app(''), 'InvalidatorTaskRole').Properties.Policies.map((p: Json) => p.PolicyName)).not.toContain(
       'write-static-mirror',
     );
   });

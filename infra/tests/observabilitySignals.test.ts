@@ -206,12 +206,12 @@ describe('observability signals contract', () => {
 
   it('the task definition tells each service the namespace the alarms read', () => {
     const app = loadTemplate('app');
-    const taskDefinition = Object.values(app.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    const taskDefinitions = Object.values(app.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
     type Container = { Name: string; Environment?: { Name: string; Value: unknown }[] };
     // An optional container is written `Fn::If: [condition, definition, AWS::NoValue]`.
-    const containers = ((taskDefinition?.Properties?.ContainerDefinitions ?? []) as unknown[]).map(
-      (entry) => ((entry as { 'Fn::If'?: unknown[] })['Fn::If']?.[1] ?? entry) as Container,
-    );
+    const containers = taskDefinitions
+      .flatMap((taskDefinition) => (taskDefinition.Properties?.ContainerDefinitions ?? []) as unknown[])
+      .map((entry) => ((entry as { 'Fn::If'?: unknown[] })['Fn::If']?.[1] ?? entry) as Container);
     const namespaceOf = (container: string) =>
       substituteProject(
         containers.find((c) => c.Name === container)?.Environment?.find((e) => e.Name === 'METRICS_NAMESPACE')?.Value,

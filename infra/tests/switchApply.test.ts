@@ -96,6 +96,8 @@ describe('failover/failback apply against moto', () => {
     const failover = stepsMotoImplements(planSwitch(deployment, 'failover', 'planned'));
     expect(failover.steps.map((s) => s.id)).toEqual([
       'stop-ghost-eu-west-1',
+      'stop-invalidator-eu-west-1',
+      'start-invalidator-eu-central-1',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
       'switch-alarms',
@@ -104,6 +106,8 @@ describe('failover/failback apply against moto', () => {
 
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 0, running: 0 });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
+    expect(await serviceCounts(PRIMARY, 'invalidator')).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(SECONDARY, 'invalidator')).toEqual({ desired: 1, running: 1 });
     const switched = await distributionConfig(bed.deployment.distributionId);
     expect(switched.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual([
       `alb-${SECONDARY}`,
@@ -112,12 +116,14 @@ describe('failover/failback apply against moto', () => {
     expect(switched.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${SECONDARY}`);
     expect(await alarmActions(SECONDARY)).toEqual([true, true, true, true]);
     expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
-    expect(lines.filter((l) => / ok, /.test(l))).toHaveLength(4);
+    expect(lines.filter((l) => / ok, /.test(l))).toHaveLength(6);
     expect(lines).toContainEqual(expect.stringMatching(/start-ghost-eu-central-1: ok, .*targets healthy 1/));
 
     await applyPlan(stepsMotoImplements(planSwitch(deployment, 'failback', 'planned')), bed.clients, FAST, () => {});
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(PRIMARY, 'invalidator')).toEqual({ desired: 1, running: 1 });
+    expect(await serviceCounts(SECONDARY, 'invalidator')).toEqual({ desired: 0, running: 0 });
     const back = await distributionConfig(bed.deployment.distributionId);
     expect(back.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual([
       `alb-${PRIMARY}`,
@@ -171,14 +177,17 @@ describe('failover/failback apply against moto', () => {
       clients: bed.clients,
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/1\/10 preflight: ok/);
-    expect(out).toMatch(/3\/10 route-writes-away: ok/);
-    expect(out).toMatch(/4\/10 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/);
-    expect(out).toMatch(/5\/10 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
-    expect(err).toMatch(/Step 5\/10 stop-and-promote failed/);
+    expect(out).toMatch(/1\/11 preflight: ok/);
+    expect(out).toMatch(/3\/11 route-writes-away: ok/);
+    expect(out).toMatch(/4\/11 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/);
+    expect(out).toMatch(/5\/11 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
+    expect(out).toMatch(/5\/11 stop-and-promote: {3}stop-invalidator-eu-west-1: desired 0, running 0/);
+    expect(err).toMatch(/Step 5\/11 stop-and-promote failed/);
     expect(err).toMatch(/What to do next: Read the global database's events in eu-central-1/);
-    expect(out).not.toMatch(/6\/10/);
+    expect(out).not.toMatch(/6\/11/);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(PRIMARY, 'invalidator')).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(SECONDARY, 'invalidator')).toEqual({ desired: 0, running: 0 });
     // In a disaster writes leave the old region first, whatever happens to the promotion after.
     const routed = await distributionConfig(bed.deployment.distributionId);
     expect(routed.CacheBehaviors?.Items?.[0]?.TargetOriginId).toBe(`alb-${SECONDARY}`);

@@ -75,6 +75,8 @@ describe.each([
     expect(await replicationIn(standby, standbyFs)).toBe(direction);
     expect(await serviceCounts(active)).toEqual({ desired: 1, running: 1 });
     expect(await serviceCounts(standby)).toEqual({ desired: 0, running: 0 });
+    expect(await serviceCounts(active, 'invalidator')).toEqual({ desired: 1, running: 1 });
+    expect(await serviceCounts(standby, 'invalidator')).toEqual({ desired: 0, running: 0 });
     const config = await distributionConfig(bed.deployment.distributionId);
     expect(config.OriginGroups?.Items?.[0]?.Members?.Items?.map((m) => m.OriginId)).toEqual(
       mirror ? [`alb-${active}`, `mirror-${PRIMARY}`] : [`alb-${active}`, `alb-${standby}`],
@@ -110,7 +112,7 @@ describe.each([
       const { code, err } = await drill('failover');
       expect(code).toBe(1);
       expect(err).toMatch(
-        /Step 2\/11 check-mirror failed .*The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing \(2 objects, newest 20\d\d-/,
+        /Step 2\/13 check-mirror failed .*The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing \(2 objects, newest 20\d\d-/,
       );
       expect(err).toMatch(
         /What to do next: Build the mirror in eu-central-1 first .*MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1/,
@@ -120,7 +122,7 @@ describe.each([
       const accepted = await drill('failover', '--accept-mirror');
       expect(accepted.code).toBe(0);
       expect(accepted.out).toMatch(
-        /2\/11 check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing .*; going on \(--accept-mirror\)/,
+        /2\/13 check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing .*; going on \(--accept-mirror\)/,
       );
       await expectActive(SECONDARY);
       await expectEverySentCallValid();
@@ -134,6 +136,7 @@ describe.each([
       fileSystemId: bed.deployment.fileSystems.get(SECONDARY) ?? '',
       ecsCluster: 'ghost-ha',
       ecsService: 'ghost-ha-ghost',
+      invalidatorService: 'ghost-ha-cache-invalidator',
       originId: `alb-${SECONDARY}`,
     };
     const later = { ...DRILL, now: () => Date.now() + 49 * 3_600_000 };
@@ -169,8 +172,8 @@ describe.each([
     expect(failover.out).toContain('eu-west-1 is now the pilot light');
     expect(failover.out).toMatch(
       mirror
-        ? /2\/11 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
-        : /2\/11 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/,
+        ? /2\/13 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
+        : /2\/13 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/,
     );
     // The switchover takes a while in the stand-in too: the step waited for it.
     expect(failover.out).toMatch(
@@ -281,7 +284,7 @@ describe.each([
     await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/11 preflight failed .* receives no replication/);
+    expect(err).toMatch(/Step 1\/13 preflight failed .* receives no replication/);
     expect(err).toMatch(/What to do next: Nothing was changed/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -312,7 +315,7 @@ describe.each([
     await bed.recreateDeployment({ replication: true, mirror, headlessSecondary: true });
     const { code, err, out } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/11 preflight failed .*ghost-secondary has no DB instance/);
+    expect(err).toMatch(/Step 1\/13 preflight failed .*ghost-secondary has no DB instance/);
     expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -322,7 +325,7 @@ describe.each([
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
     expect(err).toMatch(
-      /Step 1\/11 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
+      /Step 1\/13 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
     );
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -347,7 +350,7 @@ describe.each([
     await bed.moto.setReplicationStatus(bed.deployment.fileSystems.get(PRIMARY) ?? '', 'PAUSED');
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/11 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
+    expect(err).toMatch(/Step 1\/13 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
   it('reprotect after a disaster failover: the replica comes back without moving Ghost, then a planned failback', async () => {

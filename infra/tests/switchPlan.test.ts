@@ -45,9 +45,11 @@ describe('failover/failback plan', () => {
       'check-mirror',
       'repair-replication',
       'stop-ghost-eu-west-1',
+      'stop-invalidator-eu-west-1',
       'sync-content',
       'promote-database',
       'make-content-writable',
+      'start-invalidator-eu-central-1',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
       'restore-pilot-light',
@@ -73,6 +75,16 @@ describe('failover/failback plan', () => {
     expect(out).toContain(
       'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":1,"forceNewDeployment":true}',
     );
+    // The cache-invalidator's own service: stopped after Ghost in the region left, started before it.
+    expect(out).toContain(
+      'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":0}',
+    );
+    expect(out).toContain(
+      'WRITE ecs:UpdateService @eu-central-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":1,"forceNewDeployment":true}',
+    );
+    expect(out.slice(out.indexOf('(preflight)'), out.indexOf('(check-mirror)'))).toContain(
+      'read  ecs:DescribeServices @eu-central-1 {"cluster":"ghost-ha","services":["ghost-ha-cache-invalidator"]}',
+    );
     expect(out).toContain(
       `read  elbv2:DescribeTargetHealth @eu-central-1 {} + TargetGroupArn: the service's target group`,
     );
@@ -84,7 +96,7 @@ describe('failover/failback plan', () => {
     expect(out.match(/^ {3}expected: \d+ (s|min) \(.+\)$/gm)).toHaveLength(steps.length);
     // Writes stop with Ghost and resume once CloudFront sends them to the new region.
     expect(out).toMatch(
-      /^RTO on paper: 35 min without writes \(stop-ghost-eu-west-1 2 min \+ sync-content 15 min \+ promote-database 5 min \+ make-content-writable 5 min \+ start-ghost-eu-central-1 3 min \+ switch-cloudfront 5 min\)/m,
+      /^RTO on paper: 37 min without writes \(stop-ghost-eu-west-1 2 min \+ stop-invalidator-eu-west-1 45 s \+ sync-content 15 min \+ promote-database 5 min \+ make-content-writable 5 min \+ start-invalidator-eu-central-1 2 min \+ start-ghost-eu-central-1 3 min \+ switch-cloudfront 5 min\)/m,
     );
   });
 
@@ -98,23 +110,32 @@ describe('failover/failback plan', () => {
       'check-mirror',
       'stop-and-promote',
       'make-content-writable',
+      'start-invalidator-eu-central-1',
       'start-ghost-eu-central-1',
       'switch-cloudfront',
       'switch-alarms',
       'fence-eu-west-1',
     ]);
     expect(out).toMatch(
-      /Stop Ghost in eu-west-1 \(best effort, bounded\) while the database fails over to eu-central-1/,
+      /Stop Ghost and the cache-invalidator in eu-west-1 \(best effort, bounded\) while the database fails over to eu-central-1/,
+    );
+    const stopAndPromote = out.slice(out.indexOf('(stop-and-promote)'), out.indexOf('(make-content-writable)'));
+    expect(stopAndPromote).toContain(
+      'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":0}',
+    );
+    // The region that returns keeps both services at 0.
+    expect(out.slice(out.indexOf('(fence-eu-west-1)'))).toContain(
+      'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":0}',
     );
     expect(out).toMatch(/Stop sending writes to eu-west-1: .* \[best effort\]/);
     expect(out).toContain(
       'read  cloudwatch:GetMetricStatistics @eu-central-1 {"Namespace":"AWS/RDS","MetricName":"AuroraGlobalDBRPOLag","Dimensions":[{"Name":"DBClusterIdentifier","Value":"ghost-secondary"}],"Period":60,"Statistics":["Maximum"]} + StartTime/EndTime: the last 15 minutes',
     );
     expect(out).toMatch(
-      /When eu-west-1 returns: keep its Ghost at 0 and its origin out of the write path \[best effort\]/,
+      /When eu-west-1 returns: keep its Ghost and its cache-invalidator at 0 and its origin out of the write path \[best effort\]/,
     );
     expect(out).toMatch(
-      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 2 min/m,
+      /^RTO on paper: 17 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 2 min \+ make-content-writable 5 min \+ start-invalidator-eu-central-1 2 min \+ start-ghost-eu-central-1 3 min/m,
     );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
@@ -134,9 +155,11 @@ describe('failover/failback plan', () => {
       'repair-replication',
       'bring-content-back',
       'stop-ghost-eu-central-1',
+      'stop-invalidator-eu-central-1',
       'sync-content',
       'promote-database',
       'make-content-writable',
+      'start-invalidator-eu-west-1',
       'start-ghost-eu-west-1',
       'switch-cloudfront',
       'restore-pilot-light',
@@ -176,6 +199,7 @@ describe('failover/failback plan', () => {
       'check-mirror',
       'stop-and-promote',
       'make-content-writable',
+      'start-invalidator-eu-west-1',
       'start-ghost-eu-west-1',
       'switch-cloudfront',
       'restore-pilot-light',
@@ -189,6 +213,7 @@ describe('failover/failback plan', () => {
   it('uses the project name for the ECS names, origin ids, alarms and global database', async () => {
     const { out } = await plan('failover', '--project', 'blog', ...IDENTIFIERS);
     expect(out).toContain('{"cluster":"blog","service":"blog-ghost","desiredCount":0}');
+    expect(out).toContain('{"cluster":"blog","service":"blog-cache-invalidator","desiredCount":0}');
     expect(out).toContain('{"GlobalClusterIdentifier":"blog-global"');
     expect(out).toContain(
       '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory"]',

@@ -9,7 +9,7 @@ import {
   type TemplateResource,
 } from '../src/parseTemplate.js';
 import { resolveConditions } from '../src/resolveConditions.js';
-import { regionalAlarmNames } from '../src/switch/Deployment.js';
+import { regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: container definitions and statements are template JSON.
 type Json = any;
@@ -115,11 +115,12 @@ describe('templates', () => {
       }
     });
 
-    it('lets the task call CreateInvalidation/GetInvalidation on its one distribution only', () => {
+    it("lets the invalidator's task call CreateInvalidation/GetInvalidation on its one distribution only", () => {
       const cloudfront = statements('app').filter((s) =>
         [s.Action].flat().some((a: string) => a.startsWith('cloudfront:')),
       );
       expect(cloudfront).toHaveLength(1);
+      expect(cloudfront[0].role).toBe('InvalidatorTaskRole');
       expect([cloudfront[0].Action].flat().sort()).toEqual([
         'cloudfront:CreateInvalidation',
         'cloudfront:GetInvalidation',
@@ -129,9 +130,9 @@ describe('templates', () => {
       });
     });
 
-    it('without a distribution, the task role has no CloudFront permission', () => {
+    it('without a distribution, no role has a CloudFront permission', () => {
       const app = resolveConditions(loadTemplate('app'), APP_PARAMETERS);
-      expect(JSON.stringify(resource(app, 'TaskRole'))).not.toContain('cloudfront:');
+      expect(JSON.stringify(app.Resources)).not.toContain('cloudfront:');
     });
 
     it('scopes the Lambdas: delete writes backups, restore reads them, both read the Ghost secret and the signing key', () => {
@@ -195,6 +196,7 @@ describe('templates', () => {
     const app = resolveConditions(loadTemplate('app'), { ...APP_PARAMETERS, DistributionId: 'E2ABCDEF123456' });
     const task = resource(app, 'TaskDefinition');
     const service = resource(app, 'Service');
+    const invalidatorTask = resource(app, 'InvalidatorTaskDefinition');
 
     it('never runs two copies: desired count 0 or 1, stop before start, circuit breaker', () => {
       expect(loadTemplate('app').Parameters?.DesiredCount?.AllowedValues).toEqual([0, 1]);
@@ -295,7 +297,7 @@ describe('templates', () => {
     });
 
     it('runs the cache-invalidator with its contract, checked on /health/live', () => {
-      const invalidator = container(task, 'cache-invalidator');
+      const invalidator = container(invalidatorTask, 'cache-invalidator');
       expect(env(invalidator)).toMatchObject({
         PORT: '3000',
         CLOUDFRONT_DISTRIBUTION_IDS: { Ref: 'DistributionId' },
@@ -314,10 +316,10 @@ describe('templates', () => {
         DistributionId: 'E2ABCDEF123456',
         RegisterWebhooks: 'true',
       });
-      const invalidator = container(resource(registering, 'TaskDefinition'), 'cache-invalidator');
+      const invalidator = container(resource(registering, 'InvalidatorTaskDefinition'), 'cache-invalidator');
       expect(env(invalidator)).toMatchObject({
         REGISTER_WEBHOOKS_ON_START: { Ref: 'RegisterWebhooks' },
-        PUBLIC_URL: 'http://127.0.0.1:3000',
+        PUBLIC_URL: { 'Fn::Sub': 'http://cache-invalidator.${ProjectName}.internal:3000' },
       });
       expect(invalidator.Secrets).toContainEqual({
         Name: 'GHOST_ADMIN_API_KEY',
@@ -326,8 +328,9 @@ describe('templates', () => {
             'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ProjectName}/ghost-integration:adminApiKey::',
         },
       });
-      expect(JSON.stringify(resource(registering, 'ExecutionRole'))).toContain('/ghost-integration-??????');
-      const idle = container(task, 'cache-invalidator').Secrets.map((s: Json) => s.Name);
+      expect(JSON.stringify(resource(registering, 'InvalidatorExecutionRole'))).toContain('/ghost-integration-??????');
+      expect(JSON.stringify(resource(registering, 'ExecutionRole'))).not.toContain('/ghost-integration');
+      const idle = container(invalidatorTask, 'cache-invalidator').Secrets.map((s: Json) => s.Name);
       expect(idle).toEqual([]);
       for (const template of [app, registering]) {
         expect(JSON.stringify(template.Resources)).not.toContain('ghost-admin');
@@ -335,19 +338,84 @@ describe('templates', () => {
     });
 
     it('tells both services the site url', () => {
-      for (const name of ['health-sidecar', 'cache-invalidator']) {
-        expect(env(container(task, name)).SITE_URL, name).toEqual({ Ref: 'SiteUrl' });
-      }
+      expect(env(container(task, 'health-sidecar')).SITE_URL).toEqual({ Ref: 'SiteUrl' });
+      expect(env(container(invalidatorTask, 'cache-invalidator')).SITE_URL).toEqual({ Ref: 'SiteUrl' });
     });
 
-    it('leaves the cache-invalidator out until the distribution exists', () => {
+    it('leaves the cache-invalidator service out until the distribution exists', () => {
       const first = resolveConditions(loadTemplate('app'), APP_PARAMETERS);
       const names = resource(first, 'TaskDefinition').Properties?.ContainerDefinitions.map((c: Json) => c.Name);
       expect(names).toEqual(['ghost', 'health-sidecar']);
+      for (const id of [
+        'InvalidatorTaskDefinition',
+        'InvalidatorService',
+        'DiscoveryNamespace',
+        'InvalidatorTaskRole',
+      ]) {
+        expect(first.Resources[id], id).toBeUndefined();
+      }
+      expect(resource(first, 'Service').Properties?.ServiceRegistries).toBeUndefined();
+    });
+
+    it('runs the cache-invalidator as a service beside Ghost: same desired count, one writer, stop before start', () => {
+      const invalidatorService = resource(app, 'InvalidatorService').Properties;
+      expect(invalidatorService?.DesiredCount).toEqual({ Ref: 'DesiredCount' });
+      expect(invalidatorService?.DeploymentConfiguration).toEqual(service.Properties?.DeploymentConfiguration);
+      expect(invalidatorService?.TaskDefinition).toEqual({ Ref: 'InvalidatorTaskDefinition' });
+      expect(invalidatorService?.LoadBalancers).toBeUndefined();
+      expect(container(invalidatorTask, 'cache-invalidator').Essential).toBe(true);
+      expect([invalidatorTask.Properties?.Cpu, invalidatorTask.Properties?.Memory]).toEqual(['256', '512']);
+      // The name the switch tool scales it by (Deployment.ts, siteNames).
+      expect(invalidatorService?.ServiceName).toEqual({ 'Fn::Sub': '${ProjectName}-cache-invalidator' });
+      expect(siteNames('ghost-ha', 'eu-west-1').invalidatorService).toBe('ghost-ha-cache-invalidator');
+      expect(service.Properties?.ServiceName).toEqual({ 'Fn::Sub': '${ProjectName}-ghost' });
+    });
+
+    it('names each task in Cloud Map: Ghost delivers webhooks to the invalidator, the invalidator reads the gate', () => {
+      const namespace = resource(app, 'DiscoveryNamespace').Properties?.Name['Fn::Sub'];
+      const nameOf = (id: string) => `${resource(app, id).Properties?.Name}.${namespace}`;
+      expect(service.Properties?.ServiceRegistries).toEqual([
+        { RegistryArn: { 'Fn::GetAtt': ['GhostDiscoveryService', 'Arn'] } },
+      ]);
+      expect(resource(app, 'InvalidatorService').Properties?.ServiceRegistries).toEqual([
+        { RegistryArn: { 'Fn::GetAtt': ['InvalidatorDiscoveryService', 'Arn'] } },
+      ]);
+      const invalidator = env(container(invalidatorTask, 'cache-invalidator'));
+      expect(invalidator.PUBLIC_URL).toEqual({ 'Fn::Sub': `http://${nameOf('InvalidatorDiscoveryService')}:3000` });
+      expect(invalidator.MIRROR_ORIGIN_URL).toEqual({ 'Fn::Sub': `http://${nameOf('GhostDiscoveryService')}:8080` });
+      // It listens on the task's interface (awsvpc: loopback and its one network interface).
+      expect(invalidator.LISTEN_HOST).toBe('0.0.0.0');
+    });
+
+    it("admits only the Ghost task's group to the invalidator's port, and the invalidator only to the gate", () => {
+      const taskGroup = { 'Fn::ImportValue': { 'Fn::Sub': '${NetworkStackName}-TaskSecurityGroupId' } };
+      const group = resource(app, 'InvalidatorSecurityGroup').Properties;
+      expect(group?.SecurityGroupIngress).toEqual([
+        expect.objectContaining({ IpProtocol: 'tcp', FromPort: 3000, ToPort: 3000, SourceSecurityGroupId: taskGroup }),
+      ]);
+      expect(resource(app, 'InvalidatorService').Properties?.NetworkConfiguration.AwsvpcConfiguration).toMatchObject({
+        AssignPublicIp: 'DISABLED',
+        SecurityGroups: [{ Ref: 'InvalidatorSecurityGroup' }],
+      });
+      const intoTask = resourcesOfType(app, 'AWS::EC2::SecurityGroupIngress').filter(
+        ([, rule]) => JSON.stringify(rule.Properties?.SourceSecurityGroupId) === '{"Ref":"InvalidatorSecurityGroup"}',
+      );
+      expect(intoTask.map(([, rule]) => [rule.Properties?.GroupId, rule.Properties?.FromPort]).sort()).toEqual(
+        [
+          [{ 'Fn::ImportValue': { 'Fn::Sub': '${NetworkStackName}-FileSystemSecurityGroupId' } }, 2049],
+          [taskGroup, 8080],
+        ].sort(),
+      );
+      expect(resource(app, 'TaskToInvalidatorEgress').Properties).toMatchObject({
+        GroupId: taskGroup,
+        FromPort: 3000,
+        ToPort: 3000,
+        DestinationSecurityGroupId: { Ref: 'InvalidatorSecurityGroup' },
+      });
     });
 
     it('logs every container to CloudWatch', () => {
-      for (const c of task.Properties?.ContainerDefinitions ?? []) {
+      for (const c of [task, invalidatorTask].flatMap((t) => t.Properties?.ContainerDefinitions ?? [])) {
         expect(c.LogConfiguration.LogDriver, c.Name).toBe('awslogs');
       }
     });

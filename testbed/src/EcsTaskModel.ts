@@ -28,6 +28,11 @@ export interface EcsTaskModelOptions {
   images?: ImageResolver;
   /** Environment every container gets besides its own, e.g. moto's endpoint and credentials (the task role). */
   environment?: Readonly<Record<string, string>>;
+  /**
+   * Other tasks' private names as this host reaches them: `name:port` → `127.0.0.1:<port>` (see
+   * ServiceDiscoveryName), rewritten in the environment like the task's own addresses.
+   */
+  hosts?: Readonly<Record<string, string>>;
   /** A name for logs and the task ARN. */
   name?: string;
   /** Called on every change of the task's or a container's state. */
@@ -446,12 +451,21 @@ export class EcsTaskModel {
     return value;
   }
 
-  /** Rewrites task-local addresses (`127.0.0.1:<port>`) to host ports and, for a container, mount paths to host directories. */
+  /**
+   * Rewrites task-local addresses (`127.0.0.1:<port>`) to host ports, other tasks' private names
+   * (`hosts`) to what stands for them, every interface (`0.0.0.0`, awsvpc: loopback and the task's
+   * own network interface) to this host's loopback and, for a container, mount paths to host
+   * directories.
+   */
   #translate(value: string, definition?: ContainerDefinition): string {
+    if (value === '0.0.0.0') return '127.0.0.1';
     let translated = value.replace(/\b(?:127\.0\.0\.1|localhost):(\d+)\b/g, (whole, port: string) => {
       const host = this.ports.get(Number(port));
       return host === undefined ? whole : `127.0.0.1:${host}`;
     });
+    for (const [name, local] of Object.entries(this.#options.hosts ?? {})) {
+      translated = translated.split(name).join(local);
+    }
     if (definition) {
       // The longest mount path that contains the value; translated once (a host path may itself
       // start with another mount's container path, such as /tmp).

@@ -9,9 +9,11 @@ import { EcsApiEndpoint } from './EcsApiEndpoint.js';
 import { EcsServiceModel } from './EcsServiceModel.js';
 import type { EcsTaskModel } from './EcsTaskModel.js';
 import { FrontDoor } from './FrontDoor.js';
+import { loadDiscoveryNames } from './loadDiscoveryNames.js';
 import { MariaDbServer } from './MariaDbServer.js';
 import { MOTO_REGION, MotoServer } from './MotoServer.js';
 import { loadServiceDefinition, type ServiceDefinition } from './ServiceDefinition.js';
+import { ServiceDiscoveryName } from './ServiceDiscoveryName.js';
 import { loadTaskDefinition, type TaskDefinition } from './TaskDefinition.js';
 import { ghostVersion } from './tools.js';
 
@@ -24,7 +26,15 @@ export interface LocalStackOptions {
   parameters?: Readonly<Record<string, string>>;
   /** How late the ECS API reports a task's status (default `ECS_API_STATUS_DELAY_MS`). */
   ecsStatusDelayMs?: number;
+  /**
+   * Tasks of the cache-invalidator's own service (the template gives it Ghost's desired count,
+   * at most 1); default 1 when `desiredCount` is at least 1, else 0.
+   */
+  invalidatorCount?: number;
 }
+
+/** The cache-invalidator's service and task definition in the app template. */
+const INVALIDATOR_SERVICE = 'InvalidatorService';
 
 const PROJECT = 'ghost-ha';
 const DATA_STACK = 'ghost-ha-data';
@@ -45,6 +55,11 @@ export class LocalStack {
   readonly definition: TaskDefinition;
   readonly serviceDefinition: ServiceDefinition;
   readonly service: EcsServiceModel;
+  /** The cache-invalidator's task definition and service (its own task, as in the template). */
+  readonly invalidatorDefinition: TaskDefinition;
+  readonly invalidator: EcsServiceModel;
+  /** The Cloud Map names of the services, as this host reaches them. */
+  readonly names: readonly ServiceDiscoveryName[];
   /** The ECS API (DescribeTasks) over the service's tasks, which the containers reach through AWS_ENDPOINT_URL_ECS. */
   readonly ecsApi: EcsApiEndpoint;
   readonly distributionId: string;
@@ -60,6 +75,9 @@ export class LocalStack {
     definition: TaskDefinition;
     serviceDefinition: ServiceDefinition;
     service: EcsServiceModel;
+    invalidatorDefinition: TaskDefinition;
+    invalidator: EcsServiceModel;
+    names: readonly ServiceDiscoveryName[];
     ecsApi: EcsApiEndpoint;
     distributionId: string;
     databaseName: string;
@@ -72,6 +90,9 @@ export class LocalStack {
     this.definition = parts.definition;
     this.serviceDefinition = parts.serviceDefinition;
     this.service = parts.service;
+    this.invalidatorDefinition = parts.invalidatorDefinition;
+    this.invalidator = parts.invalidator;
+    this.names = parts.names;
     this.ecsApi = parts.ecsApi;
     this.distributionId = parts.distributionId;
     this.databaseName = parts.databaseName;
@@ -144,28 +165,69 @@ export class LocalStack {
         domainName: '127.0.0.1',
         httpPort: frontDoor.port,
       });
-      const definition = loadTaskDefinition({
+      const parameters = {
+        ProjectName: PROJECT,
+        DataStackName: DATA_STACK,
+        SiteUrl: frontDoor.url,
+        GhostImage: `ghost:${ghostVersion()}`,
+        HealthSidecarImage: `local/${PROJECT}/health-sidecar:source`,
+        CacheInvalidatorImage: `local/${PROJECT}/cache-invalidator:source`,
+        DistributionId: distributionId,
+        // The local MariaDB serves no TLS (Aurora does, and the app user requires it there).
+        DatabaseTls: 'off',
+        ...options.parameters,
+      };
+      const source = {
         template,
         region: MOTO_REGION,
-        parameters: {
-          ProjectName: PROJECT,
-          DataStackName: DATA_STACK,
-          SiteUrl: frontDoor.url,
-          GhostImage: `ghost:${ghostVersion()}`,
-          HealthSidecarImage: `local/${PROJECT}/health-sidecar:source`,
-          CacheInvalidatorImage: `local/${PROJECT}/cache-invalidator:source`,
-          DistributionId: distributionId,
-          // The local MariaDB serves no TLS (Aurora does, and the app user requires it there).
-          DatabaseTls: 'off',
-          ...options.parameters,
-        },
+        parameters,
         imports: {
           [`${DATA_STACK}-ClusterEndpoint`]: mariadb.host,
           [`${DATA_STACK}-FileSystemId`]: 'fs-local',
           [`${DATA_STACK}-ContentAccessPointId`]: 'fsap-content',
           [`${DATA_STACK}-JournalAccessPointId`]: 'fsap-journal',
         },
+      };
+      const definition = loadTaskDefinition(source);
+      const discovery = loadDiscoveryNames({ template, parameters });
+      const invalidatorTaskId = discovery.find((name) => name.service === INVALIDATOR_SERVICE)?.taskDefinition;
+      if (!invalidatorTaskId) throw new Error(`The template has no ${INVALIDATOR_SERVICE} with a discovery name`);
+      const invalidatorDefinition = loadTaskDefinition({ ...source, resource: invalidatorTaskId });
+      let invalidator: EcsServiceModel | undefined;
+      // Each name on the ports the task definitions call it with (e.g. ghost.<project>.internal:8080).
+      const values = [definition, invalidatorDefinition]
+        .flatMap((task) => task.containers)
+        .flatMap((container) => Object.values(container.environment));
+      const names: ServiceDiscoveryName[] = [];
+      cleanup.push(() => Promise.all(names.map((name) => name.close())).then(() => undefined));
+      for (const { hostname, service: serviceId } of discovery) {
+        const pattern = new RegExp(`\\b${hostname.replaceAll('.', '\\.')}:(\\d+)\\b`, 'g');
+        const ports = new Set(values.flatMap((value) => [...value.matchAll(pattern)].map((match) => Number(match[1]))));
+        for (const port of ports) {
+          names.push(
+            await ServiceDiscoveryName.start({
+              hostname,
+              port,
+              tasks: () => (serviceId === INVALIDATOR_SERVICE ? invalidator : service)?.tasks ?? [],
+            }),
+          );
+        }
+      }
+      const hosts = Object.fromEntries(names.map((name) => name.mapping));
+      // The invalidator first, as the switch tool starts it: Ghost's first webhooks find it.
+      invalidator = await EcsServiceModel.start({
+        definition: invalidatorDefinition,
+        desiredCount: options.invalidatorCount ?? Math.min(options.desiredCount, 1),
+        service: loadServiceDefinition({ template, parameters, resource: INVALIDATOR_SERVICE }),
+        efsRoot,
+        secrets,
+        // Its own task role's stand-in: moto's endpoint and test credentials.
+        environment: moto.awsEnv(),
+        hosts,
+        name: 'invalidator',
       });
+      const startedInvalidator = invalidator;
+      cleanup.push(() => startedInvalidator.destroy());
       service = await EcsServiceModel.start({
         definition,
         desiredCount: options.desiredCount,
@@ -174,6 +236,7 @@ export class LocalStack {
         secrets,
         // The task role's stand-in: moto's endpoint and test credentials; ECS's API is the model's.
         environment: { ...moto.awsEnv(), AWS_ENDPOINT_URL_ECS: ecsApi.url },
+        hosts,
         name: 'task',
       });
       const started = service;
@@ -185,6 +248,9 @@ export class LocalStack {
         definition,
         serviceDefinition,
         service,
+        invalidatorDefinition,
+        invalidator,
+        names,
         ecsApi,
         distributionId,
         databaseName: database.database,
@@ -207,7 +273,9 @@ export class LocalStack {
   }
 
   async destroy(): Promise<void> {
+    await this.invalidator.destroy();
     await this.service.destroy();
+    await Promise.all(this.names.map((name) => name.close()));
     await this.ecsApi.close();
     await this.frontDoor.close();
     await this.mariadb.destroy();

@@ -50,6 +50,7 @@ export {
   type OriginResponseResult,
 } from './InlineLambdaFunction.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
+export { type DiscoveryName, loadDiscoveryNames } from './loadDiscoveryNames.js';
 export {
   EDGE_TEST_DISTRIBUTION_ID,
   EDGE_TEST_PARAMETERS,
@@ -87,6 +88,7 @@ export {
   type ServiceDefinition,
   type TargetHealthCheck,
 } from './ServiceDefinition.js';
+export { ServiceDiscoveryName, type ServiceDiscoveryNameOptions } from './ServiceDiscoveryName.js';
 export { type ExitRequest, type StopOnExitRequestOptions, stopOnExitRequest } from './stopOnExitRequest.js';
 export { TargetHealth, type TargetState } from './TargetHealth.js';
 export {

@@ -1,5 +1,7 @@
 // @module-tag integration
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_EXIT_CODE } from '@ghost-ha/core';
@@ -12,9 +14,11 @@ import {
   ESSENTIAL_EXITED,
   type ImageResolver,
   LocalStack,
+  loadDiscoveryNames,
   loadServiceDefinition,
   loadTaskDefinition,
   matchesStatus,
+  ServiceDiscoveryName,
   type TaskDefinition,
   waitFor,
 } from '../src/index.js';
@@ -99,8 +103,8 @@ const readyCheck = {
 
 /** A container definition as written in app.yaml, before the model reads it. */
 // biome-ignore lint/suspicious/noExplicitAny: raw template JSON.
-function raw(name: string): any {
-  const definitions = loadTemplate('app').Resources.TaskDefinition?.Properties?.ContainerDefinitions;
+function raw(name: string, resource = 'TaskDefinition'): any {
+  const definitions = loadTemplate('app').Resources[resource]?.Properties?.ContainerDefinitions;
   // biome-ignore lint/suspicious/noExplicitAny: raw template JSON.
   return definitions.find((c: any) => c.Name === name);
 }
@@ -108,8 +112,16 @@ function raw(name: string): any {
 describe('task definition from the app template', () => {
   it('reads containers, dependencies, health checks, stop timeouts, environment and secrets', () => {
     const task = loadTaskDefinition({ parameters: APP_PARAMETERS, imports: APP_IMPORTS, region: 'eu-west-1' });
-    expect(task.containers.map((c) => c.name)).toEqual(['ghost', 'health-sidecar', 'cache-invalidator']);
-    const [ghost, sidecar, invalidator] = task.containers;
+    expect(task.containers.map((c) => c.name)).toEqual(['ghost', 'health-sidecar']);
+    const [ghost, sidecar] = task.containers;
+    const invalidatorTask = loadTaskDefinition({
+      resource: 'InvalidatorTaskDefinition',
+      parameters: APP_PARAMETERS,
+      imports: APP_IMPORTS,
+      region: 'eu-west-1',
+    });
+    expect(invalidatorTask.containers.map((c) => c.name)).toEqual(['cache-invalidator']);
+    const [invalidator] = invalidatorTask.containers;
     expect(ghost?.essential).toBe(true);
     expect(ghost?.dependsOn).toEqual([{ containerName: 'health-sidecar', condition: 'HEALTHY' }]);
     expect(ghost?.stopTimeoutSeconds).toBe(raw('ghost').StopTimeout);
@@ -129,9 +141,16 @@ describe('task definition from the app template', () => {
     });
     expect(sidecar?.stopTimeoutSeconds).toBe(raw('health-sidecar').StopTimeout);
     expect(sidecar?.portMappings).toEqual([8080, 9000]);
-    expect(invalidator?.essential).toBe(false);
+    expect(invalidator?.essential).toBe(raw('cache-invalidator', 'InvalidatorTaskDefinition').Essential);
     expect(invalidator?.stopTimeoutSeconds).toBe(30);
     expect(invalidator?.environment.CLOUDFRONT_DISTRIBUTION_IDS).toBe('E2QWRUHAPOMQZL');
+    expect(invalidator?.environment.PUBLIC_URL).toBe('http://cache-invalidator.ghost-ha.internal:3000');
+    expect(invalidator?.environment.MIRROR_ORIGIN_URL).toBe('http://ghost.ghost-ha.internal:8080');
+    // Ghost's content through the same access point as Ghost's own volume.
+    expect(invalidatorTask.volumes.find((v) => v.name === 'ghost-content')?.efs).toEqual({
+      fileSystemId: 'fs-1',
+      accessPointId: 'fsap-content',
+    });
     expect(task.volumes.find((v) => v.name === 'content')?.efs).toEqual({
       fileSystemId: 'fs-1',
       accessPointId: 'fsap-content',
@@ -155,13 +174,82 @@ describe('task definition from the app template', () => {
     ]);
   });
 
-  it('drops the cache-invalidator without a distribution, and refuses an unknown import', () => {
+  it('drops the cache-invalidator and the names without a distribution, and refuses an unknown import', () => {
     const { DistributionId: _, ...withoutDistribution } = APP_PARAMETERS;
     const task = loadTaskDefinition({ parameters: withoutDistribution, imports: APP_IMPORTS });
     expect(task.containers.map((c) => c.name)).toEqual(['ghost', 'health-sidecar']);
+    expect(() =>
+      loadTaskDefinition({
+        resource: 'InvalidatorTaskDefinition',
+        parameters: withoutDistribution,
+        imports: APP_IMPORTS,
+      }),
+    ).toThrow(/no AWS::ECS::TaskDefinition named 'InvalidatorTaskDefinition'/);
+    expect(loadDiscoveryNames({ parameters: withoutDistribution })).toEqual([]);
     expect(() => loadTaskDefinition({ parameters: APP_PARAMETERS, imports: {} })).toThrow(
       /No value for the import .ghost-ha-data-/,
     );
+  });
+
+  it("reads the services' Cloud Map names: Ghost's task and the invalidator's", () => {
+    expect(loadDiscoveryNames({ parameters: APP_PARAMETERS })).toEqual([
+      { hostname: 'ghost.ghost-ha.internal', service: 'Service', taskDefinition: 'TaskDefinition' },
+      {
+        hostname: 'cache-invalidator.ghost-ha.internal',
+        service: 'InvalidatorService',
+        taskDefinition: 'InvalidatorTaskDefinition',
+      },
+    ]);
+  });
+});
+
+describe('Cloud Map names on this host', () => {
+  it('forwards a connection to the running task of the service, and refuses one while none runs', async () => {
+    const target = createServer((_, response) => response.end('from the task'));
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const port = (target.address() as AddressInfo).port;
+    // The edge of the model: a task as the name sees it (status and ports).
+    const task = { status: 'PENDING', ports: new Map([[8080, port]]), hostPort: () => port };
+    const name = await ServiceDiscoveryName.start({
+      hostname: 'ghost.ghost-ha.internal',
+      port: 8080,
+      tasks: () => [task as unknown as EcsTaskModel],
+    });
+    try {
+      const url = `http://127.0.0.1:${name.localPort}/`;
+      expect(name.mapping).toEqual(['ghost.ghost-ha.internal:8080', `127.0.0.1:${name.localPort}`]);
+      await expect(fetch(url)).rejects.toThrow();
+      task.status = 'RUNNING';
+      expect(await (await fetch(url)).text()).toBe('from the task');
+      task.status = 'STOPPED';
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      await name.close();
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+
+  it("rewrites another task's private name in the environment, and every interface to this host's loopback", async () => {
+    const efs = await mkdtemp(join(tmpdir(), 'ghost-ha-efs-test-'));
+    const task = await EcsTaskModel.start({
+      definition: definition([
+        container('main', {
+          environment: { TARGET: 'http://ghost.ghost-ha.internal:8080/x', LISTEN_HOST: '0.0.0.0' },
+        }),
+      ]),
+      efsRoot: efs,
+      images: programImages,
+      hosts: { 'ghost.ghost-ha.internal:8080': '127.0.0.1:40123' },
+    });
+    try {
+      expect(task.container('main').environment).toMatchObject({
+        TARGET: 'http://127.0.0.1:40123/x',
+        LISTEN_HOST: '127.0.0.1',
+      });
+    } finally {
+      await task.destroy();
+      await rm(efs, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,8 @@ export interface RegionSite {
   readonly fileSystemId: string;
   readonly ecsCluster: string;
   readonly ecsService: string;
+  /** The cache-invalidator's service: scaled with Ghost's, started before it and stopped after it. */
+  readonly invalidatorService: string;
   /** The CloudFront origin id of this region's ALB (edge stack: alb-<region>). */
   readonly originId: string;
 }
@@ -19,9 +21,14 @@ export interface Deployment {
   readonly regionalAlarmNames: readonly string[];
 }
 
-/** Names the stacks give by convention (app: cluster <project>, service <project>-ghost, ...). */
+/** Names the stacks give by convention (app: cluster <project>, services <project>-ghost and <project>-cache-invalidator, ...). */
 export function siteNames(project: string, region: string) {
-  return { ecsCluster: project, ecsService: `${project}-ghost`, originId: `alb-${region}` } as const;
+  return {
+    ecsCluster: project,
+    ecsService: `${project}-ghost`,
+    invalidatorService: `${project}-cache-invalidator`,
+    originId: `alb-${region}`,
+  } as const;
 }
 
 export function regionalAlarmNames(project: string): string[] {

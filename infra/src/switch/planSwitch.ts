@@ -10,6 +10,7 @@ import { preflight } from './steps/preflight.js';
 import { promoteDatabase } from './steps/promoteDatabase.js';
 import { repairReplication } from './steps/repairReplication.js';
 import { replicateContent } from './steps/replicateContent.js';
+import { scaleInvalidator } from './steps/scaleInvalidator.js';
 import { scaleService } from './steps/scaleService.js';
 import { switchAlarms } from './steps/switchAlarms.js';
 import { switchCloudFront } from './steps/switchCloudFront.js';
@@ -40,6 +41,8 @@ export function planSwitch(
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
     steps.push(scaleService(from, 0, false));
+    // After Ghost (its last webhooks are handled), before the content sync (its journal goes along).
+    steps.push(scaleInvalidator(from, 0, false));
     steps.push(waitForContentSync(from, to));
     steps.push(promoteDatabase(deployment, from, to, mode));
   } else {
@@ -55,13 +58,15 @@ export function planSwitch(
     steps.push(
       inParallel(
         'stop-and-promote',
-        `Stop Ghost in ${from.region} (best effort, bounded) while the database fails over to ${to.region}`,
-        [scaleService(from, 0, true), promoteDatabase(deployment, from, to, mode)],
+        `Stop Ghost and the cache-invalidator in ${from.region} (best effort, bounded) while the database fails over to ${to.region}`,
+        [scaleService(from, 0, true), scaleInvalidator(from, 0, true), promoteDatabase(deployment, from, to, mode)],
         STOP_BOUND_MS,
       ),
     );
   }
   steps.push(makeContentWritable(from, to, !planned));
+  // The invalidator needs the writable content (its journal) and must run before Ghost publishes.
+  steps.push(scaleInvalidator(to, 1, false));
   steps.push(scaleService(to, 1, false));
   steps.push(switchCloudFront(deployment, from, to));
   // The region left becomes the pilot light again with a fresh copy of the content. After a disaster

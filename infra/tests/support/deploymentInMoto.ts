@@ -159,11 +159,26 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
         loadBalancers: [{ targetGroupArn, containerName: 'health-sidecar', containerPort: 8080 }],
       }),
     );
+    // The cache-invalidator's own task and service (app stack: InvalidatorService, no load balancer).
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: `${PROJECT}-cache-invalidator`,
+        containerDefinitions: [{ name: 'cache-invalidator', image: 'cache-invalidator:1', memory: 512 }],
+      }),
+    );
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: names.ecsCluster,
+        serviceName: names.invalidatorService,
+        taskDefinition: `${PROJECT}-cache-invalidator`,
+        desiredCount: 0,
+      }),
+    );
     // Scaled up after creation, as moto then reports the task running and the deployment complete.
     if (running) {
-      await ecs.send(
-        new UpdateServiceCommand({ cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 }),
-      );
+      for (const service of [names.invalidatorService, names.ecsService]) {
+        await ecs.send(new UpdateServiceCommand({ cluster: names.ecsCluster, service, desiredCount: 1 }));
+      }
     }
     const cloudwatch = new CloudWatchClient({ region, protocol: AwsQueryProtocol });
     for (const AlarmName of regionalAlarmNames(PROJECT)) {
@@ -296,10 +311,14 @@ export async function deleteMirrorObjects(region: string, keys: readonly string[
   for (const Key of keys) await s3(region).send(new DeleteObjectCommand({ Bucket: mirrorBucket(region), Key }));
 }
 
-export async function serviceCounts(region: string) {
+/** Ghost's service's counts, or the cache-invalidator's. */
+export async function serviceCounts(region: string, which: 'ghost' | 'invalidator' = 'ghost') {
   const names = siteNames(PROJECT, region);
   const { services = [] } = await new ECSClient({ region }).send(
-    new DescribeServicesCommand({ cluster: names.ecsCluster, services: [names.ecsService] }),
+    new DescribeServicesCommand({
+      cluster: names.ecsCluster,
+      services: [which === 'ghost' ? names.ecsService : names.invalidatorService],
+    }),
   );
   return { desired: services[0]?.desiredCount, running: services[0]?.runningCount };
 }

@@ -1,6 +1,7 @@
-// Runs the suite locally through the ECS task model: the app template's task definition (Ghost, the
-// health-sidecar and the cache-invalidator, wired as the template wires them) run as local processes
-// by a one-task service, on a MariaDB of its own (as the Aurora cluster endpoint) and the local AWS
+// Runs the suite locally through the ECS task model: the app template's two task definitions (Ghost
+// and the health-sidecar; the cache-invalidator in its own task, reached by the Cloud Map names the
+// template gives both), wired as the template wires them, run as local processes by one-task
+// services, on a MariaDB of its own (as the Aurora cluster endpoint) and the local AWS
 // stand-in (moto: the secrets the task definition names, the CloudFront distribution). The front
 // door plays the load balancer at the site URL. Ctrl-C, SIGTERM, SIGHUP or the end of the parent
 // process stops and removes everything, also while it is still starting.
@@ -28,6 +29,8 @@ const stack = await LocalStack.start({ desiredCount: 1 });
 teardown.push(() => stack.destroy());
 const task = stack.service.active[0];
 if (!task) throw new Error('the service started no task');
+const invalidatorTask = stack.invalidator.active[0];
+if (!invalidatorTask) throw new Error("the cache-invalidator's service started no task");
 const siteUrl = stack.siteUrl;
 await waitFor(async () => ((await fetch(`${siteUrl}/ghost/api/admin/site/`)).status === 200 ? true : undefined), {
   what: 'Ghost to answer through the sidecar’s gate',
@@ -46,7 +49,7 @@ await stack.createSecret('ghost-ha/ghost-admin', JSON.stringify({ url: siteUrl, 
 await stack.createSecret('ghost-ha/ghost-integration', JSON.stringify({ adminApiKey: ghost.adminApiKey }));
 
 const healthUrl = task.url(9000);
-const invalidatorUrl = task.url(3000);
+const invalidatorUrl = invalidatorTask.url(3000);
 console.log(`
 Ghost HA suite running locally through the ECS task model (ready in ${elapsed()}):
 
@@ -55,6 +58,8 @@ Ghost HA suite running locally through the ECS task model (ready in ${elapsed()}
   Admin API key    ${ghost.adminApiKey}   (secrets ghost-ha/ghost-admin and ghost-ha/ghost-integration)
   Task             ${task.id}: ${task.containers.map((c) => `${c.name} pid ${c.pid}`).join(', ')}
   Ports            ${[...task.ports].map(([container, host]) => `${container}→${host}`).join('  ')}   (container→host)
+  Invalidator task ${invalidatorTask.id}: ${invalidatorTask.containers.map((c) => `${c.name} pid ${c.pid}`).join(', ')}
+  Private names    ${stack.names.map((name) => name.mapping.join(' → ')).join('   ')}
   Ghost direct     ${task.url(2368)}/
   Health           ${healthUrl}/health   /health/ready   /health/startup   /metrics
   Invalidator      ${invalidatorUrl}/health   /health/ready   /metrics
@@ -64,16 +69,16 @@ Ghost HA suite running locally through the ECS task model (ready in ${elapsed()}
 
 What to watch:
   Publish a post in Ghost admin; within a second the invalidator sends its paths to CloudFront:
-    grep 'invalidation' ${task.container('cache-invalidator').logFile}
+    grep 'invalidation' ${invalidatorTask.container('cache-invalidator').logFile}
   Stop Ghost's database and watch the verdict turn fail:  curl -s ${healthUrl}/health
-  Logs             ${task.dir}/*.log
+  Logs             ${task.dir}/*.log   ${invalidatorTask.dir}/*.log
 
 Data lives under ${task.dir} and is removed on exit. Press Ctrl-C to stop.`);
 
 // Webhooks: what the invalidator does at start with RegisterWebhooks=true once Ghost has an
 // integration key, run inside its container (its environment): the key arrives as GHOST_ADMIN_API_KEY,
 // as the template injects it from ghost-ha/ghost-integration (the task role reads no secret).
-task
+invalidatorTask
   .exec(
     'cache-invalidator',
     process.execPath,

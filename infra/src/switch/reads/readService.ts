@@ -3,8 +3,12 @@ import type { RegionSite } from '../Deployment.js';
 import type { StepContext } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
 
-export function describeServiceCall(site: RegionSite): AwsCallOf<'ecs:DescribeServices'> {
-  return awsCall('ecs:DescribeServices', site.region, { cluster: site.ecsCluster, services: [site.ecsService] }, true);
+/** DescribeServices of Ghost's service, or of another of the site's services (the cache-invalidator's). */
+export function describeServiceCall(
+  site: RegionSite,
+  service: string = site.ecsService,
+): AwsCallOf<'ecs:DescribeServices'> {
+  return awsCall('ecs:DescribeServices', site.region, { cluster: site.ecsCluster, services: [service] }, true);
 }
 
 export interface ServiceView {
@@ -17,12 +21,16 @@ export interface ServiceView {
 }
 
 /** The ECS service's counts and its primary deployment's rollout state. */
-export async function readService(context: StepContext, site: RegionSite): Promise<ServiceView> {
-  const { services = [], failures = [] } = await sendCall(context.clients, describeServiceCall(site));
+export async function readService(
+  context: StepContext,
+  site: RegionSite,
+  name: string = site.ecsService,
+): Promise<ServiceView> {
+  const { services = [], failures = [] } = await sendCall(context.clients, describeServiceCall(site, name));
   const service = services[0];
   if (!service || service.status === 'INACTIVE') {
     const reason = failures[0]?.reason ?? 'not found';
-    throw new Error(`ECS service ${site.ecsCluster}/${site.ecsService} in ${site.region}: ${reason}`);
+    throw new Error(`ECS service ${site.ecsCluster}/${name} in ${site.region}: ${reason}`);
   }
   const primary = (service.deployments ?? []).find((d) => d.status === 'PRIMARY');
   return {

@@ -20,16 +20,23 @@ export function fenceOldRegion(deployment: Deployment, from: RegionSite, to: Reg
     service: from.ecsService,
     desiredCount: 0,
   });
+  const stopInvalidator = awsCall('ecs:UpdateService', from.region, {
+    cluster: from.ecsCluster,
+    service: from.invalidatorService,
+    desiredCount: 0,
+  });
   const silence = awsCall('cloudwatch:DisableAlarmActions', from.region, {
     AlarmNames: [...deployment.regionalAlarmNames],
   });
   return {
     id: `fence-${from.region}`,
-    title: `When ${from.region} returns: keep its Ghost at 0 and its origin out of the write path`,
-    why: `A region that comes back would run its service's desired task: a second Ghost, on a database that is no longer the writer and content that is no longer replicated.`,
+    title: `When ${from.region} returns: keep its Ghost and its cache-invalidator at 0 and its origin out of the write path`,
+    why: `A region that comes back would run its services' desired tasks: a second Ghost, on a database that is no longer the writer and content that is no longer replicated, and a second writer of the static mirror.`,
     calls: [
       stop,
       describeServiceCall(from),
+      stopInvalidator,
+      describeServiceCall(from, from.invalidatorService),
       silence,
       getDistributionConfigCall(deployment),
       {
@@ -37,21 +44,27 @@ export function fenceOldRegion(deployment: Deployment, from: RegionSite, to: Reg
         atRunTime: 'only if the config routes to the old region again',
       },
     ],
-    verify: `${from.region}'s service has desired and running 0, its alarms are silent, and no CloudFront behavior targets ${from.originId} alone.`,
+    verify: `${from.region}'s two services have desired and running 0, its alarms are silent, and no CloudFront behavior targets ${from.originId} alone.`,
     ifFailed: `${from.region} does not answer yet. When it does, run this same command again: the finished steps are skipped and this one fences it. Until then CloudFront sends it no writes.`,
     expected: { seconds: 120, basis: 'ECS stopTimeout (at most 120 s on Fargate)' },
     bestEffort: true,
     async run(context) {
       const before = await readService(context, from);
       if (before.desired !== 0) await sendCall(context.clients, stop);
+      const invalidatorBefore = await readService(context, from, from.invalidatorService);
+      if (invalidatorBefore.desired !== 0) await sendCall(context.clients, stopInvalidator);
       await sendCall(context.clients, silence);
       const state = await poll(
-        `Ghost to stay stopped in ${from.region}`,
+        `Ghost and the cache-invalidator to stay stopped in ${from.region}`,
         10 * MINUTE,
         context.pacing,
         async () => {
           const s = await readService(context, from);
-          return { done: s.running === 0 && s.pending === 0, state: `desired ${s.desired}, running ${s.running}` };
+          const i = await readService(context, from, from.invalidatorService);
+          return {
+            done: s.running === 0 && s.pending === 0 && i.running === 0 && i.pending === 0,
+            state: `desired ${s.desired}, running ${s.running}; cache-invalidator desired ${i.desired}, running ${i.running}`,
+          };
         },
         context.progress,
       );

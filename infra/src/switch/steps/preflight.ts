@@ -29,6 +29,7 @@ export function preflight(
     describeClusterCall(to),
     describeReplicationCall(to),
     describeServiceCall(to),
+    describeServiceCall(to, to.invalidatorService),
     getDistributionConfigCall(deployment),
   ];
   if (mode === 'planned') calls.push(describeClusterCall(from), describeServiceCall(from));
@@ -38,7 +39,7 @@ export function preflight(
     title: 'Check the deployment (read only)',
     why: 'Stop before changing anything if a part is missing or the target is not ready to take over.',
     calls,
-    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS service exists; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
+    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS services (Ghost's and the cache-invalidator's) exist; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
     ifFailed:
       'Nothing was changed. Fix what the message names (deploy the missing stack, pass the right identifiers), then run again.',
     expected: { seconds: 10, basis: 'read-only API calls' },
@@ -70,6 +71,7 @@ export function preflight(
         }
       }
       await readService(context, to);
+      await readService(context, to, to.invalidatorService);
       if (mode === 'planned') await readService(context, from);
       const { DistributionConfig: config } = await sendCall(context.clients, getDistributionConfigCall(deployment));
       const origins = (config?.Origins?.Items ?? []).map((o) => o.Id);

@@ -27,7 +27,7 @@ export function promoteDatabase(deployment: Deployment, from: RegionSite, to: Re
     verify: `${to.clusterArn} is the writer, the global database is available and no failover is in progress.`,
     ifFailed:
       mode === 'planned'
-        ? `Read the global database's events. Ghost is stopped in ${from.region}: run again, or serve from there again with 'aws ecs update-service --region ${from.region} --cluster ${from.ecsCluster} --service ${from.ecsService} --desired-count 1'.`
+        ? `Read the global database's events. Ghost is stopped in ${from.region}: run again, or serve from there again with 'aws ecs update-service --region ${from.region} --cluster ${from.ecsCluster} --service ${from.invalidatorService} --desired-count 1', then the same for --service ${from.ecsService}.`
         : `Read the global database's events in ${to.region} and run again. If the cluster cannot be promoted at all, detach it ('aws rds remove-from-global-cluster --region ${to.region} --global-cluster-identifier ${deployment.globalClusterId} --db-cluster-identifier ${to.clusterArn}', it becomes a standalone writer) and make the remaining calls of this plan by hand, in order.`,
     expected:
       mode === 'planned'
