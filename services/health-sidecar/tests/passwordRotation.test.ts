@@ -7,7 +7,12 @@
 // that user and password.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { defaultLockName } from '@ghost-ha/core';
 import {
   type DatabaseSettings,
@@ -32,6 +37,7 @@ const LOCK_NAME = defaultLockName(DATABASE);
 const CLONE = 'ghost_clone';
 const FIRST_PASSWORD = 'rotatedClonePassword1';
 const SECOND_PASSWORD = 'rotatedGhostPassword2';
+const THIRD_PASSWORD = 'rotatedGhostPassword3';
 
 /** The sidecar container's settings as the app template defines them (secrets by name, not ARN). */
 function templateSidecar() {
@@ -275,12 +281,50 @@ describe('database password rotated under a running task (MariaDB, real Ghost)',
       await newSessions(lockSession, toKill);
       const sessionsMs = Date.now() - reopenedAt;
       await healthPasses(running.healthPort, 20_000, reopenedAt);
+      // biome-ignore lint/suspicious/noConsole: how fast the sidecar followed is this test's figure.
       console.log(
         `after rotation 2: new sidecar sessions ${sessionsMs} ms, /health pass again ${Date.now() - reopenedAt} ms after the kill`,
       );
       expect(running.output).toContain(SIDECAR_LOG.databaseLoginReread);
       expect(await lockState()).toEqual(before);
       await ghostServes();
+
+      // Fail closed: the password changes again while the secret cannot be read (deleted here). The
+      // sidecar's new connections are refused; it keeps what is open, the lock included, and warns.
+      await secrets.send(new DeleteSecretCommand({ SecretId: secretName, ForceDeleteWithoutRecovery: true }));
+      await setPassword(database.user, THIRD_PASSWORD);
+      const unreadableAt = Date.now();
+      const current = (await sessionsOf(sidecarPid)).filter((id) => id !== lockSession);
+      for (const id of current) await mariadb.rootQuery(`KILL ${id}`).catch(() => undefined);
+      const warned = await waitFor(
+        async () => {
+          const entry = (await get(running.healthPort, '/health')).body.checks as Record<
+            string,
+            { status: string; output?: string; time: string }[]
+          >;
+          const check = entry['database:responseTime']?.[0];
+          // First the killed connection, then the refusal within the reread interval, then the failed read.
+          return check && Date.parse(check.time) >= unreadableAt && check.output?.includes('could not be read')
+            ? check
+            : undefined;
+        },
+        { what: 'database:responseTime to report the refused login', timeoutMs: 10_000, intervalMs: 100 },
+      );
+      expect(warned.status).toBe('warn');
+      expect(warned.output).toContain("the server refused user 'ghost'");
+      expect(warned.output).toContain('could not be read');
+      expect(running.output).toContain(SIDECAR_LOG.databaseSecretUnreadable);
+      expect(await lockState()).toEqual(before);
+      await ghostServes();
+      // Readable again (as the rotation left it): the next read, at most DATABASE_SECRET_REREAD_MS on, follows.
+      await secrets.send(
+        new CreateSecretCommand({
+          Name: secretName,
+          SecretString: JSON.stringify({ username: database.user, password: THIRD_PASSWORD }),
+        }),
+      );
+      await healthPasses(running.healthPort, 20_000, Date.now());
+      expect(await lockState()).toEqual(before);
     } finally {
       sampling = false;
       await sampler;
