@@ -13,12 +13,15 @@
 # partner and makes the secret name it: the login a running task was given at start keeps working
 # until the next rotation, so neither Ghost's new connections nor the sidecar's fail in between.
 #
-# Usage: scripts/create-app-db-user.sh --region REGION [--project NAME] [--rotate] [--dry-run]
+# Usage: scripts/create-app-db-user.sh --region REGION [--project NAME] [--rotate [--force]] [--dry-run]
 #   --region REGION   the region whose cluster is the global writer (the primary, e.g. eu-west-1)
 #   --project NAME    the stacks' ProjectName (default ghost-ha)
 #   --rotate          rotate: a new password for the partner user, then the secret names it
-#                     (AWSPENDING first, AWSCURRENT once the database has it); restart the service
-#                     before the next rotation (health-sidecar README, "Rotating the database password")
+#                     (AWSPENDING first, AWSCURRENT once the database has it). Refused while a task of
+#                     the region's service started before the last rotation (it still uses the login
+#                     this one would change): restart the service first (health-sidecar README,
+#                     "Rotating the database password")
+#   --force           rotate even so (that task's new database connections are refused from then on)
 #   --dry-run         print the AWS CLI calls (password masked) instead of making them
 # The password is never an argument of any command (it reaches the AWS CLI in a private file).
 set -euo pipefail
@@ -29,11 +32,13 @@ region=""
 project=ghost-ha
 dry_run=false
 rotate=false
+force=false
 while (($# > 0)); do
   case "$1" in
   --region) region="${2:?--region needs a value, e.g. --region eu-west-1}"; shift 2 ;;
   --project) project="${2:?--project needs a value, e.g. --project ghost-ha}"; shift 2 ;;
   --rotate) rotate=true; shift ;;
+  --force) force=true; shift ;;
   --dry-run) dry_run=true; shift ;;
   -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "Unknown argument '$1'. Run scripts/create-app-db-user.sh --help." ;;
@@ -119,6 +124,33 @@ if [[ "$rotate" == false ]]; then
   grant_and_require_tls "$partner"
   log "Ghost's database users '$username' (in use) and '$partner' (next rotation) have every privilege on the ghost schema only, over TLS only."
   exit 0
+fi
+
+# A running task was given the login at its start; after one rotation that login is the previous one,
+# which this rotation would change: refused until the service restarted (or --force).
+if [[ "$dry_run" == false && "$force" == false ]]; then
+  rotated_at="$(aws secretsmanager list-secret-version-ids --region "$region" --secret-id "$project/database-app" \
+    --query "Versions[?contains(VersionStages, 'AWSCURRENT')].CreatedDate | [0]" --output text)"
+  task_arns="$(aws ecs list-tasks --region "$region" --cluster "$project" --service-name "$project-ghost" \
+    --desired-status RUNNING --query 'taskArns' --output text)"
+  if [[ -n "$task_arns" && "$task_arns" != None ]]; then
+    read -r -a task_list <<<"$task_arns"
+    started="$(aws ecs describe-tasks --region "$region" --cluster "$project" --tasks "${task_list[@]}" \
+      --query 'tasks[].startedAt' --output text)"
+    older="$(ROTATED_AT="$rotated_at" STARTED="$started" python3 -c '
+import os
+from datetime import datetime
+def when(text):
+    text = text.strip()
+    try:
+        return datetime.fromtimestamp(float(text)).astimezone()
+    except ValueError:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone()
+rotated = when(os.environ["ROTATED_AT"])
+print(sum(1 for s in os.environ["STARTED"].split() if s not in ("", "None") and when(s) < rotated))
+')"
+    ((older == 0)) || die "$older running task(s) of $project-ghost in $region started before the last rotation ($rotated_at): they still use '$(partner_of "$username")', which this rotation would change. Restart the service first (aws ecs update-service --region $region --cluster $project --service $project-ghost --force-new-deployment), or pass --force."
+  fi
 fi
 
 # Rotation, in the steps of Secrets Manager's rotation functions (create, set, finish):

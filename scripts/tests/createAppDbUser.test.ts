@@ -37,6 +37,9 @@ case "$1 $2" in
   for ((i = 1; i <= $#; i++)); do
     if [[ "\${!i}" == --cli-input-json ]]; then next=$((i + 1)); cat "\${!next#file://}" >> "${dir}/statements.log"; echo "\${!next#file://}" >> "${dir}/files.log"; echo >> "${dir}/statements.log"; fi
   done ;;
+"secretsmanager list-secret-version-ids") echo '2026-06-01T10:00:00.000000+00:00' ;;
+"ecs list-tasks") echo 'arn:aws:ecs:eu-west-1:123456789012:task/blog/0123456789abcdef' ;;
+"ecs describe-tasks") echo "\${TASK_STARTED:-2026-06-02T08:00:00.000000+00:00}" ;;
 "secretsmanager put-secret-value")
   for ((i = 1; i <= $#; i++)); do
     if [[ "\${!i}" == --cli-input-json ]]; then next=$((i + 1)); cat "\${!next#file://}" >> "${dir}/secrets.log"; echo "\${!next#file://}" >> "${dir}/files.log"; fi
@@ -52,13 +55,13 @@ esac
   });
 
   /** Runs the script with the recording `aws`; the calls, statements and secret inputs it made. */
-  async function runScript(...extra: string[]) {
+  async function runScript(extra: string[] = [], env: Record<string, string> = {}) {
     for (const log of ['argv.log', 'statements.log', 'files.log', 'secrets.log'])
       await rm(join(dir, log), { force: true });
     const { stderr } = await run(
       'bash',
       [join(REPO_ROOT, 'scripts/create-app-db-user.sh'), '--region', 'eu-west-1', '--project', 'blog', ...extra],
-      { env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` }, cwd: REPO_ROOT },
+      { env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH ?? ''}` }, cwd: REPO_ROOT },
     );
     const text = (file: string) => readFile(join(dir, file), 'utf8').catch(() => '');
     const statements = (await text('statements.log'))
@@ -121,7 +124,7 @@ esac
   });
 
   it("rotates as the rotation functions do: AWSPENDING, the partner's password, then AWSCURRENT moves; no password on a command line", async () => {
-    const { stderr, argv, statements, secretInputs, files } = await runScript('--rotate');
+    const { stderr, argv, statements, secretInputs, files } = await runScript(['--rotate']);
     expect(secretInputs).toHaveLength(1);
     const pending = secretInputs[0];
     expect(pending).toMatchObject({ SecretId: 'blog/database-app', VersionStages: ['AWSPENDING'] });
@@ -152,5 +155,23 @@ esac
       expect(stderr).not.toContain(secret);
     }
     for (const file of files) await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses to rotate while a running task started before the last rotation (it uses the login this one would change), unless --force', async () => {
+    // The task started before the current version was created: it was given the previous login.
+    const before = { TASK_STARTED: '2026-05-30T12:00:00.000000+00:00' };
+    const refused = runScript(['--rotate'], before);
+    await expect(refused).rejects.toMatchObject({ code: 1 });
+    await expect(refused).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        "1 running task(s) of blog-ghost in eu-west-1 started before the last rotation (2026-06-01T10:00:00.000000+00:00): they still use 'ghost_app_clone'",
+      ),
+    });
+    const argv = await readFile(join(dir, 'argv.log'), 'utf8');
+    expect(argv).not.toContain('put-secret-value');
+    expect(argv).not.toContain('rds-data');
+    const forced = await runScript(['--rotate', '--force'], before);
+    expect(forced.secretInputs).toHaveLength(1);
+    expect(forced.argv).not.toContain('ecs list-tasks');
   });
 });
