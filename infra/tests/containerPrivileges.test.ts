@@ -146,6 +146,24 @@ describe("least privilege per container: what Ghost's container can reach", () =
     );
   });
 
+  it("reads the app user's database secret with the task role: the sidecar follows a rotation, and Ghost is given that login anyway", () => {
+    // Ghost's container gets this login injected at start; the sidecar reads it again after the
+    // database refused the injected one (health-sidecar README, "Rotating the database password").
+    expect(isAllowed(ghostRole, getSecret('database-app'))).toBe(true);
+    const sidecar = containers.find((c) => c.Name === 'health-sidecar');
+    const secretId = (sidecar.Environment as Json[]).find((e) => e.Name === 'DATABASE_PASSWORD_SECRET_ID');
+    expect(String(substitute(secretId?.Value, NAMES))).toBe('ghost-ha/database-app');
+    // Never the Aurora master user's secret, nor another named like the app user's.
+    expect(isAllowed(ghostRole, getSecret('database'))).toBe(false);
+    expect(isAllowed(ghostRole, getSecret('database-app-other'))).toBe(false);
+    const decrypt = ghostRole.filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    expect(JSON.stringify(decrypt.map((statement) => statement.Condition))).toContain(
+      `"kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:ghost-ha/database-app-??????"`,
+    );
+    for (const statement of decrypt)
+      expect(statement.Condition, 'kms:Decrypt only through Secrets Manager').toBeDefined();
+  });
+
   it('gets only the secrets Ghost itself needs, injected into its own container', () => {
     const sources = (ghost.Secrets as Json[]).map((s) => String(substitute(s.ValueFrom, NAMES)));
     expect(sources.length).toBeGreaterThan(0);
@@ -269,10 +287,16 @@ describe("least privilege per container: what Ghost's container can reach", () =
   });
 
   // The sidecar's read of its own cluster's task states (takeover on evidence) is read-only and
-  // scoped to the cluster's tasks.
-  it("holds nothing beyond its content volume and the sidecar's DescribeTasks (no new ones)", () => {
-    const actions = ghostRole.flatMap((statement) => [statement.Action ?? []].flat()).sort();
-    expect(actions).toEqual(['ecs:DescribeTasks', 'elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+  // scoped to the cluster's tasks; the app database secret is the login Ghost is given at start.
+  it("holds nothing beyond its content volume, the sidecar's DescribeTasks and the app database secret (no new ones)", () => {
+    const actions = [...new Set(ghostRole.flatMap((statement) => [statement.Action ?? []].flat()))].sort();
+    expect(actions).toEqual([
+      'ecs:DescribeTasks',
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+      'kms:Decrypt',
+      'secretsmanager:GetSecretValue',
+    ]);
   });
 
   it("gives the invalidator's role exactly its own grants", () => {

@@ -1,8 +1,8 @@
-import type { SecretsLoader } from '@ghost-ha/core';
 import mysql, { type Connection, type ConnectionOptions } from 'mysql2/promise';
 import { destroyConnection } from './boundedQuery.js';
 import type { DatabaseSettings } from './config.js';
-import { DatabasePasswordError, QueryTimeoutError } from './errors.js';
+import type { DatabaseCredentials, DatabaseLogin } from './DatabaseCredentials.js';
+import { QueryTimeoutError } from './errors.js';
 
 /** Opens one MySQL connection; tests and the app pass mysql2's, the seam exists for fault injection. */
 export type ConnectDatabase = (options: ConnectionOptions) => Promise<Connection>;
@@ -12,16 +12,17 @@ export const connectWithMysql2: ConnectDatabase = (options) => mysql.createConne
 export interface DatabaseConnectorOptions {
   settings: DatabaseSettings;
   connect: ConnectDatabase;
-  /** Needed when the password comes from `DATABASE_PASSWORD_SECRET_ID`. */
-  secrets: SecretsLoader | undefined;
+  /** The login for new connections, followed after a refusal. */
+  credentials: DatabaseCredentials;
   connectTimeoutMs: number;
   /** Idle time before TCP keepalive probes start, so a peer that vanished without a FIN is noticed. */
   keepAliveInitialDelayMs?: number;
 }
 
 /**
- * Opens connections with the settings Ghost uses. A password from Secrets Manager is read through
- * the loader's cache, and re-read after the server refused it (the secret may have been rotated).
+ * Opens connections with the settings Ghost uses. A connection the server refuses for its login
+ * (ER_ACCESS_DENIED_ERROR, 1045: the password was rotated) is tried once more with the login read
+ * again from the secret, when that differs; connections already open are left alone.
  */
 export class DatabaseConnector {
   readonly #options: DatabaseConnectorOptions;
@@ -31,42 +32,46 @@ export class DatabaseConnector {
   }
 
   /**
-   * A new connection, or a failure within the connect timeout whatever the server does. `onError`
-   * hears about errors on an idle connection (the server went away); without a listener mysql2
-   * would raise them as an uncaught 'error' event.
+   * A new connection, or a failure within the connect timeout whatever the server does (twice that
+   * and a read of the secret after a refused login). `onError` hears about errors on an idle
+   * connection (the server went away); without a listener mysql2 would raise them as an uncaught
+   * 'error' event.
    */
   async open(onError: (error: unknown) => void = () => {}): Promise<Connection> {
-    const { settings, connect, connectTimeoutMs, keepAliveInitialDelayMs } = this.#options;
+    const { credentials } = this.#options;
+    const login = await credentials.current();
     try {
-      const connecting = connect({
-        host: settings.host,
-        port: settings.port,
-        user: settings.user,
-        password: await this.#password(),
-        database: settings.database,
-        ...(settings.ssl === undefined ? {} : { ssl: settings.ssl }),
-        connectTimeout: connectTimeoutMs,
-        enableKeepAlive: true,
-        keepAliveInitialDelay: keepAliveInitialDelayMs ?? connectTimeoutMs,
-      });
-      const connection = await withDeadline(connecting, connectTimeoutMs);
-      connection.on('error', onError);
-      return connection;
+      return await this.#openAs(login, onError);
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ER_ACCESS_DENIED_ERROR' && settings.passwordSecretId) {
-        this.#options.secrets?.invalidate(settings.passwordSecretId);
-      }
-      throw error;
+      if (!isAccessDenied(error)) throw error;
+      const next = await credentials.afterRefusal(login);
+      if (!next) throw error;
+      return await this.#openAs(next, onError);
     }
   }
 
-  async #password(): Promise<string> {
-    const { settings, secrets } = this.#options;
-    if (settings.passwordSecretId === undefined) return settings.password ?? '';
-    if (!secrets)
-      throw new DatabasePasswordError('DATABASE_PASSWORD_SECRET_ID is set but no Secrets Manager client was given');
-    return passwordFromSecret(settings.passwordSecretId, await secrets.getString(settings.passwordSecretId));
+  async #openAs(login: DatabaseLogin, onError: (error: unknown) => void): Promise<Connection> {
+    const { settings, connect, connectTimeoutMs, keepAliveInitialDelayMs } = this.#options;
+    const connecting = connect({
+      host: settings.host,
+      port: settings.port,
+      user: login.user,
+      password: login.password,
+      database: settings.database,
+      ...(settings.ssl === undefined ? {} : { ssl: settings.ssl }),
+      connectTimeout: connectTimeoutMs,
+      enableKeepAlive: true,
+      keepAliveInitialDelay: keepAliveInitialDelayMs ?? connectTimeoutMs,
+    });
+    const connection = await withDeadline(connecting, connectTimeoutMs);
+    connection.on('error', onError);
+    return connection;
   }
+}
+
+/** The server refused the user and password (MySQL and MariaDB error 1045). */
+function isAccessDenied(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'ER_ACCESS_DENIED_ERROR';
 }
 
 /**
@@ -93,24 +98,4 @@ async function withDeadline(connecting: Promise<Connection>, timeoutMs: number):
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The secret is the password itself, or JSON with a `password` key (RDS-managed secrets look like that). */
-export function passwordFromSecret(secretId: string, value: string): string {
-  if (!value.trimStart().startsWith('{')) return value;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new DatabasePasswordError(
-      `Secret '${secretId}' starts like JSON but is not valid JSON. E.g. {"password":"…"}`,
-    );
-  }
-  const password = (parsed as { password?: unknown }).password;
-  if (typeof password !== 'string' || password === '') {
-    throw new DatabasePasswordError(
-      `Secret '${secretId}' is JSON without a string 'password' key. E.g. {"password":"…"}`,
-    );
-  }
-  return password;
 }

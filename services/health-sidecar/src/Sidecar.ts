@@ -11,6 +11,7 @@ import { ContentVolumeCheck } from './ContentVolumeCheck.js';
 import { EXIT_MARGIN_MS, type SidecarConfig } from './config.js';
 import { DatabaseCheck } from './DatabaseCheck.js';
 import { type ConnectDatabase, connectWithMysql2, DatabaseConnector } from './DatabaseConnector.js';
+import { DatabaseCredentials } from './DatabaseCredentials.js';
 import { DiskSpaceCheck } from './DiskSpaceCheck.js';
 import { Gate } from './Gate.js';
 import { GhostCheck } from './GhostCheck.js';
@@ -79,10 +80,21 @@ export class Sidecar {
     this.#log = deps.logger.child({ module: 'Sidecar' });
     this.#exit = deps.exit ?? (() => undefined);
     this.metrics = new SidecarMetrics(createRegistry());
+    const { user, password, passwordSecretId, secretRereadMs } = config.database;
+    const credentials = new DatabaseCredentials({
+      injected: password === undefined ? undefined : { user, password },
+      user,
+      secretId: passwordSecretId,
+      secrets: deps.secrets,
+      rereadIntervalMs: secretRereadMs,
+      timeoutMs: config.checks.timeoutMs,
+      now,
+      logger: deps.logger,
+    });
     const connector = new DatabaseConnector({
       settings: config.database,
       connect: deps.connect ?? connectWithMysql2,
-      secrets: deps.secrets,
+      credentials,
       connectTimeoutMs: config.checks.timeoutMs,
       keepAliveInitialDelayMs: config.checks.intervalMs,
     });

@@ -6,9 +6,15 @@ export interface DatabaseSettings {
   readonly port: number;
   readonly user: string;
   readonly database: string;
-  /** Either the password itself or a Secrets Manager secret holding it (plain, or JSON with `password`). */
+  /**
+   * The password itself (injected at task start), a Secrets Manager secret holding it (plain, or JSON
+   * with `password` and optionally `username`), or both: the injected one first, the secret read
+   * again when the server refuses the login (a rotation).
+   */
   readonly password: string | undefined;
   readonly passwordSecretId: string | undefined;
+  /** Least time between two reads of that secret. */
+  readonly secretRereadMs: number;
   /**
    * TLS to the database, as Ghost reads it: mysql2's bundled CA profile (`Amazon RDS`), or the CA
    * certificates (PEM) the server's certificate must chain to. Undefined: no TLS. The server's
@@ -196,7 +202,13 @@ export function loadConfig(env: Env): SidecarConfig {
     user: read.string('database__connection__user', { example: 'ghost' }),
     database: read.string('database__connection__database', { example: 'ghost' }),
     password: read.string('database__connection__password', { example: '…', optional: true }),
-    passwordSecretId: read.string('DATABASE_PASSWORD_SECRET_ID', { example: 'ghost-ha/database', optional: true }),
+    passwordSecretId: read.string('DATABASE_PASSWORD_SECRET_ID', { example: 'ghost-ha/database-app', optional: true }),
+    secretRereadMs: read.int('DATABASE_SECRET_REREAD_MS', {
+      default: 30_000,
+      min: 1_000,
+      max: 3_600_000,
+      example: '30000',
+    }),
     ssl: sslProfile ?? (sslCa === undefined ? undefined : { ca: sslCa, rejectUnauthorized: true }),
   };
   if (sslSetting !== undefined && sslCa !== undefined) {
@@ -211,7 +223,7 @@ export function loadConfig(env: Env): SidecarConfig {
   }
   if (database.password === undefined && database.passwordSecretId === undefined) {
     read.problem(
-      "'database__connection__password' or 'DATABASE_PASSWORD_SECRET_ID' is required. E.g. DATABASE_PASSWORD_SECRET_ID=ghost-ha/database",
+      "'database__connection__password' or 'DATABASE_PASSWORD_SECRET_ID' is required. E.g. DATABASE_PASSWORD_SECRET_ID=ghost-ha/database-app",
     );
   }
 

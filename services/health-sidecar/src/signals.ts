@@ -37,5 +37,8 @@ export const SIDECAR_LOG = {
   shutdownComplete: 'shutdown complete',
   shutdownOverran: 'shutdown overran the stop timeout; exiting now',
   writesSucceedAgain: 'writes succeed again',
+  databaseLoginReread: 'the database refused the login; new connections use the one read again from the secret',
+  databaseLoginUnchanged: 'the database secret still holds the login the database refused',
+  databaseSecretUnreadable: 'the database secret could not be read; new connections keep the last login',
   heartbeatWriteUnanswered: 'the database did not answer a heartbeat write at all; closing its connection',
 } as const;

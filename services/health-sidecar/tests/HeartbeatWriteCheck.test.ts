@@ -14,6 +14,7 @@ import type { Sidecar } from '../src/Sidecar.js';
 import { SidecarMetrics } from '../src/SidecarMetrics.js';
 import {
   type ContentVolume,
+  fixedCredentials,
   GhostTask,
   get,
   INTERVAL_MS,
@@ -99,9 +100,9 @@ function standaloneCheck(
 ): HeartbeatWriteCheck {
   return new HeartbeatWriteCheck({
     connector: new DatabaseConnector({
-      settings: { ...settings, passwordSecretId: undefined, ssl: undefined },
+      settings: { ...settings, passwordSecretId: undefined, secretRereadMs: 30_000, ssl: undefined },
       connect: connectWithMysql2,
-      secrets: undefined,
+      credentials: fixedCredentials(settings),
       connectTimeoutMs: 2_000,
     }),
     intervalMs: INTERVAL_MS,

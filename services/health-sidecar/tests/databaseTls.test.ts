@@ -4,6 +4,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { connectWithMysql2, DatabaseConnector } from '../src/DatabaseConnector.js';
+import { fixedCredentials } from './sidecarFixture.js';
 
 /**
  * Aurora takes the app user's connections over TLS only (scripts/create-app-db-user.sh makes it
@@ -25,13 +26,15 @@ describe('Ghost and the sidecar on a database that requires TLS of their user', 
     await mariadb?.destroy();
   });
 
-  const open = (extra: Record<string, string>) =>
-    new DatabaseConnector({
-      settings: loadConfig({ ...env, ...extra }).database,
+  const open = (extra: Record<string, string>) => {
+    const settings = loadConfig({ ...env, ...extra }).database;
+    return new DatabaseConnector({
+      settings,
       connect: connectWithMysql2,
-      secrets: undefined,
+      credentials: fixedCredentials(settings),
       connectTimeoutMs: 5_000,
     }).open();
+  };
 
   it('the sidecar connects over TLS, verifying the server against database__connection__ssl__ca', async () => {
     expect(env.database__connection__ssl__ca).toContain('-----BEGIN CERTIFICATE-----');

@@ -7,6 +7,7 @@ import { createLogger, type Env, leaseTableDdl, provisionLeaseSql } from '@ghost
 import { type DatabaseSettings, GhostServer, healthSidecarEnv, MariaDbServer } from '@ghost-ha/testbed';
 import mysql from 'mysql2/promise';
 import { loadConfig, type SidecarConfig } from '../src/config.js';
+import { DatabaseCredentials } from '../src/DatabaseCredentials.js';
 import { Sidecar, type SidecarDependencies } from '../src/Sidecar.js';
 
 const run = promisify(execFile);
@@ -47,6 +48,20 @@ export function sidecarEnv(ghost: GhostServer, database: DatabaseSettings, conte
       ...extra,
     },
   );
+}
+
+/** The login of `settings` for a connector under test, never read again from a secret. */
+export function fixedCredentials(settings: { user: string; password: string | undefined }): DatabaseCredentials {
+  return new DatabaseCredentials({
+    injected: { user: settings.user, password: settings.password ?? '' },
+    user: settings.user,
+    secretId: undefined,
+    secrets: undefined,
+    rereadIntervalMs: 30_000,
+    timeoutMs: 2_000,
+    now: Date.now,
+    logger: testLogger,
+  });
 }
 
 export async function startSidecar(env: Env, deps: Partial<SidecarDependencies> = {}): Promise<Sidecar> {
