@@ -85,10 +85,40 @@ region_of() { if [[ "$1" == primary ]]; then echo "$PRIMARY_REGION"; else echo "
 peer_of() { if [[ "$1" == primary ]]; then echo secondary; else echo primary; fi; }
 stack() { echo "$PROJECT-$1"; }
 
-# The SDK reads of infra/src/deploy (the active region, the images in a region's registry).
+# The SDK check of infra/src/deploy (every image a region's task needs is in its registry).
 deploy_check() {
   [[ -d "$REPO_ROOT/node_modules" ]] || die "Dependencies are not installed: run 'npm ci' in $REPO_ROOT first."
   node --conditions=source --import tsx "$REPO_ROOT/infra/src/deploy/main.ts" "$@"
+}
+
+# Where the Aurora global database writes, as a role: primary, secondary, or none when it does not
+# exist yet. Asked in the secondary first (in a disaster the primary's endpoint may not answer),
+# then the primary. Stops when neither can tell, or while no member is the writer (a switch runs).
+writer_role() {
+  local region error_file writer="" failures=""
+  error_file="$(mktemp)"
+  for region in "$SECONDARY_REGION" "$PRIMARY_REGION"; do
+    if writer="$(aws rds describe-global-clusters --region "$region" --global-cluster-identifier "$PROJECT-global" \
+      --query 'GlobalClusters[0].GlobalClusterMembers[?IsWriter].DBClusterArn | [0]' --output text 2>"$error_file")"; then
+      break
+    fi
+    if grep -q GlobalClusterNotFoundFault "$error_file"; then
+      rm -f "$error_file"
+      echo none
+      return
+    fi
+    failures+="$region: $(tr '\n' ' ' <"$error_file") "
+    writer=""
+  done
+  rm -f "$error_file"
+  [[ -n "$writer" ]] || die "Could not read the global database $PROJECT-global (${failures:-an empty answer}); check the credentials (rds:DescribeGlobalClusters). Nothing was deployed."
+  [[ "$writer" == arn:* ]] ||
+    die "The global database $PROJECT-global names no writer: a switchover or failover is under way. Wait for it to finish (scripts/failover.sh or failback.sh reports it), then deploy again."
+  case "$(cut -d: -f4 <<<"$writer")" in
+  "$PRIMARY_REGION") echo primary ;;
+  "$SECONDARY_REGION") echo secondary ;;
+  *) die "The global database $PROJECT-global writes through $writer, in neither PRIMARY_REGION ($PRIMARY_REGION) nor SECONDARY_REGION ($SECONDARY_REGION): check the settings." ;;
+  esac
 }
 
 # Read, not remembered: Ghost runs where the Aurora global database writes. A given --active must
@@ -100,9 +130,7 @@ resolve_active() {
     log "Dry run: Ghost's region taken as the $active (a real run reads the global database's writer)"
     return
   fi
-  read_role="$(deploy_check active-role --global-cluster "$PROJECT-global" \
-    --primary-region "$PRIMARY_REGION" --secondary-region "$SECONDARY_REGION")" ||
-    die "Could not tell which region runs Ghost (see above); nothing was deployed."
+  read_role="$(writer_role)"
   if [[ "$read_role" == none ]]; then
     [[ -z "$active" || "$active" == primary ]] ||
       die "--active $active, but there is no global database $PROJECT-global yet: a first deployment runs Ghost in the primary ($PRIMARY_REGION). Run it without --active, e.g. scripts/deploy.sh all --config $config"

@@ -1,7 +1,7 @@
 import { runMain } from '@ghost-ha/core';
 import { runDeployCheck } from './runDeployCheck.js';
 
-// Entry point of the reads scripts/deploy.sh makes: the active region and the images' presence.
+// Entry point of the image check scripts/deploy.sh makes before each app stack.
 void runMain({
   name: 'deploy-check',
   failure: 'the deployment check failed',
