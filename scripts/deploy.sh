@@ -99,7 +99,8 @@ writer_role() {
   error_file="$(mktemp)"
   for region in "$SECONDARY_REGION" "$PRIMARY_REGION"; do
     if writer="$(aws rds describe-global-clusters --region "$region" --global-cluster-identifier "$PROJECT-global" \
-      --query 'GlobalClusters[0].GlobalClusterMembers[?IsWriter].DBClusterArn | [0]' --output text 2>"$error_file")"; then
+      --query 'GlobalClusters[0].[GlobalClusterIdentifier, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' \
+      --output text 2>"$error_file")"; then
       break
     fi
     if grep -q GlobalClusterNotFoundFault "$error_file"; then
@@ -111,6 +112,12 @@ writer_role() {
     writer=""
   done
   rm -f "$error_file"
+  # "None": no such global database (AWS answers GlobalClusterNotFoundFault; an empty list too).
+  if [[ "$writer" == None ]]; then
+    echo none
+    return
+  fi
+  writer="${writer##*$'\t'}"
   [[ -n "$writer" ]] || die "Could not read the global database $PROJECT-global (${failures:-an empty answer}); check the credentials (rds:DescribeGlobalClusters). Nothing was deployed."
   [[ "$writer" == arn:* ]] ||
     die "The global database $PROJECT-global names no writer: a switchover or failover is under way. Wait for it to finish (scripts/failover.sh or failback.sh reports it), then deploy again."
