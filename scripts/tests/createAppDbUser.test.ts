@@ -4,6 +4,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaultLockName, leaseTableDdl, provisionLeaseSql } from '@ghost-ha/core';
 import { REPO_ROOT } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -28,7 +29,9 @@ case "$1 $2" in
 "rds-data execute-statement")
   for ((i = 1; i <= $#; i++)); do
     if [[ "\${!i}" == --cli-input-json ]]; then next=$((i + 1)); cat "\${!next#file://}" >> "${dir}/statements.log"; echo "\${!next#file://}" >> "${dir}/files.log"; echo >> "${dir}/statements.log"; fi
-  done ;;
+  done
+  # Whether Ghost ran on the database: its migrations table (GHOST_RAN=1) or not.
+  if [[ "$*" == *records* ]]; then echo "\${GHOST_RAN:-0}"; fi ;;
 esac
 `,
     );
@@ -39,15 +42,36 @@ esac
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('never puts the password on a command line, and still sends it in the statements', async () => {
+  const createUser = async (ghostRan: boolean) => {
+    await rm(join(dir, 'argv.log'), { force: true });
+    await rm(join(dir, 'statements.log'), { force: true });
+    await rm(join(dir, 'files.log'), { force: true });
     const { stderr } = await run(
       'bash',
       [join(REPO_ROOT, 'scripts/create-app-db-user.sh'), '--region', 'eu-west-1', '--project', 'blog'],
       {
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}` },
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ''}`, GHOST_RAN: ghostRan ? '1' : '0' },
         cwd: REPO_ROOT,
       },
     );
+    const statements = (await readFile(join(dir, 'statements.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            sql: string;
+            database: string;
+            resourceArn: string;
+            secretArn: string;
+            parameters?: { name: string; value: { stringValue: string } }[];
+          },
+      );
+    return { stderr, statements };
+  };
+
+  it('never puts the password on a command line, and still sends it in the statements', async () => {
+    const { stderr } = await createUser(false);
     const argv = await readFile(join(dir, 'argv.log'), 'utf8');
     expect(argv).toContain('rds-data execute-statement');
     // Every local user can read a process's arguments (ps, /proc/<pid>/cmdline).
@@ -57,7 +81,7 @@ esac
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as { sql: string; database: string; resourceArn: string; secretArn: string });
-    expect(statements.map((s) => s.sql)).toEqual([
+    expect(statements.slice(0, 4).map((s) => s.sql)).toEqual([
       `CREATE USER IF NOT EXISTS 'ghost_app'@'%' IDENTIFIED BY '${PASSWORD}'`,
       `ALTER USER 'ghost_app'@'%' IDENTIFIED BY '${PASSWORD}'`,
       "GRANT ALL PRIVILEGES ON `ghost`.* TO 'ghost_app'@'%'",
@@ -65,12 +89,32 @@ esac
     ]);
     // The statement files are gone once the script ends.
     const files = (await readFile(join(dir, 'files.log'), 'utf8')).trim().split('\n');
-    expect(files.length).toBe(4);
+    expect(files.length).toBe(statements.length);
     for (const file of files) await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(statements[0]).toMatchObject({
       database: 'ghost',
       resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:blog',
       secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:blog/database-AbCdEf',
     });
+  });
+
+  it("writes a released lease row on a database no Ghost ran on, with the sidecar's table and lock name", async () => {
+    const { statements } = await createUser(false);
+    const lease = statements.slice(4);
+    expect(lease[0]?.sql).toBe(leaseTableDdl());
+    expect(lease[1]?.sql).toMatch(
+      /information_schema\.TABLES WHERE TABLE_SCHEMA = 'ghost' AND TABLE_NAME = 'migrations'/,
+    );
+    // provisionLeaseSql with the Data API's named parameter for its one placeholder.
+    expect(lease[2]?.sql).toBe(provisionLeaseSql().replace('VALUES (?,', 'VALUES (:lock,'));
+    expect(lease[2]?.parameters).toEqual([{ name: 'lock', value: { stringValue: defaultLockName('ghost') } }]);
+    expect(lease[2]).toMatchObject({ database: 'ghost' });
+    expect(lease).toHaveLength(3);
+  });
+
+  it('leaves the lease alone on a database Ghost ran on (a row deleted under a running Ghost stays missing)', async () => {
+    const { statements, stderr } = await createUser(true);
+    expect(statements.map((s) => s.sql).filter((sql) => sql.includes('INSERT'))).toEqual([]);
+    expect(stderr).toContain('its lease row is left as it is');
   });
 });
