@@ -20,8 +20,8 @@
 #   --dry-run           print the AWS CLI calls instead of making them (no AWS call; the active
 #                       region is --active's, default primary, and the account taken as empty)
 # Ghost first starts once its database user exists: while the active region's app stack is new (or
-# has never run Ghost), the app stacks are deployed with no Ghost task, scripts/create-app-db-user.sh
-# runs, and only then is Ghost started. Each region's task runs images from its own registry, and
+# its Ghost service runs nothing), the app stacks are deployed with no Ghost task,
+# scripts/create-app-db-user.sh runs, and only then is Ghost started. Each region's task runs images from its own registry, and
 # each image's digest is checked there (ecr:DescribeImages) before its app stack is deployed.
 #   --resume            rotate-origin-token only: finish a rotation that stopped, without a new value
 set -euo pipefail
@@ -427,25 +427,33 @@ rotate_origin_token() {
   origin_token_override=""
 }
 
-# True while the active region's app stack does not exist, or was deployed with no Ghost task
-# (DesiredCount 0): Ghost has not been started by a deployment there, so its database user may be
-# missing. Any other failure to read the stack stops the deployment (guessing could stop Ghost).
+# True while Ghost has never been started in the active region: its app stack does not exist yet,
+# or its Ghost service runs nothing and is asked for nothing (desired and running count 0; after a
+# failover the switch tool sets the count itself, so the stack's DesiredCount says nothing). Then
+# holding Ghost at 0 stops nothing, and its database user may be missing. Any other failure to read
+# stops the deployment (guessing could stop a running Ghost).
 ghost_never_started() {
-  local count error_file
+  local region counts error_file
   [[ "$dry_run" == true ]] && return 0
+  region="$(region_of "$active")"
   error_file="$(mktemp)"
-  if ! count="$(aws cloudformation describe-stacks --region "$(region_of "$active")" --stack-name "$(stack app)" \
-    --query "Stacks[0].Parameters[?ParameterKey=='DesiredCount'].ParameterValue | [0]" --output text 2>"$error_file")"; then
+  if ! aws cloudformation describe-stacks --region "$region" --stack-name "$(stack app)" \
+    --query 'Stacks[0].StackName' --output text >/dev/null 2>"$error_file"; then
     if grep -q 'does not exist' "$error_file"; then
       rm -f "$error_file"
       return 0
     fi
     cat "$error_file" >&2
     rm -f "$error_file"
-    die "Could not read stack $(stack app) in $(region_of "$active") (see above); nothing was deployed."
+    die "Could not read stack $(stack app) in $region (see above); nothing was deployed."
   fi
   rm -f "$error_file"
-  [[ "$count" == 0 ]]
+  counts="$(aws ecs describe-services --region "$region" --cluster "$PROJECT" --services "$PROJECT-ghost" \
+    --query 'services[0].[desiredCount, runningCount]' --output text)" ||
+    die "Could not read the ECS service $PROJECT-ghost in $region (see above); nothing was deployed."
+  [[ "$counts" =~ ^[0-9]+[[:space:]]+[0-9]+$ ]] ||
+    die "The app stack $(stack app) in $region has no ECS service $PROJECT-ghost (got '$counts'); check the stack in the CloudFormation console."
+  [[ "$counts" =~ ^0[[:space:]]+0$ ]]
 }
 
 # Ghost's database user (and the released lease row of a database no Ghost ever ran on), made in

@@ -268,7 +268,15 @@ describe('deploy drill: scripts/deploy.sh on an empty account, against the stand
     );
     rds.destroy();
 
-    const followed = await deploy('edge');
+    // The switch tool moved Ghost with ecs:UpdateService (the stacks' DesiredCount untouched).
+    const statePath = join(stateDir, 'state.json');
+    const state = JSON.parse(await readFile(statePath, 'utf8')) as { services: Record<string, number> };
+    state.services = { [PRIMARY]: 0, [SECONDARY]: 1 };
+    await writeFile(statePath, JSON.stringify(state));
+    const rdsDataBefore = (await calls()).filter((c) => c.service === 'rds-data').length;
+
+    // A routine deployment afterwards, told nothing: it follows the writer and stops nothing.
+    const followed = await deploy('all');
     expect(followed.code, followed.stderr.slice(-3000)).toBe(0);
     expect(followed.stderr).toContain(`read from ghost-ha-global's writer: the secondary (${SECONDARY})`);
     const after = (await events()).slice(before);
@@ -276,8 +284,11 @@ describe('deploy drill: scripts/deploy.sh on an empty account, against the stand
     expect(appDeployments(after).map((e) => `${e.region}:${e.parameters?.DesiredCount}`)).toEqual([
       `${PRIMARY}:0`,
       `${SECONDARY}:1`,
+      `${PRIMARY}:0`,
+      `${SECONDARY}:1`,
     ]);
-    expect(after.filter((e) => e.event === 'ghost-started').map((e) => e.region)).toEqual([SECONDARY]);
+    expect(after.filter((e) => e.event !== 'deployed')).toEqual([]);
+    expect((await calls()).filter((c) => c.service === 'rds-data')).toHaveLength(rdsDataBefore);
 
     const stale = await deploy('edge', '--active', 'primary');
     expect(stale.code).toBe(1);

@@ -224,7 +224,8 @@ describe('scripts/deploy.sh --dry-run', () => {
   /**
    * A real (not dry) run against an `aws` on PATH that records its calls: CloudFormation accepts
    * everything, the origin-verify secret answers `token` or, when undefined, AccessDenied; no global
-   * database yet. Ghost's image is the template's (one pinned in ECR would be checked there).
+   * database yet; Ghost's service runs one task. Ghost's image is the template's (one pinned in ECR
+   * would be checked there).
    */
   const deployAgainstFakeAws = async (token: string | undefined, ...args: string[]) => {
     const bin = await mkdtemp(join(dir, 'bin-'));
@@ -237,6 +238,7 @@ case "$1 $2" in
 "secretsmanager get-secret-value")
   ${token === undefined ? 'echo "An error occurred (AccessDeniedException) when calling the GetSecretValue operation" >&2; exit 254' : `printf '%s\n' '${token}'`} ;;
 "ec2 describe-managed-prefix-lists") echo pl-0123 ;;
+"ecs describe-services") printf '1\t1\n' ;;
 "rds describe-global-clusters") echo "An error occurred (GlobalClusterNotFoundFault) when calling the DescribeGlobalClusters operation" >&2; exit 254 ;;
 "cloudformation describe-stacks") echo None ;;
 esac

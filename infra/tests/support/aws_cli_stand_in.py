@@ -14,6 +14,8 @@ CLI does (exit 252). Then:
   that user the deployment circuit breaker fails the deployment and CloudFormation rolls it back;
 - rds-data execute-statement: the statements the Data API would run, on a model of the global
   database (Ghost's user, the lease row, whether Ghost ran: its migrations table);
+- ecs describe-services: the app stack's Ghost service, with the count it runs (the switch tool
+  changes it with UpdateService; a test does so through state.json);
 - ec2 describe-managed-prefix-lists, s3api put-object: answered here.
 
 Environment: AWS_ENDPOINT_URL (moto), STAND_IN_DIR (state.json and calls.jsonl are kept there).
@@ -376,6 +378,20 @@ def describe_stacks(params: dict[str, Any], region: str) -> dict[str, Any]:
     }
 
 
+def describe_services(params: dict[str, Any], region: str) -> dict[str, Any]:
+    """The app stack's ECS service <project>-ghost in cluster <project>, with its counts now."""
+    state = load_state()
+    app = state["stacks"].get(f"{region}/{params['cluster']}-app")
+    result: dict[str, Any] = {"services": [], "failures": []}
+    for name in params["services"]:
+        if app and name == f"{params['cluster']}-ghost":
+            count = state["services"].get(region, 0)
+            result["services"].append({"serviceName": name, "status": "ACTIVE", "desiredCount": count, "runningCount": count})
+        else:
+            result["failures"].append({"arn": name, "reason": "MISSING"})
+    return result
+
+
 def execute_statement(params: dict[str, Any], region: str) -> dict[str, Any]:
     """The Data API on the global database, as far as the deployment uses it."""
     state = load_state()
@@ -436,6 +452,8 @@ def run(argv: list[str]) -> None:
         result = describe_stacks(params, region)
     elif (service, operation) == ("rds-data", "ExecuteStatement"):
         result = execute_statement(params, region)
+    elif (service, operation) == ("ecs", "DescribeServices"):
+        result = describe_services(params, region)
     elif (service, operation) == ("ec2", "DescribeManagedPrefixLists"):
         result = {"PrefixLists": [{"PrefixListId": "pl-4fa04526", "PrefixListName": "com.amazonaws.global.cloudfront.origin-facing"}]}
     elif (service, operation) == ("s3", "PutObject"):
