@@ -1,8 +1,15 @@
 // @module-tag integration
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imagesInRegion, parseEcrImage } from '../src/deploy/imagesInRegion.js';
+import { serviceImages } from '../src/deploy/serviceImages.js';
 
 const PRIMARY = 'eu-west-1';
 const SECONDARY = 'eu-central-1';
@@ -70,5 +77,37 @@ describe('imagesInRegion (ecr:DescribeImages against moto)', () => {
     });
     expect(parseEcrImage(`ghost:6`)).toBeUndefined();
     expect(parseEcrImage(`evil.example/${registry(PRIMARY)}/x@sha256:${'a'.repeat(64)}`)).toBeUndefined();
+  });
+
+  it("checks what a service's task definition names (what a switch preflight asks of the target region)", async () => {
+    const ecs = new ECSClient({ region: SECONDARY });
+    try {
+      await ecs.send(new CreateClusterCommand({ clusterName: 'ghost-ha' }));
+      const image = `${registry(SECONDARY)}/ghost-ha/ghost@${digest}`;
+      const sidecar = `${registry(PRIMARY)}/ghost-ha/health-sidecar@sha256:${'b'.repeat(64)}`;
+      const { taskDefinition } = await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'ghost-ha-ghost',
+          containerDefinitions: [
+            { name: 'ghost', image, memory: 512 },
+            { name: 'health-sidecar', image: sidecar, memory: 128 },
+          ],
+        }),
+      );
+      await ecs.send(
+        new CreateServiceCommand({
+          cluster: 'ghost-ha',
+          serviceName: 'ghost-ha-ghost',
+          taskDefinition: taskDefinition?.taskDefinitionArn,
+          desiredCount: 0,
+        }),
+      );
+      const images = await serviceImages(ecs, 'ghost-ha', 'ghost-ha-ghost');
+      expect(images).toEqual([image, sidecar]);
+      const problems = await imagesInRegion(ecr(SECONDARY), SECONDARY, images);
+      expect(problems.map((p) => p.image)).toEqual([sidecar, image]);
+    } finally {
+      ecs.destroy();
+    }
   });
 });
