@@ -19,11 +19,12 @@
 #                       desired count, the alarms that notify and CloudFront's order.
 #   --dry-run           print the AWS CLI calls instead of making them (no AWS call; the active
 #                       region is --active's, default primary, and the account taken as empty)
+#   --resume            rotate-origin-token only: finish a rotation that stopped, without a new value
 # Ghost first starts once its database user exists: while the active region's app stack is new (or
 # its Ghost service runs nothing), the app stacks are deployed with no Ghost task,
-# scripts/create-app-db-user.sh runs, and only then is Ghost started. Each region's task runs images from its own registry, and
-# each image's digest is checked there (ecr:DescribeImages) before its app stack is deployed.
-#   --resume            rotate-origin-token only: finish a rotation that stopped, without a new value
+# scripts/create-app-db-user.sh runs, and only then is Ghost started. Each region's task runs
+# images from its own registry, and each digest is checked there (ecr:DescribeImages) before that
+# region's app stack is deployed.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
