@@ -5,6 +5,10 @@
 # on ghost_ha_heartbeat (covered). Runs once after the primary data stack is deployed; the users live in
 # the global database, so the secondary has them too. Goes through the RDS Data API (enabled on the
 # primary cluster) as the master user: no network path to the database is needed.
+# On a database no Ghost has run on yet (no `migrations` table in the ghost schema) it also writes
+# the health-sidecar's lease row, released and without a holder (services/health-sidecar/README.md,
+# "A fresh database"): otherwise the first task waits one lease TTL before its Ghost starts. An
+# existing row is never overwritten, and a database Ghost ran on gets no row.
 #
 # Two users alternate (Secrets Manager's "alternating users" rotation strategy,
 # https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotation-strategy.html): the one the
@@ -46,6 +50,15 @@ while (($# > 0)); do
 done
 [[ -n "$region" ]] || die "--region is required, e.g. --region eu-west-1 (where the global writer is)."
 command -v aws >/dev/null || die "The AWS CLI v2 is needed: https://docs.aws.amazon.com/cli/"
+[[ -d "$REPO_ROOT/node_modules" ]] || die "Dependencies are not installed: run 'npm ci' in $REPO_ROOT first."
+
+# The lease table, its released row and the lock name the sidecar uses (LOCK_NAME is not set in
+# app.yaml: the default for the ghost database), from packages/core, where the sidecar reads them.
+lease="$(cd "$REPO_ROOT" && node --conditions=source --import tsx --input-type=module -e '
+import { defaultLockName, leaseTableDdl, provisionLeaseSql } from "@ghost-ha/core";
+console.log(JSON.stringify({ lock: defaultLockName("ghost"), table: leaseTableDdl(), row: provisionLeaseSql() }));
+')" || die "Could not read the lease table's definition from packages/core (see above)."
+lease_part() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1" <<<"$lease"; }
 
 # Letters and digits only, so the values are safe inside SQL quotes (as the secret's, ExcludePunctuation).
 random_password() {
@@ -106,6 +119,49 @@ print(json.dumps({"resourceArn": os.environ["RESOURCE_ARN"], "secretArn": os.env
   fi
 }
 
+# A statement without secrets that may take the lock name as its :lock parameter (a value, never
+# spliced into SQL) and the AWS CLI's --query/--output arguments for what to print.
+run_lease_sql() {
+  local sql="$1" lock="${2:-}"
+  shift 2 || shift $#
+  log "$sql"
+  (umask 077 && SQL="$sql" LOCK="$lock" RESOURCE_ARN="$cluster_arn" SECRET_ARN="$master_arn" python3 -c '
+import json, os
+statement = {"resourceArn": os.environ["RESOURCE_ARN"], "secretArn": os.environ["SECRET_ARN"], "database": "ghost", "sql": os.environ["SQL"]}
+if os.environ["LOCK"]:
+    statement["parameters"] = [{"name": "lock", "value": {"stringValue": os.environ["LOCK"]}}]
+print(json.dumps(statement))
+' >"$private_file")
+  if [[ "$dry_run" == true ]]; then
+    printf 'aws rds-data execute-statement --region %q --cli-input-json file://<statement: %q>\n' "$region" "$sql"
+  elif (($# > 0)); then
+    aws rds-data execute-statement --region "$region" --cli-input-json "file://$private_file" "$@"
+  else
+    aws rds-data execute-statement --region "$region" --cli-input-json "file://$private_file" >/dev/null
+  fi
+}
+
+# The health-sidecar's lease table, and its released row on a database no Ghost has run on.
+provision_lease() {
+  run_lease_sql "$(lease_part table)"
+  local ghost_ran="SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ghost' AND TABLE_NAME = 'migrations'"
+  local ghost_tables="" lock
+  if [[ "$dry_run" == true ]]; then
+    run_lease_sql "$ghost_ran" ""
+  else
+    ghost_tables="$(run_lease_sql "$ghost_ran" "" --query 'records[0][0].longValue' --output text)"
+  fi
+  if [[ "$dry_run" == true || "$ghost_tables" == 0 ]]; then
+    lock="$(lease_part lock)"
+    run_lease_sql "$(lease_part row | sed 's/VALUES (?,/VALUES (:lock,/')" "$lock"
+    log "The lease row '$lock' is written, released: the first task starts Ghost without waiting a lease TTL."
+  elif [[ "$ghost_tables" =~ ^[0-9]+$ ]]; then
+    log "Ghost has run on this database (its migrations table exists): its lease row is left as it is."
+  else
+    die "Could not tell whether Ghost has run on this database (got '$ghost_tables'); the lease row was not written."
+  fi
+}
+
 # Every privilege on the ghost schema, over TLS only: Ghost and the health-sidecar connect with
 # database__connection__ssl; nothing may without.
 grant_and_require_tls() {
@@ -123,6 +179,7 @@ if [[ "$rotate" == false ]]; then
   run_sql "CREATE USER IF NOT EXISTS '$partner'@'%' IDENTIFIED BY '$unused'" "$unused"
   grant_and_require_tls "$partner"
   log "Ghost's database users '$username' (in use) and '$partner' (next rotation) have every privilege on the ghost schema only, over TLS only."
+  provision_lease
   exit 0
 fi
 

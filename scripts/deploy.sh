@@ -13,10 +13,18 @@
 #   --config FILE       settings (see infra/deploy.example.env)
 #   --artifacts FILE    what scripts/package.sh built (default dist/artifacts/artifacts.env, read
 #                       before the settings, which may override it)
-#   --active REGION     which region runs Ghost now: primary (default) or secondary after a failover.
-#                       It decides the desired count, the alarms that notify and CloudFront's order.
-#   --dry-run           print the AWS CLI calls instead of making them
+#   --active REGION     which region runs Ghost now: primary or secondary. Read from the Aurora
+#                       global database's writer (rds:DescribeGlobalClusters); given, it must match
+#                       what was read (a deployment never stops the live Ghost). It decides the
+#                       desired count, the alarms that notify and CloudFront's order.
+#   --dry-run           print the AWS CLI calls instead of making them (no AWS call; the active
+#                       region is --active's, default primary, and the account taken as empty)
 #   --resume            rotate-origin-token only: finish a rotation that stopped, without a new value
+# Ghost first starts once its database user exists: while the active region's app stack is new (or
+# its Ghost service runs nothing), the app stacks are deployed with no Ghost task,
+# scripts/create-app-db-user.sh runs, and only then is Ghost started. Each region's task runs
+# images from its own registry, and each digest is checked there (ecr:DescribeImages) before that
+# region's app stack is deployed.
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -37,14 +45,14 @@ if [[ "$command_name" == region ]]; then
 fi
 config=""
 artifacts="$REPO_ROOT/dist/artifacts/artifacts.env"
-active=primary
+active=""
 dry_run=false
 resume=false
 while (($# > 0)); do
   case "$1" in
   --config) config="${2:?--config needs a file, e.g. --config deploy.env}"; shift 2 ;;
   --artifacts) artifacts="${2:?--artifacts needs a file}"; shift 2 ;;
-  --active) active="${2:?--active needs primary or secondary}"; shift 2 ;;
+  --active) active="${2:?--active needs primary or secondary, e.g. --active primary}"; shift 2 ;;
   --dry-run) dry_run=true; shift ;;
   --resume) resume=true; shift ;;
   -h | --help) usage; exit 0 ;;
@@ -52,7 +60,7 @@ while (($# > 0)); do
   esac
 done
 case "$command_name" in all | region | edge | rotate-origin-token) ;; *) usage >&2; die "Unknown command '$command_name'." ;; esac
-[[ "$active" == primary || "$active" == secondary ]] || die "--active must be primary or secondary (got '$active')."
+[[ -z "$active" || "$active" == primary || "$active" == secondary ]] || die "--active must be primary or secondary (got '$active'), e.g. --active primary."
 [[ -n "$config" ]] || die "--config is required, e.g. --config deploy.env (start from infra/deploy.example.env)."
 [[ -f "$config" ]] || die "Config file '$config' not found (start from infra/deploy.example.env)."
 
@@ -77,6 +85,73 @@ readonly EDGE_REGION=us-east-1
 region_of() { if [[ "$1" == primary ]]; then echo "$PRIMARY_REGION"; else echo "$SECONDARY_REGION"; fi; }
 peer_of() { if [[ "$1" == primary ]]; then echo secondary; else echo primary; fi; }
 stack() { echo "$PROJECT-$1"; }
+
+# The SDK check of infra/src/deploy (every image a region's task needs is in its registry).
+deploy_check() {
+  [[ -d "$REPO_ROOT/node_modules" ]] || die "Dependencies are not installed: run 'npm ci' in $REPO_ROOT first."
+  node --conditions=source --import tsx "$REPO_ROOT/infra/src/deploy/main.ts" "$@"
+}
+
+# Where the Aurora global database writes, as a role: primary, secondary, or none when it does not
+# exist yet. Asked in the secondary first (in a disaster the primary's endpoint may not answer),
+# then the primary. Stops when neither can tell, or while no member is the writer (a switch runs).
+writer_role() {
+  local region error_file writer="" failures=""
+  error_file="$(mktemp)"
+  for region in "$SECONDARY_REGION" "$PRIMARY_REGION"; do
+    if writer="$(aws rds describe-global-clusters --region "$region" --global-cluster-identifier "$PROJECT-global" \
+      --query 'GlobalClusters[0].[GlobalClusterIdentifier, GlobalClusterMembers[?IsWriter].DBClusterArn | [0]]' \
+      --output text 2>"$error_file")"; then
+      break
+    fi
+    if grep -q GlobalClusterNotFoundFault "$error_file"; then
+      rm -f "$error_file"
+      echo none
+      return
+    fi
+    failures+="$region: $(tr '\n' ' ' <"$error_file") "
+    writer=""
+  done
+  rm -f "$error_file"
+  # "None": no such global database (AWS answers GlobalClusterNotFoundFault; an empty list too).
+  if [[ "$writer" == None ]]; then
+    echo none
+    return
+  fi
+  writer="${writer##*$'\t'}"
+  [[ -n "$writer" ]] || die "Could not read the global database $PROJECT-global (${failures:-an empty answer}); check the credentials (rds:DescribeGlobalClusters). Nothing was deployed."
+  [[ "$writer" == arn:* ]] ||
+    die "The global database $PROJECT-global names no writer: a switchover or failover is under way. Wait for it to finish (scripts/failover.sh or failback.sh reports it), then deploy again."
+  case "$(cut -d: -f4 <<<"$writer")" in
+  "$PRIMARY_REGION") echo primary ;;
+  "$SECONDARY_REGION") echo secondary ;;
+  *) die "The global database $PROJECT-global writes through $writer, in neither PRIMARY_REGION ($PRIMARY_REGION) nor SECONDARY_REGION ($SECONDARY_REGION): check the settings." ;;
+  esac
+}
+
+# Read, not remembered: Ghost runs where the Aurora global database writes. A given --active must
+# match it; a first deployment (no global database yet) makes the primary the writer.
+resolve_active() {
+  local read_role
+  if [[ "$dry_run" == true ]]; then
+    active="${active:-primary}"
+    log "Dry run: Ghost's region taken as the $active (a real run reads the global database's writer)"
+    return
+  fi
+  read_role="$(writer_role)"
+  if [[ "$read_role" == none ]]; then
+    [[ -z "$active" || "$active" == primary ]] ||
+      die "--active $active, but there is no global database $PROJECT-global yet: a first deployment runs Ghost in the primary ($PRIMARY_REGION). Run it without --active, e.g. scripts/deploy.sh all --config $config"
+    active=primary
+    log "No global database $PROJECT-global yet: a first deployment, Ghost's region is the primary ($PRIMARY_REGION)"
+    return
+  fi
+  if [[ -n "$active" && "$active" != "$read_role" ]]; then
+    die "--active $active, but the global database $PROJECT-global writes in the $read_role ($(region_of "$read_role")): deploying so would stop the live Ghost. Leave --active out (the writer is read), or switch first with scripts/failover.sh or scripts/failback.sh."
+  fi
+  active="$read_role"
+  log "Ghost's region, read from $PROJECT-global's writer: the $active ($(region_of "$active"))"
+}
 
 # Prints or makes one AWS CLI call.
 aws_call() {
@@ -127,21 +202,52 @@ ghost_image_uri() {
   fi
 }
 
+# An image as this region's task names it: a repository path (what package.sh writes) in this
+# region's own registry. An image in another region's registry cannot be pulled when that region is
+# down, so there is no fallback to another region's registry: the deployment stops instead.
+# Call it as `var="$(image_uri ...)"` (a failure inside an argument's $(...) would go unnoticed).
 image_uri() {
   local region="$1" repository="$2" registry="" candidate
-  [[ -n "$repository" ]] || die "No image for $2: run scripts/package.sh --registry ... first (or set HEALTH_SIDECAR_IMAGE and CACHE_INVALIDATOR_IMAGE to full URIs)."
+  [[ -n "$repository" ]] || die "No image for $region's task: run scripts/package.sh --registry ... first (or set HEALTH_SIDECAR_IMAGE and CACHE_INVALIDATOR_IMAGE to full URIs)."
   if [[ "$repository" == *.*/* ]]; then
-    # An image in another region's registry cannot be pulled when that region is down.
-    [[ "$repository" != *.dkr.ecr.* || "$repository" == *".$region."* ]] ||
-      warn "$repository is not in $region's registry: a regional outage elsewhere would stop this region's task from starting."
+    [[ "$repository" != *.dkr.ecr.* || "$repository" == *".dkr.ecr.$region."* ]] ||
+      die "$repository is not in $region's registry: an outage of its region would stop $region's task from starting. Name a repository path (e.g. ghost-ha/health-sidecar@sha256:...) and package for both regions (see REGISTRIES below)."
     echo "$repository"
     return
   fi
   for candidate in ${REGISTRIES:-}; do
-    [[ -z "$registry" || "$candidate" == *".$region."* ]] && registry="$candidate"
+    if [[ "$candidate" == *".dkr.ecr.$region."* ]]; then
+      registry="$candidate"
+    elif [[ "$candidate" != *.dkr.ecr.* && -z "$registry" ]]; then
+      # Not Amazon ECR: one registry for every region (its availability is its own).
+      registry="$candidate"
+    fi
   done
-  [[ -n "$registry" ]] || die "No registry for $repository: run scripts/package.sh --registry ..."
+  [[ -n "$registry" ]] ||
+    die "REGISTRIES (${REGISTRIES:-empty}) has no registry in $region for $repository: $region's task would pull from another region, which a regional outage takes away. Package for both regions, e.g. scripts/package.sh --registry 123456789012.dkr.ecr.$PRIMARY_REGION.amazonaws.com --registry 123456789012.dkr.ecr.$SECONDARY_REGION.amazonaws.com (or, with the registry stack's replication, --registry <PrimaryRegistry> --replica-registry <SecondaryRegistry>)."
   echo "$registry/$repository"
+}
+
+# Stops unless every image pinned by digest in Amazon ECR is found in this region's own registry
+# (ecr:DescribeImages there, infra/src/deploy/imagesInRegion.ts). Others (a Docker Hub tag) cannot
+# be checked: a warning.
+check_images() {
+  local region="$1" image ecr_images=()
+  shift
+  for image in "$@"; do
+    if [[ "$image" == *.dkr.ecr.*@sha256:* ]]; then
+      ecr_images+=("$image")
+    else
+      warn "$image is not pinned by digest in $region's registry: $region's task depends on where it is pulled from."
+    fi
+  done
+  ((${#ecr_images[@]} > 0)) || return 0
+  if [[ "$dry_run" == true ]]; then
+    log "Would check with ecr:DescribeImages in $region: ${ecr_images[*]}"
+    return
+  fi
+  deploy_check check-images --region "$region" "${ecr_images[@]}" >&2 ||
+    die "$region's task needs images its registry does not hold (see above); nothing was deployed to its app stack."
 }
 
 # The X-Origin-Verify value CloudFront sends and the ALBs require: the <project>/origin-verify
@@ -214,12 +320,17 @@ deploy_data() {
 }
 
 deploy_app() {
-  local role="$1" region prefix_list certificate desired=0 distribution token
+  local role="$1" region prefix_list certificate desired=0 distribution token ghost_image sidecar_image invalidator_image
   region="$(region_of "$role")"
   token="$(origin_token "$role")"
   # One count for both ECS services of the stack, Ghost's and the cache-invalidator's (its own task,
-  # its own role): 1 in the active region, 0 in the standby. After a switch, --active keeps them there.
-  [[ "$role" == "$active" ]] && desired=1
+  # its own role): 1 in the active region (the global cluster's writer), 0 in the standby, and 0 on a
+  # first deploy until Ghost's database user exists.
+  [[ "$role" == "$active" && "$ghost_held" != true ]] && desired=1
+  ghost_image="$(ghost_image_uri "$region")"
+  sidecar_image="$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")"
+  invalidator_image="$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")"
+  check_images "$region" "$ghost_image" "$sidecar_image" "$invalidator_image"
   if [[ "$dry_run" == true ]]; then
     prefix_list="<pl-cloudfront-origin-facing>"
   else
@@ -236,9 +347,7 @@ deploy_app() {
     "DesiredCount=$desired" "SiteUrl=$SITE_URL" "CertificateArn=${!certificate}" \
     "OriginFacingPrefixListId=$prefix_list" "OriginVerifyToken=$token" \
     "OriginVerifyPreviousToken=$previous_origin_token" "DistributionId=$distribution" \
-    "GhostImage=$(ghost_image_uri "$region")" \
-    "HealthSidecarImage=$(image_uri "$region" "${HEALTH_SIDECAR_IMAGE:-}")" \
-    "CacheInvalidatorImage=$(image_uri "$region" "${CACHE_INVALIDATOR_IMAGE:-}")" \
+    "GhostImage=$ghost_image" "HealthSidecarImage=$sidecar_image" "CacheInvalidatorImage=$invalidator_image" \
     "LogRetentionDays=${LOG_RETENTION_DAYS:-30}" "MailFrom=${MAIL_FROM:-}" "MirrorRegion=${MIRROR_REGION:-$SECONDARY_REGION}"
 }
 
@@ -322,17 +431,68 @@ rotate_origin_token() {
   origin_token_override=""
 }
 
+# True while Ghost has never been started in the active region: its app stack does not exist yet,
+# or its Ghost service runs nothing and is asked for nothing (desired and running count 0; after a
+# failover the switch tool sets the count itself, so the stack's DesiredCount says nothing). Then
+# holding Ghost at 0 stops nothing, and its database user may be missing. Any other failure to read
+# stops the deployment (guessing could stop a running Ghost).
+ghost_never_started() {
+  local region counts error_file
+  [[ "$dry_run" == true ]] && return 0
+  region="$(region_of "$active")"
+  error_file="$(mktemp)"
+  if ! aws cloudformation describe-stacks --region "$region" --stack-name "$(stack app)" \
+    --query 'Stacks[0].StackName' --output text >/dev/null 2>"$error_file"; then
+    if grep -q 'does not exist' "$error_file"; then
+      rm -f "$error_file"
+      return 0
+    fi
+    cat "$error_file" >&2
+    rm -f "$error_file"
+    die "Could not read stack $(stack app) in $region (see above); nothing was deployed."
+  fi
+  rm -f "$error_file"
+  counts="$(aws ecs describe-services --region "$region" --cluster "$PROJECT" --services "$PROJECT-ghost" \
+    --query 'services[0].[desiredCount, runningCount]' --output text)" ||
+    die "Could not read the ECS service $PROJECT-ghost in $region (see above); nothing was deployed."
+  [[ "$counts" =~ ^[0-9]+[[:space:]]+[0-9]+$ ]] ||
+    die "The app stack $(stack app) in $region has no ECS service $PROJECT-ghost (got '$counts'); check the stack in the CloudFormation console."
+  [[ "$counts" =~ ^0[[:space:]]+0$ ]]
+}
+
+# Ghost's database user (and the released lease row of a database no Ghost ever ran on), made in
+# the region that writes: the first start of Ghost needs it.
+create_app_user() {
+  local flags=()
+  [[ "$dry_run" == true ]] && flags+=(--dry-run)
+  log "Creating Ghost's database user in $(region_of "$active") before Ghost first starts"
+  bash "$REPO_ROOT/scripts/create-app-db-user.sh" --region "$(region_of "$active")" --project "$PROJECT" "${flags[@]}"
+}
+
 deploy_region() {
   local role="$1"
   deploy_network "$role"
   deploy_data "$role"
+  if [[ "$role" == "$active" ]] && ghost_never_started; then
+    # The app stack with no Ghost task, the user, then Ghost.
+    ghost_held=true
+    deploy_app "$role"
+    create_app_user
+    ghost_held=false
+  fi
   deploy_app "$role"
   [[ "$role" == primary ]] && deploy_functions "$role"
   deploy_observability "$role"
 }
 
+# Set while Ghost must not start yet (its database user may not exist): every app stack at 0.
+ghost_held=false
+resolve_active
+
 case "$command_name" in
 all)
+  first_start=false
+  ghost_never_started && first_start=true
   # Secrets in the primary replicate into the secondary's KMS key: its network (with the key) first.
   deploy_network secondary
   deploy_network primary
@@ -340,8 +500,15 @@ all)
   deploy_data secondary
   # Now the secondary file system exists: the primary's starts replicating into it.
   deploy_data primary
+  # On a first start the apps come up with no Ghost task, Ghost's user is created, and the edge's
+  # deployment of the apps starts Ghost, once.
+  ghost_held="$first_start"
   deploy_app primary
   deploy_app secondary
+  if [[ "$first_start" == true ]]; then
+    create_app_user
+    ghost_held=false
+  fi
   deploy_functions primary
   deploy_edge
   ;;

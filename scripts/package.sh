@@ -4,12 +4,16 @@
 # Ghost image (pulled from Docker Hub once, pushed next to them). Writes the resulting keys and the
 # images pinned by digest to dist/artifacts/artifacts.env, which scripts/deploy.sh reads.
 #
-# Usage: scripts/package.sh [--bucket NAME --region REGION] [--registry URI]... [--tag TAG] [--ghost-image IMAGE]
+# Usage: scripts/package.sh [--bucket NAME --region REGION] [--registry URI]... [--replica-registry URI]...
+#                           [--tag TAG] [--ghost-image IMAGE]
 #   --bucket NAME         S3 bucket for the Lambda bundles (in the region the functions stack runs in)
 #   --region REGION       that bucket's region
-#   --registry URI        image registry to push to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com
-#                         (the registry stack replicates it into the secondary region; without that,
-#                         repeat --registry for the secondary's). Needs a Docker engine.
+#   --registry URI        image registry to push to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com;
+#                         repeat it for the secondary's registry. Needs a Docker engine.
+#   --replica-registry URI  a registry the registry stack's replication fills (its SecondaryRegistry
+#                         output): not pushed to, but named for that region's task (same digests).
+# Each region's task pulls from its own registry: scripts/deploy.sh stops when REGISTRIES has none in
+# a region, and checks there (ecr:DescribeImages) that every digest has arrived.
 #   --tag TAG             image tag (default: the commit, with -dirty for uncommitted changes)
 #   --ghost-image IMAGE   the Ghost image to mirror (default: app.yaml's GhostImage default)
 # Without --bucket the bundles are only built; without --registry no image is built or mirrored.
@@ -29,6 +33,7 @@ readonly PLATFORM=linux/amd64
 bucket=""
 region=""
 registries=()
+replica_registries=()
 tag=""
 ghost_image=""
 while (($# > 0)); do
@@ -36,6 +41,7 @@ while (($# > 0)); do
   --bucket) bucket="${2:?--bucket needs a value, e.g. --bucket my-artifacts}"; shift 2 ;;
   --region) region="${2:?--region needs a value, e.g. --region eu-west-1}"; shift 2 ;;
   --registry) registries+=("${2:?--registry needs a value, e.g. --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com}"); shift 2 ;;
+  --replica-registry) replica_registries+=("${2:?--replica-registry needs a value, e.g. --replica-registry 123456789012.dkr.ecr.eu-central-1.amazonaws.com}"); shift 2 ;;
   --tag) tag="${2:?--tag needs a value, e.g. --tag v1.2.0}"; shift 2 ;;
   --ghost-image) ghost_image="${2:?--ghost-image needs a value, e.g. --ghost-image ghost:<version>}"; shift 2 ;;
   -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -44,6 +50,9 @@ while (($# > 0)); do
 done
 if [[ -n "$bucket" && -z "$region" ]]; then
   die "--bucket needs --region (the bucket's region, where the functions stack is deployed)."
+fi
+if ((${#replica_registries[@]} > 0 && ${#registries[@]} == 0)); then
+  die "--replica-registry needs --registry (the registry that replicates into it), e.g. --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com --replica-registry 123456789012.dkr.ecr.eu-central-1.amazonaws.com"
 fi
 [[ -d node_modules ]] || die "Dependencies are not installed: run 'npm ci' in $REPO_ROOT first."
 
@@ -133,7 +142,9 @@ if ((${#registries[@]} > 0)); then
   log "Mirroring $ghost_image ($PLATFORM)"
   docker pull --quiet --platform "$PLATFORM" "$ghost_image" >&2
   printf 'GHOST_IMAGE=%s\n' "$(push_pinned "$ghost_image" "ghost-ha/ghost" "${ghost_image##*:}")" >>"$manifest.tmp"
-  printf 'REGISTRIES=%s\n' "${registries[*]}" >>"$manifest.tmp"
+  # Quoted: the file is sourced, and an unquoted second word would run as a command.
+  all_registries=("${registries[@]}" "${replica_registries[@]}")
+  printf 'REGISTRIES="%s"\n' "${all_registries[*]}" >>"$manifest.tmp"
 fi
 
 mv "$manifest.tmp" "$manifest"

@@ -80,7 +80,15 @@ describe('scripts/deploy.sh --dry-run', () => {
   };
 
   it('deploys every layer in dependency order, the primary data stack twice (replication needs the replica), the data stacks again with the distribution (mirror buckets)', async () => {
-    const calls = await deploy('all');
+    const { stdout } = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'all', '--config', config, '--dry-run'],
+      {
+        env: { ...process.env, PATH: process.env.PATH ?? '' },
+        cwd: REPO_ROOT,
+      },
+    );
+    const calls = deploys(stdout);
     expect(calls.map((c) => `${c.stack}@${c.region}`)).toEqual([
       'blog-network@eu-central-1',
       'blog-network@eu-west-1',
@@ -102,12 +110,23 @@ describe('scripts/deploy.sh --dry-run', () => {
     const data = calls.filter((c) => c.stack === 'blog-data');
     expect(data.map((c) => c.parameters.Role)).toEqual(['primary', 'secondary', 'primary', 'primary', 'secondary']);
     const apps = calls.filter((c) => c.stack === 'blog-app');
+    // A dry run takes the account as empty: the apps come up with no Ghost task, Ghost's database
+    // user is created, then the edge's deployment of the apps starts Ghost.
     expect(apps.map((c) => `${c.region}:${c.parameters.DesiredCount}`)).toEqual([
-      'eu-west-1:1',
+      'eu-west-1:0',
       'eu-central-1:0',
       'eu-west-1:1',
       'eu-central-1:0',
     ]);
+    const lines = stdout.split('\n');
+    const userCreated = lines.findIndex(
+      (line) => line.includes('rds-data execute-statement') && line.includes('CREATE\\ USER'),
+    );
+    const ghostStarted = lines.findIndex(
+      (line) => line.includes('--stack-name blog-app') && line.includes('DesiredCount=1'),
+    );
+    expect(userCreated).toBeGreaterThan(lines.findIndex((line) => line.includes('--stack-name blog-app')));
+    expect(ghostStarted).toBeGreaterThan(userCreated);
     // Each region pulls its images from its own registry.
     expect(apps[1]?.parameters.HealthSidecarImage).toBe(
       '111.dkr.ecr.eu-central-1.amazonaws.com/blog/health-sidecar:abc',
@@ -134,12 +153,60 @@ describe('scripts/deploy.sh --dry-run', () => {
       { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
     );
     const apps = deploys(stdout).filter((c) => c.stack === 'blog-app');
-    expect(apps.map((c) => c.parameters.GhostImage)).toEqual([`ghost:${PINNED_VERSIONS.ghost}`]);
+    // Twice: with no Ghost task until its database user exists, then with Ghost (a dry run takes the account as empty).
+    expect(apps.map((c) => c.parameters.GhostImage)).toEqual([
+      `ghost:${PINNED_VERSIONS.ghost}`,
+      `ghost:${PINNED_VERSIONS.ghost}`,
+    ]);
     // With GHOST_IMAGE (what scripts/package.sh writes: the mirrored image by digest), that one.
     const mirrored = (await deploy('region', 'primary')).filter((c) => c.stack === 'blog-app');
-    expect(mirrored.map((c) => c.parameters.GhostImage)).toEqual([
-      '111.dkr.ecr.eu-west-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
-    ]);
+    expect(new Set(mirrored.map((c) => c.parameters.GhostImage))).toEqual(
+      new Set([
+        '111.dkr.ecr.eu-west-1.amazonaws.com/ghost-ha/ghost@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+      ]),
+    );
+  });
+
+  it("refuses to run the secondary's task from the primary's registry (an outage of the primary would stop it)", async () => {
+    const oneRegistry = join(dir, 'one-registry.env');
+    await writeFile(
+      oneRegistry,
+      SETTINGS.replace(/^REGISTRIES=.*$/m, 'REGISTRIES="111.dkr.ecr.eu-west-1.amazonaws.com"'),
+    );
+    const secondary = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'region', 'secondary', '--config', oneRegistry, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    ).then(
+      ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code,
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+      }),
+    );
+    expect(secondary.stdout).not.toContain('dkr.ecr.eu-west-1');
+    expect(secondary.code).toBe(1);
+    expect(secondary.stderr).toContain('has no registry in eu-central-1');
+    // The error shows how to package for both regions.
+    expect(secondary.stderr).toContain('--registry 123456789012.dkr.ecr.eu-central-1.amazonaws.com');
+    expect(deploys(secondary.stdout).map((c) => c.stack)).toEqual(['blog-network', 'blog-data']);
+    // A full URI in the other region's registry is refused the same way.
+    const fullUri = join(dir, 'full-uri.env');
+    await writeFile(
+      fullUri,
+      `${SETTINGS}\nHEALTH_SIDECAR_IMAGE=111.dkr.ecr.eu-west-1.amazonaws.com/blog/health-sidecar@sha256:${'a'.repeat(64)}\n`,
+    );
+    const refused = await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts/deploy.sh'), 'region', 'secondary', '--config', fullUri, '--dry-run'],
+      { env: { ...process.env, PATH: process.env.PATH ?? '' }, cwd: REPO_ROOT },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("is not in eu-central-1's registry");
   });
 
   it('keeps a failover in place with --active secondary', async () => {
@@ -156,7 +223,9 @@ describe('scripts/deploy.sh --dry-run', () => {
 
   /**
    * A real (not dry) run against an `aws` on PATH that records its calls: CloudFormation accepts
-   * everything, the origin-verify secret answers `token` or, when undefined, AccessDenied.
+   * everything, the origin-verify secret answers `token` or, when undefined, AccessDenied; no global
+   * database yet; Ghost's service runs one task. Ghost's image is the template's (one pinned in ECR
+   * would be checked there).
    */
   const deployAgainstFakeAws = async (token: string | undefined, ...args: string[]) => {
     const bin = await mkdtemp(join(dir, 'bin-'));
@@ -169,12 +238,16 @@ case "$1 $2" in
 "secretsmanager get-secret-value")
   ${token === undefined ? 'echo "An error occurred (AccessDeniedException) when calling the GetSecretValue operation" >&2; exit 254' : `printf '%s\n' '${token}'`} ;;
 "ec2 describe-managed-prefix-lists") echo pl-0123 ;;
+"ecs describe-services") printf '1\t1\n' ;;
+"rds describe-global-clusters") echo "An error occurred (GlobalClusterNotFoundFault) when calling the DescribeGlobalClusters operation" >&2; exit 254 ;;
 "cloudformation describe-stacks") echo None ;;
 esac
 `,
     );
     await chmod(join(bin, 'aws'), 0o755);
-    const outcome = await run('bash', [join(REPO_ROOT, 'scripts/deploy.sh'), ...args, '--config', config], {
+    const settings = join(bin, 'deploy.env');
+    await writeFile(settings, SETTINGS.replace(/^GHOST_IMAGE=.*$/m, ''));
+    const outcome = await run('bash', [join(REPO_ROOT, 'scripts/deploy.sh'), ...args, '--config', settings], {
       env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
       cwd: REPO_ROOT,
     }).then(

@@ -63,10 +63,50 @@ describe('scripts/package.sh with --registry (Docker CLI recorded)', () => {
     expect(calls).toContain(`push --quiet ${registry}/ghost-ha/ghost:${ghost.split(':')[1]}`);
   });
 
+  it("pushes to each region's registry and names a replicated one, in a file that sources safely", async () => {
+    const secondary = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
+    const replica = '123456789012.dkr.ecr.eu-north-1.amazonaws.com';
+    const out = join(dir, 'two-registries');
+    const log = join(dir, 'two-registries.log');
+    await run(
+      'bash',
+      [
+        join(REPO_ROOT, 'scripts', 'package.sh'),
+        '--registry',
+        registry,
+        '--registry',
+        secondary,
+        '--replica-registry',
+        replica,
+        '--tag',
+        'abc123',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, DOCKER_LOG: log, ARTIFACTS_DIR: out },
+        timeout: 170_000,
+      },
+    );
+    const pushes = (await readFile(log, 'utf8')).split('\n').filter((c) => c.startsWith('push '));
+    for (const target of [registry, secondary]) {
+      expect(pushes).toContain(`push --quiet ${target}/ghost-ha/health-sidecar:abc123`);
+    }
+    // Replication fills the replica: nothing is pushed there.
+    expect(pushes.filter((c) => c.includes(replica))).toEqual([]);
+    // deploy.sh sources the file: every registry in REGISTRIES, and no word run as a command.
+    const { stdout } = await run('bash', [
+      '-c',
+      'set -eu; source "$1"; printf %s "$REGISTRIES"',
+      'source',
+      join(out, 'artifacts.env'),
+    ]);
+    expect(stdout).toBe(`${registry} ${secondary} ${replica}`);
+  }, 180_000);
+
   it('pins every image by the digest the registry reports', () => {
     expect(artifacts).toMatch(/^HEALTH_SIDECAR_IMAGE=ghost-ha\/health-sidecar@sha256:[0-9a-f]{64}$/m);
     expect(artifacts).toMatch(/^CACHE_INVALIDATOR_IMAGE=ghost-ha\/cache-invalidator@sha256:[0-9a-f]{64}$/m);
     expect(artifacts).toMatch(/^GHOST_IMAGE=ghost-ha\/ghost@sha256:[0-9a-f]{64}$/m);
-    expect(artifacts).toContain(`REGISTRIES=${registry}`);
+    expect(artifacts).toContain(`REGISTRIES="${registry}"`);
   });
 });

@@ -4,6 +4,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { defaultLockName, leaseTableDdl, provisionLeaseSql } from '@ghost-ha/core';
 import { REPO_ROOT } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,6 +17,7 @@ interface Statement {
   database: string;
   resourceArn: string;
   secretArn: string;
+  parameters?: { name: string; value: { stringValue: string } }[];
 }
 
 describe('scripts/create-app-db-user.sh', () => {
@@ -36,7 +38,9 @@ case "$1 $2" in
 "rds-data execute-statement")
   for ((i = 1; i <= $#; i++)); do
     if [[ "\${!i}" == --cli-input-json ]]; then next=$((i + 1)); cat "\${!next#file://}" >> "${dir}/statements.log"; echo "\${!next#file://}" >> "${dir}/files.log"; echo >> "${dir}/statements.log"; fi
-  done ;;
+  done
+  # Whether Ghost ran on the database: its migrations table (GHOST_RAN=1) or not.
+  if [[ "$*" == *records* ]]; then echo "\${GHOST_RAN:-0}"; fi ;;
 "secretsmanager list-secret-version-ids") echo '2026-06-01T10:00:00.000000+00:00' ;;
 "ecs list-tasks") echo 'arn:aws:ecs:eu-west-1:123456789012:task/blog/0123456789abcdef' ;;
 "ecs describe-tasks") echo "\${TASK_STARTED:-2026-06-02T08:00:00.000000+00:00}" ;;
@@ -113,7 +117,7 @@ esac
     expect(sql.slice(4, 5)[0]).toMatch(
       /^CREATE USER IF NOT EXISTS 'ghost_app_clone'@'%' IDENTIFIED BY '[A-Za-z0-9]{40}'$/,
     );
-    expect(sql.slice(5)).toEqual([
+    expect(sql.slice(5, 7)).toEqual([
       "GRANT ALL PRIVILEGES ON `ghost`.* TO 'ghost_app_clone'@'%'",
       "ALTER USER 'ghost_app_clone'@'%' REQUIRE SSL",
     ]);
@@ -121,6 +125,27 @@ esac
     expect(sql.filter((s) => s.startsWith("ALTER USER 'ghost_app_clone'@'%' IDENTIFIED"))).toEqual([]);
     const unused = /IDENTIFIED BY '([A-Za-z0-9]{40})'/.exec(sql[4] ?? '')?.[1] ?? '';
     expect(stderr).not.toContain(unused);
+  });
+
+  it("writes a released lease row on a database no Ghost ran on, with the sidecar's table and lock name", async () => {
+    const { statements } = await runScript([], { GHOST_RAN: '0' });
+    // After the two users' statements (4 for the one in use, 3 for its partner).
+    const lease = statements.slice(7);
+    expect(lease[0]?.sql).toBe(leaseTableDdl());
+    expect(lease[1]?.sql).toMatch(
+      /information_schema\.TABLES WHERE TABLE_SCHEMA = 'ghost' AND TABLE_NAME = 'migrations'/,
+    );
+    // provisionLeaseSql with the Data API's named parameter for its one placeholder.
+    expect(lease[2]?.sql).toBe(provisionLeaseSql().replace('VALUES (?,', 'VALUES (:lock,'));
+    expect(lease[2]?.parameters).toEqual([{ name: 'lock', value: { stringValue: defaultLockName('ghost') } }]);
+    expect(lease[2]).toMatchObject({ database: 'ghost' });
+    expect(lease).toHaveLength(3);
+  });
+
+  it('leaves the lease alone on a database Ghost ran on (a row deleted under a running Ghost stays missing)', async () => {
+    const { statements, stderr } = await runScript([], { GHOST_RAN: '1' });
+    expect(statements.map((s) => s.sql).filter((sql) => sql.includes('INSERT'))).toEqual([]);
+    expect(stderr).toContain('its lease row is left as it is');
   });
 
   it("rotates as the rotation functions do: AWSPENDING, the partner's password, then AWSCURRENT moves; no password on a command line", async () => {
