@@ -184,12 +184,22 @@ require_output() {
 }
 
 deploy_stack() {
-  local region="$1" layer="$2" stack_name="$3"
+  local region="$1" layer="$2" stack_name="$3" template body_dir="" status=0
   shift 3
+  template="$TEMPLATES/$layer.yaml"
   log "Deploying $stack_name ($layer) in $region"
+  # The CLI sends at most 51,200 bytes inline (more needs an S3 bucket): a template past that goes
+  # as compact JSON, the same template without its comments (infra/src/deploy/templateBody.ts).
+  if (($(wc -c <"$template") > 51200)); then
+    body_dir="$(mktemp -d)"
+    template="$body_dir/$layer.json"
+    deploy_check template-body "$layer" >"$template" || { rm -rf "$body_dir"; die "Could not render the $layer template as JSON (see above)."; }
+  fi
   aws_call cloudformation deploy --region "$region" --stack-name "$stack_name" \
-    --template-file "$TEMPLATES/$layer.yaml" --capabilities CAPABILITY_IAM \
-    --no-fail-on-empty-changeset --parameter-overrides "ProjectName=$PROJECT" "$@"
+    --template-file "$template" --capabilities CAPABILITY_IAM \
+    --no-fail-on-empty-changeset --parameter-overrides "ProjectName=$PROJECT" "$@" || status=$?
+  [[ -z "$body_dir" ]] || rm -rf "$body_dir"
+  return "$status"
 }
 
 # The Ghost image: the mirror package.sh pushed (a repository path pinned by digest, in this

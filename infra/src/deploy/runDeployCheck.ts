@@ -1,6 +1,8 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { summarizeError } from '@ghost-ha/core';
+import { TEMPLATE_NAMES, type TemplateName } from '../parseTemplate.js';
 import { imagesInRegion } from './imagesInRegion.js';
+import { templateBody } from './templateBody.js';
 
 export interface DeployCheckIo {
   readonly out: (text: string) => void;
@@ -11,11 +13,23 @@ export interface DeployCheckIo {
 
 export const DEPLOY_CHECK_USAGE = `Usage: node infra/src/deploy/main.ts check-images --region REGION IMAGE...
   fails unless every IMAGE is pinned by digest in REGION's own ECR registry and found there
-  (ecr:DescribeImages), e.g. check-images --region eu-central-1 123456789012.dkr.ecr.eu-central-1.amazonaws.com/ghost-ha/ghost@sha256:...`;
+  (ecr:DescribeImages), e.g. check-images --region eu-central-1 123456789012.dkr.ecr.eu-central-1.amazonaws.com/ghost-ha/ghost@sha256:...
+       node infra/src/deploy/main.ts template-body LAYER
+  prints the layer's template as compact JSON (what CloudFormation reads from it, without comments),
+  e.g. template-body app`;
 
 /** The check scripts/deploy.sh makes with the SDK before an app stack. Exit codes: 0 found, 1 not, 2 usage. */
 export async function runDeployCheck(argv: readonly string[], io: DeployCheckIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'template-body') {
+    const [layer] = rest;
+    if (rest.length !== 1 || !TEMPLATE_NAMES.includes(layer as TemplateName)) {
+      io.err(`template-body needs one of ${TEMPLATE_NAMES.join(', ')}.\n${DEPLOY_CHECK_USAGE}\n`);
+      return 2;
+    }
+    io.out(templateBody(layer as TemplateName));
+    return 0;
+  }
   if (command !== 'check-images') {
     io.err(`Unknown command '${command ?? ''}'.\n${DEPLOY_CHECK_USAGE}\n`);
     return 2;
