@@ -34,3 +34,11 @@ export class WaitTimeoutError extends Error {
     this.name = 'WaitTimeoutError';
   }
 }
+
+/** The upgrade command line is wrong: the message says which option and gives an example. */
+export class UpgradeUsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpgradeUsageError';
+  }
+}
