@@ -74,7 +74,7 @@ export class LocalGhost {
           what: `Ghost ${options.version} to boot`,
           timeoutMs: options.bootTimeoutMs ?? 300_000,
           intervalMs: 250,
-          abortIf: () => (managed.isRunning ? undefined : `Ghost exited:\n${managed.tail(15)}`),
+          abortIf: () => (managed.isRunning ? undefined : `Ghost exited: ${errorsIn(managed.tail(400))}`),
         },
       );
     } catch (error) {
@@ -103,4 +103,16 @@ export class LocalGhost {
     await this.#process.kill();
     await rm(this.#dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What Ghost logged as errors (a failed migration names its table and statement), without colours,
+ * for the exception that says why it exited; the log's last lines when it logged none.
+ */
+function errorsIn(log: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes are the escape character.
+  const lines = log.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+  const errors = lines.filter((line) => /\bERROR\b|Error:|\bER_[A-Z_]+/.test(line));
+  const picked = errors.length ? [...new Set(errors)].slice(0, 6) : lines.slice(-15);
+  return picked.map((line) => line.trim().slice(0, 400)).join('\n');
 }

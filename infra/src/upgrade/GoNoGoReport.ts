@@ -46,7 +46,11 @@ export function formatReport(report: GoNoGoReport): string {
       `  Ghost ${report.to} booted in ${seconds(rehearsal.bootMs)}, migrations ${rehearsal.migrationsBefore ?? '?'} → ${rehearsal.migrationsAfter ?? '?'}`,
     );
   }
-  if (rehearsal.failure) lines.push(`  failed: ${rehearsal.failure}`);
+  if (rehearsal.failure) {
+    lines.push(
+      `  failed after migrations ${rehearsal.migrationsBefore ?? '?'} → ${rehearsal.migrationsAfter ?? '?'}: ${rehearsal.failure}`,
+    );
+  }
   for (const page of rehearsal.smoke) {
     lines.push(
       `  ${page.name.padEnd(18)} ${String(page.status).padEnd(4)} ${String(page.ms).padStart(5)} ms  ${page.path}`,

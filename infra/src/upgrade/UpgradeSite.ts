@@ -26,3 +26,28 @@ export interface SiteCopy {
   /** Stops the copy's Ghost and deletes the copy, whatever state it is in. */
   remove(): Promise<void>;
 }
+
+/** A named point to return to: the database and the content as they were with no writer. */
+export interface BackupPoint {
+  readonly label: string;
+  /** The release that ran on it. */
+  readonly version: string;
+  readonly ms: number;
+}
+
+/**
+ * Production itself, for the upgrade and its rollback: one upgrade at a time (a lock), Ghost
+ * stopped and started through the singleton, the backup point taken and restored.
+ */
+export interface UpgradeTarget {
+  readonly url: string;
+  readonly adminApiKey: string;
+  /** Takes the upgrade lock; throws UpgradeLockedError (errors.ts) when another upgrade holds it. Returns its release. */
+  lock(): Promise<() => Promise<void>>;
+  stopGhost(): Promise<void>;
+  /** Starts `version` on production's data; throws when it exits (a failed migration) or does not answer in time. */
+  startGhost(version: string, timeoutMs: number): Promise<void>;
+  backup(label: string, version: string): Promise<BackupPoint>;
+  /** Puts the database and the content back as they were at the backup point. */
+  restore(point: BackupPoint): Promise<void>;
+}
