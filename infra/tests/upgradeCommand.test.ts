@@ -121,6 +121,43 @@ describe('scripts/upgrade.sh preflight', () => {
 });
 
 describe('scripts/upgrade.sh plan', () => {
+  it("lists each step's AWS calls when the deployment is named, and refuses half of its identifiers", async () => {
+    const aws = [
+      '--region',
+      'eu-west-1',
+      '--cluster-id',
+      'ghost-ha-data-cluster-abc',
+      '--file-system-id',
+      'fs-0123456789abcdef0',
+    ];
+    const full = await run(
+      'plan',
+      '--from',
+      '5.130.6',
+      '--to',
+      '6.65.0',
+      ...aws,
+      '--report-bucket',
+      'ghost-ha-backups-123456789012',
+    );
+    expect(full.code).toBe(0);
+    expect(full.out).toMatch(
+      /call: rds:RestoreDBClusterToPointInTime @eu-west-1 \{[^\n]*"RestoreType":"copy-on-write"/,
+    );
+    expect(full.out).toMatch(/call: rds:CreateDBClusterSnapshot @eu-west-1 /);
+    expect(full.out).toMatch(
+      /call: ecs:UpdateService @eu-west-1 \{"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":0\}/,
+    );
+    expect(full.out).toMatch(/call: rds:RestoreDBClusterFromSnapshot @eu-west-1 /);
+    expect(await run('plan', '--from', '5.130.6', '--to', '6.65.0', ...aws)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--report-bucket missing'),
+    });
+    expect(
+      await run('plan', '--from', '5.130.6', '--to', '6.65.0', ...aws, '--report-bucket', 'B', '--region', 'Ireland'),
+    ).toMatchObject({ code: 2, err: expect.stringContaining("--region 'Ireland' is not valid") });
+  });
+
   it('prints the steps and the cost: writers get 503 and readers the mirror from the stop until traffic is back', async () => {
     const result = await run('plan', '--from', '5.130.6', '--to', '6.65.0');
     expect(result.code).toBe(0);

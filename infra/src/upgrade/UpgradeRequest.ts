@@ -1,4 +1,5 @@
 import { UpgradeUsageError } from '../errors.js';
+import type { AwsUpgradeSite } from './aws/AwsUpgradeSite.js';
 
 export type UpgradeCommand = 'plan' | 'preflight';
 
@@ -15,6 +16,8 @@ export interface UpgradeRequest {
   readonly versionsFile?: string;
   readonly targetPackage?: string;
   readonly databaseVersion?: string;
+  /** plan: the deployment, for the exact AWS calls (all four or none). */
+  readonly aws?: AwsUpgradeSite;
 }
 
 export const UPGRADE_USAGE = `Usage: upgrade.sh plan|preflight --from VERSION --to VERSION [options]
@@ -27,6 +30,11 @@ export const UPGRADE_USAGE = `Usage: upgrade.sh plan|preflight --from VERSION --
   --from VERSION            the running Ghost (e.g. 5.130.6)
   --to VERSION              the target Ghost (e.g. 6.65.0)
   --report FILE             plan: a rehearsal's go/no-go report; its measured times are used
+  --region REGION           plan: with the three below, the exact AWS calls of each step
+  --cluster-id ID           plan: the Aurora cluster Ghost writes to (data stack ClusterIdentifier)
+  --file-system-id ID       plan: the content file system (data stack FileSystemId)
+  --report-bucket NAME      plan: where the go/no-go report goes
+  --project NAME            plan: the stacks' ProjectName (default ghost-ha)
   --theme DIR               preflight: the active theme's directory (required)
   --image-node VERSION      preflight: the Node.js of the target's image (required, e.g. 22.23.3)
   --versions-file FILE      preflight: published Ghost versions (JSON array or one a line) instead
@@ -44,6 +52,11 @@ const VALUE_OPTIONS = new Set([
   'versions-file',
   'target-package',
   'database-version',
+  'region',
+  'cluster-id',
+  'file-system-id',
+  'report-bucket',
+  'project',
 ]);
 
 /** Parses the upgrade command line; every problem names the option and an example. */
@@ -72,6 +85,30 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeRequest {
       throw new UpgradeUsageError(`--${name} '${value}' is not a version, e.g. --${name} ${example}.`);
     return value;
   };
+  let aws: AwsUpgradeSite | undefined;
+  const awsOptions = ['region', 'cluster-id', 'file-system-id', 'report-bucket'];
+  const given = awsOptions.filter((name) => values.has(name));
+  if (given.length > 0 && given.length < awsOptions.length) {
+    const missing = awsOptions.filter((name) => !values.has(name)).map((name) => `--${name}`);
+    throw new UpgradeUsageError(
+      `${missing.join(', ')} missing: the AWS calls need all of --${awsOptions.join(', --')}.`,
+    );
+  }
+  if (given.length === awsOptions.length) {
+    const check = (name: string, pattern: RegExp, example: string): string => {
+      const value = values.get(name) ?? '';
+      if (!pattern.test(value))
+        throw new UpgradeUsageError(`--${name} '${value}' is not valid, e.g. --${name} ${example}.`);
+      return value;
+    };
+    aws = {
+      project: values.has('project') ? check('project', /^[a-z][a-z0-9-]{1,30}$/, 'ghost-ha') : 'ghost-ha',
+      region: check('region', /^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'eu-west-1'),
+      clusterIdentifier: check('cluster-id', /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'ghost-ha-data-cluster-abc123'),
+      fileSystemId: check('file-system-id', /^fs-[0-9a-f]{8,40}$/, 'fs-0123456789abcdef0'),
+      reportBucket: check('report-bucket', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'ghost-ha-backups-123456789012'),
+    };
+  }
   const request: UpgradeRequest = {
     command,
     from: version('from', '5.130.6'),
@@ -82,6 +119,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeRequest {
     ...optional(values, 'versions-file', 'versionsFile'),
     ...optional(values, 'target-package', 'targetPackage'),
     ...optional(values, 'database-version', 'databaseVersion'),
+    ...(aws ? { aws } : {}),
   };
   if (command === 'preflight') {
     if (!request.themeDir) throw new UpgradeUsageError('--theme is required, e.g. --theme ./content/themes/casper.');

@@ -1,3 +1,4 @@
+import { formatCall } from '../switch/AwsCall.js';
 import { formatDuration } from '../switch/rtoOnPaper.js';
 import { type UpgradePlan, writersDowntime } from './planUpgrade.js';
 
@@ -9,6 +10,7 @@ export function formatUpgradePlan(plan: UpgradePlan): string {
     lines.push(`   ${step.what}`);
     lines.push(`   writers: ${step.writers}; readers: ${step.readers}`);
     lines.push(`   expected: ${formatDuration(step.seconds)} (${step.basis})`);
+    for (const call of step.calls ?? []) lines.push(`   call: ${formatCall(call)}`);
     lines.push('');
   });
   const down = writersDowntime(plan);
@@ -19,6 +21,7 @@ export function formatUpgradePlan(plan: UpgradePlan): string {
     lines.push(
       `If it fails after the backup point: ${step.title}: ${step.what}, about ${formatDuration(step.seconds)}.`,
     );
+    for (const call of step.calls ?? []) lines.push(`   call: ${formatCall(call)}`);
   }
   if (plan.report) {
     lines.push(`Rehearsal report: ${plan.report.verdict.toUpperCase()} (${plan.report.startedAt}).`);

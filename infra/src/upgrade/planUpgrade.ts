@@ -1,4 +1,6 @@
 import { loadTemplate } from '../parseTemplate.js';
+import type { PlannedCall } from '../switch/AwsCall.js';
+import type { UpgradeCalls } from './aws/upgradeCalls.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
 
 /** Who is served how while a step runs. */
@@ -16,6 +18,8 @@ export interface UpgradeStep extends ServiceDuringStep {
   readonly seconds: number;
   /** Where the figure comes from: the template, the rehearsal's measurement, or an estimate. */
   readonly basis: string;
+  /** The AWS calls it makes, when the deployment's identifiers were given. */
+  readonly calls?: readonly PlannedCall[];
 }
 
 export interface UpgradePlan {
@@ -57,7 +61,7 @@ const UNMEASURED_BOOT_SECONDS = 300;
  * from stopping Ghost until traffic is back, writers get 503 and readers the mirror. A go/no-go
  * report of the same upgrade supplies the measured migration time.
  */
-export function planUpgrade(from: string, to: string, report?: GoNoGoReport): UpgradePlan {
+export function planUpgrade(from: string, to: string, report?: GoNoGoReport, calls?: UpgradeCalls): UpgradePlan {
   const timings = taskTimings();
   const measuredBoot = report?.rehearsal?.bootMs;
   const boot = measuredBoot !== undefined ? Math.ceil(measuredBoot / 1000) : UNMEASURED_BOOT_SECONDS;
@@ -135,7 +139,11 @@ export function planUpgrade(from: string, to: string, report?: GoNoGoReport): Up
       ...down,
     },
   ];
-  return { from, to, steps, rollback, ...(report ? { report } : {}) };
+  const withCalls = (step: UpgradeStep): UpgradeStep => {
+    const listed = calls?.[step.id as keyof UpgradeCalls];
+    return listed ? { ...step, calls: listed } : step;
+  };
+  return { from, to, steps: steps.map(withCalls), rollback: rollback.map(withCalls), ...(report ? { report } : {}) };
 }
 
 /** Seconds during which writers get 503 (and readers the mirror). */

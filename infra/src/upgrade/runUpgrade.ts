@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { summarizeError } from '@ghost-ha/core';
 import { UpgradeUsageError } from '../errors.js';
+import { upgradeCalls } from './aws/upgradeCalls.js';
 import { formatUpgradePlan } from './formatUpgradePlan.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
 import { planUpgrade } from './planUpgrade.js';
@@ -14,6 +15,8 @@ export interface UpgradeIo {
   readonly err: (text: string) => void;
   /** Where Ghost's releases are read from, unless the command line names files. */
   readonly releases?: GhostReleases;
+  /** The time the AWS resources' names carry. */
+  readonly now?: () => Date;
 }
 
 /** Exit codes: 0 planned or go, 1 no-go or a failure, 2 the command line is wrong. */
@@ -26,7 +29,10 @@ export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promis
     const request = parseUpgradeArgs(argv);
     if (request.command === 'plan') {
       const report = request.reportFile ? await readReport(request.reportFile, request.from, request.to) : undefined;
-      io.out(`${formatUpgradePlan(planUpgrade(request.from, request.to, report))}\n`);
+      const calls = request.aws
+        ? upgradeCalls(request.aws, request.from, request.to, io.now?.() ?? new Date())
+        : undefined;
+      io.out(`${formatUpgradePlan(planUpgrade(request.from, request.to, report, calls))}\n`);
       return 0;
     }
     const releases =
