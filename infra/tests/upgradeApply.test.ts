@@ -2,11 +2,22 @@
 // The upgrade of Ghost 5.130.6 → 6.65.0 and its rollback on real releases (named by versions.json,
 // not by GHOST_VERSION: the test runs both), on MariaDB with a seeded site: two upgrades at once,
 // a migration failing during the upgrade (rolled back), the upgrade itself, the rollback command.
+// Readers reach the site through CloudFront's origin group as edge.yaml configures it (emulated),
+// with a mirror in moto's S3 holding the pages they read: none of them sees a 5xx meanwhile.
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
-import { LocalUpgradeSite, MariaDbServer } from '@ghost-ha/testbed';
+import {
+  LocalUpgradeSite,
+  MariaDbServer,
+  MOTO_CREDENTIALS,
+  MOTO_REGION,
+  MotoServer,
+  OriginGroupEmulator,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpgradeLockedError, UpgradeRefusedError } from '../src/errors.js';
 import { applyUpgrade, rollBack, type UpgradeOutcome } from '../src/upgrade/applyUpgrade.js';
+import { chooseProbes } from '../src/upgrade/chooseProbes.js';
 import {
   type ContentSnapshot,
   compareSnapshots,
@@ -21,6 +32,11 @@ import { FROM, type ProductionSite, preflightInput, startProduction, TO } from '
 const BOOT_TIMEOUT_MS = 420_000;
 
 let mariadb: MariaDbServer;
+let moto: MotoServer;
+let s3: S3Client;
+let edge: OriginGroupEmulator;
+/** The pages readers read during the upgrade, all of them in the mirror. */
+let readerPaths: string[] = [];
 let production: ProductionSite;
 let site: LocalUpgradeSite;
 let report: GoNoGoReport;
@@ -29,7 +45,7 @@ let original: ContentSnapshot;
 const log = (line: string) => process.stdout.write(`  ${line}\n`);
 
 beforeAll(async () => {
-  mariadb = await MariaDbServer.start();
+  [mariadb, moto] = await Promise.all([MariaDbServer.start(), MotoServer.start()]);
   production = await startProduction(mariadb);
   site = new LocalUpgradeSite({
     mariadb,
@@ -47,12 +63,79 @@ beforeAll(async () => {
     bootTimeoutMs: BOOT_TIMEOUT_MS,
   });
   expect(report.verdict).toBe('go');
+  // The mirror as the cache-invalidator keeps it (key = the edge's MirrorPrefix + the path): the
+  // pages readers read, as Ghost serves them now.
+  s3 = new S3Client({
+    endpoint: moto.endpoint,
+    region: MOTO_REGION,
+    credentials: MOTO_CREDENTIALS,
+    forcePathStyle: true,
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: 'mirror' }));
+  const probes = await chooseProbes(production.admin);
+  readerPaths = ['/', probes.postPath, probes.tagPath, '/rss/', '/sitemap.xml'];
+  for (const path of readerPaths) {
+    const page = await fetch(`${site.url}${path}`);
+    expect(page.status).toBe(200);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'mirror',
+        Key: `site${path}`,
+        Body: Buffer.from(await page.arrayBuffer()),
+        ContentType: page.headers.get('content-type') ?? 'text/html',
+      }),
+    );
+  }
+  edge = await OriginGroupEmulator.start({
+    primary: { id: 'alb', url: site.url },
+    secondary: { id: 'mirror', client: s3, bucket: 'mirror' },
+    // The template's connection and read timeouts at a 15th of the time.
+    timeScale: 1 / 15,
+  });
 }, 900_000);
 
 afterAll(async () => {
+  await edge?.close();
+  s3?.destroy();
   await site?.destroy();
-  await mariadb?.destroy();
+  await Promise.all([mariadb?.destroy(), moto?.destroy()]);
 });
+
+/**
+ * Readers through the edge while `work` runs: one request every 100 ms over the mirrored pages,
+ * each bounded and past the cache; returns every status seen and which member answered.
+ */
+async function readersDuring<T>(work: Promise<T>): Promise<{ result: T; statuses: number[]; servedBy: string[] }> {
+  let done = false;
+  const statuses: number[] = [];
+  const from = edge.routed.length;
+  const reading = (async () => {
+    for (let i = 0; !done && i < 20_000; i++) {
+      const path = readerPaths[i % readerPaths.length] ?? '/';
+      // Every request misses the edge's cache (as once its TTL has passed): it reaches the origins.
+      edge.invalidate(['/*']);
+      const answer = await fetch(`${edge.url}${path}`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      statuses.push(answer?.status ?? 0);
+      await answer?.arrayBuffer().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  try {
+    return { result: await work, statuses, servedBy: edge.routed.slice(from).map((r) => r.servedBy) };
+  } finally {
+    done = true;
+    await reading;
+  }
+}
+
+function printReaders(statuses: readonly number[], servedBy: readonly string[]): void {
+  const count = (list: readonly (number | string)[]) => {
+    const tally = new Map<string, number>();
+    for (const value of list) tally.set(String(value), (tally.get(String(value)) ?? 0) + 1);
+    return [...tally].map(([k, n]) => `${k}×${n}`).join(', ');
+  };
+  log(`readers: ${statuses.length} requests, statuses ${count(statuses)}; answered by ${count(servedBy)}`);
+}
 
 async function runningVersion(): Promise<string> {
   const admin = new GhostAdminClient({ url: site.url, adminApiKey: site.adminApiKey });
@@ -90,8 +173,15 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
     site.tamperBeforeNextBoot = async (database) => {
       await mariadb.rootQuery(`CREATE TABLE \`${database}\`.gifts (id VARCHAR(24) PRIMARY KEY, note TEXT)`);
     };
-    const outcome = await applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log });
+    const {
+      result: outcome,
+      statuses,
+      servedBy,
+    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log }));
     printOutcome(outcome);
+    printReaders(statuses, servedBy);
+    expect(statuses.filter((status) => status >= 500 || status === 0)).toEqual([]);
+    expect(servedBy).toContain('mirror');
     expect(outcome.result).toBe('rolled-back');
     expect(outcome.failure).toContain('expires_at');
     expect(outcome.timings.rollbackMs).toBeGreaterThan(0);
@@ -103,8 +193,15 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
 
   it('upgrades: every post, page, tag, member, tier and newsletter equal before and after; rollback restores the old release', async () => {
     const before = await site.migrationCount();
-    const outcome = await applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log });
+    const {
+      result: outcome,
+      statuses,
+      servedBy,
+    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log }));
     printOutcome(outcome);
+    printReaders(statuses, servedBy);
+    expect(statuses.filter((status) => status >= 500 || status === 0)).toEqual([]);
+    expect(servedBy).toContain('mirror');
     expect(outcome.failure).toBeUndefined();
     expect(outcome.result).toBe('upgraded');
     expect(outcome.comparison.differences).toEqual([]);
@@ -113,7 +210,10 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
     expect(await runningVersion()).toBe(TO.split('.').slice(0, 2).join('.'));
     expect(await site.migrationCount()).toBeGreaterThan(before);
 
-    const rollbackMs = await rollBack(site, outcome.backupPoint, BOOT_TIMEOUT_MS);
+    const rollback = await readersDuring(rollBack(site, outcome.backupPoint, BOOT_TIMEOUT_MS));
+    const rollbackMs = rollback.result;
+    printReaders(rollback.statuses, rollback.servedBy);
+    expect(rollback.statuses.filter((status) => status >= 500 || status === 0)).toEqual([]);
     log(`rollback to ${FROM} as a command: ${(rollbackMs / 1000).toFixed(1)} s`);
     expect(await runningVersion()).toBe(FROM.split('.').slice(0, 2).join('.'));
     expect(await site.migrationCount()).toBe(before);
