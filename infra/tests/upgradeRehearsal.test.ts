@@ -85,6 +85,8 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     expect(rehearsal?.copyRemoved).toBe(true);
     expect(rehearsal?.bootMs).toBeGreaterThan(0);
     expect(rehearsal?.migrationsAfter).toBeGreaterThan(rehearsal?.migrationsBefore ?? Number.POSITIVE_INFINITY);
+    // The rollback drill on the copy: the old release answers again on the data as copied.
+    expect(rehearsal?.rollbackMs).toBeGreaterThan(0);
     expect(rehearsal?.smoke.map((page) => [page.name, page.status])).toEqual([
       ['home', 200],
       ['post', 200],

@@ -89,6 +89,21 @@ export class LocalUpgradeSite implements UpgradeSite, UpgradeTarget {
         });
         return { url: ghost.url };
       },
+      restoreAndBoot: async (version, timeoutMs) => {
+        await ghost?.stop();
+        await ghost?.destroy();
+        ghost = undefined;
+        await mariadb.loadDatabase(database, join(dir, 'dump.sql'));
+        await rm(contentDir, { recursive: true, force: true });
+        await cp(this.#options.contentDir, contentDir, { recursive: true });
+        ghost = await LocalGhost.start({
+          version,
+          database: await mariadb.database(database),
+          contentDir,
+          bootTimeoutMs: timeoutMs,
+        });
+        return { url: ghost.url };
+      },
       remove,
     };
   }

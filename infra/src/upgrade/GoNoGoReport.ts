@@ -18,6 +18,8 @@ export interface GoNoGoReport {
     readonly bootMs?: number;
     readonly migrationsBefore?: number;
     readonly migrationsAfter?: number;
+    /** The rollback drill on the copy: database and content put back, the running release booted. */
+    readonly rollbackMs?: number;
     readonly smoke: readonly SmokePage[];
     readonly differences: readonly string[];
     /** What failed, e.g. Ghost exiting on a migration. */
@@ -44,6 +46,11 @@ export function formatReport(report: GoNoGoReport): string {
   if (rehearsal.bootMs !== undefined) {
     lines.push(
       `  Ghost ${report.to} booted in ${seconds(rehearsal.bootMs)}, migrations ${rehearsal.migrationsBefore ?? '?'} → ${rehearsal.migrationsAfter ?? '?'}`,
+    );
+  }
+  if (rehearsal.rollbackMs !== undefined) {
+    lines.push(
+      `  rollback drill: database and content put back, Ghost ${report.from} answering in ${seconds(rehearsal.rollbackMs)}`,
     );
   }
   if (rehearsal.failure) {

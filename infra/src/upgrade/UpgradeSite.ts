@@ -23,6 +23,11 @@ export interface SiteCopy {
    * Ghost exits (a failed migration) or does not answer within `timeoutMs`, with its log's tail.
    */
   boot(version: string, timeoutMs: number): Promise<{ url: string }>;
+  /**
+   * The rollback drill: stops the copy's Ghost, puts the copy's database and content back as they
+   * were when copied, and boots `version` (the running release) on them; resolves once it answers.
+   */
+  restoreAndBoot(version: string, timeoutMs: number): Promise<{ url: string }>;
   /** Stops the copy's Ghost and deletes the copy, whatever state it is in. */
   remove(): Promise<void>;
 }

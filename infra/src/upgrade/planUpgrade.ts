@@ -134,8 +134,14 @@ export function planUpgrade(from: string, to: string, report?: GoNoGoReport, cal
       id: 'rollback',
       title: `Rollback to ${from}`,
       what: `stop Ghost ${to}, restore the backup point's snapshot and content, start ${from}'s task definition`,
-      seconds: timings.stopSeconds + 600 + boot,
-      basis: 'estimate: a cluster restored from its snapshot, then the old release boots without migrations',
+      seconds:
+        report?.rehearsal?.rollbackMs !== undefined
+          ? Math.ceil(report.rehearsal.rollbackMs / 1000) + 600
+          : timings.stopSeconds + 600 + boot,
+      basis:
+        report?.rehearsal?.rollbackMs !== undefined
+          ? "the rehearsal's rollback drill, plus a cluster restored from its snapshot (estimate: 10 min)"
+          : 'estimate: a cluster restored from its snapshot, then the old release boots without migrations',
       ...down,
     },
   ];

@@ -19,7 +19,8 @@ export interface RehearsalOptions {
 /**
  * The rehearsal: on a go from preflight, a copy of production (database and content), the target
  * booted on it with no traffic and its migrations timed, the same smoke test on production and on
- * the copy, their differences. Production is only read. The copy is removed whatever happened.
+ * the copy, their differences; then the rollback drill on the copy (put back, the running release
+ * booted, smoke-tested), timed. Production is only read. The copy is removed whatever happened.
  */
 export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGoReport> {
   const now = options.now ?? Date.now;
@@ -45,6 +46,8 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
   let migrationsBefore: number | undefined;
   let migrationsAfter: number | undefined;
   let after: SmokePage[] = [];
+  let rollbackMs: number | undefined;
+  let rollbackDifferences: string[] = [];
   let failure: string | undefined;
   let copyRemoved = false;
   try {
@@ -58,6 +61,14 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
     migrationsAfter = await copy.migrationCount();
     progress(`Smoke test of the copy ${url}`);
     after = await smokeSite(url, probes, new GhostAdminClient({ url, adminApiKey: options.site.adminApiKey }));
+    progress(`Rollback drill: the copy put back, Ghost ${options.from} booted on it`);
+    const rollbackStarted = now();
+    const rolledBack = await copy.restoreAndBoot(options.from, options.bootTimeoutMs);
+    rollbackMs = now() - rollbackStarted;
+    const restored = new GhostAdminClient({ url: rolledBack.url, adminApiKey: options.site.adminApiKey });
+    rollbackDifferences = compareSmoke(before, await smokeSite(rolledBack.url, probes, restored)).map(
+      (difference) => `after the rollback drill: ${difference}`,
+    );
   } catch (error) {
     failure = error instanceof Error ? error.message : String(error);
     if (copy && migrationsAfter === undefined) migrationsAfter = await copy.migrationCount().catch(() => undefined);
@@ -70,7 +81,7 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
       );
     }
   }
-  const differences = failure ? [] : compareSmoke(before, after);
+  const differences = failure ? [] : [...compareSmoke(before, after), ...rollbackDifferences];
   const reasons = [
     ...(failure ? [`Ghost ${options.to} failed on the copy: ${firstLine(failure)}`] : []),
     ...differences.map((difference) => `smoke test: ${difference}`),
@@ -85,6 +96,7 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
       ...(bootMs !== undefined ? { bootMs } : {}),
       ...(migrationsBefore !== undefined ? { migrationsBefore } : {}),
       ...(migrationsAfter !== undefined ? { migrationsAfter } : {}),
+      ...(rollbackMs !== undefined ? { rollbackMs } : {}),
       smoke: after,
       differences,
       ...(failure ? { failure } : {}),

@@ -38,9 +38,15 @@ export async function smokeSite(
   const pages: SmokePage[] = [];
   const page = async (name: string, path: string, summarize: (body: string) => string, hidden?: string) => {
     const started = performance.now();
+    // Paths come from the site's content (slugs): they never choose another host.
+    const target = new URL(path, url);
+    if (!path.startsWith('/') || target.origin !== new URL(url).origin) {
+      pages.push({ name, path, status: 0, ms: 0, summary: '', problem: 'not a path on the site' });
+      return;
+    }
     try {
-      const response = await fetch(new URL(path, url), { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-      const body = (await response.text()).slice(0, PAGE_BYTES);
+      const response = await fetch(target, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const body = await readBounded(response, PAGE_BYTES);
       const ms = Math.round(performance.now() - started);
       const problem =
         response.status !== 200
@@ -102,6 +108,24 @@ export function compareSmoke(production: readonly SmokePage[], candidate: readon
     }
   }
   return differences;
+}
+
+/** The body's first `limit` bytes as text; the rest is not read. */
+async function readBounded(response: Response, limit: number): Promise<string> {
+  const reader = response.body?.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (reader && total < limit) {
+      const next = await reader.read();
+      if (next.done) break;
+      parts.push(next.value);
+      total += next.value.byteLength;
+    }
+  } finally {
+    await reader?.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(parts).subarray(0, limit).toString('utf8');
 }
 
 function titleOf(html: string): string {
