@@ -168,6 +168,24 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
     expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
   }, 120_000);
 
+  it('starts the running release again when the backup point fails, and changes nothing', async () => {
+    const migrations = await site.migrationCount();
+    const failingBackup = {
+      url: site.url,
+      adminApiKey: site.adminApiKey,
+      lock: () => site.lock(),
+      stopGhost: () => site.stopGhost(),
+      startGhost: (version: string, timeoutMs: number) => site.startGhost(version, timeoutMs),
+      backup: () => Promise.reject(new Error('no space left for the content backup')),
+      restore: () => Promise.reject(new Error('never called')),
+    };
+    await expect(applyUpgrade({ target: failingBackup, from: FROM, to: TO, report, progress: log })).rejects.toThrow(
+      /The backup point failed \(no space left for the content backup\); Ghost 5.130.6 runs again/,
+    );
+    expect(await runningVersion()).toBe(FROM.split('.').slice(0, 2).join('.'));
+    expect(await site.migrationCount()).toBe(migrations);
+  }, 300_000);
+
   it('rolls back to the backup point when a migration fails during the upgrade: the site answers as before', async () => {
     const migrations = await site.migrationCount();
     site.tamperBeforeNextBoot = async (database) => {

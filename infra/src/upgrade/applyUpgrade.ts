@@ -65,7 +65,18 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
     await target.stopGhost();
     const stopMs = now() - stopped;
     progress('Taking the backup point');
-    const backupPoint = await target.backup(`before-${to.replaceAll('.', '-')}-${now()}`, from);
+    let backupPoint: BackupPoint;
+    try {
+      backupPoint = await target.backup(`before-${to.replaceAll('.', '-')}-${now()}`, from);
+    } catch (error) {
+      // Nothing has changed yet: the running release goes back to serving, and the upgrade stops.
+      progress(`The backup point failed: starting Ghost ${from} again`);
+      await target.startGhost(from, bootTimeoutMs);
+      throw new UpgradeRefusedError(
+        `The backup point failed (${error instanceof Error ? error.message : String(error)}); Ghost ${from} runs again, nothing was changed`,
+        { cause: error },
+      );
+    }
     let bootMs: number | undefined;
     let failure: string | undefined;
     let after: ContentSnapshot | undefined;
