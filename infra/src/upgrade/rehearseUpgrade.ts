@@ -50,17 +50,22 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
   let rollbackDifferences: string[] = [];
   let failure: string | undefined;
   let copyRemoved = false;
+  /** What was being done when it failed, for the report's reason. */
+  let phase = 'copying production';
   try {
     progress(`Copying production's database and content to ${label}`);
     copy = await options.site.copy(label);
     migrationsBefore = await copy.migrationCount();
+    phase = `booting Ghost ${options.to} on the copy`;
     progress(`Booting Ghost ${options.to} on the copy (its migrations run now)`);
     const bootStarted = now();
     const { url } = await copy.boot(options.to, options.bootTimeoutMs);
     bootMs = now() - bootStarted;
     migrationsAfter = await copy.migrationCount();
+    phase = 'the smoke test of the copy';
     progress(`Smoke test of the copy ${url}`);
     after = await smokeSite(url, probes, new GhostAdminClient({ url, adminApiKey: options.site.adminApiKey }));
+    phase = `the rollback drill (Ghost ${options.from} on the copy put back)`;
     progress(`Rollback drill: the copy put back, Ghost ${options.from} booted on it`);
     const rollbackStarted = now();
     const rolledBack = await copy.restoreAndBoot(options.from, options.bootTimeoutMs);
@@ -83,7 +88,7 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
   }
   const differences = failure ? [] : [...compareSmoke(before, after), ...rollbackDifferences];
   const reasons = [
-    ...(failure ? [`Ghost ${options.to} failed on the copy: ${firstLine(failure)}`] : []),
+    ...(failure ? [`${phase} failed: ${firstLine(failure)}`] : []),
     ...differences.map((difference) => `smoke test: ${difference}`),
   ];
   return {
