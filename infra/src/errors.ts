@@ -34,3 +34,27 @@ export class WaitTimeoutError extends Error {
     this.name = 'WaitTimeoutError';
   }
 }
+
+/** The upgrade command line is wrong: the message says which option and gives an example. */
+export class UpgradeUsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpgradeUsageError';
+  }
+}
+
+/** The upgrade was refused before anything changed (no go for the same upgrade). */
+export class UpgradeRefusedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpgradeRefusedError';
+  }
+}
+
+/** Another upgrade (or rollback) of the same site is running. */
+export class UpgradeLockedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpgradeLockedError';
+  }
+}

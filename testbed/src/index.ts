@@ -49,7 +49,9 @@ export {
   type OriginResponseEvent,
   type OriginResponseResult,
 } from './InlineLambdaFunction.js';
+export { LocalGhost, type LocalGhostOptions } from './LocalGhost.js';
 export { LocalStack, type LocalStackOptions } from './LocalStack.js';
+export { LocalUpgradeSite, type LocalUpgradeSiteOptions } from './LocalUpgradeSite.js';
 export { type DiscoveryName, loadDiscoveryNames } from './loadDiscoveryNames.js';
 export {
   EDGE_TEST_DISTRIBUTION_ID,

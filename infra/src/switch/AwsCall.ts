@@ -1,4 +1,10 @@
 import type {
+  StartBackupJobCommandInput,
+  StartBackupJobCommandOutput,
+  StartRestoreJobCommandInput,
+  StartRestoreJobCommandOutput,
+} from '@aws-sdk/client-backup';
+import type {
   GetDistributionCommandInput,
   GetDistributionCommandOutput,
   GetDistributionConfigCommandInput,
@@ -19,12 +25,20 @@ import type {
 import type {
   DescribeServicesCommandInput,
   DescribeServicesCommandOutput,
+  RegisterTaskDefinitionCommandInput,
+  RegisterTaskDefinitionCommandOutput,
+  RunTaskCommandInput,
+  RunTaskCommandOutput,
+  StopTaskCommandInput,
+  StopTaskCommandOutput,
   UpdateServiceCommandInput,
   UpdateServiceCommandOutput,
 } from '@aws-sdk/client-ecs';
 import type {
   CreateReplicationConfigurationCommandInput,
   CreateReplicationConfigurationCommandOutput,
+  DeleteFileSystemCommandInput,
+  DeleteFileSystemCommandOutput,
   DeleteReplicationConfigurationCommandInput,
   DeleteReplicationConfigurationCommandOutput,
   DescribeReplicationConfigurationsCommandInput,
@@ -37,19 +51,36 @@ import type {
   DescribeTargetHealthCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type {
+  CreateDBClusterSnapshotCommandInput,
+  CreateDBClusterSnapshotCommandOutput,
+  CreateDBInstanceCommandInput,
+  CreateDBInstanceCommandOutput,
+  DeleteDBClusterCommandInput,
+  DeleteDBClusterCommandOutput,
+  DeleteDBInstanceCommandInput,
+  DeleteDBInstanceCommandOutput,
   DescribeDBClustersCommandInput,
   DescribeDBClustersCommandOutput,
   DescribeGlobalClustersCommandInput,
   DescribeGlobalClustersCommandOutput,
   FailoverGlobalClusterCommandInput,
   FailoverGlobalClusterCommandOutput,
+  RestoreDBClusterFromSnapshotCommandInput,
+  RestoreDBClusterFromSnapshotCommandOutput,
+  RestoreDBClusterToPointInTimeCommandInput,
+  RestoreDBClusterToPointInTimeCommandOutput,
   SwitchoverGlobalClusterCommandInput,
   SwitchoverGlobalClusterCommandOutput,
 } from '@aws-sdk/client-rds';
-import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type {
+  ListObjectsV2CommandInput,
+  ListObjectsV2CommandOutput,
+  PutObjectCommandInput,
+  PutObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 
 /**
- * Every operation the switch makes, with the SDK's own input and output types: a wrong or missing
+ * Every operation the switch and the upgrade make, with the SDK's own input and output types: a wrong or missing
  * member is a compile error. Keys are `<service>:<Operation>`, the service being botocore's name.
  */
 export interface Operations {
@@ -81,6 +112,26 @@ export interface Operations {
   'cloudwatch:DescribeAlarms': [DescribeAlarmsCommandInput, DescribeAlarmsCommandOutput];
   'cloudwatch:GetMetricStatistics': [GetMetricStatisticsCommandInput, GetMetricStatisticsCommandOutput];
   's3:ListObjectsV2': [ListObjectsV2CommandInput, ListObjectsV2CommandOutput];
+  // The upgrade (infra/src/upgrade/aws): the clone, the one-off task, the backup point, the rollback.
+  'rds:RestoreDBClusterToPointInTime': [
+    RestoreDBClusterToPointInTimeCommandInput,
+    RestoreDBClusterToPointInTimeCommandOutput,
+  ];
+  'rds:RestoreDBClusterFromSnapshot': [
+    RestoreDBClusterFromSnapshotCommandInput,
+    RestoreDBClusterFromSnapshotCommandOutput,
+  ];
+  'rds:CreateDBInstance': [CreateDBInstanceCommandInput, CreateDBInstanceCommandOutput];
+  'rds:DeleteDBInstance': [DeleteDBInstanceCommandInput, DeleteDBInstanceCommandOutput];
+  'rds:DeleteDBCluster': [DeleteDBClusterCommandInput, DeleteDBClusterCommandOutput];
+  'rds:CreateDBClusterSnapshot': [CreateDBClusterSnapshotCommandInput, CreateDBClusterSnapshotCommandOutput];
+  'ecs:RegisterTaskDefinition': [RegisterTaskDefinitionCommandInput, RegisterTaskDefinitionCommandOutput];
+  'ecs:RunTask': [RunTaskCommandInput, RunTaskCommandOutput];
+  'ecs:StopTask': [StopTaskCommandInput, StopTaskCommandOutput];
+  'backup:StartBackupJob': [StartBackupJobCommandInput, StartBackupJobCommandOutput];
+  'backup:StartRestoreJob': [StartRestoreJobCommandInput, StartRestoreJobCommandOutput];
+  'efs:DeleteFileSystem': [DeleteFileSystemCommandInput, DeleteFileSystemCommandOutput];
+  's3:PutObject': [PutObjectCommandInput, PutObjectCommandOutput];
 }
 
 export type Operation = keyof Operations;

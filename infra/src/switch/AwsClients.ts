@@ -1,3 +1,4 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -53,6 +54,10 @@ export class AwsClients {
 
   rds(region: string): RDSClient {
     return this.#get(`rds:${region}`, () => new RDSClient({ region, requestHandler: this.#requestHandler }));
+  }
+
+  backup(region: string): BackupClient {
+    return this.#get(`backup:${region}`, () => new BackupClient({ region, requestHandler: this.#requestHandler }));
   }
 
   efs(region: string): EFSClient {

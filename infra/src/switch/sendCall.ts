@@ -1,3 +1,4 @@
+import { StartBackupJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   GetDistributionCommand,
   GetDistributionConfigCommand,
@@ -9,27 +10,40 @@ import {
   EnableAlarmActionsCommand,
   GetMetricStatisticsCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import {
   CreateReplicationConfigurationCommand,
+  DeleteFileSystemCommand,
   DeleteReplicationConfigurationCommand,
   DescribeReplicationConfigurationsCommand,
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  CreateDBClusterSnapshotCommand,
+  CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AwsCall, AwsCallOf, InputOf, Operation, OutputOf } from './AwsCall.js';
 import type { AwsClients } from './AwsClients.js';
 
 type Sender<K extends Operation> = (clients: AwsClients, region: string, input: InputOf<K>) => Promise<OutputOf<K>>;
 
-// The only operations the switch makes: the plan prints these calls, and apply sends exactly them.
+// The only operations the switch and the upgrade make: the plan prints these calls, and apply sends exactly them.
 const COMMANDS: { [K in Operation]: Sender<K> } = {
   'rds:DescribeGlobalClusters': (c, r, i) => c.rds(r).send(new DescribeGlobalClustersCommand(i)),
   'rds:DescribeDBClusters': (c, r, i) => c.rds(r).send(new DescribeDBClustersCommand(i)),
@@ -50,6 +64,19 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'cloudwatch:DescribeAlarms': (c, r, i) => c.cloudwatch(r).send(new DescribeAlarmsCommand(i)),
   'cloudwatch:GetMetricStatistics': (c, r, i) => c.cloudwatch(r).send(new GetMetricStatisticsCommand(i)),
   's3:ListObjectsV2': (c, r, i) => c.s3(r).send(new ListObjectsV2Command(i)),
+  'rds:RestoreDBClusterToPointInTime': (c, r, i) => c.rds(r).send(new RestoreDBClusterToPointInTimeCommand(i)),
+  'rds:RestoreDBClusterFromSnapshot': (c, r, i) => c.rds(r).send(new RestoreDBClusterFromSnapshotCommand(i)),
+  'rds:CreateDBInstance': (c, r, i) => c.rds(r).send(new CreateDBInstanceCommand(i)),
+  'rds:DeleteDBInstance': (c, r, i) => c.rds(r).send(new DeleteDBInstanceCommand(i)),
+  'rds:DeleteDBCluster': (c, r, i) => c.rds(r).send(new DeleteDBClusterCommand(i)),
+  'rds:CreateDBClusterSnapshot': (c, r, i) => c.rds(r).send(new CreateDBClusterSnapshotCommand(i)),
+  'ecs:RegisterTaskDefinition': (c, r, i) => c.ecs(r).send(new RegisterTaskDefinitionCommand(i)),
+  'ecs:RunTask': (c, r, i) => c.ecs(r).send(new RunTaskCommand(i)),
+  'ecs:StopTask': (c, r, i) => c.ecs(r).send(new StopTaskCommand(i)),
+  'backup:StartBackupJob': (c, r, i) => c.backup(r).send(new StartBackupJobCommand(i)),
+  'backup:StartRestoreJob': (c, r, i) => c.backup(r).send(new StartRestoreJobCommand(i)),
+  'efs:DeleteFileSystem': (c, r, i) => c.efs(r).send(new DeleteFileSystemCommand(i)),
+  's3:PutObject': (c, r, i) => c.s3(r).send(new PutObjectCommand(i)),
 };
 
 /** Sends one planned call through the matching SDK client; `clients.onCall` sees it first. */

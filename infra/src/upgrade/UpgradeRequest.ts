@@ -1,0 +1,143 @@
+import { UpgradeUsageError } from '../errors.js';
+import type { AwsUpgradeSite } from './aws/AwsUpgradeSite.js';
+
+export type UpgradeCommand = 'plan' | 'preflight';
+
+/** What the command line asked for. */
+export interface UpgradeRequest {
+  readonly command: UpgradeCommand;
+  readonly from: string;
+  readonly to: string;
+  /** A go/no-go report (JSON) of the same upgrade: its measured figures go into the plan. */
+  readonly reportFile?: string;
+  readonly themeDir?: string;
+  readonly imageNode?: string;
+  /** Releases from files instead of the npm registry. */
+  readonly versionsFile?: string;
+  readonly targetPackage?: string;
+  readonly databaseVersion?: string;
+  /** plan: the deployment, for the exact AWS calls (all four or none). */
+  readonly aws?: AwsUpgradeSite;
+}
+
+export const UPGRADE_USAGE = `Usage: upgrade.sh plan|preflight --from VERSION --to VERSION [options]
+
+  plan        prints the steps of the upgrade and what each costs (writers' downtime, readers on
+              the mirror); changes nothing
+  preflight   checks the upgrade before anything changes: the supported path, the image's Node.js
+              against the target's engines, the theme through gscan; exits 0 on go, 1 on no-go
+
+  --from VERSION            the running Ghost (e.g. 5.130.6)
+  --to VERSION              the target Ghost (e.g. 6.65.0)
+  --report FILE             plan: a rehearsal's go/no-go report; its measured times are used
+  --region REGION           plan: with the three below, the exact AWS calls of each step
+  --cluster-id ID           plan: the Aurora cluster Ghost writes to (data stack ClusterIdentifier)
+  --file-system-id ID       plan: the content file system (data stack FileSystemId)
+  --report-bucket NAME      plan: where the go/no-go report goes
+  --project NAME            plan: the stacks' ProjectName (default ghost-ha)
+  --theme DIR               preflight: the active theme's directory (required)
+  --image-node VERSION      preflight: the Node.js of the target's image (required, e.g. 22.23.3)
+  --versions-file FILE      preflight: published Ghost versions (JSON array or one a line) instead
+                            of asking the npm registry; needs --target-package
+  --target-package FILE     preflight: the target release's package.json (its engines)
+  --database-version TEXT   preflight: SELECT VERSION() of the database (e.g. 8.0.mysql_aurora.3.08.0)`;
+
+const VERSION = /^\d+\.\d+\.\d+$/;
+const VALUE_OPTIONS = new Set([
+  'from',
+  'to',
+  'report',
+  'theme',
+  'image-node',
+  'versions-file',
+  'target-package',
+  'database-version',
+  'region',
+  'cluster-id',
+  'file-system-id',
+  'report-bucket',
+  'project',
+]);
+
+/** Parses the upgrade command line; every problem names the option and an example. */
+export function parseUpgradeArgs(argv: readonly string[]): UpgradeRequest {
+  const [command, ...rest] = argv;
+  if (command !== 'plan' && command !== 'preflight') {
+    throw new UpgradeUsageError(
+      `The first argument must be 'plan' or 'preflight' (got '${command ?? ''}').\n\n${UPGRADE_USAGE}`,
+    );
+  }
+  const values = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] ?? '';
+    const [name = '', inline] = arg.replace(/^--/, '').split(/=(.*)/s, 2);
+    if (!arg.startsWith('--') || !VALUE_OPTIONS.has(name)) {
+      throw new UpgradeUsageError(`Unknown argument '${arg}'.\n\n${UPGRADE_USAGE}`);
+    }
+    const value = inline ?? rest[++i];
+    if (value === undefined || value.startsWith('--')) throw new UpgradeUsageError(`--${name} needs a value.`);
+    values.set(name, value);
+  }
+  const version = (name: string, example: string): string => {
+    const value = values.get(name);
+    if (value === undefined) throw new UpgradeUsageError(`--${name} is required, e.g. --${name} ${example}.`);
+    if (!VERSION.test(value))
+      throw new UpgradeUsageError(`--${name} '${value}' is not a version, e.g. --${name} ${example}.`);
+    return value;
+  };
+  let aws: AwsUpgradeSite | undefined;
+  const awsOptions = ['region', 'cluster-id', 'file-system-id', 'report-bucket'];
+  const given = awsOptions.filter((name) => values.has(name));
+  if (given.length > 0 && given.length < awsOptions.length) {
+    const missing = awsOptions.filter((name) => !values.has(name)).map((name) => `--${name}`);
+    throw new UpgradeUsageError(
+      `${missing.join(', ')} missing: the AWS calls need all of --${awsOptions.join(', --')}.`,
+    );
+  }
+  if (given.length === awsOptions.length) {
+    const check = (name: string, pattern: RegExp, example: string): string => {
+      const value = values.get(name) ?? '';
+      if (!pattern.test(value))
+        throw new UpgradeUsageError(`--${name} '${value}' is not valid, e.g. --${name} ${example}.`);
+      return value;
+    };
+    aws = {
+      project: values.has('project') ? check('project', /^[a-z][a-z0-9-]{1,30}$/, 'ghost-ha') : 'ghost-ha',
+      region: check('region', /^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'eu-west-1'),
+      clusterIdentifier: check('cluster-id', /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'ghost-ha-data-cluster-abc123'),
+      fileSystemId: check('file-system-id', /^fs-[0-9a-f]{8,40}$/, 'fs-0123456789abcdef0'),
+      reportBucket: check('report-bucket', /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'ghost-ha-backups-123456789012'),
+    };
+  }
+  const request: UpgradeRequest = {
+    command,
+    from: version('from', '5.130.6'),
+    to: version('to', '6.65.0'),
+    ...optional(values, 'report', 'reportFile'),
+    ...optional(values, 'theme', 'themeDir'),
+    ...optional(values, 'image-node', 'imageNode'),
+    ...optional(values, 'versions-file', 'versionsFile'),
+    ...optional(values, 'target-package', 'targetPackage'),
+    ...optional(values, 'database-version', 'databaseVersion'),
+    ...(aws ? { aws } : {}),
+  };
+  if (command === 'preflight') {
+    if (!request.themeDir) throw new UpgradeUsageError('--theme is required, e.g. --theme ./content/themes/casper.');
+    if (!request.imageNode) throw new UpgradeUsageError('--image-node is required, e.g. --image-node 22.23.3.');
+    if ((request.versionsFile === undefined) !== (request.targetPackage === undefined)) {
+      throw new UpgradeUsageError(
+        '--versions-file and --target-package go together (or neither: the npm registry is asked).',
+      );
+    }
+  }
+  return request;
+}
+
+function optional<K extends keyof UpgradeRequest>(
+  values: Map<string, string>,
+  name: string,
+  key: K,
+): Partial<UpgradeRequest> {
+  const value = values.get(name);
+  return value === undefined ? {} : { [key]: value };
+}

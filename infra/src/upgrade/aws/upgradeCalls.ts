@@ -1,0 +1,160 @@
+import { loadTemplate } from '../../parseTemplate.js';
+import { awsCall, type InputOf, type Operation, type PlannedCall, type RuntimeCall } from '../../switch/AwsCall.js';
+import { type AwsUpgradeSite, conventionalNames } from './AwsUpgradeSite.js';
+
+/** The AWS calls of each step of the upgrade, by the step ids of planUpgrade, and of the rollback. */
+export type UpgradeCalls = Record<
+  'rehearse' | 'backup-point' | 'stop-ghost' | 'deploy-target' | 'rollback',
+  PlannedCall[]
+>;
+
+function runtime<K extends Operation>(
+  operation: K,
+  region: string,
+  known: Partial<InputOf<K>>,
+  atRunTime: string,
+): RuntimeCall<K> {
+  return { operation, region, known, atRunTime };
+}
+
+/** `6.65.0` and a time → `6-65-0-20261206t2300`: RDS identifiers take letters, digits and single hyphens. */
+export function identifierPart(version: string, at: Date): string {
+  const stamp = at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', 't');
+  return `${version.replaceAll('.', '-')}-${stamp}`;
+}
+
+/**
+ * Every AWS call of the upgrade of `site` to `to`, at `at` (names carry the time, so a second
+ * rehearsal never meets the first one's clone). The rehearsal's clone is an Aurora clone:
+ * RestoreDBClusterToPointInTime with RestoreType copy-on-write and the latest restorable time
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Clone.html); the
+ * restored cluster has no instance and the default security group until told otherwise
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterToPointInTime.html).
+ */
+export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at: Date): UpgradeCalls {
+  const { region } = site;
+  const names = conventionalNames(site.project);
+  const part = identifierPart(to, at);
+  const clone = `${site.project}-rehearsal-${part}`;
+  const snapshot = `${site.project}-before-${part}`;
+  const restored = `${site.project}-rollback-${part}`;
+  const instanceClass = String(loadTemplate('data').Parameters?.DatabaseInstanceClass?.Default ?? 'db.r6g.large');
+  const tags = [{ Key: 'ghost-ha:upgrade', Value: `${from}-to-${to}` }];
+  const networkOfSource =
+    'DBSubnetGroupName and VpcSecurityGroupIds of the source cluster (DescribeDBClusters), else the default security group';
+  const rehearsalTask = runtime(
+    'ecs:RegisterTaskDefinition',
+    region,
+    { family: `${site.project}-upgrade-rehearsal` },
+    `the service's task definition with Ghost's image at ${to}'s digest, database host the clone's endpoint, the content volume the restored file system`,
+  );
+  return {
+    rehearse: [
+      runtime(
+        'rds:RestoreDBClusterToPointInTime',
+        region,
+        {
+          DBClusterIdentifier: clone,
+          SourceDBClusterIdentifier: site.clusterIdentifier,
+          RestoreType: 'copy-on-write',
+          UseLatestRestorableTime: true,
+          Tags: tags,
+        },
+        networkOfSource,
+      ),
+      awsCall('rds:CreateDBInstance', region, {
+        DBInstanceIdentifier: `${clone}-1`,
+        DBClusterIdentifier: clone,
+        Engine: 'aurora-mysql',
+        DBInstanceClass: instanceClass,
+        Tags: tags,
+      }),
+      runtime(
+        'backup:StartRestoreJob',
+        region,
+        { ResourceType: 'EFS' },
+        `the latest recovery point of ${site.fileSystemId} in ${names.backupVault}, restored to a new file system (Metadata newFileSystem=true), and the backup role`,
+      ),
+      rehearsalTask,
+      runtime(
+        'ecs:RunTask',
+        region,
+        { cluster: names.ecsCluster, launchType: 'FARGATE', count: 1, startedBy: 'ghost-ha-upgrade' },
+        "the rehearsal's task definition and the service's network configuration, with no load balancer",
+      ),
+      runtime(
+        's3:PutObject',
+        region,
+        { Bucket: site.reportBucket, ContentType: 'application/json' },
+        'the report under upgrade-reports/<from>-to-<to>/<time>.json',
+      ),
+      runtime(
+        'ecs:StopTask',
+        region,
+        { cluster: names.ecsCluster, reason: 'upgrade rehearsal done' },
+        'the task RunTask started',
+      ),
+      awsCall('rds:DeleteDBInstance', region, { DBInstanceIdentifier: `${clone}-1` }),
+      awsCall('rds:DeleteDBCluster', region, { DBClusterIdentifier: clone, SkipFinalSnapshot: true }),
+      runtime('efs:DeleteFileSystem', region, {}, 'the file system the restore job created'),
+    ],
+    'stop-ghost': [
+      awsCall('ecs:UpdateService', region, { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 0 }),
+    ],
+    'backup-point': [
+      awsCall('rds:CreateDBClusterSnapshot', region, {
+        DBClusterIdentifier: site.clusterIdentifier,
+        DBClusterSnapshotIdentifier: snapshot,
+        Tags: tags,
+      }),
+      runtime(
+        'backup:StartBackupJob',
+        region,
+        { BackupVaultName: names.backupVault },
+        `ResourceArn of ${site.fileSystemId} and IamRoleArn of the data stack's backup role`,
+      ),
+    ],
+    'deploy-target': [
+      runtime(
+        'ecs:RegisterTaskDefinition',
+        region,
+        {},
+        `the service's task definition with Ghost's image at ${to}'s digest (the one the rehearsal ran)`,
+      ),
+      runtime(
+        'ecs:UpdateService',
+        region,
+        { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 },
+        'taskDefinition: the one just registered',
+      ),
+    ],
+    rollback: [
+      awsCall('ecs:UpdateService', region, { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 0 }),
+      runtime(
+        'rds:RestoreDBClusterFromSnapshot',
+        region,
+        { DBClusterIdentifier: restored, SnapshotIdentifier: snapshot, Engine: 'aurora-mysql', Tags: tags },
+        `${networkOfSource}; the restored cluster stands alone: the global database's secondary is rebuilt from it afterwards`,
+      ),
+      awsCall('rds:CreateDBInstance', region, {
+        DBInstanceIdentifier: `${restored}-1`,
+        DBClusterIdentifier: restored,
+        Engine: 'aurora-mysql',
+        DBInstanceClass: instanceClass,
+        Tags: tags,
+      }),
+      runtime(
+        'backup:StartRestoreJob',
+        region,
+        { ResourceType: 'EFS' },
+        "the backup point's recovery point, restored onto the content file system (Metadata newFileSystem=false)",
+      ),
+      runtime(
+        'ecs:UpdateService',
+        region,
+        { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 },
+        `taskDefinition: ${from}'s, its database host the restored cluster's endpoint`,
+      ),
+    ],
+  };
+}

@@ -1,0 +1,12 @@
+export { UpgradeLockedError, UpgradeRefusedError } from '../errors.js';
+export { applyUpgrade, rollBack, type UpgradeOptions, type UpgradeOutcome } from './applyUpgrade.js';
+export { type ContentSnapshot, compareSnapshots, contentSnapshot, formatComparison } from './contentSnapshot.js';
+export { formatReport, type GoNoGoReport } from './GoNoGoReport.js';
+export { checkTheme } from './preflight/checkTheme.js';
+export { fileGhostReleases, type GhostReleases, npmGhostReleases } from './preflight/GhostReleases.js';
+export { formatFinding, type PreflightFinding, verdictOf } from './preflight/PreflightFinding.js';
+export { type PreflightInput, runPreflight } from './preflight/runPreflight.js';
+export { type RehearsalOptions, rehearseUpgrade } from './rehearseUpgrade.js';
+export { saveReport } from './saveReport.js';
+export { compareSmoke, type SmokePage, type SmokeProbes, smokeSite } from './smokeSite.js';
+export type { BackupPoint, SiteCopy, UpgradeSite, UpgradeTarget } from './UpgradeSite.js';

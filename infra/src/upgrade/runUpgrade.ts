@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import { summarizeError } from '@ghost-ha/core';
+import { UpgradeUsageError } from '../errors.js';
+import { upgradeCalls } from './aws/upgradeCalls.js';
+import { formatUpgradePlan } from './formatUpgradePlan.js';
+import type { GoNoGoReport } from './GoNoGoReport.js';
+import { planUpgrade } from './planUpgrade.js';
+import { fileGhostReleases, type GhostReleases, npmGhostReleases } from './preflight/GhostReleases.js';
+import { formatFinding, verdictOf } from './preflight/PreflightFinding.js';
+import { runPreflight } from './preflight/runPreflight.js';
+import { parseUpgradeArgs, UPGRADE_USAGE } from './UpgradeRequest.js';
+
+export interface UpgradeIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Where Ghost's releases are read from, unless the command line names files. */
+  readonly releases?: GhostReleases;
+  /** The time the AWS resources' names carry. */
+  readonly now?: () => Date;
+}
+
+/** Exit codes: 0 planned or go, 1 no-go or a failure, 2 the command line is wrong. */
+export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(`${UPGRADE_USAGE}\n`);
+    return 0;
+  }
+  try {
+    const request = parseUpgradeArgs(argv);
+    if (request.command === 'plan') {
+      const report = request.reportFile ? await readReport(request.reportFile, request.from, request.to) : undefined;
+      const calls = request.aws
+        ? upgradeCalls(request.aws, request.from, request.to, io.now?.() ?? new Date())
+        : undefined;
+      io.out(`${formatUpgradePlan(planUpgrade(request.from, request.to, report, calls))}\n`);
+      return 0;
+    }
+    const releases =
+      request.versionsFile && request.targetPackage
+        ? fileGhostReleases(request.versionsFile, request.targetPackage)
+        : (io.releases ?? npmGhostReleases());
+    const findings = await runPreflight({
+      from: request.from,
+      to: request.to,
+      published: await releases.published(),
+      targetEngines: await releases.enginesNode(request.to),
+      imageNode: request.imageNode ?? '',
+      themeDir: request.themeDir ?? '',
+      ...(request.databaseVersion !== undefined ? { databaseVersion: request.databaseVersion } : {}),
+    });
+    const verdict = verdictOf(findings);
+    io.out(`Preflight of Ghost ${request.from} → ${request.to}: ${verdict.toUpperCase()}\n`);
+    for (const finding of findings) io.out(`  ${formatFinding(finding)}\n`);
+    if (verdict === 'no-go') io.out('Nothing was changed.\n');
+    return verdict === 'go' ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UpgradeUsageError) {
+      io.err(`${error.message}\n`);
+      return 2;
+    }
+    const { name, message } = summarizeError(error);
+    io.err(`Unexpected ${name}: ${message}\n`);
+    return 1;
+  }
+}
+
+/** A rehearsal's report, refused when it is about another upgrade. */
+async function readReport(file: string, from: string, to: string): Promise<GoNoGoReport> {
+  let report: GoNoGoReport;
+  try {
+    report = JSON.parse(await readFile(file, 'utf8')) as GoNoGoReport;
+  } catch (error) {
+    throw new UpgradeUsageError(`--report '${file}' is not a readable report: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (report.from !== from || report.to !== to) {
+    throw new UpgradeUsageError(`--report '${file}' is about ${report.from} → ${report.to}, not ${from} → ${to}.`);
+  }
+  return report;
+}
