@@ -1,4 +1,10 @@
 // @module-tag integration
+import {
+  BackupClient,
+  DescribeBackupJobCommand,
+  StartBackupJobCommand,
+  type StartBackupJobCommandInput,
+} from '@aws-sdk/client-backup';
 import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
   CreateReplicationConfigurationCommand,
@@ -47,8 +53,67 @@ describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
         }),
       ),
     );
-    expect(message).toMatch(/is a replication destination/);
+    expect(message).toMatch(/already included in a replication configuration/);
     await expectListed('efs', 'UpdateFileSystemProtection', code);
+  });
+
+  it('EFS: a replication source keeps its protection too (ReplicationAlreadyExists: "already included in a replication configuration")', async () => {
+    const { code, message } = await refusal(
+      efs(PRIMARY).send(
+        new UpdateFileSystemProtectionCommand({
+          FileSystemId: fs(PRIMARY),
+          ReplicationOverwriteProtection: 'DISABLED',
+        }),
+      ),
+    );
+    expect(code).toBe('ReplicationAlreadyExists');
+    expect(message).toMatch(/already included in a replication configuration/);
+    await expectListed('efs', 'UpdateFileSystemProtection', code);
+  });
+
+  it('EFS: a file system whose protection is DISABLED or REPLICATING is read-only; ENABLED takes writes', async () => {
+    // The primary (source, ENABLED) takes a write; the secondary (destination, REPLICATING) refuses it.
+    expect(await bed.moto.writeFile(fs(PRIMARY), 'a.jpg')).toBe(true);
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'b.jpg')).toBe(false);
+    await bed.recreateDeployment({});
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'c.jpg')).toBe(true);
+    await efs(SECONDARY).send(
+      new UpdateFileSystemProtectionCommand({
+        FileSystemId: fs(SECONDARY),
+        ReplicationOverwriteProtection: 'DISABLED',
+      }),
+    );
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'd.jpg')).toBe(false);
+    expect(await bed.moto.filesOf(fs(SECONDARY))).toEqual(['c.jpg']);
+  });
+
+  it('AWS Backup: a job needs the vault, the file system and the role; an unknown job is not found', async () => {
+    const backup = new BackupClient({ region: PRIMARY });
+    const start = (input: Partial<StartBackupJobCommandInput>) =>
+      refusal(
+        backup.send(
+          new StartBackupJobCommand({
+            BackupVaultName: `${PROJECT}-content`,
+            ResourceArn: `arn:aws:elasticfilesystem:${PRIMARY}:123456789012:file-system/${fs(PRIMARY)}`,
+            IamRoleArn: `arn:aws:iam::123456789012:role/${PROJECT}-backup-${PRIMARY}`,
+            ...input,
+          }),
+        ),
+      );
+    const noVault = await start({ BackupVaultName: 'no-such-vault' });
+    const noFileSystem = await start({
+      ResourceArn: `arn:aws:elasticfilesystem:${PRIMARY}:123456789012:file-system/fs-00000000`,
+    });
+    const noRole = await start({ IamRoleArn: 'arn:aws:iam::123456789012:role/no-such-role' });
+    const noJob = await refusal(backup.send(new DescribeBackupJobCommand({ BackupJobId: 'NO-SUCH-JOB' })));
+    expect([noVault.code, noFileSystem.code, noRole.code, noJob.code]).toEqual([
+      'ResourceNotFoundException',
+      'ResourceNotFoundException',
+      'InvalidParameterValueException',
+      'ResourceNotFoundException',
+    ]);
+    for (const { code } of [noVault, noFileSystem, noRole]) await expectListed('backup', 'StartBackupJob', code);
+    await expectListed('backup', 'DescribeBackupJob', noJob.code);
   });
 
   it('EFS: a file system takes part in one replication only (ConflictException)', async () => {

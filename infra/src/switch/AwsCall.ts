@@ -1,4 +1,10 @@
 import type {
+  DescribeBackupJobCommandInput,
+  DescribeBackupJobCommandOutput,
+  StartBackupJobCommandInput,
+  StartBackupJobCommandOutput,
+} from '@aws-sdk/client-backup';
+import type {
   GetDistributionCommandInput,
   GetDistributionCommandOutput,
   GetDistributionConfigCommandInput,
@@ -27,6 +33,8 @@ import type {
   CreateReplicationConfigurationCommandOutput,
   DeleteReplicationConfigurationCommandInput,
   DeleteReplicationConfigurationCommandOutput,
+  DescribeFileSystemsCommandInput,
+  DescribeFileSystemsCommandOutput,
   DescribeReplicationConfigurationsCommandInput,
   DescribeReplicationConfigurationsCommandOutput,
   UpdateFileSystemProtectionCommandInput,
@@ -37,6 +45,10 @@ import type {
   DescribeTargetHealthCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type {
+  CopyDBClusterSnapshotCommandInput,
+  CopyDBClusterSnapshotCommandOutput,
+  DescribeDBClusterSnapshotsCommandInput,
+  DescribeDBClusterSnapshotsCommandOutput,
   DescribeDBClustersCommandInput,
   DescribeDBClustersCommandOutput,
   DescribeGlobalClustersCommandInput,
@@ -57,6 +69,9 @@ export interface Operations {
   'rds:DescribeDBClusters': [DescribeDBClustersCommandInput, DescribeDBClustersCommandOutput];
   'rds:SwitchoverGlobalCluster': [SwitchoverGlobalClusterCommandInput, SwitchoverGlobalClusterCommandOutput];
   'rds:FailoverGlobalCluster': [FailoverGlobalClusterCommandInput, FailoverGlobalClusterCommandOutput];
+  'rds:DescribeDBClusterSnapshots': [DescribeDBClusterSnapshotsCommandInput, DescribeDBClusterSnapshotsCommandOutput];
+  'rds:CopyDBClusterSnapshot': [CopyDBClusterSnapshotCommandInput, CopyDBClusterSnapshotCommandOutput];
+  'efs:DescribeFileSystems': [DescribeFileSystemsCommandInput, DescribeFileSystemsCommandOutput];
   'efs:DescribeReplicationConfigurations': [
     DescribeReplicationConfigurationsCommandInput,
     DescribeReplicationConfigurationsCommandOutput,
@@ -81,6 +96,8 @@ export interface Operations {
   'cloudwatch:DescribeAlarms': [DescribeAlarmsCommandInput, DescribeAlarmsCommandOutput];
   'cloudwatch:GetMetricStatistics': [GetMetricStatisticsCommandInput, GetMetricStatisticsCommandOutput];
   's3:ListObjectsV2': [ListObjectsV2CommandInput, ListObjectsV2CommandOutput];
+  'backup:StartBackupJob': [StartBackupJobCommandInput, StartBackupJobCommandOutput];
+  'backup:DescribeBackupJob': [DescribeBackupJobCommandInput, DescribeBackupJobCommandOutput];
 }
 
 export type Operation = keyof Operations;

@@ -1,3 +1,4 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -82,6 +83,10 @@ export class AwsClients {
       `s3:${region}`,
       () => new S3Client({ region, forcePathStyle: this.#s3ForcePathStyle, requestHandler: this.#requestHandler }),
     );
+  }
+
+  backup(region: string): BackupClient {
+    return this.#get(`backup:${region}`, () => new BackupClient({ region, requestHandler: this.#requestHandler }));
   }
 
   cloudfront(): CloudFrontClient {

@@ -10,6 +10,7 @@ import { preflight } from './steps/preflight.js';
 import { promoteDatabase } from './steps/promoteDatabase.js';
 import { repairReplication } from './steps/repairReplication.js';
 import { replicateContent } from './steps/replicateContent.js';
+import { salvageContent } from './steps/salvageContent.js';
 import { scaleService } from './steps/scaleService.js';
 import { switchAlarms } from './steps/switchAlarms.js';
 import { switchCloudFront } from './steps/switchCloudFront.js';
@@ -27,7 +28,7 @@ export function planSwitch(
   deployment: Deployment,
   direction: Direction,
   mode: Mode,
-  options: { readonly acceptMirror?: boolean } = {},
+  options: { readonly acceptMirror?: boolean; readonly salvaged?: boolean } = {},
 ): SwitchPlan {
   const from = direction === 'failover' ? deployment.primary : deployment.secondary;
   const to = direction === 'failover' ? deployment.secondary : deployment.primary;
@@ -36,6 +37,9 @@ export function planSwitch(
   if (planned) {
     // The target's mirror is checked before anything changes: a planned switch refuses at no cost.
     steps.push(checkMirror(deployment.project, to, mode, options.acceptMirror ?? false));
+    // After a disaster the target's file system may hold uploads that exist only there: they are
+    // backed up (and Aurora's point-of-failure snapshot copied) before anything overwrites them.
+    steps.push(salvageContent(deployment, to, from, options.salvaged ?? false));
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
@@ -64,12 +68,10 @@ export function planSwitch(
   steps.push(makeContentWritable(from, to, !planned));
   steps.push(scaleService(to, 1, false));
   steps.push(switchCloudFront(deployment, from, to));
-  // The region left becomes the pilot light again with a fresh copy of the content. After a disaster
-  // failover its file system still holds its side of the old replication: the planned failback
-  // repairs that and brings the content back.
-  if (planned || direction === 'failback') {
-    steps.push(replicateContent(to, from, 'restore-pilot-light', false, !planned));
-  }
+  // The region left becomes the pilot light again with a fresh copy of the content. Not after a
+  // disaster: the region lost holds uploads that exist only there; the fence makes its file system
+  // read-only, and reprotect or the planned switch back salvages it before replicating into it.
+  if (planned) steps.push(replicateContent(to, from, 'restore-pilot-light', false));
   steps.push(switchAlarms(deployment, from, to, !planned));
   if (!planned) steps.push(fenceOldRegion(deployment, from, to));
   return { direction, mode, from, to, steps };

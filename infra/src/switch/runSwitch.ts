@@ -43,7 +43,10 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
       const { active, standby } = activeAndStandby(deployment, writer);
       plan = planReprotect(deployment, active, standby, request.salvaged ?? false);
     } else {
-      plan = planSwitch(deployment, request.direction, request.mode, { acceptMirror: request.acceptMirror ?? false });
+      plan = planSwitch(deployment, request.direction, request.mode, {
+        acceptMirror: request.acceptMirror ?? false,
+        salvaged: request.salvaged ?? false,
+      });
     }
     io.out(`${formatPlan(plan, request.apply)}\n`);
     if (!request.apply) return 0;

@@ -1,3 +1,4 @@
+import { DescribeBackupJobCommand, StartBackupJobCommand } from '@aws-sdk/client-backup';
 import {
   GetDistributionCommand,
   GetDistributionConfigCommand,
@@ -13,11 +14,14 @@ import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-e
 import {
   CreateReplicationConfigurationCommand,
   DeleteReplicationConfigurationCommand,
+  DescribeFileSystemsCommand,
   DescribeReplicationConfigurationsCommand,
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  CopyDBClusterSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -35,6 +39,9 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'rds:DescribeDBClusters': (c, r, i) => c.rds(r).send(new DescribeDBClustersCommand(i)),
   'rds:SwitchoverGlobalCluster': (c, r, i) => c.rds(r).send(new SwitchoverGlobalClusterCommand(i)),
   'rds:FailoverGlobalCluster': (c, r, i) => c.rds(r).send(new FailoverGlobalClusterCommand(i)),
+  'rds:DescribeDBClusterSnapshots': (c, r, i) => c.rds(r).send(new DescribeDBClusterSnapshotsCommand(i)),
+  'rds:CopyDBClusterSnapshot': (c, r, i) => c.rds(r).send(new CopyDBClusterSnapshotCommand(i)),
+  'efs:DescribeFileSystems': (c, r, i) => c.efs(r).send(new DescribeFileSystemsCommand(i)),
   'efs:DescribeReplicationConfigurations': (c, r, i) => c.efs(r).send(new DescribeReplicationConfigurationsCommand(i)),
   'efs:DeleteReplicationConfiguration': (c, r, i) => c.efs(r).send(new DeleteReplicationConfigurationCommand(i)),
   'efs:CreateReplicationConfiguration': (c, r, i) => c.efs(r).send(new CreateReplicationConfigurationCommand(i)),
@@ -50,6 +57,8 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'cloudwatch:DescribeAlarms': (c, r, i) => c.cloudwatch(r).send(new DescribeAlarmsCommand(i)),
   'cloudwatch:GetMetricStatistics': (c, r, i) => c.cloudwatch(r).send(new GetMetricStatisticsCommand(i)),
   's3:ListObjectsV2': (c, r, i) => c.s3(r).send(new ListObjectsV2Command(i)),
+  'backup:StartBackupJob': (c, r, i) => c.backup(r).send(new StartBackupJobCommand(i)),
+  'backup:DescribeBackupJob': (c, r, i) => c.backup(r).send(new DescribeBackupJobCommand(i)),
 };
 
 /** Sends one planned call through the matching SDK client; `clients.onCall` sees it first. */
