@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
+import { loadTemplate } from '../src/parseTemplate.js';
 import { activateOrigin, isOriginActive } from '../src/switch/activateOrigin.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
+import { HEARTBEAT_SQL } from '../src/switch/steps/readRpo.js';
+import { STOP_SECONDS } from '../src/switch/steps/scaleService.js';
 
 const IDENTIFIERS = [
   '--primary-region',
@@ -36,6 +41,34 @@ async function plan(...argv: string[]) {
   }
 }
 
+describe('what the plans take from elsewhere', () => {
+  it("reads the health-sidecar's heartbeat table", () => {
+    const sidecar = readFileSync(
+      join(import.meta.dirname, '..', '..', 'services', 'health-sidecar', 'src', 'HeartbeatWriteCheck.ts'),
+      'utf8',
+    );
+    const table = sidecar.match(/export const HEARTBEAT_TABLE = '([a-z_]+)'/)?.[1];
+    expect(table).toBe('ghost_ha_heartbeat');
+    expect(HEARTBEAT_SQL).toContain(`FROM ${table} `);
+    expect(sidecar).toMatch(/holder VARCHAR\(255\) NOT NULL PRIMARY KEY,\s+written_at DATETIME\(6\)/);
+  });
+
+  it("budgets Ghost's stop from the app stack: the longest container StopTimeout and the ALB deregistration delay", () => {
+    const app = loadTemplate('app');
+    const task = Object.values(app.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    const stopTimeouts = (task?.Properties?.ContainerDefinitions ?? []).map(
+      (c: { StopTimeout?: number }) => c.StopTimeout ?? 30,
+    );
+    const group = Object.values(app.Resources).find((r) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    const delay = Number(
+      (group?.Properties?.TargetGroupAttributes ?? []).find(
+        (a: { Key: string }) => a.Key === 'deregistration_delay.timeout_seconds',
+      )?.Value ?? 300,
+    );
+    expect(STOP_SECONDS).toBe(Math.max(...stopTimeouts) + delay);
+  });
+});
+
 describe('failover/failback plan', () => {
   it('planned failover: stop, let EFS catch up, switchover, make the replica writable, start, CloudFront, alarms', async () => {
     const { code, out, steps } = await plan('failover', ...IDENTIFIERS);
@@ -46,11 +79,9 @@ describe('failover/failback plan', () => {
       'salvage-eu-central-1',
       'repair-replication',
       'stop-ghost-eu-west-1',
-      'sync-content',
-      'promote-database',
-      'make-content-writable',
-      'start-ghost-eu-central-1',
-      'switch-cloudfront',
+      'sync-and-promote',
+      'writable-and-rpo',
+      'start-and-route',
       'restore-pilot-light',
       'switch-alarms',
     ]);
@@ -82,10 +113,16 @@ describe('failover/failback plan', () => {
     // Every step says what is verified and what to do if it fails.
     expect(out.match(/^ {3}verify: /gm)).toHaveLength(steps.length);
     expect(out.match(/^ {3}if it fails: /gm)).toHaveLength(steps.length);
-    expect(out.match(/^ {3}expected: \d+ (s|min) \(.+\)$/gm)).toHaveLength(steps.length);
+    expect(out.match(/^ {3}expected: \d+ (s|min)( \d+ s)? \(.+\)$/gm)).toHaveLength(steps.length);
     // Writes stop with Ghost and resume once CloudFront sends them to the new region.
+    // Independent steps run at once: the EFS catch-up beside the switchover, the RPO reading beside
+    // the replica's deletion, Ghost's start beside CloudFront's change. The stop's budget is the
+    // app stack's (longest container StopTimeout and the ALB deregistration delay).
     expect(out).toMatch(
-      /^RTO on paper: 35 min without writes \(stop-ghost-eu-west-1 2 min \+ sync-content 15 min \+ promote-database 5 min \+ make-content-writable 5 min \+ start-ghost-eu-central-1 3 min \+ switch-cloudfront 5 min\)/m,
+      /^RTO on paper: 26 min without writes \(stop-ghost-eu-west-1 1 min 15 s \+ sync-and-promote 15 min \+ writable-and-rpo 5 min \+ start-and-route 5 min\)/m,
+    );
+    expect(out).toContain(
+      `read  rds-data:ExecuteStatement @eu-central-1 {"resourceArn":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","database":"ghost","sql":"SELECT holder, DATE_FORMAT(written_at, '%Y-%m-%d %H:%i:%s.%f') FROM ghost_ha_heartbeat ORDER BY written_at DESC LIMIT 1"} + secretArn`,
     );
   });
 
@@ -98,9 +135,8 @@ describe('failover/failback plan', () => {
       'route-writes-away',
       'check-mirror',
       'stop-and-promote',
-      'make-content-writable',
-      'start-ghost-eu-central-1',
-      'switch-cloudfront',
+      'writable-and-rpo',
+      'start-and-route',
       'switch-alarms',
       'fence-eu-west-1',
     ]);
@@ -115,7 +151,7 @@ describe('failover/failback plan', () => {
       /When eu-west-1 returns: keep its Ghost at 0 and its origin out of the write path \[best effort\]/,
     );
     expect(out).toMatch(
-      /^RTO on paper: 16 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 2 min/m,
+      /^RTO on paper: 12 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 1 min 15 s \+ writable-and-rpo 5 min \+ start-and-route 5 min\)/m,
     );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
@@ -136,11 +172,9 @@ describe('failover/failback plan', () => {
       'repair-replication',
       'bring-content-back',
       'stop-ghost-eu-central-1',
-      'sync-content',
-      'promote-database',
-      'make-content-writable',
-      'start-ghost-eu-west-1',
-      'switch-cloudfront',
+      'sync-and-promote',
+      'writable-and-rpo',
+      'start-and-route',
       'restore-pilot-light',
       'switch-alarms',
     ]);
@@ -185,9 +219,8 @@ describe('failover/failback plan', () => {
       'route-writes-away',
       'check-mirror',
       'stop-and-promote',
-      'make-content-writable',
-      'start-ghost-eu-west-1',
-      'switch-cloudfront',
+      'writable-and-rpo',
+      'start-and-route',
       'switch-alarms',
       'fence-eu-central-1',
     ]);

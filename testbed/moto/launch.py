@@ -2,7 +2,8 @@
 failover (and the point-of-failure snapshot of an old primary), AWS Backup on-demand jobs of a
 file system (test control: GET /ghost-ha/recovery-point?arn=... lists what a recovery point holds),
 files on EFS file systems (POST /ghost-ha/efs-write/<fs>?name=..., refused when read-only; GET
-/ghost-ha/efs-files/<fs>), CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
+/ghost-ha/efs-files/<fs>), the RDS Data API's heartbeat query (heartbeats written with POST
+/ghost-ha/heartbeat/<region>?holder=...), CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
 regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
 moto's reset); EFS replication paused or in error on request (POST
 /ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
@@ -20,6 +21,7 @@ import backup_jobs  # noqa: E402
 import cloudfront_if_match  # noqa: E402
 import efs_replication  # noqa: E402
 import outage  # noqa: E402
+import rds_data  # noqa: E402
 import rds_global  # noqa: E402
 from moto import server  # noqa: E402
 
@@ -29,6 +31,7 @@ def main() -> None:
     cloudfront_if_match.install()
     efs_replication.install()
     rds_global.install()
+    rds_data.install()
 
     original_call = server.DomainDispatcherApplication.__call__
 
@@ -36,6 +39,7 @@ def main() -> None:
         backup_jobs.reset()
         efs_replication.reset()
         outage.reset()
+        rds_data.reset()
         rds_global.reset()
 
     conditional_writes = threading.Lock()
@@ -73,6 +77,15 @@ def main() -> None:
             files = sorted(efs_replication.files_of(path.rsplit("/", 1)[-1]))
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps({"files": files}).encode()]
+        if path.startswith("/ghost-ha/heartbeat/") and environ.get("REQUEST_METHOD") == "POST":
+            holder = parse_qs(environ.get("QUERY_STRING", "")).get("holder", ["task"])[0]
+            try:
+                body = rds_data.write_heartbeat(path.rsplit("/", 1)[-1], holder)
+            except PermissionError as error:
+                start_response("409 Conflict", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
         if path == "/ghost-ha/recovery-point" and environ.get("REQUEST_METHOD") == "GET":
             arn = parse_qs(environ.get("QUERY_STRING", "")).get("arn", [""])[0]
             try:

@@ -152,6 +152,20 @@ export class MotoServer {
     return ((await response.json()) as { files: string[] }).files;
   }
 
+  /**
+   * Extended server only: the health-sidecar in `region` writes its heartbeat row into the global
+   * database (ghost_ha_heartbeat). Returns when it was written, or undefined when refused (that
+   * region's cluster is not the writer). It reaches the other regions' clusters unless `region` is down.
+   */
+  async writeHeartbeat(region: string, holder = `task-${region}`): Promise<string | undefined> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/heartbeat/${region}?holder=${encodeURIComponent(holder)}`, {
+      method: 'POST',
+    });
+    if (response.status === 409) return undefined;
+    if (!response.ok) throw new Error(`moto heartbeat answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { writtenAt: string }).writtenAt;
+  }
+
   /** Forgets every resource moto holds (and, extended, every outage). */
   async reset(): Promise<void> {
     await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });

@@ -58,7 +58,9 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   SwitchoverGlobalClusterCommandOutput,
 } from '@aws-sdk/client-rds';
+import type { ExecuteStatementCommandInput, ExecuteStatementCommandOutput } from '@aws-sdk/client-rds-data';
 import type { ListObjectsV2CommandInput, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type { DescribeSecretCommandInput, DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 
 /**
  * Every operation the switch makes, with the SDK's own input and output types: a wrong or missing
@@ -98,6 +100,8 @@ export interface Operations {
   's3:ListObjectsV2': [ListObjectsV2CommandInput, ListObjectsV2CommandOutput];
   'backup:StartBackupJob': [StartBackupJobCommandInput, StartBackupJobCommandOutput];
   'backup:DescribeBackupJob': [DescribeBackupJobCommandInput, DescribeBackupJobCommandOutput];
+  'rds-data:ExecuteStatement': [ExecuteStatementCommandInput, ExecuteStatementCommandOutput];
+  'secretsmanager:DescribeSecret': [DescribeSecretCommandInput, DescribeSecretCommandOutput];
 }
 
 export type Operation = keyof Operations;

@@ -8,6 +8,7 @@ import { makeContentWritable } from './steps/makeContentWritable.js';
 import { measureDataLoss } from './steps/measureDataLoss.js';
 import { preflight } from './steps/preflight.js';
 import { promoteDatabase } from './steps/promoteDatabase.js';
+import { readRpo } from './steps/readRpo.js';
 import { repairReplication } from './steps/repairReplication.js';
 import { replicateContent } from './steps/replicateContent.js';
 import { salvageContent } from './steps/salvageContent.js';
@@ -44,8 +45,15 @@ export function planSwitch(
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
     steps.push(scaleService(from, 0, false));
-    steps.push(waitForContentSync(from, to));
-    steps.push(promoteDatabase(deployment, from, to, mode));
+    // Once Ghost is stopped, the EFS catch-up and the Aurora switchover need nothing of each other.
+    steps.push(
+      inParallel(
+        'sync-and-promote',
+        `Let EFS catch up with ${to.region} while the database switches over to it`,
+        [waitForContentSync(from, to), promoteDatabase(deployment, from, to, mode)],
+        STOP_BOUND_MS,
+      ),
+    );
   } else {
     // A region that is only partly down may still take writes that are certain to be lost: right
     // after the data-loss reading, CloudFront stops sending them there (best effort: its control
@@ -65,9 +73,25 @@ export function planSwitch(
       ),
     );
   }
-  steps.push(makeContentWritable(from, to, !planned));
-  steps.push(scaleService(to, 1, false));
-  steps.push(switchCloudFront(deployment, from, to));
+  // Right after the promotion, before Ghost starts there: the database shows which writes made it.
+  steps.push(
+    inParallel(
+      'writable-and-rpo',
+      `Make ${to.fileSystemId} writable while the newest heartbeat in ${to.region}'s database is read`,
+      [makeContentWritable(from, to, !planned), readRpo(deployment, from, to, mode)],
+      STOP_BOUND_MS,
+    ),
+  );
+  // CloudFront's edges take minutes to deploy a change, Ghost minutes to start: both at once.
+  // Until Ghost is healthy, writes reaching the new region get 503s, as they would in the old one.
+  steps.push(
+    inParallel(
+      'start-and-route',
+      `Start Ghost in ${to.region} while CloudFront routes to it`,
+      [scaleService(to, 1, false), switchCloudFront(deployment, from, to)],
+      STOP_BOUND_MS,
+    ),
+  );
   // The region left becomes the pilot light again with a fresh copy of the content. Not after a
   // disaster: the region lost holds uploads that exist only there; the fence makes its file system
   // read-only, and reprotect or the planned switch back salvages it before replicating into it.

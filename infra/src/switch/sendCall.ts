@@ -27,7 +27,9 @@ import {
   FailoverGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { AwsCall, AwsCallOf, InputOf, Operation, OutputOf } from './AwsCall.js';
 import type { AwsClients } from './AwsClients.js';
 
@@ -59,6 +61,8 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   's3:ListObjectsV2': (c, r, i) => c.s3(r).send(new ListObjectsV2Command(i)),
   'backup:StartBackupJob': (c, r, i) => c.backup(r).send(new StartBackupJobCommand(i)),
   'backup:DescribeBackupJob': (c, r, i) => c.backup(r).send(new DescribeBackupJobCommand(i)),
+  'rds-data:ExecuteStatement': (c, r, i) => c.rdsData(r).send(new ExecuteStatementCommand(i)),
+  'secretsmanager:DescribeSecret': (c, r, i) => c.secretsManager(r).send(new DescribeSecretCommand(i)),
 };
 
 /** Sends one planned call through the matching SDK client; `clients.onCall` sees it first. */

@@ -41,7 +41,10 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
+import { loadTemplate } from '../../src/parseTemplate.js';
+import { resolveConditions } from '../../src/resolveConditions.js';
 import { regionalAlarmNames, siteNames } from '../../src/switch/Deployment.js';
 import type { Pacing } from '../../src/switch/poll.js';
 import { MIRROR_REQUIRED_KEYS } from '../../src/switch/steps/checkMirror.js';
@@ -84,6 +87,12 @@ export interface DeploymentInMoto {
   readonly fileSystems: ReadonlyMap<string, string>;
 }
 
+/** The data stack's EnableHttpEndpoint (the RDS Data API) for a role, read from the template. */
+function dataApiEnabled(role: 'primary' | 'secondary'): boolean {
+  const data = resolveConditions(loadTemplate('data'), { Role: role, SecondaryRegion: SECONDARY });
+  return data.Resources.Cluster?.Properties?.EnableHttpEndpoint === true;
+}
+
 /** A two-region deployment in moto, as the stacks would leave it: Ghost runs in the primary. */
 export async function createDeployment(options: DeploymentOptions = {}): Promise<DeploymentInMoto> {
   const rds = (region: string) => new RDSClient({ region });
@@ -94,6 +103,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       GlobalClusterIdentifier: `${PROJECT}-global`,
       MasterUsername: 'ghost',
       MasterUserPassword: 'not-a-real-password',
+      EnableHttpEndpoint: dataApiEnabled('primary'),
       ...ENGINE,
     }),
   );
@@ -101,6 +111,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     new CreateDBClusterCommand({
       DBClusterIdentifier: CLUSTERS[SECONDARY],
       GlobalClusterIdentifier: `${PROJECT}-global`,
+      EnableHttpEndpoint: dataApiEnabled('secondary'),
       ...ENGINE,
       ...(options.secondaryEngineVersion ? { EngineVersion: options.secondaryEngineVersion } : {}),
     }),
@@ -126,6 +137,10 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       new CreateFileSystemCommand({ CreationToken: region, Tags: [{ Key: 'Name', Value: `${PROJECT}-content` }] }),
     );
     fileSystems.set(region, FileSystemId);
+    // Ghost's database user's secret (data stack, replicated to the secondary).
+    await new SecretsManagerClient({ region }).send(
+      new CreateSecretCommand({ Name: `${PROJECT}/database-app`, SecretString: '{"username":"ghost_app"}' }),
+    );
     // The data stack's vault and AWS Backup role (salvage backups run with them).
     await new BackupClient({ region }).send(new CreateBackupVaultCommand({ BackupVaultName: `${PROJECT}-content` }));
     await new IAMClient({ region }).send(

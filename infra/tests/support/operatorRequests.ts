@@ -68,6 +68,8 @@ export const IAM_ACTION: { readonly [K in Operation]: string } = {
   'efs:DescribeFileSystems': 'elasticfilesystem:DescribeFileSystems',
   'backup:StartBackupJob': 'backup:StartBackupJob',
   'backup:DescribeBackupJob': 'backup:DescribeBackupJob',
+  'rds-data:ExecuteStatement': 'rds-data:ExecuteStatement',
+  'secretsmanager:DescribeSecret': 'secretsmanager:DescribeSecret',
 };
 
 type Input = Record<string, unknown>;
@@ -157,6 +159,20 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
     }
     case 'backup:DescribeBackupJob':
       return [on('*')];
+    case 'rds-data:ExecuteStatement':
+      // The Data API also needs the secret it is given (GetSecretValue, on the caller's behalf).
+      return [
+        on(String(input.resourceArn)),
+        {
+          action: 'secretsmanager:GetSecretValue',
+          resource: String(
+            input.secretArn ?? `arn:aws:secretsmanager:${region}:${account}:secret:ghost-ha/database-app-AbCdEf`,
+          ),
+          context,
+        },
+      ];
+    case 'secretsmanager:DescribeSecret':
+      return [on(`arn:aws:secretsmanager:${region}:${account}:secret:${String(input.SecretId)}-AbCdEf`)];
     case 's3:ListObjectsV2':
       return [on(`arn:aws:s3:::${String(input.Bucket)}`)];
     // No resource-level permissions: authorised on "*".
