@@ -201,6 +201,61 @@ describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
     expect(resyncing.message).toMatch(/pending-resync/);
     await expectListed('rds', 'FailoverGlobalCluster', resyncing.code);
   });
+  it('RDS Data API: refused on a secondary (no writer instance), without EnableHttpEndpoint, with an unknown secret', async () => {
+    const { SecretsManagerClient, DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const { RDSDataClient, ExecuteStatementCommand } = await import('@aws-sdk/client-rds-data');
+    const { CreateDBClusterCommand } = await import('@aws-sdk/client-rds');
+    const arn = (region: string) =>
+      `arn:aws:rds:${region}:123456789012:cluster:${CLUSTERS[region as keyof typeof CLUSTERS]}`;
+    const secret = async (region: string) =>
+      (
+        await new SecretsManagerClient({ region }).send(
+          new DescribeSecretCommand({ SecretId: `${PROJECT}/database-app` }),
+        )
+      ).ARN ?? '';
+    const query = async (region: string, secretArn: string) =>
+      new RDSDataClient({ region }).send(
+        new ExecuteStatementCommand({
+          resourceArn: arn(region),
+          secretArn,
+          database: 'ghost',
+          sql: 'SELECT holder, written_at FROM ghost_ha_heartbeat ORDER BY written_at DESC LIMIT 1',
+        }),
+      );
+    expect((await query(PRIMARY, await secret(PRIMARY))).records).toEqual([]);
+    const secondary = await refusal(query(SECONDARY, await secret(SECONDARY)));
+    expect(secondary).toMatchObject({
+      code: 'BadRequestException',
+      message: expect.stringMatching(/no writer instance/),
+    });
+    const unknownSecret = await refusal(
+      query(PRIMARY, `arn:aws:secretsmanager:${PRIMARY}:123456789012:secret:${PROJECT}/nothing-AbCdEf`),
+    );
+    expect(unknownSecret.code).toBe('SecretsErrorException');
+    // A cluster created without EnableHttpEndpoint (the data template sets it in both regions).
+    await rds(PRIMARY).send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'no-data-api',
+        Engine: 'aurora-mysql',
+        EngineVersion: '8.0.mysql_aurora.3.08.2',
+        MasterUsername: 'admin',
+        MasterUserPassword: 'not-a-real-password',
+      }),
+    );
+    const disabled = await refusal(
+      new RDSDataClient({ region: PRIMARY }).send(
+        new ExecuteStatementCommand({
+          resourceArn: `arn:aws:rds:${PRIMARY}:123456789012:cluster:no-data-api`,
+          secretArn: await secret(PRIMARY),
+          sql: 'SELECT holder, written_at FROM ghost_ha_heartbeat',
+        }),
+      ),
+    );
+    expect(disabled.code).toBe('HttpEndpointNotEnabledException');
+    for (const { code } of [secondary, unknownSecret, disabled])
+      await expectListed('rds-data', 'ExecuteStatement', code);
+  });
+
   it('CloudFront: an update must carry the current ETag in IfMatch, and each update changes it', async () => {
     const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
     const Id = bed.deployment.distributionId;
