@@ -33,7 +33,16 @@ export interface TemplateResource {
 }
 
 /** The layers, one template each, in the order they are deployed. */
-export const TEMPLATE_NAMES = ['network', 'data', 'app', 'edge', 'functions', 'observability', 'registry'] as const;
+export const TEMPLATE_NAMES = [
+  'network',
+  'data',
+  'app',
+  'edge',
+  'functions',
+  'observability',
+  'registry',
+  'operator',
+] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export const TEMPLATE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'cloudformation');

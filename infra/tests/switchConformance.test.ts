@@ -1,5 +1,6 @@
 // @module-tag integration
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
+import type { ExecuteStatementCommandInput } from '@aws-sdk/client-rds-data';
 import { type ApiInput, validateAwsInputs } from '@ghost-ha/testbed';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,6 +18,8 @@ import { planReprotect } from '../src/switch/planReprotect.js';
 import { planSwitch } from '../src/switch/planSwitch.js';
 import type { SwitchPlan } from '../src/switch/SwitchStep.js';
 import { LAG_METRICS, lagMetricCall } from '../src/switch/steps/measureDataLoss.js';
+import { HEARTBEAT_SQL } from '../src/switch/steps/readRpo.js';
+import { copySnapshotCall } from '../src/switch/steps/salvageContent.js';
 import { updateDistributionCall } from '../src/switch/steps/switchCloudFront.js';
 
 // Identifiers shaped as AWS issues them.
@@ -150,6 +153,32 @@ function complete(plan: SwitchPlan, call: RuntimeCall): AwsCall[] {
       );
     case 'cloudwatch:GetMetricStatistics':
       return LAG_METRICS.map((metric) => lagMetricCall(plan.to, metric, Date.UTC(2026, 10, 26, 14, 0)));
+    case 'rds-data:ExecuteStatement':
+      return [
+        awsCall(
+          'rds-data:ExecuteStatement',
+          call.region,
+          {
+            ...(call.known as ExecuteStatementCommandInput),
+            resourceArn: plan.to.clusterArn,
+            sql: HEARTBEAT_SQL,
+            secretArn: `arn:aws:secretsmanager:${call.region}:123456789012:secret:ghost-ha/database-app-AbCdEf`,
+          },
+          true,
+        ),
+      ];
+    case 'backup:DescribeBackupJob':
+      return [
+        awsCall('backup:DescribeBackupJob', call.region, { BackupJobId: '0F2D0C4E-6E3B-4A8B-B9F4-2B2C6E0E1D3A' }, true),
+      ];
+    case 'rds:CopyDBClusterSnapshot':
+      return [
+        copySnapshotCall(
+          DEPLOYMENT.project,
+          plan.to,
+          'rds:unplanned-global-failover-ghost-ha-data-primary-auroracluster-1a2b3c4d5e6f-2026-12-06-22-50',
+        ),
+      ];
     default:
       throw new Error(`No completion for the run-time call ${call.operation}: add one to this test`);
   }
@@ -179,6 +208,8 @@ describe("every call of every switch plan is valid against AWS's API models (bot
   it('covers every operation the switch can send', () => {
     const operations = new Set(PLANS.flatMap((p) => p.steps.flatMap((s) => s.calls.map((c) => c.operation))));
     expect([...operations].sort()).toEqual([
+      'backup:DescribeBackupJob',
+      'backup:StartBackupJob',
       'cloudfront:GetDistribution',
       'cloudfront:GetDistributionConfig',
       'cloudfront:UpdateDistribution',
@@ -190,14 +221,19 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'ecs:UpdateService',
       'efs:CreateReplicationConfiguration',
       'efs:DeleteReplicationConfiguration',
+      'efs:DescribeFileSystems',
       'efs:DescribeReplicationConfigurations',
       'efs:UpdateFileSystemProtection',
       'elbv2:DescribeTargetHealth',
+      'rds-data:ExecuteStatement',
+      'rds:CopyDBClusterSnapshot',
+      'rds:DescribeDBClusterSnapshots',
       'rds:DescribeDBClusters',
       'rds:DescribeGlobalClusters',
       'rds:FailoverGlobalCluster',
       'rds:SwitchoverGlobalCluster',
       's3:ListObjectsV2',
+      'secretsmanager:DescribeSecret',
     ]);
   });
 

@@ -17,7 +17,10 @@ import {
   SECONDARY,
   serviceCounts,
   synchronization,
+  waitForFirstCopy,
 } from './support/deploymentInMoto.js';
+import { isAllowed } from './support/iamPolicy.js';
+import { iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
 
 // The extended moto keeps a new replication ENABLING for 0.3 s and replicates in 1 s rounds: the
@@ -103,6 +106,13 @@ describe.each([
       }),
     );
     expect(results.flatMap((r, i) => (r ? [`${bed.sent[i]?.operation}: ${r}`] : []))).toEqual([]);
+    // ... and allowed by the operator role (infra/cloudformation/operator.yaml).
+    const role = operatorStatements(operatorParameters(bed.deployment.distributionId));
+    const scope = { account: '123456789012', fileSystemName: 'ghost-ha-content' };
+    const refused = bed.sent.flatMap((call) =>
+      iamRequestsOf(call, scope).filter((request) => !isAllowed(role, request)),
+    );
+    expect(refused).toEqual([]);
   }
 
   it.runIf(mirror)(
@@ -112,7 +122,7 @@ describe.each([
       const { code, err } = await drill('failover');
       expect(code).toBe(1);
       expect(err).toMatch(
-        /Step 2\/13 check-mirror failed .*The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing \(2 objects, newest 20\d\d-/,
+        /Step 2\/12 check-mirror failed .*The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing \(2 objects, newest 20\d\d-/,
       );
       expect(err).toMatch(
         /What to do next: Build the mirror in eu-central-1 first .*MIRROR_BUCKET=ghost-ha-mirror-123456789012-eu-central-1/,
@@ -122,7 +132,7 @@ describe.each([
       const accepted = await drill('failover', '--accept-mirror');
       expect(accepted.code).toBe(0);
       expect(accepted.out).toMatch(
-        /2\/13 check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing .*; going on \(--accept-mirror\)/,
+        /2\/12 check-mirror: ok, WARNING The mirror in eu-central-1 is not ready: site\/\.ghost-404\.html is missing .*; going on \(--accept-mirror\)/,
       );
       await expectActive(SECONDARY);
       await expectEverySentCallValid();
@@ -166,18 +176,22 @@ describe.each([
 
   it('planned failover, then planned failback', async () => {
     await expectActive(PRIMARY);
+    expect(await bed.moto.writeHeartbeat(PRIMARY)).toBeDefined();
     const failover = await drill('failover');
+    expect(failover.out).toMatch(
+      /read-rpo: newest heartbeat in eu-central-1: task-eu-west-1 at \S+ \(.*\); Ghost stopped in eu-west-1 \d+\.\d s after it: a switchover loses nothing/,
+    );
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
     expect(failover.out).toContain('eu-west-1 is now the pilot light');
     expect(failover.out).toMatch(
       mirror
-        ? /2\/13 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
-        : /2\/13 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/,
+        ? /2\/12 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
+        : /2\/12 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/,
     );
     // The switchover takes a while in the stand-in too: the step waited for it.
     expect(failover.out).toMatch(
-      /promote-database: {3}status switching-over, writer \S+ghost-primary, failover switching-over/,
+      /promote-database: status switching-over, writer \S+ghost-primary, failover switching-over/,
     );
     await expectActive(SECONDARY);
 
@@ -190,8 +204,19 @@ describe.each([
     await expectEverySentCallValid();
   });
 
-  it('disaster failover while the primary is down, the primary returns, then planned failback', async () => {
+  it('disaster failover while the primary is partly down (writes still arriving), the primary returns, salvage, planned failback, planned failover again', async () => {
+    const primaryFs = bed.deployment.fileSystems.get(PRIMARY) ?? '';
+    const secondaryFs = bed.deployment.fileSystems.get(SECONDARY) ?? '';
+    // An upload before the outage reaches the secondary with the next replication round.
+    expect(await bed.moto.writeFile(primaryFs, 'before-outage.jpg')).toBe(true);
+    // The primary's sidecar writes its heartbeat row; Aurora replicates it to the secondary.
+    const lastReplicatedHeartbeat = await bed.moto.writeHeartbeat(PRIMARY);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     await bed.moto.startOutage(PRIMARY);
+    // Partly down: its API does not answer, but the Ghost there still takes an upload, which EFS
+    // no longer replicates, and its sidecar a heartbeat that no longer reaches the secondary.
+    expect(await bed.moto.writeFile(primaryFs, 'during-outage.jpg')).toBe(true);
+    expect(await bed.moto.writeHeartbeat(PRIMARY)).toBeDefined();
     // Taken once the stand-in has the outage: its start is no later than this.
     const outageStarted = Date.now();
     // EFS replicates nothing while the source region is down: the reading must show that.
@@ -205,6 +230,12 @@ describe.each([
     );
     expect(failover.out).toMatch(/EFS: last replicated 20\d\d-\S+ \(\d+\.\d min ago\): images, themes and files/);
     const lastReplicated = failover.out.match(/EFS: last replicated (\S+) /)?.[1] ?? '';
+    // The RPO as the promoted database shows it: the newest heartbeat that reached it is the one
+    // written before the outage, printed beside Aurora's lag and EFS's last replication.
+    const rpo = failover.out.match(
+      /read-rpo: RPO newest heartbeat in eu-central-1: task-eu-west-1 at (\S+) \(.*\): writes eu-west-1 took after it are lost; Aurora lag read before: 0\.3 s; EFS last replicated 20\d\d-/,
+    );
+    expect(new Date(rpo?.[1] ?? 0).getTime()).toBe(new Date(lastReplicatedHeartbeat ?? 1).getTime());
     expect(new Date(lastReplicated).getTime()).toBeLessThanOrEqual(outageStarted);
     expect(failover.out).toMatch(/stop-ghost-eu-west-1: (failed \(.*\)|no answer within \d+ ms); going on/);
     // Writes stop going to the old region right after the reading, before the database moves.
@@ -239,6 +270,10 @@ describe.each([
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 0, running: 0 });
     expect(await alarmActions(PRIMARY)).toEqual([false, false, false, false]);
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
+    // Its file system is read-only until salvaged: a late write there is refused.
+    expect(fence.out).toMatch(/fence-eu-west-1: ok, .*fs-\S+ read-only until salvaged \(protection DISABLED\)/);
+    expect(await bed.moto.writeFile(primaryFs, 'after-fence.jpg')).toBe(false);
+    expect(await bed.moto.filesOf(secondaryFs)).toEqual(['before-outage.jpg']);
 
     // Aurora is rebuilding the old primary as a secondary (pending-resync): the failback is refused
     // by the preflight, before Ghost stops in eu-central-1.
@@ -250,12 +285,33 @@ describe.each([
     expect(await serviceCounts(SECONDARY)).toEqual({ desired: 1, running: 1 });
     await waitUntilConnected();
 
-    // The planned failback repairs the leftover replication, brings the content back and restores the pilot light.
+    // The planned failback first keeps what exists only in the primary (the upload the outage cut
+    // off, Aurora's point-of-failure snapshot), then brings the content back over it.
     const failback = await drill('failback');
     expect(failback.err).toBe('');
     expect(failback.code).toBe(0);
-    expect(failback.out).toMatch(/repair-replication: ok, leftover deleted/);
+    const salvage = failback.out.match(
+      /salvage-eu-west-1: ok, backup job \S+ of fs-\S+ COMPLETED: recovery point (arn:aws:backup:eu-west-1:\S+);/,
+    );
+    expect(salvage?.[1]).toBeDefined();
+    expect(await bed.moto.recoveryPointFiles(salvage?.[1] ?? '')).toEqual(['before-outage.jpg', 'during-outage.jpg']);
+    expect(failback.out).toMatch(
+      /Aurora snapshot rds:unplanned-global-failover-ghost-primary-\S+ copied to ghost-ha-salvage-unplanned-global-failover-ghost-primary-\S+/,
+    );
+    const order = [...failback.out.matchAll(/^\d+\/\d+ (\S+): ok/gm)].map((m) => m[1]);
+    expect(order.indexOf('salvage-eu-west-1')).toBeLessThan(order.indexOf('bring-content-back'));
     await expectActive(PRIMARY);
+    // The primary's file system now holds the content written in the secondary (the salvaged upload
+    // lives on in the recovery point).
+    expect(await bed.moto.filesOf(primaryFs)).toEqual(['before-outage.jpg']);
+
+    // And the way out again: a planned failover, once the pilot light's first copy has finished.
+    await waitForFirstCopy(SECONDARY, secondaryFs);
+    const again = await drill('failover');
+    expect(again.err).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/salvage-eu-central-1: ok, fs-\S+ holds nothing of its own/);
+    await expectActive(SECONDARY);
     await expectEverySentCallValid();
   });
 
@@ -284,7 +340,7 @@ describe.each([
     await bed.recreateDeployment({ mirror });
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/13 preflight failed .* receives no replication/);
+    expect(err).toMatch(/Step 1\/12 preflight failed .* receives no replication/);
     expect(err).toMatch(/What to do next: Nothing was changed/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -296,12 +352,16 @@ describe.each([
     const { EFSClient, CreateReplicationConfigurationCommand, UpdateFileSystemProtectionCommand } = await import(
       '@aws-sdk/client-efs'
     );
-    await new EFSClient({ region: PRIMARY }).send(
-      new UpdateFileSystemProtectionCommand({
-        FileSystemId: bed.deployment.fileSystems.get(PRIMARY),
-        ReplicationOverwriteProtection: 'DISABLED',
-      }),
-    );
+    // EFS refuses to change the protection of a file system in a replication (its leftover side) ...
+    await expect(
+      new EFSClient({ region: PRIMARY }).send(
+        new UpdateFileSystemProtectionCommand({
+          FileSystemId: bed.deployment.fileSystems.get(PRIMARY),
+          ReplicationOverwriteProtection: 'DISABLED',
+        }),
+      ),
+    ).rejects.toThrow(/already included in a replication configuration/);
+    // ... and a replication into it.
     await expect(
       new EFSClient({ region: SECONDARY }).send(
         new CreateReplicationConfigurationCommand({
@@ -315,7 +375,7 @@ describe.each([
     await bed.recreateDeployment({ replication: true, mirror, headlessSecondary: true });
     const { code, err, out } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/13 preflight failed .*ghost-secondary has no DB instance/);
+    expect(err).toMatch(/Step 1\/12 preflight failed .*ghost-secondary has no DB instance/);
     expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -325,7 +385,7 @@ describe.each([
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
     expect(err).toMatch(
-      /Step 1\/13 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
+      /Step 1\/12 preflight failed .*runs 8\.0\.mysql_aurora\.3\.07\.1, eu-west-1's 8\.0\.mysql_aurora\.3\.08\.2/,
     );
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
@@ -350,7 +410,7 @@ describe.each([
     await bed.moto.setReplicationStatus(bed.deployment.fileSystems.get(PRIMARY) ?? '', 'PAUSED');
     const { code, err } = await drill('failover');
     expect(code).toBe(1);
-    expect(err).toMatch(/Step 1\/13 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
+    expect(err).toMatch(/Step 1\/12 preflight failed .*The replication into fs-\S+ is (PAUSING|PAUSED), not ENABLED/);
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
   it('reprotect after a disaster failover: the replica comes back without moving Ghost, then a planned failback', async () => {
@@ -360,21 +420,15 @@ describe.each([
     expect((await drill('failover', '--mode', 'disaster')).code).toBe(0);
     expect(await replicationIn(SECONDARY, bed.deployment.fileSystems.get(SECONDARY) ?? '')).toBe('none');
 
-    // The old primary's file system may hold uploads that exist only there: not overwritten unasked.
-    const unsalvaged = await drill('reprotect');
-    expect(unsalvaged.code).toBe(1);
-    expect(unsalvaged.err).toMatch(/Step 1\/3 preflight failed .*exist only there .* --salvaged/);
-    expect(await replicationIn(PRIMARY, bed.deployment.fileSystems.get(PRIMARY) ?? '')).toBe(
-      `${PRIMARY} -> ${SECONDARY}`,
-    );
-
-    const reprotect = await drill('reprotect', '--salvaged');
+    // The fence made the old primary's file system read-only; reprotect backs it up before the
+    // replication overwrites it.
+    const reprotect = await drill('reprotect');
     expect(reprotect.err).toBe('');
     expect(reprotect.code).toBe(0);
     expect(reprotect.out).toMatch(
       /^Reprotect: replicate eu-central-1's content to eu-west-1; Ghost stays in eu-central-1/m,
     );
-    expect(reprotect.out).toMatch(/repair-replication: ok, leftover deleted/);
+    expect(reprotect.out).toMatch(/salvage-eu-west-1: ok, backup job \S+ of fs-\S+ COMPLETED: recovery point arn:/);
     await expectActive(SECONDARY);
     // Run again: nothing left to do.
     expect((await drill('reprotect')).code).toBe(0);

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront';
 import { describe, expect, it } from 'vitest';
+import { loadTemplate } from '../src/parseTemplate.js';
 import { activateOrigin, isOriginActive } from '../src/switch/activateOrigin.js';
 import { runSwitch } from '../src/switch/runSwitch.js';
+import { HEARTBEAT_SQL } from '../src/switch/steps/readRpo.js';
+import { STOP_SECONDS } from '../src/switch/steps/scaleService.js';
 
 const IDENTIFIERS = [
   '--primary-region',
@@ -36,6 +41,34 @@ async function plan(...argv: string[]) {
   }
 }
 
+describe('what the plans take from elsewhere', () => {
+  it("reads the health-sidecar's heartbeat table", () => {
+    const sidecar = readFileSync(
+      join(import.meta.dirname, '..', '..', 'services', 'health-sidecar', 'src', 'HeartbeatWriteCheck.ts'),
+      'utf8',
+    );
+    const table = sidecar.match(/export const HEARTBEAT_TABLE = '([a-z_]+)'/)?.[1];
+    expect(table).toBe('ghost_ha_heartbeat');
+    expect(HEARTBEAT_SQL).toContain(`FROM ${table} `);
+    expect(sidecar).toMatch(/holder VARCHAR\(255\) NOT NULL PRIMARY KEY,\s+written_at DATETIME\(6\)/);
+  });
+
+  it("budgets Ghost's stop from the app stack: the longest container StopTimeout and the ALB deregistration delay", () => {
+    const app = loadTemplate('app');
+    const task = Object.values(app.Resources).find((r) => r.Type === 'AWS::ECS::TaskDefinition');
+    const stopTimeouts = (task?.Properties?.ContainerDefinitions ?? []).map(
+      (c: { StopTimeout?: number }) => c.StopTimeout ?? 30,
+    );
+    const group = Object.values(app.Resources).find((r) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    const delay = Number(
+      (group?.Properties?.TargetGroupAttributes ?? []).find(
+        (a: { Key: string }) => a.Key === 'deregistration_delay.timeout_seconds',
+      )?.Value ?? 300,
+    );
+    expect(STOP_SECONDS).toBe(Math.max(...stopTimeouts) + delay);
+  });
+});
+
 describe('failover/failback plan', () => {
   it('planned failover: stop, let EFS catch up, switchover, make the replica writable, start, CloudFront, alarms', async () => {
     const { code, out, steps } = await plan('failover', ...IDENTIFIERS);
@@ -43,15 +76,14 @@ describe('failover/failback plan', () => {
     expect(steps).toEqual([
       'preflight',
       'check-mirror',
+      'salvage-eu-central-1',
       'repair-replication',
       'stop-ghost-eu-west-1',
       'stop-invalidator-eu-west-1',
-      'sync-content',
-      'promote-database',
-      'make-content-writable',
+      'sync-and-promote',
+      'writable-and-rpo',
       'start-invalidator-eu-central-1',
-      'start-ghost-eu-central-1',
-      'switch-cloudfront',
+      'start-and-route',
       'restore-pilot-light',
       'switch-alarms',
     ]);
@@ -93,10 +125,16 @@ describe('failover/failback plan', () => {
     // Every step says what is verified and what to do if it fails.
     expect(out.match(/^ {3}verify: /gm)).toHaveLength(steps.length);
     expect(out.match(/^ {3}if it fails: /gm)).toHaveLength(steps.length);
-    expect(out.match(/^ {3}expected: \d+ (s|min) \(.+\)$/gm)).toHaveLength(steps.length);
+    expect(out.match(/^ {3}expected: \d+ (s|min)( \d+ s)? \(.+\)$/gm)).toHaveLength(steps.length);
     // Writes stop with Ghost and resume once CloudFront sends them to the new region.
+    // Independent steps run at once: the EFS catch-up beside the switchover, the RPO reading beside
+    // the replica's deletion, Ghost's start beside CloudFront's change. The stop's budget is the
+    // app stack's (longest container StopTimeout and the ALB deregistration delay).
     expect(out).toMatch(
-      /^RTO on paper: 37 min without writes \(stop-ghost-eu-west-1 2 min \+ stop-invalidator-eu-west-1 45 s \+ sync-content 15 min \+ promote-database 5 min \+ make-content-writable 5 min \+ start-invalidator-eu-central-1 2 min \+ start-ghost-eu-central-1 3 min \+ switch-cloudfront 5 min\)/m,
+      /^RTO on paper: 29 min without writes \(stop-ghost-eu-west-1 1 min 15 s \+ stop-invalidator-eu-west-1 45 s \+ sync-and-promote 15 min \+ writable-and-rpo 5 min \+ start-invalidator-eu-central-1 1 min 30 s \+ start-and-route 5 min\)/m,
+    );
+    expect(out).toContain(
+      `read  rds-data:ExecuteStatement @eu-central-1 {"resourceArn":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","database":"ghost","sql":"SELECT holder, DATE_FORMAT(written_at, '%Y-%m-%d %H:%i:%s.%f') FROM ghost_ha_heartbeat ORDER BY written_at DESC LIMIT 1"} + secretArn`,
     );
   });
 
@@ -109,17 +147,16 @@ describe('failover/failback plan', () => {
       'route-writes-away',
       'check-mirror',
       'stop-and-promote',
-      'make-content-writable',
+      'writable-and-rpo',
       'start-invalidator-eu-central-1',
-      'start-ghost-eu-central-1',
-      'switch-cloudfront',
+      'start-and-route',
       'switch-alarms',
       'fence-eu-west-1',
     ]);
     expect(out).toMatch(
       /Stop Ghost and the cache-invalidator in eu-west-1 \(best effort, bounded\) while the database fails over to eu-central-1/,
     );
-    const stopAndPromote = out.slice(out.indexOf('(stop-and-promote)'), out.indexOf('(make-content-writable)'));
+    const stopAndPromote = out.slice(out.indexOf('(stop-and-promote)'), out.indexOf('(writable-and-rpo)'));
     expect(stopAndPromote).toContain(
       'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":0}',
     );
@@ -135,7 +172,7 @@ describe('failover/failback plan', () => {
       /When eu-west-1 returns: keep its Ghost and its cache-invalidator at 0 and its origin out of the write path \[best effort\]/,
     );
     expect(out).toMatch(
-      /^RTO on paper: 17 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 2 min \+ make-content-writable 5 min \+ start-invalidator-eu-central-1 2 min \+ start-ghost-eu-central-1 3 min/m,
+      /^RTO on paper: 13 min without writes \(preflight 10 s \+ measure-data-loss 10 s \+ route-writes-away 10 s \+ check-mirror 5 s \+ stop-and-promote 1 min 15 s \+ writable-and-rpo 5 min \+ start-invalidator-eu-central-1 1 min 30 s \+ start-and-route 5 min\)/m,
     );
     expect(out).toContain(
       'WRITE rds:FailoverGlobalCluster @eu-central-1 {"GlobalClusterIdentifier":"ghost-ha-global","TargetDbClusterIdentifier":"arn:aws:rds:eu-central-1:123456789012:cluster:ghost-secondary","AllowDataLoss":true}',
@@ -152,16 +189,15 @@ describe('failover/failback plan', () => {
     expect(steps).toEqual([
       'preflight',
       'check-mirror',
+      'salvage-eu-west-1',
       'repair-replication',
       'bring-content-back',
       'stop-ghost-eu-central-1',
       'stop-invalidator-eu-central-1',
-      'sync-content',
-      'promote-database',
-      'make-content-writable',
+      'sync-and-promote',
+      'writable-and-rpo',
       'start-invalidator-eu-west-1',
-      'start-ghost-eu-west-1',
-      'switch-cloudfront',
+      'start-and-route',
       'restore-pilot-light',
       'switch-alarms',
     ]);
@@ -182,6 +218,14 @@ describe('failover/failback plan', () => {
     expect(out).toContain(
       'WRITE efs:DeleteReplicationConfiguration @eu-west-1 {"SourceFileSystemId":"fs-0bbbbbbbbbbbbbbb2"}',
     );
+    // What exists only in the primary's file system is backed up before anything overwrites it.
+    const salvage = out.slice(out.indexOf('(salvage-eu-west-1)'), out.indexOf('(repair-replication)'));
+    expect(salvage).toContain(
+      'WRITE backup:StartBackupJob @eu-west-1 {"BackupVaultName":"ghost-ha-content","ResourceArn":"arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0aaaaaaaaaaaaaaa1","IamRoleArn":"arn:aws:iam::123456789012:role/ghost-ha-backup-eu-west-1","StartWindowMinutes":60,"RecoveryPointTags":{"purpose":"salvage-before-overwrite"}}',
+    );
+    expect(salvage).toContain(
+      'read  rds:DescribeDBClusterSnapshots @eu-west-1 {"DBClusterIdentifier":"ghost-primary"}',
+    );
     // A leftover of a disaster failover on the primary's file system is removed on its side only.
     const repair = out.slice(out.indexOf('(repair-replication)'), out.indexOf('(bring-content-back)'));
     expect(repair).toContain(
@@ -198,16 +242,19 @@ describe('failover/failback plan', () => {
       'route-writes-away',
       'check-mirror',
       'stop-and-promote',
-      'make-content-writable',
+      'writable-and-rpo',
       'start-invalidator-eu-west-1',
-      'start-ghost-eu-west-1',
-      'switch-cloudfront',
-      'restore-pilot-light',
+      'start-and-route',
       'switch-alarms',
       'fence-eu-central-1',
     ]);
     expect(out).toContain('WRITE rds:FailoverGlobalCluster @eu-west-1');
-    expect(out).toMatch(/Re-create EFS replication eu-west-1 -> eu-central-1 .*\[best effort\]/);
+    // The lost region's file system holds uploads that exist only there: nothing replicates into
+    // it here; the fence makes it read-only until the salvage before the next replication.
+    expect(out).not.toContain('(restore-pilot-light)');
+    expect(out).toContain(
+      'WRITE efs:UpdateFileSystemProtection @eu-central-1 {"FileSystemId":"fs-0bbbbbbbbbbbbbbb2","ReplicationOverwriteProtection":"DISABLED"}',
+    );
   });
 
   it('uses the project name for the ECS names, origin ids, alarms and global database', async () => {

@@ -1,4 +1,10 @@
 // @module-tag integration
+import {
+  BackupClient,
+  DescribeBackupJobCommand,
+  StartBackupJobCommand,
+  type StartBackupJobCommandInput,
+} from '@aws-sdk/client-backup';
 import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
   CreateReplicationConfigurationCommand,
@@ -47,8 +53,67 @@ describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
         }),
       ),
     );
-    expect(message).toMatch(/is a replication destination/);
+    expect(message).toMatch(/already included in a replication configuration/);
     await expectListed('efs', 'UpdateFileSystemProtection', code);
+  });
+
+  it('EFS: a replication source keeps its protection too (ReplicationAlreadyExists: "already included in a replication configuration")', async () => {
+    const { code, message } = await refusal(
+      efs(PRIMARY).send(
+        new UpdateFileSystemProtectionCommand({
+          FileSystemId: fs(PRIMARY),
+          ReplicationOverwriteProtection: 'DISABLED',
+        }),
+      ),
+    );
+    expect(code).toBe('ReplicationAlreadyExists');
+    expect(message).toMatch(/already included in a replication configuration/);
+    await expectListed('efs', 'UpdateFileSystemProtection', code);
+  });
+
+  it('EFS: a file system whose protection is DISABLED or REPLICATING is read-only; ENABLED takes writes', async () => {
+    // The primary (source, ENABLED) takes a write; the secondary (destination, REPLICATING) refuses it.
+    expect(await bed.moto.writeFile(fs(PRIMARY), 'a.jpg')).toBe(true);
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'b.jpg')).toBe(false);
+    await bed.recreateDeployment({});
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'c.jpg')).toBe(true);
+    await efs(SECONDARY).send(
+      new UpdateFileSystemProtectionCommand({
+        FileSystemId: fs(SECONDARY),
+        ReplicationOverwriteProtection: 'DISABLED',
+      }),
+    );
+    expect(await bed.moto.writeFile(fs(SECONDARY), 'd.jpg')).toBe(false);
+    expect(await bed.moto.filesOf(fs(SECONDARY))).toEqual(['c.jpg']);
+  });
+
+  it('AWS Backup: a job needs the vault, the file system and the role; an unknown job is not found', async () => {
+    const backup = new BackupClient({ region: PRIMARY });
+    const start = (input: Partial<StartBackupJobCommandInput>) =>
+      refusal(
+        backup.send(
+          new StartBackupJobCommand({
+            BackupVaultName: `${PROJECT}-content`,
+            ResourceArn: `arn:aws:elasticfilesystem:${PRIMARY}:123456789012:file-system/${fs(PRIMARY)}`,
+            IamRoleArn: `arn:aws:iam::123456789012:role/${PROJECT}-backup-${PRIMARY}`,
+            ...input,
+          }),
+        ),
+      );
+    const noVault = await start({ BackupVaultName: 'no-such-vault' });
+    const noFileSystem = await start({
+      ResourceArn: `arn:aws:elasticfilesystem:${PRIMARY}:123456789012:file-system/fs-00000000`,
+    });
+    const noRole = await start({ IamRoleArn: 'arn:aws:iam::123456789012:role/no-such-role' });
+    const noJob = await refusal(backup.send(new DescribeBackupJobCommand({ BackupJobId: 'NO-SUCH-JOB' })));
+    expect([noVault.code, noFileSystem.code, noRole.code, noJob.code]).toEqual([
+      'ResourceNotFoundException',
+      'ResourceNotFoundException',
+      'InvalidParameterValueException',
+      'ResourceNotFoundException',
+    ]);
+    for (const { code } of [noVault, noFileSystem, noRole]) await expectListed('backup', 'StartBackupJob', code);
+    await expectListed('backup', 'DescribeBackupJob', noJob.code);
   });
 
   it('EFS: a file system takes part in one replication only (ConflictException)', async () => {
@@ -136,6 +201,61 @@ describe('the stand-in refuses as AWS does, with the codes AWS lists', () => {
     expect(resyncing.message).toMatch(/pending-resync/);
     await expectListed('rds', 'FailoverGlobalCluster', resyncing.code);
   });
+  it('RDS Data API: refused on a secondary (no writer instance), without EnableHttpEndpoint, with an unknown secret', async () => {
+    const { SecretsManagerClient, DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const { RDSDataClient, ExecuteStatementCommand } = await import('@aws-sdk/client-rds-data');
+    const { CreateDBClusterCommand } = await import('@aws-sdk/client-rds');
+    const arn = (region: string) =>
+      `arn:aws:rds:${region}:123456789012:cluster:${CLUSTERS[region as keyof typeof CLUSTERS]}`;
+    const secret = async (region: string) =>
+      (
+        await new SecretsManagerClient({ region }).send(
+          new DescribeSecretCommand({ SecretId: `${PROJECT}/database-app` }),
+        )
+      ).ARN ?? '';
+    const query = async (region: string, secretArn: string) =>
+      new RDSDataClient({ region }).send(
+        new ExecuteStatementCommand({
+          resourceArn: arn(region),
+          secretArn,
+          database: 'ghost',
+          sql: 'SELECT holder, written_at FROM ghost_ha_heartbeat ORDER BY written_at DESC LIMIT 1',
+        }),
+      );
+    expect((await query(PRIMARY, await secret(PRIMARY))).records).toEqual([]);
+    const secondary = await refusal(query(SECONDARY, await secret(SECONDARY)));
+    expect(secondary).toMatchObject({
+      code: 'BadRequestException',
+      message: expect.stringMatching(/no writer instance/),
+    });
+    const unknownSecret = await refusal(
+      query(PRIMARY, `arn:aws:secretsmanager:${PRIMARY}:123456789012:secret:${PROJECT}/nothing-AbCdEf`),
+    );
+    expect(unknownSecret.code).toBe('SecretsErrorException');
+    // A cluster created without EnableHttpEndpoint (the data template sets it in both regions).
+    await rds(PRIMARY).send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'no-data-api',
+        Engine: 'aurora-mysql',
+        EngineVersion: '8.0.mysql_aurora.3.08.2',
+        MasterUsername: 'admin',
+        MasterUserPassword: 'not-a-real-password',
+      }),
+    );
+    const disabled = await refusal(
+      new RDSDataClient({ region: PRIMARY }).send(
+        new ExecuteStatementCommand({
+          resourceArn: `arn:aws:rds:${PRIMARY}:123456789012:cluster:no-data-api`,
+          secretArn: await secret(PRIMARY),
+          sql: 'SELECT holder, written_at FROM ghost_ha_heartbeat',
+        }),
+      ),
+    );
+    expect(disabled.code).toBe('HttpEndpointNotEnabledException');
+    for (const { code } of [secondary, unknownSecret, disabled])
+      await expectListed('rds-data', 'ExecuteStatement', code);
+  });
+
   it('CloudFront: an update must carry the current ETag in IfMatch, and each update changes it', async () => {
     const cloudfront = new CloudFrontClient({ region: 'us-east-1' });
     const Id = bed.deployment.distributionId;

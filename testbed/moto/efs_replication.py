@@ -18,6 +18,16 @@ opt-in region being disabled would on AWS; it is PAUSING for PAUSING_SECONDS fir
 replicated while it is paused or in error, nor while the source's region is down: the
 destination's LastReplicatedTimestamp stays at the last round finished before.
 
+Content: tests write files as Ghost would (POST /ghost-ha/efs-write/<fs>?name=<file>); a file
+system whose protection is not ENABLED is read-only and refuses the write ("DISABLED – ... The file
+system is read-only and can only be modified by EFS replication", API_UpdateFileSystemProtection.html).
+A new replication overwrites its destination's files with the source's; every finished round
+copies the source's files into the destination. GET /ghost-ha/efs-files/<fs> lists them.
+
+UpdateFileSystemProtection is refused for a file system that takes part in any replication, as its
+source or its destination (ReplicationAlreadyExists: "the file system is already included in a
+replication configuration", efs service-2.json).
+
 Errors use only the codes botocore's model lists for each operation (efs service-2.json).
 """
 
@@ -43,12 +53,48 @@ ROUND_SECONDS = 1.0
 _lock = threading.Lock()
 _replications: list[dict[str, Any]] = []
 _protection: dict[str, str] = {}
+# Files written to each file system: name -> when (epoch seconds).
+_files: dict[str, dict[str, float]] = {}
 
 
 def reset() -> None:
     with _lock:
         _replications.clear()
         _protection.clear()
+        _files.clear()
+
+
+def files_of(file_system_id: str) -> dict[str, float]:
+    """The file system's files as of now (finished replication rounds applied)."""
+    with _lock:
+        _apply_rounds()
+        return dict(_files.get(file_system_id, {}))
+
+
+def write_file(file_system_id: str, name: str) -> dict[str, Any]:
+    """Test control: Ghost writes a file. Refused (PermissionError) on a read-only file system."""
+    with _lock:
+        protection = protection_of(file_system_id)
+        if protection != "ENABLED":
+            raise PermissionError(f"{file_system_id} is read-only (replication overwrite protection {protection})")
+        _files.setdefault(file_system_id, {})[name] = time.time()
+        return {"FileSystemId": file_system_id, "name": name}
+
+
+def _apply_rounds() -> None:
+    """Copies, for each replication, the source's files as of its last finished round into the destination."""
+    now = time.time()
+    for replication in _replications:
+        if "destination" not in replication["sides"] or "destination" in replication["deleting"]:
+            continue
+        first_done = replication["created"] + ENABLING_SECONDS
+        stopped = _stopped_at(replication)
+        until = now if stopped is None else min(now, stopped)
+        if until < first_done:
+            continue
+        last_round = max(first_done, math.floor(until / ROUND_SECONDS) * ROUND_SECONDS)
+        source = _files.get(replication["source_id"], {})
+        _files[replication["dest_id"]] = {n: t for n, t in source.items() if t <= last_round}
 
 
 class ReplicationNotFound(EFSError):
@@ -91,7 +137,7 @@ class ReplicationAlreadyExists(EFSError):
     def __init__(self, file_system_id: str):
         super().__init__(
             "ReplicationAlreadyExists",
-            f"File system {file_system_id} is a replication destination; its protection cannot change",
+            f"File system {file_system_id} is already included in a replication configuration; its protection cannot change",
         )
 
 
@@ -235,8 +281,11 @@ def create_replication_configuration(self: EFSResponse) -> Any:
             "sides": {"source", "destination"},
             "deleting": {},
         }
+        _apply_rounds()
         _replications.append(replication)
         _protection[dest_id] = "REPLICATING"
+        # The destination's own files are gone: replication overwrites it.
+        _files[dest_id] = {}
         body = _description(replication, self.region)
     return json.dumps(body), {"status": 200, "Content-Type": "application/json"}
 
@@ -265,6 +314,7 @@ def delete_replication_configuration(self: EFSResponse) -> Any:
         if local is None:
             raise ReplicationNotFound(source_id)
         replication, side = local
+        _apply_rounds()
         other = "destination" if side == "source" else "source"
         other_region = replication["dest_region" if other == "destination" else "source_region"]
         until = time.time() + DELETING_SECONDS
@@ -285,7 +335,8 @@ def update_file_system_protection(self: EFSResponse) -> Any:
     wanted = self._get_param("ReplicationOverwriteProtection")
     with _lock:
         _file_system(self.current_account, self.region, file_system_id)
-        if protection_of(file_system_id) == "REPLICATING":
+        # Its own region's view: a side deleted there no longer counts (the other may remain).
+        if _sides_in(self.region, file_system_id) or protection_of(file_system_id) == "REPLICATING":
             raise ReplicationAlreadyExists(file_system_id)
         _protection[file_system_id] = wanted
     body = {"ReplicationOverwriteProtection": wanted}

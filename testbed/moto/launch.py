@@ -1,5 +1,9 @@
 """moto_server with what the failover drill needs and moto lacks: Aurora global switchover and
-failover, CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
+failover (and the point-of-failure snapshot of an old primary), AWS Backup on-demand jobs of a
+file system (test control: GET /ghost-ha/recovery-point?arn=... lists what a recovery point holds),
+files on EFS file systems (POST /ghost-ha/efs-write/<fs>?name=..., refused when read-only; GET
+/ghost-ha/efs-files/<fs>), the RDS Data API's heartbeat query (heartbeats written with POST
+/ghost-ha/heartbeat/<region>?holder=...), CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
 regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
 moto's reset); EFS replication paused or in error on request (POST
 /ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
@@ -13,23 +17,29 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import backup_jobs  # noqa: E402
 import cloudfront_if_match  # noqa: E402
 import efs_replication  # noqa: E402
 import outage  # noqa: E402
+import rds_data  # noqa: E402
 import rds_global  # noqa: E402
 from moto import server  # noqa: E402
 
 
 def main() -> None:
+    backup_jobs.install()
     cloudfront_if_match.install()
     efs_replication.install()
     rds_global.install()
+    rds_data.install()
 
     original_call = server.DomainDispatcherApplication.__call__
 
     def reset_extensions() -> None:
+        backup_jobs.reset()
         efs_replication.reset()
         outage.reset()
+        rds_data.reset()
         rds_global.reset()
 
     conditional_writes = threading.Lock()
@@ -54,6 +64,37 @@ def main() -> None:
                 return [json.dumps({"message": str(error)}).encode()]
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(body).encode()]
+        if path.startswith("/ghost-ha/efs-write/") and environ.get("REQUEST_METHOD") == "POST":
+            name = parse_qs(environ.get("QUERY_STRING", "")).get("name", [""])[0]
+            try:
+                body = efs_replication.write_file(path.rsplit("/", 1)[-1], name)
+            except PermissionError as error:
+                start_response("409 Conflict", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
+        if path.startswith("/ghost-ha/efs-files/") and environ.get("REQUEST_METHOD") == "GET":
+            files = sorted(efs_replication.files_of(path.rsplit("/", 1)[-1]))
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps({"files": files}).encode()]
+        if path.startswith("/ghost-ha/heartbeat/") and environ.get("REQUEST_METHOD") == "POST":
+            holder = parse_qs(environ.get("QUERY_STRING", "")).get("holder", ["task"])[0]
+            try:
+                body = rds_data.write_heartbeat(path.rsplit("/", 1)[-1], holder)
+            except PermissionError as error:
+                start_response("409 Conflict", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
+        if path == "/ghost-ha/recovery-point" and environ.get("REQUEST_METHOD") == "GET":
+            arn = parse_qs(environ.get("QUERY_STRING", "")).get("arn", [""])[0]
+            try:
+                files = backup_jobs.recovery_point_files(arn)
+            except KeyError:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [json.dumps({"message": f"no recovery point {arn}"}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps({"files": files}).encode()]
         handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
         conditional = environ.get("REQUEST_METHOD") == "PUT" and (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ

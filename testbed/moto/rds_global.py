@@ -22,6 +22,10 @@ over time and through the states AWS reports:
   target that is still pending-resync, a target whose region does not answer, engine versions that
   differ (a switchover needs the same engine version in both clusters; a failover the same major
   and minor version), and a global database that is already switching over or failing over.
+- When an old primary's region answers again after a failover, Aurora takes a snapshot of it
+  before rebuilding it: rds:unplanned-global-failover-<old primary cluster>-<timestamp>, a system
+  (automated) snapshot (same user guide page, "Recovering an Amazon Aurora global database from an
+  unplanned outage").
 """
 
 import os
@@ -77,11 +81,26 @@ def _sync_status(global_cluster: Any, member: Any) -> str:
     region = _region_of(member)
     if outage.is_down(region):
         return "pending-resync"
+    _take_point_of_failure_snapshot(global_cluster, member, failed_over_at)
     rebuild_from = max(failed_over_at, outage.ended_at(region))
     if time.time() >= rebuild_from + TIMING["rebuild_seconds"]:
         del resync[member.db_cluster_arn]
         return "connected"
     return "pending-resync"
+
+
+def _take_point_of_failure_snapshot(global_cluster: Any, member: Any, failed_over_at: float) -> None:
+    taken = _state(global_cluster).setdefault("snapshots", set())
+    if member.db_cluster_arn in taken:
+        return
+    taken.add(member.db_cluster_arn)
+    from moto.rds.models import rds_backends
+
+    account, region = member.db_cluster_arn.split(":")[4], _region_of(member)
+    stamp = time.strftime("%Y-%m-%d-%H-%M", time.gmtime(failed_over_at))
+    rds_backends[account][region].create_auto_cluster_snapshot(
+        member.db_cluster_identifier, f"rds:unplanned-global-failover-{member.db_cluster_identifier}-{stamp}"
+    )
 
 
 def _settle(global_cluster: Any) -> None:

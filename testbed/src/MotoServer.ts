@@ -122,6 +122,50 @@ export class MotoServer {
     if (!response.ok) throw new Error(`moto replication control answered ${response.status}: ${await response.text()}`);
   }
 
+  /**
+   * Extended server only: writes a file to an EFS file system as Ghost would. Returns false when
+   * the file system refuses it (read-only: replication overwrite protection DISABLED or REPLICATING).
+   */
+  async writeFile(fileSystemId: string, name: string): Promise<boolean> {
+    const response = await fetch(
+      `${this.endpoint}/ghost-ha/efs-write/${fileSystemId}?name=${encodeURIComponent(name)}`,
+      { method: 'POST' },
+    );
+    if (response.status === 409) return false;
+    if (!response.ok) throw new Error(`moto file write answered ${response.status}: ${await response.text()}`);
+    return true;
+  }
+
+  /** Extended server only: the files an EFS file system holds now (replication applied). */
+  async filesOf(fileSystemId: string): Promise<string[]> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/efs-files/${fileSystemId}`);
+    if (!response.ok) throw new Error(`moto file listing answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { files: string[] }).files;
+  }
+
+  /** Extended server only: the files an AWS Backup recovery point of a file system holds. */
+  async recoveryPointFiles(recoveryPointArn: string): Promise<string[]> {
+    const response = await fetch(
+      `${this.endpoint}/ghost-ha/recovery-point?arn=${encodeURIComponent(recoveryPointArn)}`,
+    );
+    if (!response.ok) throw new Error(`moto recovery point answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { files: string[] }).files;
+  }
+
+  /**
+   * Extended server only: the health-sidecar in `region` writes its heartbeat row into the global
+   * database (ghost_ha_heartbeat). Returns when it was written, or undefined when refused (that
+   * region's cluster is not the writer). It reaches the other regions' clusters unless `region` is down.
+   */
+  async writeHeartbeat(region: string, holder = `task-${region}`): Promise<string | undefined> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/heartbeat/${region}?holder=${encodeURIComponent(holder)}`, {
+      method: 'POST',
+    });
+    if (response.status === 409) return undefined;
+    if (!response.ok) throw new Error(`moto heartbeat answered ${response.status}: ${await response.text()}`);
+    return ((await response.json()) as { writtenAt: string }).writtenAt;
+  }
+
   /** Forgets every resource moto holds (and, extended, every outage). */
   async reset(): Promise<void> {
     await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });

@@ -1,4 +1,6 @@
 import type {
+  DescribeBackupJobCommandInput,
+  DescribeBackupJobCommandOutput,
   StartBackupJobCommandInput,
   StartBackupJobCommandOutput,
   StartRestoreJobCommandInput,
@@ -41,6 +43,8 @@ import type {
   DeleteFileSystemCommandOutput,
   DeleteReplicationConfigurationCommandInput,
   DeleteReplicationConfigurationCommandOutput,
+  DescribeFileSystemsCommandInput,
+  DescribeFileSystemsCommandOutput,
   DescribeReplicationConfigurationsCommandInput,
   DescribeReplicationConfigurationsCommandOutput,
   UpdateFileSystemProtectionCommandInput,
@@ -51,6 +55,8 @@ import type {
   DescribeTargetHealthCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type {
+  CopyDBClusterSnapshotCommandInput,
+  CopyDBClusterSnapshotCommandOutput,
   CreateDBClusterSnapshotCommandInput,
   CreateDBClusterSnapshotCommandOutput,
   CreateDBInstanceCommandInput,
@@ -59,6 +65,8 @@ import type {
   DeleteDBClusterCommandOutput,
   DeleteDBInstanceCommandInput,
   DeleteDBInstanceCommandOutput,
+  DescribeDBClusterSnapshotsCommandInput,
+  DescribeDBClusterSnapshotsCommandOutput,
   DescribeDBClustersCommandInput,
   DescribeDBClustersCommandOutput,
   DescribeGlobalClustersCommandInput,
@@ -72,12 +80,14 @@ import type {
   SwitchoverGlobalClusterCommandInput,
   SwitchoverGlobalClusterCommandOutput,
 } from '@aws-sdk/client-rds';
+import type { ExecuteStatementCommandInput, ExecuteStatementCommandOutput } from '@aws-sdk/client-rds-data';
 import type {
   ListObjectsV2CommandInput,
   ListObjectsV2CommandOutput,
   PutObjectCommandInput,
   PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import type { DescribeSecretCommandInput, DescribeSecretCommandOutput } from '@aws-sdk/client-secrets-manager';
 
 /**
  * Every operation the switch and the upgrade make, with the SDK's own input and output types: a wrong or missing
@@ -88,6 +98,9 @@ export interface Operations {
   'rds:DescribeDBClusters': [DescribeDBClustersCommandInput, DescribeDBClustersCommandOutput];
   'rds:SwitchoverGlobalCluster': [SwitchoverGlobalClusterCommandInput, SwitchoverGlobalClusterCommandOutput];
   'rds:FailoverGlobalCluster': [FailoverGlobalClusterCommandInput, FailoverGlobalClusterCommandOutput];
+  'rds:DescribeDBClusterSnapshots': [DescribeDBClusterSnapshotsCommandInput, DescribeDBClusterSnapshotsCommandOutput];
+  'rds:CopyDBClusterSnapshot': [CopyDBClusterSnapshotCommandInput, CopyDBClusterSnapshotCommandOutput];
+  'efs:DescribeFileSystems': [DescribeFileSystemsCommandInput, DescribeFileSystemsCommandOutput];
   'efs:DescribeReplicationConfigurations': [
     DescribeReplicationConfigurationsCommandInput,
     DescribeReplicationConfigurationsCommandOutput,
@@ -132,6 +145,9 @@ export interface Operations {
   'backup:StartRestoreJob': [StartRestoreJobCommandInput, StartRestoreJobCommandOutput];
   'efs:DeleteFileSystem': [DeleteFileSystemCommandInput, DeleteFileSystemCommandOutput];
   's3:PutObject': [PutObjectCommandInput, PutObjectCommandOutput];
+  'backup:DescribeBackupJob': [DescribeBackupJobCommandInput, DescribeBackupJobCommandOutput];
+  'rds-data:ExecuteStatement': [ExecuteStatementCommandInput, ExecuteStatementCommandOutput];
+  'secretsmanager:DescribeSecret': [DescribeSecretCommandInput, DescribeSecretCommandOutput];
 }
 
 export type Operation = keyof Operations;

@@ -5,7 +5,9 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsCall } from './AwsCall.js';
 
 export interface AwsClientsOptions {
@@ -86,6 +88,17 @@ export class AwsClients {
     return this.#get(
       `s3:${region}`,
       () => new S3Client({ region, forcePathStyle: this.#s3ForcePathStyle, requestHandler: this.#requestHandler }),
+    );
+  }
+
+  rdsData(region: string): RDSDataClient {
+    return this.#get(`rds-data:${region}`, () => new RDSDataClient({ region, requestHandler: this.#requestHandler }));
+  }
+
+  secretsManager(region: string): SecretsManagerClient {
+    return this.#get(
+      `secretsmanager:${region}`,
+      () => new SecretsManagerClient({ region, requestHandler: this.#requestHandler }),
     );
   }
 

@@ -40,7 +40,8 @@ each one and stopping at the first failure with what to do next.
   --secondary-cluster-arn ARN   skip discovery of the secondary Aurora cluster
   --primary-file-system ID      skip discovery of the primary EFS file system (fs-...)
   --secondary-file-system ID    skip discovery of the secondary EFS file system
-  --salvaged                     reprotect: the standby's file system was backed up, it may be overwritten
+  --salvaged                     the file system about to be overwritten was backed up already: the
+                                salvage step skips its own backup (it still copies Aurora's snapshot)
   --accept-mirror               a planned switch goes on when the target region's static mirror lacks
                                 its home or 404 page (a warning instead of a refusal)
   --apply                       make the changes

@@ -8,6 +8,10 @@ import type { Direction, Mode } from './SwitchRequest.js';
 export interface SwitchFacts {
   /** When Ghost stopped in the region being left (epoch ms): content written before must be replicated. */
   ghostStoppedAt?: number;
+  /** measure-data-loss: the largest Aurora lag of the last 15 minutes (ms), when reported. */
+  auroraLagMs?: number;
+  /** measure-data-loss: the target's EFS LastReplicatedTimestamp before the switch. */
+  efsLastReplicated?: Date;
 }
 
 export interface StepContext {
@@ -34,6 +38,8 @@ export interface SwitchStep {
   readonly expected: ExpectedDuration;
   /** The region it talks to may be down (disaster): a failure is reported and the switch goes on. */
   readonly bestEffort?: boolean;
+  /** Steps that run at once inside this one (inParallel), for the RTO on paper and the plan. */
+  readonly members?: readonly SwitchStep[];
   /** Makes the calls and verifies; returns what it found or did. Throws on failure. */
   run(context: StepContext): Promise<string>;
 }

@@ -3,6 +3,7 @@ import type { SwitchPlan } from './SwitchStep.js';
 import { repairReplication } from './steps/repairReplication.js';
 import { replicateContent } from './steps/replicateContent.js';
 import { reprotectPreflight } from './steps/reprotectPreflight.js';
+import { salvageContent } from './steps/salvageContent.js';
 
 /**
  * Re-establishes the content's replica without moving Ghost: after a disaster switch, or whenever
@@ -22,7 +23,8 @@ export function planReprotect(
     from: standby,
     to: active,
     steps: [
-      reprotectPreflight(deployment, active, standby, salvaged),
+      reprotectPreflight(deployment, active, standby),
+      salvageContent(deployment, standby, active, salvaged),
       repairReplication(active, standby),
       replicateContent(active, standby, 'restore-pilot-light', false),
     ],

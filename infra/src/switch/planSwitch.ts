@@ -8,8 +8,10 @@ import { makeContentWritable } from './steps/makeContentWritable.js';
 import { measureDataLoss } from './steps/measureDataLoss.js';
 import { preflight } from './steps/preflight.js';
 import { promoteDatabase } from './steps/promoteDatabase.js';
+import { readRpo } from './steps/readRpo.js';
 import { repairReplication } from './steps/repairReplication.js';
 import { replicateContent } from './steps/replicateContent.js';
+import { salvageContent } from './steps/salvageContent.js';
 import { scaleInvalidator } from './steps/scaleInvalidator.js';
 import { scaleService } from './steps/scaleService.js';
 import { switchAlarms } from './steps/switchAlarms.js';
@@ -28,7 +30,7 @@ export function planSwitch(
   deployment: Deployment,
   direction: Direction,
   mode: Mode,
-  options: { readonly acceptMirror?: boolean } = {},
+  options: { readonly acceptMirror?: boolean; readonly salvaged?: boolean } = {},
 ): SwitchPlan {
   const from = direction === 'failover' ? deployment.primary : deployment.secondary;
   const to = direction === 'failover' ? deployment.secondary : deployment.primary;
@@ -37,14 +39,24 @@ export function planSwitch(
   if (planned) {
     // The target's mirror is checked before anything changes: a planned switch refuses at no cost.
     steps.push(checkMirror(deployment.project, to, mode, options.acceptMirror ?? false));
+    // After a disaster the target's file system may hold uploads that exist only there: they are
+    // backed up (and Aurora's point-of-failure snapshot copied) before anything overwrites them.
+    steps.push(salvageContent(deployment, to, from, options.salvaged ?? false));
     steps.push(repairReplication(from, to));
     // The region being left still answers: the content written there since the last switch goes back first.
     if (direction === 'failback') steps.push(replicateContent(from, to, 'bring-content-back', true));
     steps.push(scaleService(from, 0, false));
     // After Ghost (its last webhooks are handled), before the content sync (its journal goes along).
     steps.push(scaleInvalidator(from, 0, false));
-    steps.push(waitForContentSync(from, to));
-    steps.push(promoteDatabase(deployment, from, to, mode));
+    // Once Ghost is stopped, the EFS catch-up and the Aurora switchover need nothing of each other.
+    steps.push(
+      inParallel(
+        'sync-and-promote',
+        `Let EFS catch up with ${to.region} while the database switches over to it`,
+        [waitForContentSync(from, to), promoteDatabase(deployment, from, to, mode)],
+        STOP_BOUND_MS,
+      ),
+    );
   } else {
     // A region that is only partly down may still take writes that are certain to be lost: right
     // after the data-loss reading, CloudFront stops sending them there (best effort: its control
@@ -64,17 +76,31 @@ export function planSwitch(
       ),
     );
   }
-  steps.push(makeContentWritable(from, to, !planned));
+  // Right after the promotion, before Ghost starts there: the database shows which writes made it.
+  steps.push(
+    inParallel(
+      'writable-and-rpo',
+      `Make ${to.fileSystemId} writable while the newest heartbeat in ${to.region}'s database is read`,
+      [makeContentWritable(from, to, !planned), readRpo(deployment, from, to, mode)],
+      STOP_BOUND_MS,
+    ),
+  );
   // The invalidator needs the writable content (its journal) and must run before Ghost publishes.
   steps.push(scaleInvalidator(to, 1, false));
-  steps.push(scaleService(to, 1, false));
-  steps.push(switchCloudFront(deployment, from, to));
-  // The region left becomes the pilot light again with a fresh copy of the content. After a disaster
-  // failover its file system still holds its side of the old replication: the planned failback
-  // repairs that and brings the content back.
-  if (planned || direction === 'failback') {
-    steps.push(replicateContent(to, from, 'restore-pilot-light', false, !planned));
-  }
+  // CloudFront's edges take minutes to deploy a change, Ghost minutes to start: both at once.
+  // Until Ghost is healthy, writes reaching the new region get 503s, as they would in the old one.
+  steps.push(
+    inParallel(
+      'start-and-route',
+      `Start Ghost in ${to.region} while CloudFront routes to it`,
+      [scaleService(to, 1, false), switchCloudFront(deployment, from, to)],
+      STOP_BOUND_MS,
+    ),
+  );
+  // The region left becomes the pilot light again with a fresh copy of the content. Not after a
+  // disaster: the region lost holds uploads that exist only there; the fence makes its file system
+  // read-only, and reprotect or the planned switch back salvages it before replicating into it.
+  if (planned) steps.push(replicateContent(to, from, 'restore-pilot-light', false));
   steps.push(switchAlarms(deployment, from, to, !planned));
   if (!planned) steps.push(fenceOldRegion(deployment, from, to));
   return { direction, mode, from, to, steps };

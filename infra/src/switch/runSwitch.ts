@@ -43,7 +43,10 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
       const { active, standby } = activeAndStandby(deployment, writer);
       plan = planReprotect(deployment, active, standby, request.salvaged ?? false);
     } else {
-      plan = planSwitch(deployment, request.direction, request.mode, { acceptMirror: request.acceptMirror ?? false });
+      plan = planSwitch(deployment, request.direction, request.mode, {
+        acceptMirror: request.acceptMirror ?? false,
+        salvaged: request.salvaged ?? false,
+      });
     }
     io.out(`${formatPlan(plan, request.apply)}\n`);
     if (!request.apply) return 0;
@@ -58,7 +61,7 @@ export async function runSwitch(argv: readonly string[], io: SwitchIo): Promise<
     io.out(
       request.mode === 'planned'
         ? `${plan.from.region} is now the pilot light: its database is a secondary and the content replicates into it.\n`
-        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0. Then reprotect.sh restores the content's replica there without moving Ghost, or ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned, once Aurora shows its cluster connected) repairs its replication and brings the content back.\n`,
+        : `When ${plan.from.region} answers again, run this same command once more: it keeps Ghost there at 0 and makes its file system read-only. Then reprotect.sh restores the content's replica there without moving Ghost, or ${command === 'failover' ? 'failback.sh' : 'failover.sh'} (planned, once Aurora shows its cluster connected) brings the content back; both first back up what exists only there and copy Aurora's point-of-failure snapshot.\n`,
     );
     return 0;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { StartBackupJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
+import { DescribeBackupJobCommand, StartBackupJobCommand, StartRestoreJobCommand } from '@aws-sdk/client-backup';
 import {
   GetDistributionCommand,
   GetDistributionConfigCommand,
@@ -21,15 +21,18 @@ import {
   CreateReplicationConfigurationCommand,
   DeleteFileSystemCommand,
   DeleteReplicationConfigurationCommand,
+  DescribeFileSystemsCommand,
   DescribeReplicationConfigurationsCommand,
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
+  CopyDBClusterSnapshotCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
   DeleteDBClusterCommand,
   DeleteDBInstanceCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -37,7 +40,9 @@ import {
   RestoreDBClusterToPointInTimeCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { AwsCall, AwsCallOf, InputOf, Operation, OutputOf } from './AwsCall.js';
 import type { AwsClients } from './AwsClients.js';
 
@@ -49,6 +54,9 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'rds:DescribeDBClusters': (c, r, i) => c.rds(r).send(new DescribeDBClustersCommand(i)),
   'rds:SwitchoverGlobalCluster': (c, r, i) => c.rds(r).send(new SwitchoverGlobalClusterCommand(i)),
   'rds:FailoverGlobalCluster': (c, r, i) => c.rds(r).send(new FailoverGlobalClusterCommand(i)),
+  'rds:DescribeDBClusterSnapshots': (c, r, i) => c.rds(r).send(new DescribeDBClusterSnapshotsCommand(i)),
+  'rds:CopyDBClusterSnapshot': (c, r, i) => c.rds(r).send(new CopyDBClusterSnapshotCommand(i)),
+  'efs:DescribeFileSystems': (c, r, i) => c.efs(r).send(new DescribeFileSystemsCommand(i)),
   'efs:DescribeReplicationConfigurations': (c, r, i) => c.efs(r).send(new DescribeReplicationConfigurationsCommand(i)),
   'efs:DeleteReplicationConfiguration': (c, r, i) => c.efs(r).send(new DeleteReplicationConfigurationCommand(i)),
   'efs:CreateReplicationConfiguration': (c, r, i) => c.efs(r).send(new CreateReplicationConfigurationCommand(i)),
@@ -77,6 +85,9 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'backup:StartRestoreJob': (c, r, i) => c.backup(r).send(new StartRestoreJobCommand(i)),
   'efs:DeleteFileSystem': (c, r, i) => c.efs(r).send(new DeleteFileSystemCommand(i)),
   's3:PutObject': (c, r, i) => c.s3(r).send(new PutObjectCommand(i)),
+  'backup:DescribeBackupJob': (c, r, i) => c.backup(r).send(new DescribeBackupJobCommand(i)),
+  'rds-data:ExecuteStatement': (c, r, i) => c.rdsData(r).send(new ExecuteStatementCommand(i)),
+  'secretsmanager:DescribeSecret': (c, r, i) => c.secretsManager(r).send(new DescribeSecretCommand(i)),
 };
 
 /** Sends one planned call through the matching SDK client; `clients.onCall` sees it first. */

@@ -1,3 +1,4 @@
+import { BackupClient, CreateBackupVaultCommand } from '@aws-sdk/client-backup';
 import {
   CloudFrontClient,
   CreateDistributionCommand,
@@ -31,6 +32,7 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
@@ -39,7 +41,10 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
+import { loadTemplate } from '../../src/parseTemplate.js';
+import { resolveConditions } from '../../src/resolveConditions.js';
 import { regionalAlarmNames, siteNames } from '../../src/switch/Deployment.js';
 import type { Pacing } from '../../src/switch/poll.js';
 import { MIRROR_REQUIRED_KEYS } from '../../src/switch/steps/checkMirror.js';
@@ -82,6 +87,12 @@ export interface DeploymentInMoto {
   readonly fileSystems: ReadonlyMap<string, string>;
 }
 
+/** The data stack's EnableHttpEndpoint (the RDS Data API) for a role, read from the template. */
+function dataApiEnabled(role: 'primary' | 'secondary'): boolean {
+  const data = resolveConditions(loadTemplate('data'), { Role: role, SecondaryRegion: SECONDARY });
+  return data.Resources.Cluster?.Properties?.EnableHttpEndpoint === true;
+}
+
 /** A two-region deployment in moto, as the stacks would leave it: Ghost runs in the primary. */
 export async function createDeployment(options: DeploymentOptions = {}): Promise<DeploymentInMoto> {
   const rds = (region: string) => new RDSClient({ region });
@@ -92,6 +103,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       GlobalClusterIdentifier: `${PROJECT}-global`,
       MasterUsername: 'ghost',
       MasterUserPassword: 'not-a-real-password',
+      EnableHttpEndpoint: dataApiEnabled('primary'),
       ...ENGINE,
     }),
   );
@@ -99,6 +111,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     new CreateDBClusterCommand({
       DBClusterIdentifier: CLUSTERS[SECONDARY],
       GlobalClusterIdentifier: `${PROJECT}-global`,
+      EnableHttpEndpoint: dataApiEnabled('secondary'),
       ...ENGINE,
       ...(options.secondaryEngineVersion ? { EngineVersion: options.secondaryEngineVersion } : {}),
     }),
@@ -124,6 +137,21 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       new CreateFileSystemCommand({ CreationToken: region, Tags: [{ Key: 'Name', Value: `${PROJECT}-content` }] }),
     );
     fileSystems.set(region, FileSystemId);
+    // Ghost's database user's secret (data stack, replicated to the secondary).
+    await new SecretsManagerClient({ region }).send(
+      new CreateSecretCommand({ Name: `${PROJECT}/database-app`, SecretString: '{"username":"ghost_app"}' }),
+    );
+    // The data stack's vault and AWS Backup role (salvage backups run with them).
+    await new BackupClient({ region }).send(new CreateBackupVaultCommand({ BackupVaultName: `${PROJECT}-content` }));
+    await new IAMClient({ region }).send(
+      new CreateRoleCommand({
+        RoleName: `${PROJECT}-backup-${region}`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'backup.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     // The ALB's target group, with the task's address registered (moto reports registered targets healthy).
     const { Vpc } = await new EC2Client({ region }).send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
     const elbv2 = new ElasticLoadBalancingV2Client({ region });
@@ -212,15 +240,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
       }),
     );
     // As a deployed site: the first copy has finished before any switch.
-    const efs = new EFSClient({ region: SECONDARY });
-    for (let attempt = 0; ; attempt++) {
-      const { Replications = [] } = await efs.send(
-        new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystems.get(SECONDARY) }),
-      );
-      if (Replications[0]?.Destinations?.[0]?.LastReplicatedTimestamp) break;
-      if (attempt > 100) throw new Error('the first EFS replication did not finish in moto');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForFirstCopy(SECONDARY, fileSystems.get(SECONDARY) ?? '');
   }
   if (options.lagMs?.length) {
     const now = Date.now();
@@ -288,6 +308,20 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
   );
   if (!Distribution?.Id) throw new Error('moto created no distribution');
   return { distributionId: Distribution.Id, targetGroups, fileSystems };
+}
+
+/** Waits until the replication into `fileSystemId` (a destination in `region`) has finished its first copy. */
+export async function waitForFirstCopy(region: string, fileSystemId: string): Promise<void> {
+  const efs = new EFSClient({ region });
+  for (let attempt = 0; ; attempt++) {
+    const { Replications = [] } = await efs.send(
+      new DescribeReplicationConfigurationsCommand({ FileSystemId: fileSystemId }),
+    );
+    const destination = Replications[0]?.Destinations?.[0];
+    if (destination?.Status === 'ENABLED' && destination.LastReplicatedTimestamp) return;
+    if (attempt > 100) throw new Error(`the first EFS replication into ${fileSystemId} did not finish in moto`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** The data stack's mirror bucket in `region` (moto's account). */

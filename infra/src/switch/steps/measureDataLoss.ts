@@ -94,8 +94,10 @@ export function measureDataLoss(deployment: Deployment, from: RegionSite, to: Re
         worstLag === undefined
           ? `Aurora: no lag datapoints in the last 15 min (${lags.join(', ')}; global database ${global.status}); typical lag is under 1 s, so expect to lose about the last second of writes`
           : `Aurora: ${lags.join(', ')} over the last 15 min (global database ${global.status}): expect to lose the writes of the last ${(worstLag / 1000).toFixed(1)} s before the outage (posts, members, settings saved then)`;
+      if (worstLag !== undefined) context.facts.auroraLagMs = worstLag;
       const replication = await readReplication(context, to);
       const last = replication?.destination?.LastReplicatedTimestamp;
+      if (last) context.facts.efsLastReplicated = last;
       const efs =
         last === undefined
           ? `EFS: ${to.fileSystemId} reports no last replication (${replication ? `status ${replication.destination?.Status}` : 'no replication'}): uploads since the last successful sync are lost`

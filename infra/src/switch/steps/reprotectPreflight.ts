@@ -1,34 +1,25 @@
 import type { PlannedCall } from '../AwsCall.js';
 import type { Deployment, RegionSite } from '../Deployment.js';
 import { describeGlobalCall, readGlobalCluster } from '../reads/readGlobalCluster.js';
-import { describeReplicationCall, readReplication } from '../reads/readReplication.js';
 import { describeServiceCall, readService } from '../reads/readService.js';
 import type { SwitchStep } from '../SwitchStep.js';
 
 /**
- * Before re-protecting: Ghost runs where the global database writes, the standby runs no Ghost, and
- * the standby's file system holds nothing that exists only there (unless the operator says it was
- * backed up): the replication about to be created overwrites it.
+ * Before re-protecting: Ghost runs where the global database writes and the standby runs no Ghost
+ * (the salvage step then keeps what exists only in the standby's file system).
  */
-export function reprotectPreflight(
-  deployment: Deployment,
-  active: RegionSite,
-  standby: RegionSite,
-  salvaged: boolean,
-): SwitchStep {
+export function reprotectPreflight(deployment: Deployment, active: RegionSite, standby: RegionSite): SwitchStep {
   const calls: PlannedCall[] = [
     describeGlobalCall(deployment, active.region),
     describeServiceCall(active),
     describeServiceCall(standby),
-    describeReplicationCall(standby),
-    describeReplicationCall(active),
   ];
   return {
     id: 'preflight',
     title: `Check that Ghost runs in ${active.region} and ${standby.region} can become its replica (read only)`,
     why: 'Re-protecting overwrites the standby file system and must not start a second writer.',
     calls,
-    verify: `${active.clusterArn} is the global writer; ${active.region}'s service runs, ${standby.region}'s is at 0; ${standby.fileSystemId} is not the source of a replication ${active.region} no longer lists (content only there), unless --salvaged.`,
+    verify: `${active.clusterArn} is the global writer; ${active.region}'s service runs, ${standby.region}'s is at 0.`,
     ifFailed: 'Nothing was changed. Do what the message says, then run again.',
     expected: { seconds: 10, basis: 'read-only API calls' },
     async run(context) {
@@ -42,15 +33,6 @@ export function reprotectPreflight(
       if (there.desired !== 0 || there.running !== 0) {
         throw new Error(
           `${standby.region}'s service wants ${there.desired} and runs ${there.running} Ghost: fence it first (run the disaster failover or failback towards ${active.region} again).`,
-        );
-      }
-      const leftover = await readReplication(context, standby);
-      const live = await readReplication(context, active);
-      if (leftover?.source === standby.fileSystemId && live?.source !== standby.fileSystemId && !salvaged) {
-        throw new Error(
-          `${standby.fileSystemId} in ${standby.region} was the source of a replication cut off by a disaster switch: ` +
-            `files uploaded there after its last replication exist only there and re-protecting overwrites them. ` +
-            `Back it up (AWS Backup on-demand backup of ${standby.fileSystemId}), then run again with --salvaged.`,
         );
       }
       const sync = global.synchronization.get(standby.clusterArn) ?? 'not reported';

@@ -6,6 +6,14 @@ import { describeTargetHealthPlanned, readTargetHealth } from '../reads/readTarg
 import { MINUTE, type SwitchStep } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
 
+/**
+ * The stop's budget from the app stack (app.yaml): ECS waits for the task's longest container
+ * StopTimeout (the health-sidecar's 45 s; Ghost's is 30 s) and the ALB drains the target for its
+ * deregistration delay (30 s). infra/tests/switchPlan.test.ts reads both from the template.
+ */
+export const STOP_SECONDS = 45 + 30;
+const STOP_BASIS = "the task's longest container StopTimeout (45 s) and the ALB deregistration delay (30 s), app.yaml";
+
 /** Stops Ghost in a region (desired 0), or starts it (desired 1) and waits until the ALB finds it healthy. */
 export function scaleService(site: RegionSite, desiredCount: 0 | 1, bestEffort: boolean): SwitchStep {
   const stopping = desiredCount === 0;
@@ -36,10 +44,10 @@ export function scaleService(site: RegionSite, desiredCount: 0 | 1, bestEffort: 
         : `Check the service's events in ${site.region} (aws ecs describe-services). Nothing else changed yet: run again once the task has stopped.`
       : `Read the stopped task's reason and the health-sidecar's /health output in the ${site.region} logs (${site.ecsService}); fix and run again (finished steps are skipped).`,
     expected: stopping
-      ? { seconds: 120, basis: 'ECS stopTimeout (at most 120 s on Fargate) and ALB deregistration' }
+      ? { seconds: STOP_SECONDS, basis: STOP_BASIS }
       : {
           seconds: 180,
-          basis: 'Fargate task start (image pull from ECR, ENI) and the ALB healthy threshold (2 x 10 s)',
+          basis: 'Fargate task start (image pull from ECR, ENI) and the ALB healthy threshold (2 x 10 s, app.yaml)',
         },
     bestEffort,
     async run(context) {
