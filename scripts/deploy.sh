@@ -196,7 +196,7 @@ deploy_stack() {
     deploy_check template-body "$layer" >"$template" || { rm -rf "$body_dir"; die "Could not render the $layer template as JSON (see above)."; }
   fi
   aws_call cloudformation deploy --region "$region" --stack-name "$stack_name" \
-    --template-file "$template" --capabilities CAPABILITY_IAM \
+    --template-file "$template" --capabilities CAPABILITY_IAM ${CLOUDFORMATION_ROLE_ARN:+--role-arn "$CLOUDFORMATION_ROLE_ARN"} \
     --no-fail-on-empty-changeset --parameter-overrides "ProjectName=$PROJECT" "$@" || status=$?
   [[ -z "$body_dir" ]] || rm -rf "$body_dir"
   return "$status"
@@ -400,7 +400,8 @@ deploy_edge() {
   if [[ "$PRIMARY_REGION" != "$EDGE_REGION" && "$SECONDARY_REGION" != "$EDGE_REGION" ]]; then
     log "Deploying the CloudFront alarm in $EDGE_REGION (CloudFront publishes its metrics there)"
     aws_call cloudformation deploy --region "$EDGE_REGION" --stack-name "$(stack edge-observability)" \
-      --template-file "$TEMPLATES/observability.yaml" --no-fail-on-empty-changeset --parameter-overrides \
+      --template-file "$TEMPLATES/observability.yaml" ${CLOUDFORMATION_ROLE_ARN:+--role-arn "$CLOUDFORMATION_ROLE_ARN"} \
+      --no-fail-on-empty-changeset --parameter-overrides \
       "ProjectName=$PROJECT" "NetworkStackName=" "AppStackName=" \
       "DistributionId=$(require_output "$EDGE_REGION" "$(stack edge)" DistributionId)" "AlarmEmail=${ALARM_EMAIL:-}"
   fi

@@ -208,7 +208,7 @@ describe('the operator role (infra/cloudformation/operator.yaml)', () => {
   // Expected to fail until scripts/deploy.sh passes --role-arn: under the operator role its change
   // sets are refused (CreateChangeSet is allowed only with the CloudFormation role). Remove `.fails`
   // when it does.
-  it.fails('scripts/deploy.sh hands CloudFormation the role the operator role requires (--role-arn)', () => {
+  it('scripts/deploy.sh hands CloudFormation the role the operator role requires (--role-arn)', () => {
     const script = readFileSync(join(import.meta.dirname, '..', '..', 'scripts', 'deploy.sh'), 'utf8');
     const deploys = script.split('\n').filter((line) => /aws(_call)? cloudformation deploy\b/.test(line));
     expect(deploys.length).toBeGreaterThan(0);
