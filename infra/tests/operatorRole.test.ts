@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Deployment, RegionSite } from '../src/switch/Deployment.js';
-import { regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
 import { planReprotect } from '../src/switch/planReprotect.js';
 import { planSwitch } from '../src/switch/planSwitch.js';
+import { EXAMPLE_DEPLOYMENT } from './support/exampleDeployment.js';
 import { isAllowed, type PolicyRequest } from './support/iamPolicy.js';
 import { IAM_ACTION, iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 
@@ -12,20 +11,7 @@ const ACCOUNT = '123456789012';
 const PARAMETERS = operatorParameters('E2ABCDEF123456');
 const CLOUDFORMATION_ROLE = `arn:aws:iam::${ACCOUNT}:role/ghost-ha-cloudformation`;
 
-const site = (region: string, cluster: string, fileSystemId: string): RegionSite => ({
-  region,
-  clusterArn: `arn:aws:rds:${region}:${ACCOUNT}:cluster:${cluster}`,
-  fileSystemId,
-  ...siteNames('ghost-ha', region),
-});
-const DEPLOYMENT: Deployment = {
-  project: 'ghost-ha',
-  globalClusterId: 'ghost-ha-global',
-  distributionId: 'E2ABCDEF123456',
-  primary: site('eu-west-1', 'ghost-ha-data-primary-auroracluster-1a2b3c4d5e6f', 'fs-0a1b2c3d4e5f60718'),
-  secondary: site('eu-central-1', 'ghost-ha-data-secondary-auroracluster-6f5e4d3c2b1a', 'fs-0f1e2d3c4b5a69788'),
-  regionalAlarmNames: regionalAlarmNames('ghost-ha'),
-};
+const DEPLOYMENT = EXAMPLE_DEPLOYMENT;
 const PLANS = [
   ...(['failover', 'failback'] as const).flatMap((direction) =>
     (['planned', 'disaster'] as const).map((mode) => planSwitch(DEPLOYMENT, direction, mode)),

@@ -12,8 +12,6 @@ import {
   serviceAndOperation,
 } from '../src/switch/AwsCall.js';
 import { activateOrigin } from '../src/switch/activateOrigin.js';
-import type { Deployment, RegionSite } from '../src/switch/Deployment.js';
-import { regionalAlarmNames, siteNames } from '../src/switch/Deployment.js';
 import { planReprotect } from '../src/switch/planReprotect.js';
 import { planSwitch } from '../src/switch/planSwitch.js';
 import type { SwitchPlan } from '../src/switch/SwitchStep.js';
@@ -21,22 +19,10 @@ import { LAG_METRICS, lagMetricCall } from '../src/switch/steps/measureDataLoss.
 import { HEARTBEAT_SQL } from '../src/switch/steps/readRpo.js';
 import { copySnapshotCall } from '../src/switch/steps/salvageContent.js';
 import { updateDistributionCall } from '../src/switch/steps/switchCloudFront.js';
+import { EXAMPLE_DEPLOYMENT } from './support/exampleDeployment.js';
 
 // Identifiers shaped as AWS issues them.
-const site = (region: string, cluster: string, fileSystemId: string): RegionSite => ({
-  region,
-  clusterArn: `arn:aws:rds:${region}:123456789012:cluster:${cluster}`,
-  fileSystemId,
-  ...siteNames('ghost-ha', region),
-});
-const DEPLOYMENT: Deployment = {
-  project: 'ghost-ha',
-  globalClusterId: 'ghost-ha-global',
-  distributionId: 'E2ABCDEF123456',
-  primary: site('eu-west-1', 'ghost-ha-data-primary-auroracluster-1a2b3c4d5e6f', 'fs-0a1b2c3d4e5f60718'),
-  secondary: site('eu-central-1', 'ghost-ha-data-secondary-auroracluster-6f5e4d3c2b1a', 'fs-0f1e2d3c4b5a69788'),
-  regionalAlarmNames: regionalAlarmNames('ghost-ha'),
-};
+const DEPLOYMENT = EXAMPLE_DEPLOYMENT;
 
 const PLANS: SwitchPlan[] = [
   ...(['failover', 'failback'] as const).flatMap((direction) =>
