@@ -40,6 +40,15 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
   const restored = `${site.project}-rollback-${part}`;
   const instanceClass = String(loadTemplate('data').Parameters?.DatabaseInstanceClass?.Default ?? 'db.r6g.large');
   const tags = [{ Key: 'ghost-ha:upgrade', Value: `${from}-to-${to}` }];
+  // A restored or cloned Aurora cluster has no instance until one is created in it.
+  const firstInstance = (cluster: string) =>
+    awsCall('rds:CreateDBInstance', region, {
+      DBInstanceIdentifier: `${cluster}-1`,
+      DBClusterIdentifier: cluster,
+      Engine: 'aurora-mysql',
+      DBInstanceClass: instanceClass,
+      Tags: tags,
+    });
   const networkOfSource =
     'DBSubnetGroupName and VpcSecurityGroupIds of the source cluster (DescribeDBClusters), else the default security group';
   const rehearsalTask = runtime(
@@ -62,13 +71,7 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
         },
         networkOfSource,
       ),
-      awsCall('rds:CreateDBInstance', region, {
-        DBInstanceIdentifier: `${clone}-1`,
-        DBClusterIdentifier: clone,
-        Engine: 'aurora-mysql',
-        DBInstanceClass: instanceClass,
-        Tags: tags,
-      }),
+      firstInstance(clone),
       runtime(
         'backup:StartRestoreJob',
         region,
@@ -136,13 +139,7 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
         { DBClusterIdentifier: restored, SnapshotIdentifier: snapshot, Engine: 'aurora-mysql', Tags: tags },
         `${networkOfSource}; the restored cluster stands alone: the global database's secondary is rebuilt from it afterwards`,
       ),
-      awsCall('rds:CreateDBInstance', region, {
-        DBInstanceIdentifier: `${restored}-1`,
-        DBClusterIdentifier: restored,
-        Engine: 'aurora-mysql',
-        DBInstanceClass: instanceClass,
-        Tags: tags,
-      }),
+      firstInstance(restored),
       runtime(
         'backup:StartRestoreJob',
         region,
