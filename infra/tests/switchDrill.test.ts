@@ -396,6 +396,16 @@ describe.each([
     await expectEverySentCallValid();
   });
 
+  it("an image in the source region's registry is refused by the preflight: an outage there would stop the start", async () => {
+    await bed.recreateDeployment({ replication: true, mirror, imageFromOtherRegionIn: SECONDARY });
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /Step 1\/12 preflight failed .*123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/ghost-ha\/health-sidecar@sha256:[0-9a-f]{64} \(in eu-west-1's registry, not eu-central-1's/,
+    );
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
   it('a secondary on another engine version is refused by the preflight, before Ghost stops', async () => {
     await bed.recreateDeployment({ replication: true, mirror, secondaryEngineVersion: '8.0.mysql_aurora.3.07.1' });
     const { code, err } = await drill('failover');

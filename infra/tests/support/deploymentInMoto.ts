@@ -85,7 +85,11 @@ export interface DeploymentOptions {
    * to the other region only; replication into it has not arrived).
    */
   readonly imageMissingIn?: string;
+  /** This region's Ghost task names the sidecar in the other region's registry (a fallback deploy.sh refuses). */
+  readonly imageFromOtherRegionIn?: string;
 }
+
+const otherRegion = (region: string) => (region === PRIMARY ? SECONDARY : PRIMARY);
 
 /** The project's images, each in its ECR repository <project>/<name> (scripts/package.sh). */
 const ECR_IMAGES = ['health-sidecar', 'cache-invalidator'] as const;
@@ -228,7 +232,13 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
         // Ghost's official image from Docker Hub (not in ECR), its sidecar from the region's registry.
         containerDefinitions: [
           { name: 'ghost', image: 'ghost:5.130.6', memory: 1024 },
-          { name: 'health-sidecar', image: images.get(region)?.['health-sidecar'], memory: 128 },
+          {
+            name: 'health-sidecar',
+            image: images.get(options.imageFromOtherRegionIn === region ? otherRegion(region) : region)?.[
+              'health-sidecar'
+            ],
+            memory: 128,
+          },
         ],
       }),
     );
