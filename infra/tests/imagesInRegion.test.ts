@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imagesInRegion, parseEcrImage } from '../src/deploy/imagesInRegion.js';
-import { serviceImages } from '../src/deploy/serviceImages.js';
+import { describeImagesWith, imagesInRegion, parseEcrImage } from '../src/deploy/imagesInRegion.js';
+import { serviceImages, serviceReadsWith } from '../src/deploy/serviceImages.js';
 
 const PRIMARY = 'eu-west-1';
 const SECONDARY = 'eu-central-1';
@@ -20,19 +20,20 @@ describe('imagesInRegion (ecr:DescribeImages against moto)', () => {
   let restoreEnv: (() => void) | undefined;
   let digest = '';
   const clients: ECRClient[] = [];
-  const ecr = (region: string) => {
+  const ecrClient = (region: string) => {
     const client = new ECRClient({ region });
     clients.push(client);
     return client;
   };
+  const ecr = (region: string) => describeImagesWith(ecrClient(region));
 
   beforeAll(async () => {
     moto = await MotoServer.start();
     restoreEnv = moto.useInThisProcess();
     // Pushed to the primary's registry only: replication into the secondary has not happened.
-    const primary = ecr(PRIMARY);
+    const primary = ecrClient(PRIMARY);
     await primary.send(new CreateRepositoryCommand({ repositoryName: 'ghost-ha/ghost' }));
-    await ecr(SECONDARY).send(new CreateRepositoryCommand({ repositoryName: 'ghost-ha/ghost' }));
+    await ecrClient(SECONDARY).send(new CreateRepositoryCommand({ repositoryName: 'ghost-ha/ghost' }));
     const { image } = await primary.send(
       new PutImageCommand({
         repositoryName: 'ghost-ha/ghost',
@@ -102,7 +103,7 @@ describe('imagesInRegion (ecr:DescribeImages against moto)', () => {
           desiredCount: 0,
         }),
       );
-      const images = await serviceImages(ecs, 'ghost-ha', 'ghost-ha-ghost');
+      const images = await serviceImages(serviceReadsWith(ecs), 'ghost-ha', 'ghost-ha-ghost');
       expect(images).toEqual([image, sidecar]);
       const problems = await imagesInRegion(ecr(SECONDARY), SECONDARY, images);
       expect(problems.map((p) => p.image)).toEqual([sidecar, image]);

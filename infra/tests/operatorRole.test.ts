@@ -248,6 +248,16 @@ describe('the operator role (infra/cloudformation/operator.yaml)', () => {
         context: inRegion('ap-southeast-2'),
       },
       {
+        action: 'ecr:DescribeImages',
+        resource: `arn:aws:ecr:eu-central-1:${ACCOUNT}:repository/payments/api`,
+        context: inRegion('eu-central-1'),
+      },
+      {
+        action: 'ecs:DescribeTaskDefinition',
+        resource: '*',
+        context: inRegion('ap-southeast-2'),
+      },
+      {
         action: 'iam:PassRole',
         resource: `arn:aws:iam::${ACCOUNT}:role/ghost-ha-backup-eu-west-1`,
         context: { 'iam:PassedToService': 'ec2.amazonaws.com' },

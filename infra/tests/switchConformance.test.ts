@@ -153,6 +153,28 @@ function complete(plan: SwitchPlan, call: RuntimeCall): AwsCall[] {
           true,
         ),
       ];
+    case 'ecs:DescribeTaskDefinition':
+      return [plan.to.ecsService, plan.to.invalidatorService].map((family) =>
+        awsCall(
+          'ecs:DescribeTaskDefinition',
+          call.region,
+          { taskDefinition: `arn:aws:ecs:${call.region}:123456789012:task-definition/${family}:7` },
+          true,
+        ),
+      );
+    case 'ecr:DescribeImages':
+      return ['ghost', 'health-sidecar', 'cache-invalidator'].map((name) =>
+        awsCall(
+          'ecr:DescribeImages',
+          call.region,
+          {
+            registryId: '123456789012',
+            repositoryName: `ghost-ha/${name}`,
+            imageIds: [{ imageDigest: `sha256:${'0a'.repeat(32)}` }],
+          },
+          true,
+        ),
+      );
     case 'backup:DescribeBackupJob':
       return [
         awsCall('backup:DescribeBackupJob', call.region, { BackupJobId: '0F2D0C4E-6E3B-4A8B-B9F4-2B2C6E0E1D3A' }, true),
@@ -203,7 +225,9 @@ describe("every call of every switch plan is valid against AWS's API models (bot
       'cloudwatch:DisableAlarmActions',
       'cloudwatch:EnableAlarmActions',
       'cloudwatch:GetMetricStatistics',
+      'ecr:DescribeImages',
       'ecs:DescribeServices',
+      'ecs:DescribeTaskDefinition',
       'ecs:UpdateService',
       'efs:CreateReplicationConfiguration',
       'efs:DeleteReplicationConfiguration',

@@ -184,6 +184,10 @@ describe.each([
     expect(failover.err).toBe('');
     expect(failover.code).toBe(0);
     expect(failover.out).toContain('eu-west-1 is now the pilot light');
+    // The target's images: the sidecar's and the invalidator's digests found there; Docker Hub's Ghost named.
+    expect(failover.out).toMatch(
+      /1\/12 preflight: ok, .*; 2 ECR image\(s\) found in eu-central-1's registry; not checked \(not in ECR, .*\): ghost:5\.130\.6/,
+    );
     expect(failover.out).toMatch(
       mirror
         ? /2\/12 check-mirror: ok, 3 objects, newest 20\d\d-\S+ \(0\.0 h ago\)/
@@ -377,6 +381,28 @@ describe.each([
     expect(code).toBe(1);
     expect(err).toMatch(/Step 1\/12 preflight failed .*ghost-secondary has no DB instance/);
     expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+  });
+
+  it("a digest missing from the target's registry is refused by the preflight, before Ghost stops", async () => {
+    await bed.recreateDeployment({ replication: true, mirror, imageMissingIn: SECONDARY });
+    const { code, err, out } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /Step 1\/12 preflight failed .*123456789012\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/ghost-ha\/cache-invalidator@sha256:[0-9a-f]{64} \(not found in eu-central-1 .*scripts\/package\.sh --registry <account>\.dkr\.ecr\.eu-central-1\.amazonaws\.com\) or let ECR replication into eu-central-1 finish/,
+    );
+    expect(out).not.toMatch(/^\d+\/\d+ stop-ghost-eu-west-1/m);
+    expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
+    await expectEverySentCallValid();
+  });
+
+  it("an image in the source region's registry is refused by the preflight: an outage there would stop the start", async () => {
+    await bed.recreateDeployment({ replication: true, mirror, imageFromOtherRegionIn: SECONDARY });
+    const { code, err } = await drill('failover');
+    expect(code).toBe(1);
+    expect(err).toMatch(
+      /Step 1\/12 preflight failed .*123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/ghost-ha\/health-sidecar@sha256:[0-9a-f]{64} \(in eu-west-1's registry, not eu-central-1's/,
+    );
     expect(await serviceCounts(PRIMARY)).toEqual({ desired: 1, running: 1 });
   });
 

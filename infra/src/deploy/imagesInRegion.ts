@@ -1,6 +1,7 @@
 import {
   DescribeImagesCommand,
   type DescribeImagesCommandInput,
+  type DescribeImagesCommandOutput,
   type ECRClient,
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
@@ -32,6 +33,14 @@ export function parseEcrImage(uri: string): EcrImage | undefined {
   };
 }
 
+/** ecr:DescribeImages in one region: an ECR client's, or the switch's recorded call. */
+export type DescribeImages = (input: DescribeImagesCommandInput) => Promise<DescribeImagesCommandOutput>;
+
+/** DescribeImages through an ECR client of the region. */
+export function describeImagesWith(ecr: ECRClient): DescribeImages {
+  return (input) => ecr.send(new DescribeImagesCommand(input));
+}
+
 /** One image a region's task needs, and why that region could not start it from its own registry. */
 export interface ImageProblem {
   readonly image: string;
@@ -46,7 +55,7 @@ export interface ImageProblem {
  * problems, none when the task can start. Read-only: usable by a deployment and a switch preflight.
  */
 export async function imagesInRegion(
-  ecr: ECRClient,
+  describeImages: DescribeImages,
   region: string,
   images: readonly string[],
 ): Promise<ImageProblem[]> {
@@ -85,7 +94,7 @@ export async function imagesInRegion(
         imageIds: [{ imageDigest: image.imageDigest } satisfies ImageIdentifier],
       };
       try {
-        const { imageDetails = [] } = await ecr.send(new DescribeImagesCommand(input));
+        const { imageDetails = [] } = await describeImages(input);
         if (!imageDetails.some((detail) => detail.imageDigest === image.imageDigest)) {
           problems.push({ image: image.uri, problem: `ecr:DescribeImages in ${region} does not list this digest` });
         }

@@ -1,7 +1,7 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { summarizeError } from '@ghost-ha/core';
 import { TEMPLATE_NAMES, type TemplateName } from '../parseTemplate.js';
-import { imagesInRegion } from './imagesInRegion.js';
+import { describeImagesWith, imagesInRegion } from './imagesInRegion.js';
 import { templateBody } from './templateBody.js';
 
 export interface DeployCheckIo {
@@ -51,7 +51,7 @@ export async function runDeployCheck(argv: readonly string[], io: DeployCheckIo)
   }
   const ecr = io.ecr?.(region) ?? new ECRClient({ region });
   try {
-    const problems = await imagesInRegion(ecr, region, images);
+    const problems = await imagesInRegion(describeImagesWith(ecr), region, images);
     for (const { image, problem } of problems) io.err(`${image}: ${problem}\n`);
     if (problems.length > 0) {
       io.err(

@@ -24,9 +24,12 @@ import type {
   GetMetricStatisticsCommandInput,
   GetMetricStatisticsCommandOutput,
 } from '@aws-sdk/client-cloudwatch';
+import type { DescribeImagesCommandInput, DescribeImagesCommandOutput } from '@aws-sdk/client-ecr';
 import type {
   DescribeServicesCommandInput,
   DescribeServicesCommandOutput,
+  DescribeTaskDefinitionCommandInput,
+  DescribeTaskDefinitionCommandOutput,
   RegisterTaskDefinitionCommandInput,
   RegisterTaskDefinitionCommandOutput,
   RunTaskCommandInput,
@@ -116,6 +119,8 @@ export interface Operations {
   'efs:UpdateFileSystemProtection': [UpdateFileSystemProtectionCommandInput, UpdateFileSystemProtectionCommandOutput];
   'ecs:UpdateService': [UpdateServiceCommandInput, UpdateServiceCommandOutput];
   'ecs:DescribeServices': [DescribeServicesCommandInput, DescribeServicesCommandOutput];
+  'ecs:DescribeTaskDefinition': [DescribeTaskDefinitionCommandInput, DescribeTaskDefinitionCommandOutput];
+  'ecr:DescribeImages': [DescribeImagesCommandInput, DescribeImagesCommandOutput];
   'elbv2:DescribeTargetHealth': [DescribeTargetHealthCommandInput, DescribeTargetHealthCommandOutput];
   'cloudfront:GetDistributionConfig': [GetDistributionConfigCommandInput, GetDistributionConfigCommandOutput];
   'cloudfront:UpdateDistribution': [UpdateDistributionCommandInput, UpdateDistributionCommandOutput];

@@ -1,6 +1,7 @@
 import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -68,6 +69,10 @@ export class AwsClients {
 
   ecs(region: string): ECSClient {
     return this.#get(`ecs:${region}`, () => new ECSClient({ region, requestHandler: this.#requestHandler }));
+  }
+
+  ecr(region: string): ECRClient {
+    return this.#get(`ecr:${region}`, () => new ECRClient({ region, requestHandler: this.#requestHandler }));
   }
 
   elbv2(region: string): ElasticLoadBalancingV2Client {

@@ -10,8 +10,10 @@ import {
   EnableAlarmActionsCommand,
   GetMetricStatisticsCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
@@ -63,6 +65,8 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'efs:UpdateFileSystemProtection': (c, r, i) => c.efs(r).send(new UpdateFileSystemProtectionCommand(i)),
   'ecs:UpdateService': (c, r, i) => c.ecs(r).send(new UpdateServiceCommand(i)),
   'ecs:DescribeServices': (c, r, i) => c.ecs(r).send(new DescribeServicesCommand(i)),
+  'ecs:DescribeTaskDefinition': (c, r, i) => c.ecs(r).send(new DescribeTaskDefinitionCommand(i)),
+  'ecr:DescribeImages': (c, r, i) => c.ecr(r).send(new DescribeImagesCommand(i)),
   'elbv2:DescribeTargetHealth': (c, r, i) => c.elbv2(r).send(new DescribeTargetHealthCommand(i)),
   'cloudfront:GetDistributionConfig': (c, _r, i) => c.cloudfront().send(new GetDistributionConfigCommand(i)),
   'cloudfront:UpdateDistribution': (c, _r, i) => c.cloudfront().send(new UpdateDistributionCommand(i)),

@@ -12,6 +12,7 @@ import {
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -79,6 +80,58 @@ export interface DeploymentOptions {
   readonly secondaryEngineVersion?: string;
   /** AuroraGlobalDBReplicationLag datapoints (ms) of the secondary cluster, in the last minutes. */
   readonly lagMs?: readonly number[];
+  /**
+   * This region's registry lacks the cache-invalidator's digest its task definition names (pushed
+   * to the other region only; replication into it has not arrived).
+   */
+  readonly imageMissingIn?: string;
+  /** This region's Ghost task names the sidecar in the other region's registry (a fallback deploy.sh refuses). */
+  readonly imageFromOtherRegionIn?: string;
+}
+
+const otherRegion = (region: string) => (region === PRIMARY ? SECONDARY : PRIMARY);
+
+/** The project's images, each in its ECR repository <project>/<name> (scripts/package.sh). */
+const ECR_IMAGES = ['health-sidecar', 'cache-invalidator'] as const;
+
+/**
+ * Each region's registry with the project's images, pushed with PutImage as packaging leaves them
+ * (by digest, the same in every region); returns each region's image URIs by name.
+ */
+async function pushImages(imageMissingIn: string | undefined): Promise<Map<string, Record<string, string>>> {
+  const digests = new Map<string, string>();
+  for (const region of [PRIMARY, SECONDARY]) {
+    const ecr = new ECRClient({ region });
+    for (const name of ECR_IMAGES) {
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: `${PROJECT}/${name}` }));
+      if (region === imageMissingIn && name === 'cache-invalidator') continue;
+      const layer = `sha256:${Buffer.from(name).toString('hex').padEnd(64, '0')}`;
+      const { image } = await ecr.send(
+        new PutImageCommand({
+          repositoryName: `${PROJECT}/${name}`,
+          imageTag: '1',
+          imageManifest: JSON.stringify({
+            schemaVersion: 2,
+            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+            layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: 1, digest: layer }],
+          }),
+        }),
+      );
+      digests.set(name, image?.imageId?.imageDigest ?? '');
+    }
+    ecr.destroy();
+  }
+  return new Map(
+    [PRIMARY, SECONDARY].map((region) => [
+      region,
+      Object.fromEntries(
+        ECR_IMAGES.map((name) => [
+          name,
+          `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${PROJECT}/${name}@${digests.get(name) ?? ''}`,
+        ]),
+      ),
+    ]),
+  );
 }
 
 export interface DeploymentInMoto {
@@ -129,6 +182,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
   }
   const targetGroups = new Map<string, string>();
   const fileSystems = new Map<string, string>();
+  const images = await pushImages(options.imageMissingIn);
   for (const [region, running, actions] of [
     [PRIMARY, true, true],
     [SECONDARY, false, false],
@@ -175,7 +229,17 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: `${PROJECT}-ghost`,
-        containerDefinitions: [{ name: 'ghost', image: 'ghost:5.130.6', memory: 1024 }],
+        // Ghost's official image from Docker Hub (not in ECR), its sidecar from the region's registry.
+        containerDefinitions: [
+          { name: 'ghost', image: 'ghost:5.130.6', memory: 1024 },
+          {
+            name: 'health-sidecar',
+            image: images.get(options.imageFromOtherRegionIn === region ? otherRegion(region) : region)?.[
+              'health-sidecar'
+            ],
+            memory: 128,
+          },
+        ],
       }),
     );
     await ecs.send(
@@ -191,7 +255,9 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: `${PROJECT}-cache-invalidator`,
-        containerDefinitions: [{ name: 'cache-invalidator', image: 'cache-invalidator:1', memory: 512 }],
+        containerDefinitions: [
+          { name: 'cache-invalidator', image: images.get(region)?.['cache-invalidator'], memory: 512 },
+        ],
       }),
     );
     await ecs.send(

@@ -54,6 +54,8 @@ export const IAM_ACTION: { readonly [K in Operation]: string } = {
   'efs:UpdateFileSystemProtection': 'elasticfilesystem:UpdateFileSystemProtection',
   'ecs:UpdateService': 'ecs:UpdateService',
   'ecs:DescribeServices': 'ecs:DescribeServices',
+  'ecs:DescribeTaskDefinition': 'ecs:DescribeTaskDefinition',
+  'ecr:DescribeImages': 'ecr:DescribeImages',
   'elbv2:DescribeTargetHealth': 'elasticloadbalancing:DescribeTargetHealth',
   'cloudfront:GetDistributionConfig': 'cloudfront:GetDistributionConfig',
   'cloudfront:UpdateDistribution': 'cloudfront:UpdateDistribution',
@@ -137,6 +139,11 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
       return ((input.services ?? []) as string[]).map((service) =>
         on(`arn:aws:ecs:${region}:${account}:service/${String(input.cluster)}/${service}`),
       );
+    case 'ecr:DescribeImages': {
+      // Authorised on the repository, in the registry's account; the preflight names them at run time.
+      const registry = String(input.registryId ?? account);
+      return [on(`arn:aws:ecr:${region}:${registry}:repository/${String(input.repositoryName ?? 'ghost-ha/ghost')}`)];
+    }
     case 'cloudfront:GetDistributionConfig':
     case 'cloudfront:UpdateDistribution':
     case 'cloudfront:GetDistribution':
@@ -191,6 +198,7 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
     // No resource-level permissions: authorised on "*".
     case 'elbv2:DescribeTargetHealth':
     case 'cloudwatch:GetMetricStatistics':
+    case 'ecs:DescribeTaskDefinition':
       return [on('*')];
     case 'rds:RestoreDBClusterToPointInTime':
     case 'rds:RestoreDBClusterFromSnapshot':

@@ -8,6 +8,7 @@ import { describeServiceCall, readService } from '../reads/readService.js';
 import type { Direction, Mode } from '../SwitchRequest.js';
 import type { StepContext, SwitchStep } from '../SwitchStep.js';
 import { sendCall } from '../sendCall.js';
+import { checkTargetImages, targetImageCalls } from './checkTargetImages.js';
 
 /**
  * Read-only checks that every part exists and the target can take over, before anything stops:
@@ -30,6 +31,7 @@ export function preflight(
     describeReplicationCall(to),
     describeServiceCall(to),
     describeServiceCall(to, to.invalidatorService),
+    ...targetImageCalls(to),
     getDistributionConfigCall(deployment),
   ];
   if (mode === 'planned') calls.push(describeClusterCall(from), describeServiceCall(from));
@@ -39,9 +41,9 @@ export function preflight(
     title: 'Check the deployment (read only)',
     why: 'Stop before changing anything if a part is missing or the target is not ready to take over.',
     calls,
-    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS services (Ghost's and the cache-invalidator's) exist; the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
+    verify: `${to.region}'s cluster is a member of ${deployment.globalClusterId}, connected (not pending-resync), has a DB instance and runs ${mode === 'planned' ? `the same engine version as ${from.region}'s` : "the global database's major and minor engine version"}; no other switchover or failover runs;${checksReplication ? ` ${to.fileSystemId} is the destination of ${from.region}'s replication, ENABLED, with a finished copy;` : ''} its ECS services (Ghost's and the cache-invalidator's) exist and every ECR image their task definitions name is in ${to.region}'s own registry (ecr:DescribeImages); the distribution has origins ${from.originId} and ${to.originId}${mode === 'planned' ? `; ${from.region}'s service answers` : ''}.`,
     ifFailed:
-      'Nothing was changed. Fix what the message names (deploy the missing stack, pass the right identifiers), then run again.',
+      "Nothing was changed. Fix what the message names (deploy the missing stack, push the missing image to the target region's registry, pass the right identifiers), then run again.",
     expected: { seconds: 10, basis: 'read-only API calls' },
     async run(context) {
       const global = await readGlobalCluster(context, deployment, to.region);
@@ -72,6 +74,7 @@ export function preflight(
       }
       await readService(context, to);
       await readService(context, to, to.invalidatorService);
+      const images = await checkTargetImages(context, to);
       if (mode === 'planned') await readService(context, from);
       const { DistributionConfig: config } = await sendCall(context.clients, getDistributionConfigCall(deployment));
       const origins = (config?.Origins?.Items ?? []).map((o) => o.Id);
@@ -83,7 +86,7 @@ export function preflight(
         }
       }
       const writer = global.writer === to.clusterArn ? `${to.region} (already)` : (global.writer ?? 'none');
-      return `global database ${global.status}, writer ${writer}`;
+      return `global database ${global.status}, writer ${writer}; ${images}`;
     },
   };
 }
