@@ -4,8 +4,8 @@
 # path, the image's Node.js against the target's engines, the theme through gscan) and exits 0 on
 # go, 1 on no-go. Run with --help for the options.
 #
-# Example: scripts/upgrade.sh plan --from 5.130.6 --to 6.65.0 [--report rehearsal.json]
-#          scripts/upgrade.sh preflight --from 5.130.6 --to 6.65.0 --theme ./casper --image-node 22.23.3
+# Example: scripts/upgrade.sh plan --from 5.130.6 --to 6.66.0 [--report rehearsal.json]
+#          scripts/upgrade.sh preflight --from 5.130.6 --to 6.66.0 --theme ./casper --image-node 22.23.2
 set -euo pipefail
 # shellcheck source=scripts/lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"

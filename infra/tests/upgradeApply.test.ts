@@ -1,5 +1,5 @@
 // @module-tag integration
-// The upgrade of Ghost 5.130.6 → 6.65.0 and its rollback on real releases (named by versions.json,
+// The upgrade of Ghost from the compatibility release to the pinned one and its rollback on real releases (named by versions.json,
 // not by GHOST_VERSION: the test runs both), on MariaDB with a seeded site: two upgrades at once,
 // a migration failing during the upgrade (rolled back), the upgrade itself, the rollback command.
 // Readers reach the site through CloudFront's origin group as edge.yaml configures it (emulated),

@@ -21,7 +21,7 @@ const SITE = {
   reportBucket: 'ghost-ha-backups-123456789012-eu-west-1',
 };
 const AT = new Date(Date.UTC(2026, 11, 6, 23, 5));
-const CALLS = upgradeCalls(SITE, '5.130.6', '6.65.0', AT);
+const CALLS = upgradeCalls(SITE, '5.130.6', '6.66.0', AT);
 const ACCOUNT = '123456789012';
 const NETWORK = {
   awsvpcConfiguration: {
@@ -60,7 +60,7 @@ const AT_RUN_TIME: { [K in Operation]?: Partial<InputOf<K>> } = {
   'ecs:RunTask': { taskDefinition: 'ghost-ha-upgrade-rehearsal:1', networkConfiguration: NETWORK },
   'ecs:StopTask': { task: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/ghost-ha/0a1b2c3d4e5f60718293a4b5c6d7e8f9` },
   'ecs:UpdateService': { taskDefinition: 'ghost-ha-ghost:42' },
-  's3:PutObject': { Key: 'upgrade-reports/5.130.6-to-6.65.0/2026-12-06T23-05-00-000Z.json', Body: '{}' },
+  's3:PutObject': { Key: 'upgrade-reports/5.130.6-to-6.66.0/2026-12-06T23-05-00-000Z.json', Body: '{}' },
   'efs:DeleteFileSystem': { FileSystemId: 'fs-0fedcba9876543210' },
   'backup:StartBackupJob': {
     ResourceArn: `arn:aws:elasticfilesystem:eu-west-1:${ACCOUNT}:file-system/${SITE.fileSystemId}`,
@@ -98,7 +98,7 @@ describe("the upgrade's AWS calls are valid against AWS's API models (botocore)"
       UseLatestRestorableTime: true,
       SourceDBClusterIdentifier: SITE.clusterIdentifier,
     });
-    expect(identifierPart('6.65.0', AT)).toBe('6-65-0-20261206t2305');
+    expect(identifierPart('6.66.0', AT)).toBe('6-66-0-20261206t2305');
     // Letters, digits and hyphens, a letter first, no two hyphens together, none last, at most 63.
     const identifiers = Object.values(CALLS)
       .flat()

@@ -17,10 +17,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ghost-ha-upgrade-command-'));
   versionsFile = join(dir, 'versions.txt');
   targetPackage = join(dir, 'package.json');
-  await writeFile(versionsFile, '5.129.0\n5.130.6\n6.64.0\n6.65.0\n');
+  await writeFile(versionsFile, '5.129.0\n5.130.6\n6.64.0\n6.66.0\n');
   await writeFile(
     targetPackage,
-    JSON.stringify({ name: 'ghost', version: '6.65.0', engines: { node: '^22.23.1 || ^24.20.0' } }),
+    JSON.stringify({ name: 'ghost', version: '6.66.0', engines: { node: '^22.23.1 || ^24.20.0' } }),
   );
 });
 
@@ -56,15 +56,15 @@ describe('scripts/upgrade.sh preflight', () => {
       '--from',
       '5.130.6',
       '--to',
-      '6.65.0',
+      '6.66.0',
       '--theme',
       join(THEMES, 'plain'),
       '--image-node',
-      '22.23.3',
+      '22.23.2',
       ...FILES(),
     );
     expect(result.err).toBe('');
-    expect(result.out).toContain('Preflight of Ghost 5.130.6 → 6.65.0: GO');
+    expect(result.out).toContain('Preflight of Ghost 5.130.6 → 6.66.0: GO');
     expect(result.code).toBe(0);
   });
 
@@ -74,7 +74,7 @@ describe('scripts/upgrade.sh preflight', () => {
       '--from',
       '5.129.0',
       '--to',
-      '6.65.0',
+      '6.66.0',
       '--theme',
       join(THEMES, 'uses-removed'),
       '--image-node',
@@ -99,24 +99,24 @@ describe('scripts/upgrade.sh preflight', () => {
       '--theme',
       join(THEMES, 'plain'),
       '--image-node',
-      '22.23.3',
+      '22.23.2',
       ...FILES(),
     );
     expect(result.code).toBe(1);
-    expect(result.err).toContain('is Ghost 6.65.0, not 6.64.0');
+    expect(result.err).toContain('is Ghost 6.66.0, not 6.64.0');
   });
 
   it('names the missing or wrong option with an example (exit 2)', async () => {
-    expect(await run('preflight', '--from', '5.130.6', '--to', '6.65.0', '--image-node', '22.23.3')).toMatchObject({
+    expect(await run('preflight', '--from', '5.130.6', '--to', '6.66.0', '--image-node', '22.23.2')).toMatchObject({
       code: 2,
       err: expect.stringContaining('--theme is required'),
     });
-    expect(await run('plan', '--from', '5', '--to', '6.65.0')).toMatchObject({
+    expect(await run('plan', '--from', '5', '--to', '6.66.0')).toMatchObject({
       code: 2,
       err: expect.stringContaining("--from '5' is not a version, e.g. --from 5.130.6"),
     });
     expect(await run('upgrade')).toMatchObject({ code: 2, err: expect.stringContaining("'plan' or 'preflight'") });
-    expect(await run('plan', '--from', '5.130.6', '--to', '6.65.0', '--force')).toMatchObject({ code: 2 });
+    expect(await run('plan', '--from', '5.130.6', '--to', '6.66.0', '--force')).toMatchObject({ code: 2 });
   });
 });
 
@@ -135,7 +135,7 @@ describe('scripts/upgrade.sh plan', () => {
       '--from',
       '5.130.6',
       '--to',
-      '6.65.0',
+      '6.66.0',
       ...aws,
       '--report-bucket',
       'ghost-ha-backups-123456789012',
@@ -149,17 +149,17 @@ describe('scripts/upgrade.sh plan', () => {
       /call: ecs:UpdateService @eu-west-1 \{"cluster":"ghost-ha","service":"ghost-ha-ghost","desiredCount":0\}/,
     );
     expect(full.out).toMatch(/call: rds:RestoreDBClusterFromSnapshot @eu-west-1 /);
-    expect(await run('plan', '--from', '5.130.6', '--to', '6.65.0', ...aws)).toMatchObject({
+    expect(await run('plan', '--from', '5.130.6', '--to', '6.66.0', ...aws)).toMatchObject({
       code: 2,
       err: expect.stringContaining('--report-bucket missing'),
     });
     expect(
-      await run('plan', '--from', '5.130.6', '--to', '6.65.0', ...aws, '--report-bucket', 'B', '--region', 'Ireland'),
+      await run('plan', '--from', '5.130.6', '--to', '6.66.0', ...aws, '--report-bucket', 'B', '--region', 'Ireland'),
     ).toMatchObject({ code: 2, err: expect.stringContaining("--region 'Ireland' is not valid") });
   });
 
   it('prints the steps and the cost: writers get 503 and readers the mirror from the stop until traffic is back', async () => {
-    const result = await run('plan', '--from', '5.130.6', '--to', '6.65.0');
+    const result = await run('plan', '--from', '5.130.6', '--to', '6.66.0');
     expect(result.code).toBe(0);
     const titles = [...result.out.matchAll(/^\d+\. .*\((\S+)\)$/gm)].map((m) => m[1]);
     expect(titles).toEqual([
@@ -181,11 +181,11 @@ describe('scripts/upgrade.sh plan', () => {
       .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
       .flatMap((r) => (r.Properties?.ContainerDefinitions ?? []) as { StopTimeout?: number }[])
       .map((c) => c.StopTimeout ?? 30);
-    const unmeasured = planUpgrade('5.130.6', '6.65.0');
+    const unmeasured = planUpgrade('5.130.6', '6.66.0');
     expect(unmeasured.steps.find((s) => s.id === 'stop-ghost')?.seconds).toBe(Math.max(...stops));
     const report: GoNoGoReport = {
       from: '5.130.6',
-      to: '6.65.0',
+      to: '6.66.0',
       verdict: 'go',
       reasons: [],
       startedAt: '2026-12-06T22:00:00.000Z',
@@ -193,19 +193,19 @@ describe('scripts/upgrade.sh plan', () => {
       preflight: [],
       rehearsal: { copyMs: 2_000, bootMs: 90_000, smoke: [], differences: [], copyRemoved: true, copyLabel: 'c' },
     };
-    const measured = planUpgrade('5.130.6', '6.65.0', report);
+    const measured = planUpgrade('5.130.6', '6.66.0', report);
     const deploy = (plan: typeof measured) => plan.steps.find((s) => s.id === 'deploy-target');
     expect((deploy(unmeasured)?.seconds ?? 0) - (deploy(measured)?.seconds ?? 0)).toBe(300 - 90);
     expect(deploy(measured)?.basis).toContain('measured on the copy');
     expect(writersDowntime(measured)).toBe(writersDowntime(unmeasured) - 210);
     const file = join(dir, 'report.json');
     await writeFile(file, JSON.stringify(report));
-    expect((await run('plan', '--from', '5.130.6', '--to', '6.65.0', '--report', file)).out).toContain(
+    expect((await run('plan', '--from', '5.130.6', '--to', '6.66.0', '--report', file)).out).toContain(
       'Rehearsal report: GO',
     );
-    expect(await run('plan', '--from', '6.64.0', '--to', '6.65.0', '--report', file)).toMatchObject({
+    expect(await run('plan', '--from', '6.64.0', '--to', '6.66.0', '--report', file)).toMatchObject({
       code: 2,
-      err: expect.stringContaining('is about 5.130.6 → 6.65.0, not 6.64.0 → 6.65.0'),
+      err: expect.stringContaining('is about 5.130.6 → 6.66.0, not 6.64.0 → 6.66.0'),
     });
   });
 });

@@ -20,27 +20,27 @@ const PUBLISHED = [
   '5.130.6',
   '6.0.0',
   '6.64.0',
-  '6.65.0',
+  '6.66.0',
   '7.0.0-alpha.1',
 ];
-/** Ghost 6.65.0's package.json `engines.node`. */
+/** Ghost 6.66.0's package.json `engines.node`. */
 const GHOST_6_ENGINES = '^22.23.1 || ^24.20.0';
 
 describe('the supported upgrade path', () => {
-  it('accepts the latest 5.x to 6.65.0', () => {
-    const [finding] = checkUpgradePath('5.130.6', '6.65.0', PUBLISHED);
+  it('accepts the latest 5.x to 6.66.0', () => {
+    const [finding] = checkUpgradePath('5.130.6', '6.66.0', PUBLISHED);
     expect(finding?.level).toBe('ok');
   });
 
   it('refuses a major upgrade from a 5.x that is not the latest, naming the release to go to first', () => {
-    const findings = checkUpgradePath('5.129.0', '6.65.0', PUBLISHED);
+    const findings = checkUpgradePath('5.129.0', '6.66.0', PUBLISHED);
     expect(verdictOf(findings)).toBe('no-go');
     expect(findings[0]?.message).toContain('upgrade to 5.130.6 first');
   });
 
   it('allows two majors from the latest of the older one, refuses three', () => {
-    expect(checkUpgradePath('4.48.9', '6.65.0', PUBLISHED)[0]?.level).toBe('ok');
-    expect(checkUpgradePath('4.48.8', '6.65.0', PUBLISHED)[0]?.message).toContain('upgrade to 4.48.9 first');
+    expect(checkUpgradePath('4.48.9', '6.66.0', PUBLISHED)[0]?.level).toBe('ok');
+    expect(checkUpgradePath('4.48.8', '6.66.0', PUBLISHED)[0]?.message).toContain('upgrade to 4.48.9 first');
     const three = checkUpgradePath('4.48.9', '7.0.0', [...PUBLISHED, '7.0.0']);
     expect(three[0]).toMatchObject({ level: 'fatal' });
     expect(three[0]?.message).toContain('upgrade to 5.130.6 first');
@@ -49,9 +49,9 @@ describe('the supported upgrade path', () => {
   it('refuses an unpublished target, a prerelease, a downgrade and the same version', () => {
     for (const [from, to] of [
       ['5.130.6', '6.99.0'],
-      ['6.65.0', '7.0.0-alpha.1'],
-      ['6.65.0', '5.130.6'],
-      ['6.65.0', '6.65.0'],
+      ['6.66.0', '7.0.0-alpha.1'],
+      ['6.66.0', '5.130.6'],
+      ['6.66.0', '6.66.0'],
       ['5.130.6', 'latest'],
     ] as const) {
       expect(verdictOf(checkUpgradePath(from, to, PUBLISHED)), `${from} → ${to}`).toBe('no-go');
@@ -59,40 +59,40 @@ describe('the supported upgrade path', () => {
   });
 
   it('accepts any later release within a major', () => {
-    expect(checkUpgradePath('6.0.0', '6.65.0', PUBLISHED)[0]?.level).toBe('ok');
+    expect(checkUpgradePath('6.0.0', '6.66.0', PUBLISHED)[0]?.level).toBe('ok');
   });
 });
 
 describe("the image's Node.js against the target's engines", () => {
-  it("accepts the test bed's Node.js 22.23.3 for Ghost 6.65.0", () => {
-    expect(checkNodeEngine('6.65.0', '22.23.3', GHOST_6_ENGINES)[0]?.level).toBe('ok');
-    expect(checkNodeEngine('6.65.0', 'v24.21.0', GHOST_6_ENGINES)[0]?.level).toBe('ok');
+  it("accepts the test bed's Node.js 22.23.2 for Ghost 6.66.0", () => {
+    expect(checkNodeEngine('6.66.0', '22.23.2', GHOST_6_ENGINES)[0]?.level).toBe('ok');
+    expect(checkNodeEngine('6.66.0', 'v24.20.1', GHOST_6_ENGINES)[0]?.level).toBe('ok');
   });
 
   it('refuses Node.js 20 (what a Ghost 5 image may have) and 22 below the range', () => {
     for (const node of ['20.19.0', '22.13.1']) {
-      const [finding] = checkNodeEngine('6.65.0', node, GHOST_6_ENGINES);
+      const [finding] = checkNodeEngine('6.66.0', node, GHOST_6_ENGINES);
       expect(finding?.level).toBe('fatal');
       expect(finding?.message).toContain(GHOST_6_ENGINES);
     }
   });
 
   it('refuses what is not a version; warns when the target names no range', () => {
-    expect(checkNodeEngine('6.65.0', 'lts', GHOST_6_ENGINES)[0]?.level).toBe('fatal');
-    expect(checkNodeEngine('6.65.0', '22.23.3', undefined)[0]?.level).toBe('warning');
+    expect(checkNodeEngine('6.66.0', 'lts', GHOST_6_ENGINES)[0]?.level).toBe('fatal');
+    expect(checkNodeEngine('6.66.0', '22.23.2', undefined)[0]?.level).toBe('warning');
   });
 });
 
 describe('the theme, checked with gscan against the target major', () => {
   it('passes a theme valid for Ghost 6', async () => {
-    const findings = await checkTheme(join(THEMES, 'plain'), '6.65.0');
+    const findings = await checkTheme(join(THEMES, 'plain'), '6.66.0');
     expect(findings).toEqual([expect.objectContaining({ level: 'ok' })]);
   });
 
   it("names a theme's fatal error under Ghost 6 that Ghost 5 accepted, and the helper Ghost 6 dropped", async () => {
     const onFive = await checkTheme(join(THEMES, 'uses-removed'), '5.130.6');
     expect(verdictOf(onFive)).toBe('go');
-    const onSix = await checkTheme(join(THEMES, 'uses-removed'), '6.65.0');
+    const onSix = await checkTheme(join(THEMES, 'uses-removed'), '6.66.0');
     expect(verdictOf(onSix)).toBe('no-go');
     expect(onSix).toContainEqual(
       expect.objectContaining({
@@ -113,7 +113,7 @@ describe('the theme, checked with gscan against the target major', () => {
   });
 
   it('refuses a theme directory that does not exist', async () => {
-    expect(verdictOf(await checkTheme(join(THEMES, 'missing'), '6.65.0'))).toBe('no-go');
+    expect(verdictOf(await checkTheme(join(THEMES, 'missing'), '6.66.0'))).toBe('no-go');
   });
 });
 
@@ -124,9 +124,9 @@ describe('free space and the database engine', () => {
   });
 
   it('accepts Aurora MySQL 3, refuses MySQL 5.7, warns on MariaDB', () => {
-    expect(checkDatabaseEngine('6.65.0', '8.0.mysql_aurora.3.08.0')[0]?.level).toBe('ok');
-    expect(checkDatabaseEngine('6.65.0', '5.7.12')[0]?.level).toBe('fatal');
-    expect(checkDatabaseEngine('6.65.0', '11.8.3-MariaDB-0+deb13u1')[0]?.level).toBe('warning');
+    expect(checkDatabaseEngine('6.66.0', '8.0.mysql_aurora.3.08.0')[0]?.level).toBe('ok');
+    expect(checkDatabaseEngine('6.66.0', '5.7.12')[0]?.level).toBe('fatal');
+    expect(checkDatabaseEngine('6.66.0', '11.8.3-MariaDB-0+deb13u1')[0]?.level).toBe('warning');
   });
 });
 
@@ -134,10 +134,10 @@ describe('the whole preflight', () => {
   it('is go for the supported path, a valid theme and an accepted Node.js; no-go when one check is fatal', async () => {
     const input = {
       from: '5.130.6',
-      to: '6.65.0',
+      to: '6.66.0',
       published: PUBLISHED,
       targetEngines: GHOST_6_ENGINES,
-      imageNode: '22.23.3',
+      imageNode: '22.23.2',
       themeDir: join(THEMES, 'plain'),
       space: { contentBytes: 10, availableBytes: 2 ** 30 },
       databaseVersion: '8.0.mysql_aurora.3.08.0',

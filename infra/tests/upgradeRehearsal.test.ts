@@ -1,7 +1,7 @@
 // @module-tag integration
-// The rehearsal of Ghost 5.130.6 → 6.65.0 on real releases (named by versions.json, not by
+// The rehearsal of Ghost from the compatibility release to the pinned one on real releases (named by versions.json, not by
 // GHOST_VERSION: the test runs both): MariaDB with a seeded site on 5.130.6, a copy of its database
-// and content, 6.65.0 booted on the copy, the smoke test compared with production, the report in S3.
+// and content, the pinned release booted on the copy, the smoke test compared with production, the report in S3.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -16,7 +16,7 @@ import { FROM, type ProductionSite, preflightInput, startProduction, TO } from '
 
 const THEMES = fileURLToPath(new URL('./fixtures/themes/', import.meta.url));
 const BUCKET = 'ghost-ha-upgrade-reports';
-/** Ghost 6.65.0's migrations and boot on this loaded machine take a minute or more. */
+/** The pinned Ghost's migrations and boot on this loaded machine take a minute or more. */
 const BOOT_TIMEOUT_MS = 420_000;
 
 let mariadb: MariaDbServer;

@@ -19,7 +19,7 @@ function upgradeSh(cwd: string, ...args: string[]): Promise<{ code: number | nul
 
 describe('scripts/upgrade.sh', () => {
   it('plans from the repository root', async () => {
-    const result = await upgradeSh(REPO_ROOT, 'plan', '--from', '5.130.6', '--to', '6.65.0');
+    const result = await upgradeSh(REPO_ROOT, 'plan', '--from', '5.130.6', '--to', '6.66.0');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Cost: writers get 503 for about \d+ min/m);
@@ -27,13 +27,13 @@ describe('scripts/upgrade.sh', () => {
 
   it("reads file options relative to the caller's directory, and exits 1 on a no-go", async () => {
     const dir = await makeTemporaryDirectory('ghost-ha-upgrade-script-');
-    await writeFile(join(dir, 'versions.txt'), '5.130.6\n6.65.0\n');
+    await writeFile(join(dir, 'versions.txt'), '5.130.6\n6.66.0\n');
     await writeFile(
       join(dir, 'ghost.json'),
-      JSON.stringify({ version: '6.65.0', engines: { node: '^22.23.1 || ^24.20.0' } }),
+      JSON.stringify({ version: '6.66.0', engines: { node: '^22.23.1 || ^24.20.0' } }),
     );
     const fixtures = join(REPO_ROOT, 'infra', 'tests', 'fixtures');
-    const args = ['--from', '5.130.6', '--to', '6.65.0', '--image-node', '22.23.3'];
+    const args = ['--from', '5.130.6', '--to', '6.66.0', '--image-node', '22.23.2'];
     const files = ['--versions-file', join(dir, 'versions.txt'), '--target-package', join(dir, 'ghost.json')];
     const noGo = await upgradeSh(fixtures, 'preflight', ...args, '--theme', 'themes/uses-removed', ...files);
     expect(noGo.code).toBe(1);

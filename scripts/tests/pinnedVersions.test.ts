@@ -57,6 +57,8 @@ describe('versions.json, the one place the Ghost and Node.js versions are writte
       // The base image pinned by digest names its Node.js (infra/tests/dockerfiles.test.ts checks it).
       'services/cache-invalidator/Dockerfile',
       'services/health-sidecar/Dockerfile',
+      // The upgrade's figures, measured on the pinned releases: a new pin means measuring again.
+      'infra/src/upgrade/README.md',
     ];
     const pinned = [PINNED_VERSIONS.ghost, PINNED_VERSIONS.node, PINNED_VERSIONS.nodeForGhost];
     const writers = repositoryFiles().filter((path) => {

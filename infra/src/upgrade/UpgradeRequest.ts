@@ -28,7 +28,7 @@ export const UPGRADE_USAGE = `Usage: upgrade.sh plan|preflight --from VERSION --
               against the target's engines, the theme through gscan; exits 0 on go, 1 on no-go
 
   --from VERSION            the running Ghost (e.g. 5.130.6)
-  --to VERSION              the target Ghost (e.g. 6.65.0)
+  --to VERSION              the target Ghost (e.g. 6.66.0)
   --report FILE             plan: a rehearsal's go/no-go report; its measured times are used
   --region REGION           plan: with the three below, the exact AWS calls of each step
   --cluster-id ID           plan: the Aurora cluster Ghost writes to (data stack ClusterIdentifier)
@@ -36,7 +36,7 @@ export const UPGRADE_USAGE = `Usage: upgrade.sh plan|preflight --from VERSION --
   --report-bucket NAME      plan: where the go/no-go report goes
   --project NAME            plan: the stacks' ProjectName (default ghost-ha)
   --theme DIR               preflight: the active theme's directory (required)
-  --image-node VERSION      preflight: the Node.js of the target's image (required, e.g. 22.23.3)
+  --image-node VERSION      preflight: the Node.js of the target's image (required, e.g. 22.23.2)
   --versions-file FILE      preflight: published Ghost versions (JSON array or one a line) instead
                             of asking the npm registry; needs --target-package
   --target-package FILE     preflight: the target release's package.json (its engines)
@@ -112,7 +112,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeRequest {
   const request: UpgradeRequest = {
     command,
     from: version('from', '5.130.6'),
-    to: version('to', '6.65.0'),
+    to: version('to', '6.66.0'),
     ...optional(values, 'report', 'reportFile'),
     ...optional(values, 'theme', 'themeDir'),
     ...optional(values, 'image-node', 'imageNode'),
@@ -123,7 +123,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeRequest {
   };
   if (command === 'preflight') {
     if (!request.themeDir) throw new UpgradeUsageError('--theme is required, e.g. --theme ./content/themes/casper.');
-    if (!request.imageNode) throw new UpgradeUsageError('--image-node is required, e.g. --image-node 22.23.3.');
+    if (!request.imageNode) throw new UpgradeUsageError('--image-node is required, e.g. --image-node 22.23.2.');
     if ((request.versionsFile === undefined) !== (request.targetPackage === undefined)) {
       throw new UpgradeUsageError(
         '--versions-file and --target-package go together (or neither: the npm registry is asked).',

@@ -17,7 +17,7 @@ function runtime<K extends Operation>(
   return { operation, region, known, atRunTime };
 }
 
-/** `6.65.0` and a time → `6-65-0-20261206t2300`: RDS identifiers take letters, digits and single hyphens. */
+/** `6.66.0` and a time → `6-66-0-20261206t2300`: RDS identifiers take letters, digits and single hyphens. */
 export function identifierPart(version: string, at: Date): string {
   const stamp = at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', 't');
   return `${version.replaceAll('.', '-')}-${stamp}`;

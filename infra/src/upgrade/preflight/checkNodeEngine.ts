@@ -9,7 +9,7 @@ import type { PreflightFinding } from './PreflightFinding.js';
 export function checkNodeEngine(target: string, imageNode: string, engines: string | undefined): PreflightFinding[] {
   const check = 'node';
   const node = semver.valid(semver.coerce(imageNode));
-  if (!node) return [{ check, level: 'fatal', message: `'${imageNode}' is not a Node.js version (e.g. 22.23.3)` }];
+  if (!node) return [{ check, level: 'fatal', message: `'${imageNode}' is not a Node.js version (e.g. 22.23.2)` }];
   if (!engines) {
     return [
       { check, level: 'warning', message: `Ghost ${target} names no engines.node: Node.js ${node} is unchecked` },

@@ -13,7 +13,7 @@ export function checkUpgradePath(from: string, to: string, published: readonly s
   const current = semver.valid(from);
   const target = semver.valid(to);
   if (!current || !target) {
-    return [{ check, level: 'fatal', message: `'${!current ? from : to}' is not a version (e.g. 6.65.0)` }];
+    return [{ check, level: 'fatal', message: `'${!current ? from : to}' is not a version (e.g. 6.66.0)` }];
   }
   const releases = published.filter((version) => semver.valid(version) && !semver.prerelease(version));
   if (!releases.includes(target)) {
