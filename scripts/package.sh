@@ -5,7 +5,7 @@
 # images pinned by digest to dist/artifacts/artifacts.env, which scripts/deploy.sh reads.
 #
 # Usage: scripts/package.sh [--bucket NAME --region REGION] [--registry URI]... [--replica-registry URI]...
-#                           [--tag TAG] [--ghost-image IMAGE]
+#                           [--tag TAG] [--ghost-image IMAGE] [--project NAME]
 #   --bucket NAME         S3 bucket for the Lambda bundles (in the region the functions stack runs in)
 #   --region REGION       that bucket's region
 #   --registry URI        image registry to push to, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com;
@@ -16,6 +16,8 @@
 # a region, and checks there (ecr:DescribeImages) that every digest has arrived.
 #   --tag TAG             image tag (default: the commit, with -dirty for uncommitted changes)
 #   --ghost-image IMAGE   the Ghost image to mirror (default: app.yaml's GhostImage default)
+#   --project NAME        the stacks' ProjectName (default ghost-ha): images go to the registry stack's
+#                         repositories <NAME>/ghost, <NAME>/health-sidecar, <NAME>/cache-invalidator
 # Without --bucket the bundles are only built; without --registry no image is built or mirrored.
 # Images are built and pulled for linux/amd64, the architecture the task definition pins (X86_64),
 # also on an ARM machine.
@@ -36,6 +38,7 @@ registries=()
 replica_registries=()
 tag=""
 ghost_image=""
+project=ghost-ha
 while (($# > 0)); do
   case "$1" in
   --bucket) bucket="${2:?--bucket needs a value, e.g. --bucket my-artifacts}"; shift 2 ;;
@@ -43,11 +46,13 @@ while (($# > 0)); do
   --registry) registries+=("${2:?--registry needs a value, e.g. --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com}"); shift 2 ;;
   --replica-registry) replica_registries+=("${2:?--replica-registry needs a value, e.g. --replica-registry 123456789012.dkr.ecr.eu-central-1.amazonaws.com}"); shift 2 ;;
   --tag) tag="${2:?--tag needs a value, e.g. --tag v1.2.0}"; shift 2 ;;
+  --project) project="${2:?--project needs a value, e.g. --project ghost-ha}"; shift 2 ;;
   --ghost-image) ghost_image="${2:?--ghost-image needs a value, e.g. --ghost-image ghost:<version>}"; shift 2 ;;
   -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "Unknown argument '$1'. Run scripts/package.sh --help." ;;
   esac
 done
+[[ "$project" =~ ^[a-z][a-z0-9-]{1,30}$ ]] || die "--project '$project' is not a ProjectName the stacks accept (lower case, digits and -, e.g. --project ghost-ha)."
 if [[ -n "$bucket" && -z "$region" ]]; then
   die "--bucket needs --region (the bucket's region, where the functions stack is deployed)."
 fi
@@ -126,12 +131,12 @@ if ((${#registries[@]} > 0)); then
   command -v docker >/dev/null || die "--registry needs Docker to build the service images; install it or build elsewhere."
   docker info >/dev/null 2>&1 || die "Docker is installed but its engine does not answer (is the daemon running?)."
   for service in "${SERVICES[@]}"; do
-    local_image="ghost-ha/$service:$tag"
+    local_image="$project/$service:$tag"
     log "Building $local_image for $PLATFORM"
     docker build --platform "$PLATFORM" --file "services/$service/Dockerfile" --tag "$local_image" .
     # deploy.sh picks the registry of each region by its name; the first one is the default.
     variable="$(tr 'a-z-' 'A-Z_' <<<"$service")_IMAGE"
-    printf '%s=%s\n' "$variable" "$(push_pinned "$local_image" "ghost-ha/$service" "$tag")" >>"$manifest.tmp"
+    printf '%s=%s\n' "$variable" "$(push_pinned "$local_image" "$project/$service" "$tag")" >>"$manifest.tmp"
   done
   # Ghost from the registry next to the task, not from Docker Hub at failover time (rate limits, and
   # a third party's outage during this region's).
@@ -141,7 +146,7 @@ if ((${#registries[@]} > 0)); then
   [[ "$ghost_image" == *:* ]] || die "No Ghost image to mirror (got '$ghost_image'); pass --ghost-image ghost:<version>."
   log "Mirroring $ghost_image ($PLATFORM)"
   docker pull --quiet --platform "$PLATFORM" "$ghost_image" >&2
-  printf 'GHOST_IMAGE=%s\n' "$(push_pinned "$ghost_image" "ghost-ha/ghost" "${ghost_image##*:}")" >>"$manifest.tmp"
+  printf 'GHOST_IMAGE=%s\n' "$(push_pinned "$ghost_image" "$project/ghost" "${ghost_image##*:}")" >>"$manifest.tmp"
   # Quoted: the file is sourced, and an unquoted second word would run as a command.
   all_registries=("${registries[@]}" "${replica_registries[@]}")
   printf 'REGISTRIES="%s"\n' "${all_registries[*]}" >>"$manifest.tmp"

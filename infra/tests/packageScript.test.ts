@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTemplate } from '../src/parseTemplate.js';
 
 const run = promisify(execFile);
 
@@ -62,6 +63,36 @@ describe('scripts/package.sh with --registry (Docker CLI recorded)', () => {
     expect(calls).toContain(`pull --quiet --platform linux/amd64 ${ghost}`);
     expect(calls).toContain(`push --quiet ${registry}/ghost-ha/ghost:${ghost.split(':')[1]}`);
   });
+
+  it("pushes to the registry stack's repositories of the given project (<ProjectName>/<service>)", async () => {
+    const out = join(dir, 'project');
+    const log = join(dir, 'project.log');
+    await run(
+      'bash',
+      [join(REPO_ROOT, 'scripts', 'package.sh'), '--project', 'blog', '--registry', registry, '--tag', 'abc123'],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, DOCKER_LOG: log, ARTIFACTS_DIR: out },
+        timeout: 170_000,
+      },
+    );
+    const pushes = (await readFile(log, 'utf8')).split('\n').filter((c) => c.startsWith('push '));
+    expect(pushes).toContain(`push --quiet ${registry}/blog/health-sidecar:abc123`);
+    expect(pushes).toContain(`push --quiet ${registry}/blog/cache-invalidator:abc123`);
+    expect(pushes.filter((c) => c.includes('/ghost-ha/'))).toEqual([]);
+    expect(await readFile(join(out, 'artifacts.env'), 'utf8')).toMatch(
+      /^HEALTH_SIDECAR_IMAGE=blog\/health-sidecar@sha256:/m,
+    );
+    // The repositories the registry stack makes for that project.
+    expect(loadTemplate('registry').Resources.HealthSidecarRepository?.Properties?.RepositoryName).toEqual({
+      'Fn::Sub': '${ProjectName}/health-sidecar',
+    });
+    const refused = await run('bash', [join(REPO_ROOT, 'scripts', 'package.sh'), '--project', 'My_Blog'], {
+      cwd: REPO_ROOT,
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain("--project 'My_Blog' is not a ProjectName");
+  }, 180_000);
 
   it("pushes to each region's registry and names a replicated one, in a file that sources safely", async () => {
     const secondary = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
