@@ -75,19 +75,23 @@ export class LocalUpgradeSite implements UpgradeSite, UpgradeTarget {
       throw error;
     }
     const copyMs = Math.round(performance.now() - started);
+    // A release booted on the copy's database and content.
+    const startOnCopy = async (version: string, timeoutMs: number) => {
+      ghost = await LocalGhost.start({
+        version,
+        database: await mariadb.database(database),
+        contentDir,
+        bootTimeoutMs: timeoutMs,
+      });
+      return { url: ghost.url };
+    };
     return {
       label: database,
       copyMs,
       migrationCount: () => this.#migrationCount(database),
       boot: async (version, timeoutMs) => {
         await this.#tamper(database);
-        ghost = await LocalGhost.start({
-          version,
-          database: await mariadb.database(database),
-          contentDir,
-          bootTimeoutMs: timeoutMs,
-        });
-        return { url: ghost.url };
+        return startOnCopy(version, timeoutMs);
       },
       restoreAndBoot: async (version, timeoutMs) => {
         await ghost?.stop();
@@ -96,13 +100,7 @@ export class LocalUpgradeSite implements UpgradeSite, UpgradeTarget {
         await mariadb.loadDatabase(database, join(dir, 'dump.sql'));
         await rm(contentDir, { recursive: true, force: true });
         await cp(this.#options.contentDir, contentDir, { recursive: true });
-        ghost = await LocalGhost.start({
-          version,
-          database: await mariadb.database(database),
-          contentDir,
-          bootTimeoutMs: timeoutMs,
-        });
-        return { url: ghost.url };
+        return startOnCopy(version, timeoutMs);
       },
       remove,
     };
