@@ -27,7 +27,7 @@ import {
 import type { GoNoGoReport } from '../src/upgrade/GoNoGoReport.js';
 import { runPreflight } from '../src/upgrade/preflight/runPreflight.js';
 import { rehearseUpgrade } from '../src/upgrade/rehearseUpgrade.js';
-import { FROM, type ProductionSite, preflightInput, startProduction, TO } from './support/upgradeTestSite.js';
+import { FROM, type ProductionSite, preflightInput, startProduction, TO, TO_IMAGE } from './support/upgradeTestSite.js';
 
 const BOOT_TIMEOUT_MS = 420_000;
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
   report = await rehearseUpgrade({
     site,
     from: FROM,
-    to: TO,
+    to: TO, image: TO_IMAGE,
     preflight: await runPreflight(await preflightInput(mariadb, production)),
     bootTimeoutMs: BOOT_TIMEOUT_MS,
   });
@@ -153,14 +153,18 @@ function printOutcome(outcome: UpgradeOutcome): void {
 }
 
 describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
-  it('refuses without a go for the same upgrade, and a second upgrade while one holds the lock; nothing changes', async () => {
+  it('refuses without a go for the same upgrade and image, and a second upgrade while one holds the lock; nothing changes', async () => {
     await expect(
-      applyUpgrade({ target: site, from: FROM, to: TO, report: { ...report, verdict: 'no-go', reasons: ['theme'] } }),
+      applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report: { ...report, verdict: 'no-go', reasons: ['theme'] } }),
     ).rejects.toThrow(UpgradeRefusedError);
-    await expect(applyUpgrade({ target: site, from: FROM, to: '6.64.0', report })).rejects.toThrow(UpgradeRefusedError);
+    await expect(applyUpgrade({ target: site, from: FROM, to: '6.64.0', image: TO_IMAGE, report })).rejects.toThrow(UpgradeRefusedError);
+    // A go is for one build: another image of the same version (a rebuilt tag) is not covered by it.
+    await expect(
+      applyUpgrade({ target: site, from: FROM, to: TO, image: `${TO_IMAGE}-rebuilt`, report }),
+    ).rejects.toThrow(/rehearse this image first/);
     const release = await site.lock();
     try {
-      await expect(applyUpgrade({ target: site, from: FROM, to: TO, report })).rejects.toThrow(UpgradeLockedError);
+      await expect(applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report })).rejects.toThrow(UpgradeLockedError);
     } finally {
       await release();
     }
@@ -179,7 +183,7 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
       backup: () => Promise.reject(new Error('no space left for the content backup')),
       restore: () => Promise.reject(new Error('never called')),
     };
-    await expect(applyUpgrade({ target: failingBackup, from: FROM, to: TO, report, progress: log })).rejects.toThrow(
+    await expect(applyUpgrade({ target: failingBackup, from: FROM, to: TO, image: TO_IMAGE, report, progress: log })).rejects.toThrow(
       /The backup point failed \(no space left for the content backup\); Ghost 5.130.6 runs again/,
     );
     expect(await runningVersion()).toBe(FROM.split('.').slice(0, 2).join('.'));
@@ -195,7 +199,7 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
       result: outcome,
       statuses,
       servedBy,
-    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log }));
+    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report, progress: log }));
     printOutcome(outcome);
     printReaders(statuses, servedBy);
     expect(statuses.filter((status) => status >= 500 || status === 0)).toEqual([]);
@@ -215,7 +219,7 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
       result: outcome,
       statuses,
       servedBy,
-    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, report, progress: log }));
+    } = await readersDuring(applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report, progress: log }));
     printOutcome(outcome);
     printReaders(statuses, servedBy);
     expect(statuses.filter((status) => status >= 500 || status === 0)).toEqual([]);

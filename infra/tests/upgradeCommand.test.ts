@@ -186,6 +186,7 @@ describe('scripts/upgrade.sh plan', () => {
     const report: GoNoGoReport = {
       from: '5.130.6',
       to: '6.66.0',
+      image: 'ghost:6.66.0',
       verdict: 'go',
       reasons: [],
       startedAt: '2026-12-06T22:00:00.000Z',

@@ -12,7 +12,7 @@ import { formatReport } from '../src/upgrade/GoNoGoReport.js';
 import { runPreflight } from '../src/upgrade/preflight/runPreflight.js';
 import { rehearseUpgrade } from '../src/upgrade/rehearseUpgrade.js';
 import { saveReport } from '../src/upgrade/saveReport.js';
-import { FROM, type ProductionSite, preflightInput, startProduction, TO } from './support/upgradeTestSite.js';
+import { FROM, type ProductionSite, preflightInput, startProduction, TO, TO_IMAGE } from './support/upgradeTestSite.js';
 
 const THEMES = fileURLToPath(new URL('./fixtures/themes/', import.meta.url));
 const BUCKET = 'ghost-ha-upgrade-reports';
@@ -73,7 +73,7 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     const report = await rehearseUpgrade({
       site: site(),
       from: FROM,
-      to: TO,
+      to: TO, image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
       progress: (line) => process.stdout.write(`  ${line}\n`),
@@ -101,7 +101,7 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     expect(JSON.parse(await (stored.Body?.transformToString() ?? Promise.resolve('{}')))).toMatchObject({
       verdict: 'go',
       from: FROM,
-      to: TO,
+      to: TO, image: TO_IMAGE,
     });
     const after = await productionState();
     expect(after.version).toBe(before.version);
@@ -127,7 +127,7 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
         },
       },
       from: FROM,
-      to: TO,
+      to: TO, image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
     });
@@ -150,7 +150,7 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     const report = await rehearseUpgrade({
       site: site(conflicting),
       from: FROM,
-      to: TO,
+      to: TO, image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
     });

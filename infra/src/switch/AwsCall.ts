@@ -54,6 +54,16 @@ import type {
   UpdateFileSystemProtectionCommandOutput,
 } from '@aws-sdk/client-efs';
 import type {
+  CreateRuleCommandInput,
+  CreateRuleCommandOutput,
+  DeleteRuleCommandInput,
+  DeleteRuleCommandOutput,
+  DescribeListenersCommandInput,
+  DescribeListenersCommandOutput,
+  DescribeRulesCommandInput,
+  DescribeRulesCommandOutput,
+  DescribeTargetGroupsCommandInput,
+  DescribeTargetGroupsCommandOutput,
   DescribeTargetHealthCommandInput,
   DescribeTargetHealthCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -71,6 +81,8 @@ import type {
   DescribeDBClusterSnapshotsCommandInput,
   DescribeDBClusterSnapshotsCommandOutput,
   DescribeDBClustersCommandInput,
+  DescribeDBInstancesCommandInput,
+  DescribeDBInstancesCommandOutput,
   DescribeDBClustersCommandOutput,
   DescribeGlobalClustersCommandInput,
   DescribeGlobalClustersCommandOutput,
@@ -85,6 +97,10 @@ import type {
 } from '@aws-sdk/client-rds';
 import type { ExecuteStatementCommandInput, ExecuteStatementCommandOutput } from '@aws-sdk/client-rds-data';
 import type {
+  DeleteObjectCommandInput,
+  DeleteObjectCommandOutput,
+  GetObjectCommandInput,
+  GetObjectCommandOutput,
   ListObjectsV2CommandInput,
   ListObjectsV2CommandOutput,
   PutObjectCommandInput,
@@ -151,6 +167,15 @@ export interface Operations {
   'efs:DeleteFileSystem': [DeleteFileSystemCommandInput, DeleteFileSystemCommandOutput];
   's3:PutObject': [PutObjectCommandInput, PutObjectCommandOutput];
   'backup:DescribeBackupJob': [DescribeBackupJobCommandInput, DescribeBackupJobCommandOutput];
+  // The upgrade's apply (infra/src/upgrade/aws/AwsUpgradeTarget.ts): its lock, its report, the writers' maintenance answer.
+  's3:GetObject': [GetObjectCommandInput, GetObjectCommandOutput];
+  's3:DeleteObject': [DeleteObjectCommandInput, DeleteObjectCommandOutput];
+  'rds:DescribeDBInstances': [DescribeDBInstancesCommandInput, DescribeDBInstancesCommandOutput];
+  'elbv2:DescribeTargetGroups': [DescribeTargetGroupsCommandInput, DescribeTargetGroupsCommandOutput];
+  'elbv2:DescribeListeners': [DescribeListenersCommandInput, DescribeListenersCommandOutput];
+  'elbv2:DescribeRules': [DescribeRulesCommandInput, DescribeRulesCommandOutput];
+  'elbv2:CreateRule': [CreateRuleCommandInput, CreateRuleCommandOutput];
+  'elbv2:DeleteRule': [DeleteRuleCommandInput, DeleteRuleCommandOutput];
   'rds-data:ExecuteStatement': [ExecuteStatementCommandInput, ExecuteStatementCommandOutput];
   'secretsmanager:DescribeSecret': [DescribeSecretCommandInput, DescribeSecretCommandOutput];
 }

@@ -27,7 +27,14 @@ import {
   DescribeReplicationConfigurationsCommand,
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CopyDBClusterSnapshotCommand,
   CreateDBClusterSnapshotCommand,
@@ -36,6 +43,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   RestoreDBClusterFromSnapshotCommand,
@@ -43,7 +51,7 @@ import {
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { AwsCall, AwsCallOf, InputOf, Operation, OutputOf } from './AwsCall.js';
 import type { AwsClients } from './AwsClients.js';
@@ -90,6 +98,14 @@ const COMMANDS: { [K in Operation]: Sender<K> } = {
   'efs:DeleteFileSystem': (c, r, i) => c.efs(r).send(new DeleteFileSystemCommand(i)),
   's3:PutObject': (c, r, i) => c.s3(r).send(new PutObjectCommand(i)),
   'backup:DescribeBackupJob': (c, r, i) => c.backup(r).send(new DescribeBackupJobCommand(i)),
+  's3:GetObject': (c, r, i) => c.s3(r).send(new GetObjectCommand(i)),
+  's3:DeleteObject': (c, r, i) => c.s3(r).send(new DeleteObjectCommand(i)),
+  'rds:DescribeDBInstances': (c, r, i) => c.rds(r).send(new DescribeDBInstancesCommand(i)),
+  'elbv2:DescribeTargetGroups': (c, r, i) => c.elbv2(r).send(new DescribeTargetGroupsCommand(i)),
+  'elbv2:DescribeListeners': (c, r, i) => c.elbv2(r).send(new DescribeListenersCommand(i)),
+  'elbv2:DescribeRules': (c, r, i) => c.elbv2(r).send(new DescribeRulesCommand(i)),
+  'elbv2:CreateRule': (c, r, i) => c.elbv2(r).send(new CreateRuleCommand(i)),
+  'elbv2:DeleteRule': (c, r, i) => c.elbv2(r).send(new DeleteRuleCommand(i)),
   'rds-data:ExecuteStatement': (c, r, i) => c.rdsData(r).send(new ExecuteStatementCommand(i)),
   'secretsmanager:DescribeSecret': (c, r, i) => c.secretsManager(r).send(new DescribeSecretCommand(i)),
 };

@@ -5,6 +5,11 @@ import type { SmokePage } from './smokeSite.js';
 export interface GoNoGoReport {
   readonly from: string;
   readonly to: string;
+  /**
+   * The image the target was booted from on the copy (on AWS pinned by digest): the upgrade runs
+   * only that image, so a go for one build is not taken for another of the same version.
+   */
+  readonly image: string;
   readonly verdict: Verdict;
   /** Why, in one line each (empty for a go). */
   readonly reasons: readonly string[];
@@ -32,7 +37,10 @@ export interface GoNoGoReport {
 
 /** The report as the operator reads it at the end of the command. */
 export function formatReport(report: GoNoGoReport): string {
-  const lines = [`Rehearsal of Ghost ${report.from} → ${report.to}: ${report.verdict.toUpperCase()}`];
+  const lines = [
+    `Rehearsal of Ghost ${report.from} → ${report.to}: ${report.verdict.toUpperCase()}`,
+    `  image: ${report.image}`,
+  ];
   for (const reason of report.reasons) lines.push(`  because: ${reason}`);
   lines.push('Preflight:');
   for (const finding of report.preflight) lines.push(`  ${formatFinding(finding)}`);

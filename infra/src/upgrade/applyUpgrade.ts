@@ -10,7 +10,9 @@ export interface UpgradeOptions {
   readonly target: UpgradeTarget;
   readonly from: string;
   readonly to: string;
-  /** The rehearsal's report: the upgrade runs only after a go for the same upgrade. */
+  /** The target's image: the one the rehearsal's go was for. */
+  readonly image: string;
+  /** The rehearsal's report: the upgrade runs only after a go for the same upgrade and image. */
   readonly report: GoNoGoReport;
   /** The longest the target may take to migrate and boot; default 3× the rehearsal's, at least 10 min. */
   readonly bootTimeoutMs?: number;
@@ -49,6 +51,11 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
   const progress = options.progress ?? (() => undefined);
   if (report.from !== from || report.to !== to) {
     throw new UpgradeRefusedError(`The report is about ${report.from} → ${report.to}, not ${from} → ${to}`);
+  }
+  if (report.image !== options.image) {
+    throw new UpgradeRefusedError(
+      `The rehearsal's go was for image ${report.image}, not ${options.image}: rehearse this image first`,
+    );
   }
   if (report.verdict !== 'go') {
     throw new UpgradeRefusedError(`The rehearsal of ${from} → ${to} was a no-go: ${report.reasons.join('; ')}`);

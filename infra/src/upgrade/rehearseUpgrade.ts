@@ -9,6 +9,8 @@ export interface RehearsalOptions {
   readonly site: UpgradeSite;
   readonly from: string;
   readonly to: string;
+  /** The target's image (on AWS pinned by digest), recorded in the report the upgrade checks. */
+  readonly image: string;
   readonly preflight: readonly PreflightFinding[];
   /** How long the target may take to migrate and boot on the copy. */
   readonly bootTimeoutMs: number;
@@ -26,7 +28,7 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
   const now = options.now ?? Date.now;
   const progress = options.progress ?? (() => undefined);
   const startedAt = new Date(now()).toISOString();
-  const base = { from: options.from, to: options.to, startedAt, preflight: options.preflight };
+  const base = { from: options.from, to: options.to, image: options.image, startedAt, preflight: options.preflight };
   const fatal = options.preflight.filter((finding) => finding.level === 'fatal');
   if (verdictOf(options.preflight) === 'no-go') {
     return {

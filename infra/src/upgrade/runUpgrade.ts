@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { summarizeError } from '@ghost-ha/core';
-import { UpgradeUsageError } from '../errors.js';
+import { UpgradeLockedError, UpgradeRefusedError, UpgradeUsageError } from '../errors.js';
+import type { AwsClients } from '../switch/AwsClients.js';
+import type { Pacing } from '../switch/poll.js';
+import { runAwsUpgrade } from './aws/runAwsUpgrade.js';
 import { upgradeCalls } from './aws/upgradeCalls.js';
 import { formatUpgradePlan } from './formatUpgradePlan.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
@@ -17,9 +20,14 @@ export interface UpgradeIo {
   readonly releases?: GhostReleases;
   /** The time the AWS resources' names carry. */
   readonly now?: () => Date;
+  /** apply and rollback: the AWS clients and the waits' pacing (tests swap them). */
+  readonly clients?: AwsClients;
+  readonly pacing?: Pacing;
+  /** Where GHOST_ADMIN_API_KEY is read from (process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Exit codes: 0 planned or go, 1 no-go or a failure, 2 the command line is wrong. */
+/** Exit codes: 0 planned, go or upgraded, 1 no-go, refused, rolled back or a failure, 2 the command line is wrong. */
 export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(`${UPGRADE_USAGE}\n`);
@@ -35,6 +43,7 @@ export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promis
       io.out(`${formatUpgradePlan(planUpgrade(request.from, request.to, report, calls))}\n`);
       return 0;
     }
+    if (request.command === 'apply' || request.command === 'rollback') return await runAwsUpgrade(request, io);
     const releases =
       request.versionsFile && request.targetPackage
         ? fileGhostReleases(request.versionsFile, request.targetPackage)
@@ -57,6 +66,10 @@ export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promis
     if (error instanceof UpgradeUsageError) {
       io.err(`${error.message}\n`);
       return 2;
+    }
+    if (error instanceof UpgradeRefusedError || error instanceof UpgradeLockedError) {
+      io.err(`Refused: ${error.message}\n`);
+      return 1;
     }
     const { name, message } = summarizeError(error);
     io.err(`Unexpected ${name}: ${message}\n`);

@@ -15,6 +15,8 @@ export async function saveReport(s3: S3Client, bucket: string, report: GoNoGoRep
     Key: key,
     Body: `${JSON.stringify(report, null, 2)}\n`,
     ContentType: 'application/json',
+    // The backup bucket takes only writes that cannot replace an object (functions.yaml, BackupsAreWrittenOnce).
+    IfNoneMatch: '*',
   };
   await s3.send(new PutObjectCommand(input));
   return key;

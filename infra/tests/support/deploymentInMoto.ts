@@ -11,7 +11,7 @@ import {
   PutMetricAlarmCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
@@ -29,11 +29,16 @@ import {
   UpdateFileSystemProtectionCommand,
 } from '@aws-sdk/client-efs';
 import {
+  type Action,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
+  type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, IAMClient, UploadServerCertificateCommand } from '@aws-sdk/client-iam';
 import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
@@ -223,6 +228,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     await elbv2.send(
       new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: '10.20.0.10', Port: 8080 }] }),
     );
+    await createLoadBalancer(region, Vpc?.VpcId ?? '', targetGroupArn);
     const ecs = new ECSClient({ region });
     const names = siteNames(PROJECT, region);
     await ecs.send(new CreateClusterCommand({ clusterName: names.ecsCluster }));
@@ -389,6 +395,61 @@ export async function waitForFirstCopy(region: string, fileSystemId: string): Pr
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * The app stack's load balancer in front of the target group: its HTTPS listener (default 403)
+ * and its rules as app.yaml has them (the canary's fixed 503, the forward of CloudFront's requests
+ * on the X-Origin-Verify header), with a token standing for the secret's.
+ */
+async function createLoadBalancer(region: string, vpcId: string, targetGroupArn: string): Promise<void> {
+  const app = loadTemplate('app');
+  const ec2 = new EC2Client({ region });
+  const subnets: string[] = [];
+  for (const [index, zone] of ['a', 'b'].entries()) {
+    const { Subnet } = await ec2.send(
+      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${index + 1}.0/24`, AvailabilityZone: `${region}${zone}` }),
+    );
+    subnets.push(Subnet?.SubnetId ?? '');
+  }
+  ec2.destroy();
+  const elbv2 = new ElasticLoadBalancingV2Client({ region });
+  const { LoadBalancers = [] } = await elbv2.send(
+    new CreateLoadBalancerCommand({ Name: `${PROJECT}-alb`, Subnets: subnets, Type: 'application' }),
+  );
+  const listener = app.Resources.HttpsListener?.Properties ?? {};
+  // The site's certificate (ACM in the stacks); moto's load balancer also takes an IAM server certificate.
+  const { ServerCertificateMetadata } = await new IAMClient({ region }).send(
+    new UploadServerCertificateCommand({
+      ServerCertificateName: `${PROJECT}-site-${region}`,
+      CertificateBody: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+      PrivateKey: '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
+    }),
+  );
+  const { Listeners = [] } = await elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: LoadBalancers[0]?.LoadBalancerArn,
+      Port: Number(listener.Port),
+      Protocol: String(listener.Protocol) as 'HTTPS',
+      Certificates: [{ CertificateArn: ServerCertificateMetadata?.Arn }],
+      DefaultActions: listener.DefaultActions as Action[],
+    }),
+  );
+  const listenerArn = Listeners[0]?.ListenerArn;
+  for (const name of ['FromCloudFrontRule', 'MirrorCanaryRule']) {
+    const rule = app.Resources[name]?.Properties ?? {};
+    const conditions = (rule.Conditions as RuleCondition[]).map((c) =>
+      c.HttpHeaderConfig ? { ...c, HttpHeaderConfig: { ...c.HttpHeaderConfig, Values: [ORIGIN_TOKEN] } } : c,
+    );
+    const actions = (rule.Actions as Action[]).map((a) => (a.Type === 'forward' ? { ...a, TargetGroupArn: targetGroupArn } : a));
+    await elbv2.send(
+      new CreateRuleCommand({ ListenerArn: listenerArn, Priority: Number(rule.Priority), Conditions: conditions, Actions: actions }),
+    );
+  }
+  elbv2.destroy();
+}
+
+/** The X-Origin-Verify value the moto load balancer's forward rule takes. */
+export const ORIGIN_TOKEN = 'origin-token-in-moto';
 
 /** The data stack's mirror bucket in `region` (moto's account). */
 export function mirrorBucket(region: string): string {

@@ -85,6 +85,14 @@ export const IAM_ACTION: { readonly [K in Operation]: string } = {
   'backup:StartRestoreJob': 'backup:StartRestoreJob',
   'efs:DeleteFileSystem': 'elasticfilesystem:DeleteFileSystem',
   's3:PutObject': 's3:PutObject',
+  's3:GetObject': 's3:GetObject',
+  's3:DeleteObject': 's3:DeleteObject',
+  'rds:DescribeDBInstances': 'rds:DescribeDBInstances',
+  'elbv2:DescribeTargetGroups': 'elasticloadbalancing:DescribeTargetGroups',
+  'elbv2:DescribeListeners': 'elasticloadbalancing:DescribeListeners',
+  'elbv2:DescribeRules': 'elasticloadbalancing:DescribeRules',
+  'elbv2:CreateRule': 'elasticloadbalancing:CreateRule',
+  'elbv2:DeleteRule': 'elasticloadbalancing:DeleteRule',
 };
 
 type Input = Record<string, unknown>;
@@ -212,6 +220,14 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
     case 'backup:StartRestoreJob':
     case 'efs:DeleteFileSystem':
     case 's3:PutObject':
+    case 's3:GetObject':
+    case 's3:DeleteObject':
+    case 'rds:DescribeDBInstances':
+    case 'elbv2:DescribeTargetGroups':
+    case 'elbv2:DescribeListeners':
+    case 'elbv2:DescribeRules':
+    case 'elbv2:CreateRule':
+    case 'elbv2:DeleteRule':
       throw new Error(`${call.operation} is one of the upgrade's calls, which the operator role does not cover`);
   }
 }

@@ -16,6 +16,8 @@ import type { PreflightInput } from '../../src/upgrade/preflight/runPreflight.js
 /** The upgrade the project proves: the compatibility release to the tested one. */
 export const FROM = PINNED_VERSIONS.ghostCompatibility;
 export const TO = PINNED_VERSIONS.ghost;
+/** The target's image as the test bed runs it (testbed localImages: `ghost:<version>`). */
+export const TO_IMAGE = `ghost:${TO}`;
 /** A phrase at the end of the members-only post: an anonymous reader must never get it. */
 export const HIDDEN_PHRASE = 'the members-only ending nobody anonymous reads';
 
