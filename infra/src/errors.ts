@@ -58,3 +58,11 @@ export class UpgradeLockedError extends Error {
     this.name = 'UpgradeLockedError';
   }
 }
+
+/** The upgrade failed and so did its rollback: the site is down until the operator rolls back by hand (the message says how). */
+export class UpgradeRollbackFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UpgradeRollbackFailedError';
+  }
+}

@@ -58,7 +58,8 @@ beforeAll(async () => {
   report = await rehearseUpgrade({
     site,
     from: FROM,
-    to: TO, image: TO_IMAGE,
+    to: TO,
+    image: TO_IMAGE,
     preflight: await runPreflight(await preflightInput(mariadb, production)),
     bootTimeoutMs: BOOT_TIMEOUT_MS,
   });
@@ -155,16 +156,26 @@ function printOutcome(outcome: UpgradeOutcome): void {
 describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
   it('refuses without a go for the same upgrade and image, and a second upgrade while one holds the lock; nothing changes', async () => {
     await expect(
-      applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report: { ...report, verdict: 'no-go', reasons: ['theme'] } }),
+      applyUpgrade({
+        target: site,
+        from: FROM,
+        to: TO,
+        image: TO_IMAGE,
+        report: { ...report, verdict: 'no-go', reasons: ['theme'] },
+      }),
     ).rejects.toThrow(UpgradeRefusedError);
-    await expect(applyUpgrade({ target: site, from: FROM, to: '6.64.0', image: TO_IMAGE, report })).rejects.toThrow(UpgradeRefusedError);
+    await expect(applyUpgrade({ target: site, from: FROM, to: '6.64.0', image: TO_IMAGE, report })).rejects.toThrow(
+      UpgradeRefusedError,
+    );
     // A go is for one build: another image of the same version (a rebuilt tag) is not covered by it.
     await expect(
       applyUpgrade({ target: site, from: FROM, to: TO, image: `${TO_IMAGE}-rebuilt`, report }),
     ).rejects.toThrow(/rehearse this image first/);
     const release = await site.lock();
     try {
-      await expect(applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report })).rejects.toThrow(UpgradeLockedError);
+      await expect(applyUpgrade({ target: site, from: FROM, to: TO, image: TO_IMAGE, report })).rejects.toThrow(
+        UpgradeLockedError,
+      );
     } finally {
       await release();
     }
@@ -183,9 +194,9 @@ describe(`upgrade of Ghost ${FROM} → ${TO} and rollback`, () => {
       backup: () => Promise.reject(new Error('no space left for the content backup')),
       restore: () => Promise.reject(new Error('never called')),
     };
-    await expect(applyUpgrade({ target: failingBackup, from: FROM, to: TO, image: TO_IMAGE, report, progress: log })).rejects.toThrow(
-      /The backup point failed \(no space left for the content backup\); Ghost 5.130.6 runs again/,
-    );
+    await expect(
+      applyUpgrade({ target: failingBackup, from: FROM, to: TO, image: TO_IMAGE, report, progress: log }),
+    ).rejects.toThrow(/The backup point failed \(no space left for the content backup\); Ghost 5.130.6 runs again/);
     expect(await runningVersion()).toBe(FROM.split('.').slice(0, 2).join('.'));
     expect(await site.migrationCount()).toBe(migrations);
   }, 300_000);

@@ -73,7 +73,8 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     const report = await rehearseUpgrade({
       site: site(),
       from: FROM,
-      to: TO, image: TO_IMAGE,
+      to: TO,
+      image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
       progress: (line) => process.stdout.write(`  ${line}\n`),
@@ -101,7 +102,8 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     expect(JSON.parse(await (stored.Body?.transformToString() ?? Promise.resolve('{}')))).toMatchObject({
       verdict: 'go',
       from: FROM,
-      to: TO, image: TO_IMAGE,
+      to: TO,
+      image: TO_IMAGE,
     });
     const after = await productionState();
     expect(after.version).toBe(before.version);
@@ -127,7 +129,8 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
         },
       },
       from: FROM,
-      to: TO, image: TO_IMAGE,
+      to: TO,
+      image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
     });
@@ -150,7 +153,8 @@ describe(`rehearsal of Ghost ${FROM} → ${TO} on a copy`, () => {
     const report = await rehearseUpgrade({
       site: site(conflicting),
       from: FROM,
-      to: TO, image: TO_IMAGE,
+      to: TO,
+      image: TO_IMAGE,
       preflight,
       bootTimeoutMs: BOOT_TIMEOUT_MS,
     });

@@ -4,7 +4,9 @@ file system (test control: GET /ghost-ha/recovery-point?arn=... lists what a rec
 files on EFS file systems (POST /ghost-ha/efs-write/<fs>?name=..., refused when read-only; GET
 /ghost-ha/efs-files/<fs>), the RDS Data API's heartbeat query (heartbeats written with POST
 /ghost-ha/heartbeat/<region>?holder=...), CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
-regional outages; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
+regional outages; a restore from a global database member's snapshot (moto fails on it); ECS services whose tasks start and stop when the test says so (POST
+/ghost-ha/ecs-service/<region>/<cluster>/<service> {"running": 1, "rolloutState": "COMPLETED"}), with their
+deploymentConfiguration kept; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
 moto's reset); EFS replication paused or in error on request (POST
 /ghost-ha/efs-replication/<source fs>?status=PAUSED|ERROR|ENABLED); and S3 conditional writes (If-None-Match / If-Match) made atomic, as S3's are
 (moto checks and stores in two steps, so two simultaneous writers could both win). Usage: python launch.py -H 127.0.0.1 -p PORT (moto_server's own options)."""
@@ -19,24 +21,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import backup_jobs  # noqa: E402
 import cloudfront_if_match  # noqa: E402
+import ecs_services  # noqa: E402
 import efs_replication  # noqa: E402
 import outage  # noqa: E402
 import rds_data  # noqa: E402
 import rds_global  # noqa: E402
+import rds_restore  # noqa: E402
 from moto import server  # noqa: E402
 
 
 def main() -> None:
     backup_jobs.install()
     cloudfront_if_match.install()
+    ecs_services.install()
     efs_replication.install()
     rds_global.install()
+    rds_restore.install()
     rds_data.install()
 
     original_call = server.DomainDispatcherApplication.__call__
 
     def reset_extensions() -> None:
         backup_jobs.reset()
+        ecs_services.reset()
         efs_replication.reset()
         outage.reset()
         rds_data.reset()
@@ -83,6 +90,16 @@ def main() -> None:
                 body = rds_data.write_heartbeat(path.rsplit("/", 1)[-1], holder)
             except PermissionError as error:
                 start_response("409 Conflict", [("Content-Type", "application/json")])
+                return [json.dumps({"message": str(error)}).encode()]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(body).encode()]
+        if path.startswith("/ghost-ha/ecs-service/") and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                _, _, _, region, cluster, name = path.split("/", 5)
+                body = ecs_services.report(region, cluster, name, json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            except ValueError as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [json.dumps({"message": str(error)}).encode()]
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps(body).encode()]

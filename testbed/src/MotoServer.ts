@@ -166,6 +166,24 @@ export class MotoServer {
     return ((await response.json()) as { writtenAt: string }).writtenAt;
   }
 
+  /**
+   * Extended server only: what an ECS service's tasks did. From the first report on, the service
+   * no longer runs what UpdateService asks at once: its counts move only with these reports, and a
+   * FAILED rollout is the circuit breaker giving up on a deployment whose tasks keep failing.
+   */
+  async reportServiceTasks(
+    region: string,
+    cluster: string,
+    service: string,
+    report: { running: number; rolloutState?: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED'; reason?: string },
+  ): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/ecs-service/${region}/${cluster}/${service}`, {
+      method: 'POST',
+      body: JSON.stringify(report),
+    });
+    if (!response.ok) throw new Error(`moto ECS service control answered ${response.status}: ${await response.text()}`);
+  }
+
   /** Forgets every resource moto holds (and, extended, every outage). */
   async reset(): Promise<void> {
     await fetch(`${this.endpoint}/moto-api/reset`, { method: 'POST' });

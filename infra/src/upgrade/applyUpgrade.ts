@@ -1,5 +1,5 @@
 import { GhostAdminClient } from '@ghost-ha/core';
-import { UpgradeRefusedError } from '../errors.js';
+import { UpgradeRefusedError, UpgradeRollbackFailedError } from '../errors.js';
 import { chooseProbes } from './chooseProbes.js';
 import { type ContentSnapshot, compareSnapshots, contentSnapshot, type SnapshotComparison } from './contentSnapshot.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
@@ -113,7 +113,17 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
       };
     }
     progress(`Rolling back to ${from}: ${failure?.split('\n')[0]}`);
-    const rollbackMs = await rollBack(target, backupPoint, bootTimeoutMs, now);
+    let rollbackMs: number;
+    try {
+      rollbackMs = await rollBack(target, backupPoint, bootTimeoutMs, now);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UpgradeRollbackFailedError(
+        `The upgrade failed (${failure?.split('\n')[0]}) and so did its rollback (${reason.split('\n')[0]}). ` +
+          `Ghost is not serving writers. Once the cause is fixed: upgrade.sh rollback --backup-point ${backupPoint.label}`,
+        { cause: error },
+      );
+    }
     const restored = await contentSnapshot(admin);
     return {
       result: 'rolled-back',

@@ -1,4 +1,4 @@
-export { UpgradeLockedError, UpgradeRefusedError } from '../errors.js';
+export { UpgradeLockedError, UpgradeRefusedError, UpgradeRollbackFailedError } from '../errors.js';
 export { applyUpgrade, rollBack, type UpgradeOptions, type UpgradeOutcome } from './applyUpgrade.js';
 export { type ContentSnapshot, compareSnapshots, contentSnapshot, formatComparison } from './contentSnapshot.js';
 export { formatReport, type GoNoGoReport } from './GoNoGoReport.js';

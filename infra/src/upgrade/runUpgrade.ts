@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { summarizeError } from '@ghost-ha/core';
-import { UpgradeLockedError, UpgradeRefusedError, UpgradeUsageError } from '../errors.js';
+import { UpgradeLockedError, UpgradeRefusedError, UpgradeRollbackFailedError, UpgradeUsageError } from '../errors.js';
 import type { AwsClients } from '../switch/AwsClients.js';
 import type { Pacing } from '../switch/poll.js';
 import { runAwsUpgrade } from './aws/runAwsUpgrade.js';
@@ -69,6 +69,10 @@ export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promis
     }
     if (error instanceof UpgradeRefusedError || error instanceof UpgradeLockedError) {
       io.err(`Refused: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof UpgradeRollbackFailedError) {
+      io.err(`ROLLBACK FAILED: ${error.message}\n`);
       return 1;
     }
     const { name, message } = summarizeError(error);

@@ -16,6 +16,7 @@ import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/cl
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  type DeploymentConfiguration,
   DescribeServicesCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
@@ -43,12 +44,14 @@ import {
   CreateDBClusterCommand,
   CreateDBInstanceCommand,
   CreateGlobalClusterCommand,
+  DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AwsQueryProtocol } from '@aws-sdk/core/protocols';
+import { PINNED_VERSIONS } from '@ghost-ha/testbed';
 import { loadTemplate } from '../../src/parseTemplate.js';
 import { resolveConditions } from '../../src/resolveConditions.js';
 import { regionalAlarmNames, siteNames } from '../../src/switch/Deployment.js';
@@ -232,18 +235,24 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     const ecs = new ECSClient({ region });
     const names = siteNames(PROJECT, region);
     await ecs.send(new CreateClusterCommand({ clusterName: names.ecsCluster }));
+    // Ghost and the sidecar (its lease) reach the region's cluster by its endpoint (app.yaml's ClusterEndpoint import).
+    const { DBClusters = [] } = await rds(region).send(
+      new DescribeDBClustersCommand({ DBClusterIdentifier: CLUSTERS[region as keyof typeof CLUSTERS] }),
+    );
+    const database = [{ name: 'database__connection__host', value: DBClusters[0]?.Endpoint ?? '' }];
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: `${PROJECT}-ghost`,
         // Ghost's official image from Docker Hub (not in ECR), its sidecar from the region's registry.
         containerDefinitions: [
-          { name: 'ghost', image: 'ghost:5.130.6', memory: 1024 },
+          { name: 'ghost', image: `ghost:${PINNED_VERSIONS.ghostCompatibility}`, memory: 1024, environment: database },
           {
             name: 'health-sidecar',
             image: images.get(options.imageFromOtherRegionIn === region ? otherRegion(region) : region)?.[
               'health-sidecar'
             ],
             memory: 128,
+            environment: database,
           },
         ],
       }),
@@ -255,6 +264,7 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
         taskDefinition: `${PROJECT}-ghost`,
         desiredCount: 0,
         loadBalancers: [{ targetGroupArn, containerName: 'health-sidecar', containerPort: 8080 }],
+        deploymentConfiguration: ghostDeploymentConfiguration(),
       }),
     );
     // The cache-invalidator's own task and service (app stack: InvalidatorService, no load balancer).
@@ -407,7 +417,11 @@ async function createLoadBalancer(region: string, vpcId: string, targetGroupArn:
   const subnets: string[] = [];
   for (const [index, zone] of ['a', 'b'].entries()) {
     const { Subnet } = await ec2.send(
-      new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.20.${index + 1}.0/24`, AvailabilityZone: `${region}${zone}` }),
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: `10.20.${index + 1}.0/24`,
+        AvailabilityZone: `${region}${zone}`,
+      }),
     );
     subnets.push(Subnet?.SubnetId ?? '');
   }
@@ -440,12 +454,42 @@ async function createLoadBalancer(region: string, vpcId: string, targetGroupArn:
     const conditions = (rule.Conditions as RuleCondition[]).map((c) =>
       c.HttpHeaderConfig ? { ...c, HttpHeaderConfig: { ...c.HttpHeaderConfig, Values: [ORIGIN_TOKEN] } } : c,
     );
-    const actions = (rule.Actions as Action[]).map((a) => (a.Type === 'forward' ? { ...a, TargetGroupArn: targetGroupArn } : a));
+    const actions = (rule.Actions as Action[]).map((a) =>
+      a.Type === 'forward' ? { ...a, TargetGroupArn: targetGroupArn } : a,
+    );
     await elbv2.send(
-      new CreateRuleCommand({ ListenerArn: listenerArn, Priority: Number(rule.Priority), Conditions: conditions, Actions: actions }),
+      new CreateRuleCommand({
+        ListenerArn: listenerArn,
+        Priority: Number(rule.Priority),
+        Conditions: conditions,
+        Actions: actions,
+      }),
     );
   }
   elbv2.destroy();
+}
+
+/** Ghost's service's DeploymentConfiguration in app.yaml (minimum 0 %, maximum 100 %, the circuit breaker), as the API spells it. */
+function ghostDeploymentConfiguration(): DeploymentConfiguration {
+  const configuration = (loadTemplate('app').Resources.Service?.Properties?.DeploymentConfiguration ?? {}) as {
+    MinimumHealthyPercent?: number;
+    MaximumPercent?: number;
+    DeploymentCircuitBreaker?: { Enable: boolean; Rollback: boolean };
+  };
+  return {
+    ...(configuration.MinimumHealthyPercent !== undefined
+      ? { minimumHealthyPercent: configuration.MinimumHealthyPercent }
+      : {}),
+    ...(configuration.MaximumPercent !== undefined ? { maximumPercent: configuration.MaximumPercent } : {}),
+    ...(configuration.DeploymentCircuitBreaker
+      ? {
+          deploymentCircuitBreaker: {
+            enable: configuration.DeploymentCircuitBreaker.Enable,
+            rollback: configuration.DeploymentCircuitBreaker.Rollback,
+          },
+        }
+      : {}),
+  };
 }
 
 /** The X-Origin-Verify value the moto load balancer's forward rule takes. */

@@ -487,7 +487,9 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         clients,
         awsCall('elbv2:DescribeRules', this.#region, { ListenerArn: listener.ListenerArn ?? '' }, true),
       );
-      const existing = Rules.find((r) => r.Actions?.some((a) => a.FixedResponseConfig?.MessageBody?.includes(MAINTENANCE_TAG)));
+      const existing = Rules.find((r) =>
+        r.Actions?.some((a) => a.FixedResponseConfig?.MessageBody?.includes(MAINTENANCE_TAG)),
+      );
       if (existing?.RuleArn) {
         this.#maintenanceRule = existing.RuleArn;
         return;

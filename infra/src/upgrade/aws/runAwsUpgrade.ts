@@ -28,7 +28,7 @@ function adminApiKey(env: Readonly<Record<string, string | undefined>>): string 
   if (!/^[0-9a-f]{24}:[0-9a-f]{64}$/.test(key)) {
     throw new UpgradeUsageError(
       `GHOST_ADMIN_API_KEY ${key ? 'is not an Admin API key' : 'is not set'}: the smoke test and the comparison read the site through the Admin API. ` +
-        'Set it to a custom integration\'s key (Ghost Admin → Settings → Integrations), e.g. export GHOST_ADMIN_API_KEY=<24 hex>:<64 hex>.',
+        "Set it to a custom integration's key (Ghost Admin → Settings → Integrations), e.g. export GHOST_ADMIN_API_KEY=<24 hex>:<64 hex>.",
     );
   }
   return key;
@@ -66,9 +66,13 @@ export async function runAwsUpgrade(request: UpgradeRequest, io: AwsUpgradeIo): 
       });
       const release = await target.lock();
       try {
-        progress(`Rolling back to ${point.version} from backup point ${point.label} (snapshot ${point.snapshotIdentifier})`);
+        progress(
+          `Rolling back to ${point.version} from backup point ${point.label} (snapshot ${point.snapshotIdentifier})`,
+        );
         const ms = await rollBack(target, point, ROLLBACK_BOOT_TIMEOUT_MS, pacing.now);
-        progress(`Rolled back: Ghost ${point.version} answers on ${target.restoredDatabaseHost} after ${(ms / 1000).toFixed(1)} s.`);
+        progress(
+          `Rolled back: Ghost ${point.version} answers on ${target.restoredDatabaseHost} after ${(ms / 1000).toFixed(1)} s.`,
+        );
         progress(afterRestore(site.clusterIdentifier, target.restoredDatabaseHost));
         return 0;
       } finally {
@@ -102,7 +106,9 @@ export async function runAwsUpgrade(request: UpgradeRequest, io: AwsUpgradeIo): 
 async function readReport(source: string, clients: AwsClients, region: string): Promise<GoNoGoReport> {
   let text: string;
   try {
-    const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(upgrade-reports\/[0-9A-Za-z./-]{1,400}\.json)$/.exec(source);
+    const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(upgrade-reports\/[0-9A-Za-z./-]{1,400}\.json)$/.exec(
+      source,
+    );
     if (source.startsWith('s3://') && !s3) throw new Error('not s3://<bucket>/upgrade-reports/….json');
     if (s3) {
       const { Body } = await sendCall(clients, awsCall('s3:GetObject', region, { Bucket: s3[1], Key: s3[2] }, true));
@@ -137,7 +143,7 @@ function formatOutcome(outcome: UpgradeOutcome, request: UpgradeRequest): string
 function afterRestore(cluster: string, restored: string | undefined): string {
   if (!restored) return '';
   return [
-    `Ghost now runs on the restored cluster (${restored}), outside the data stack, whose cluster ${cluster} holds the failed upgrade's schema.`,
+    `Ghost now runs on the restored cluster (${restored}), outside the data stack, whose cluster ${cluster} still holds the schema of the release rolled back from.`,
     'The content volume was not rolled back; its recovery point is recorded with the backup point.',
     "Next: make the restored cluster the data stack's (or restore the snapshot over it in a maintenance window), then rebuild the global database's secondary from it.",
   ].join('\n');

@@ -1,0 +1,329 @@
+// @module-tag integration
+// `upgrade.sh apply` and `upgrade.sh rollback` against the stand-ins: every AWS call goes to the
+// extended moto (a deployment as the stacks leave it, the app stack's load balancer and rules
+// included); what AWS would do for the calls that move Ghost (the service's task, the cluster's
+// snapshot and its restore) is played on a real Ghost on MariaDB, upgraded from the compatibility
+// release to the pinned one. Each call is then validated against botocore's models.
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateBucketCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GhostAdminClient } from '@ghost-ha/core';
+import { LocalUpgradeSite, MariaDbServer, validateAwsInputs } from '@ghost-ha/testbed';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsCall } from '../src/switch/AwsCall.js';
+import { serviceAndOperation } from '../src/switch/AwsCall.js';
+import { siteNames } from '../src/switch/Deployment.js';
+import type { Pacing } from '../src/switch/poll.js';
+import { type ContentSnapshot, compareSnapshots, contentSnapshot } from '../src/upgrade/contentSnapshot.js';
+import type { GoNoGoReport } from '../src/upgrade/GoNoGoReport.js';
+import { runUpgrade } from '../src/upgrade/runUpgrade.js';
+import { saveReport } from '../src/upgrade/saveReport.js';
+import { ACCOUNT, CLUSTERS, PRIMARY, PROJECT } from './support/deploymentInMoto.js';
+import { MotoRunsGhost } from './support/motoRunsGhost.js';
+import { useSwitchTestBed } from './support/switchTestBed.js';
+import { FROM, type ProductionSite, startProduction, TO } from './support/upgradeTestSite.js';
+
+const PINNED = `ghost:${TO}@sha256:${'5e'.repeat(32)}`;
+const REPORT_BUCKET = `${PROJECT}-backups-${ACCOUNT}-${PRIMARY}`;
+const BOOT_TIMEOUT_MS = 420_000;
+const names = siteNames(PROJECT, PRIMARY);
+// Real time: the waits are for a real Ghost; moto's own answers come at once.
+const PACING: Pacing = {
+  intervalMs: 100,
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  timeoutScale: 1,
+};
+
+let mariadb: MariaDbServer;
+let production: ProductionSite;
+let site: LocalUpgradeSite;
+let original: ContentSnapshot;
+let runner: MotoRunsGhost;
+let sent: AwsCall[] = [];
+/** What a writer got while Ghost was stopped: the load balancer's maintenance rule, as moto holds it. */
+let maintenanceSeen: string[] = [];
+const log = (line: string) => process.stdout.write(`  ${line}\n`);
+
+beforeAll(async () => {
+  mariadb = await MariaDbServer.start();
+  production = await startProduction(mariadb);
+  site = new LocalUpgradeSite({
+    mariadb,
+    database: production.database.database,
+    contentDir: production.contentDir,
+    ghost: production.ghost,
+    adminApiKey: production.setUp.adminApiKey,
+  });
+  original = await contentSnapshot(production.admin);
+}, 600_000);
+
+afterAll(async () => {
+  runner?.close();
+  await site?.destroy();
+  await mariadb?.destroy();
+});
+
+describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO})`, () => {
+  const bed = useSwitchTestBed({ extended: true });
+
+  beforeEach(async () => {
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({ Bucket: REPORT_BUCKET, CreateBucketConfiguration: { LocationConstraint: PRIMARY } }),
+    );
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: REPORT_BUCKET, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    s3.destroy();
+    maintenanceSeen = [];
+    runner?.close();
+    runner = await MotoRunsGhost.start({
+      site,
+      running: FROM,
+      moto: bed.moto,
+      region: PRIMARY,
+      cluster: names.ecsCluster,
+      service: names.ecsService,
+      bootTimeoutMs: BOOT_TIMEOUT_MS,
+      whileStopped: async () => {
+        maintenanceSeen.push(...(await maintenanceBodies()));
+      },
+    });
+    sent = [];
+    bed.replaceClients({
+      s3ForcePathStyle: true,
+      onCall: (call) => {
+        sent.push(call);
+        runner.observe(call);
+      },
+    });
+  });
+
+  /** Runs upgrade.sh's command with the deployment's identifiers; prints its output. */
+  async function upgrade(
+    command: 'apply' | 'rollback',
+    extra: string[],
+    env: Record<string, string | undefined> = { GHOST_ADMIN_API_KEY: site.adminApiKey },
+  ) {
+    let out = '';
+    let err = '';
+    const code = await runUpgrade(
+      [
+        command,
+        ...extra,
+        '--url',
+        site.url,
+        '--region',
+        PRIMARY,
+        '--cluster-id',
+        CLUSTERS[PRIMARY],
+        '--file-system-id',
+        bed.deployment.fileSystems.get(PRIMARY) ?? '',
+        '--report-bucket',
+        REPORT_BUCKET,
+      ],
+      { out: (t) => (out += t), err: (t) => (err += t), clients: bed.clients, pacing: PACING, env },
+    );
+    await runner.settled();
+    process.stdout.write(`--- upgrade.sh ${command} → exit ${code}\n${out}${err}`);
+    log(`what AWS did: ${runner.log.join('; ')}`);
+    return { code, out, err };
+  }
+
+  /** A go report of the rehearsal for `image`, stored as the rehearsal stores it; returns its s3:// address. */
+  async function goReport(image: string): Promise<string> {
+    const report: GoNoGoReport = {
+      from: FROM,
+      to: TO,
+      image,
+      verdict: 'go',
+      reasons: [],
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      preflight: [],
+      rehearsal: { copyMs: 5_000, bootMs: 30_000, smoke: [], differences: [], copyRemoved: true, copyLabel: 'copy' },
+    };
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    const key = await saveReport(s3, REPORT_BUCKET, report);
+    s3.destroy();
+    return `s3://${REPORT_BUCKET}/${key}`;
+  }
+
+  const applyArgs = (report: string, image = PINNED) => [
+    '--from',
+    FROM,
+    '--to',
+    TO,
+    '--image',
+    image,
+    '--report',
+    report,
+  ];
+
+  it('refuses without the Admin API key, with a go for another build, or while another upgrade holds the lock: nothing changes', async () => {
+    const report = await goReport(PINNED);
+    const noKey = await upgrade('apply', applyArgs(report), {});
+    expect(noKey.code).toBe(2);
+    expect(noKey.err).toMatch(/GHOST_ADMIN_API_KEY is not set/);
+
+    const other = await upgrade('apply', applyArgs(report, `ghost:${TO}@sha256:${'77'.repeat(32)}`));
+    expect(other.code).toBe(1);
+    expect(other.err).toMatch(/go was for image .*rehearse this image first/);
+
+    // Another operator's upgrade holds the lock (written as apply writes it).
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: REPORT_BUCKET,
+        Key: `upgrade-lock/${PROJECT}.json`,
+        Body: '{"holder":"alice (upgrade.sh apply)"}',
+        IfNoneMatch: '*',
+      }),
+    );
+    s3.destroy();
+    const locked = await upgrade('apply', applyArgs(report));
+    expect(locked.code).toBe(1);
+    expect(locked.err).toMatch(/holds s3:\/\/.*upgrade-lock\/ghost-ha\.json \(\{"holder":"alice/);
+
+    expect(sent.filter((c) => !c.readOnly).map((c) => c.operation)).toEqual(['s3:PutObject']);
+    expect(runner.log).toEqual([]);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+  }, 120_000);
+
+  it('a migration failing during the upgrade: rolled back to the snapshot on a restored cluster, the site answers as before', async () => {
+    site.tamperBeforeNextBoot = async (database) => {
+      await mariadb.rootQuery(`CREATE TABLE \`${database}\`.gifts (id VARCHAR(24) PRIMARY KEY, note TEXT)`);
+    };
+    const started = Date.now();
+    const result = await upgrade('apply', applyArgs(await goReport(PINNED)));
+    log(`apply with a failing migration, rollback included: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/ROLLED BACK to Ghost/);
+    expect(runner.log.some((line) => line.startsWith(`start ${TO} failed`))).toBe(true);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+    expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
+
+    const operations = sent.map((c) => c.operation);
+    expect(operations).toContain('rds:RestoreDBClusterFromSnapshot');
+    const service = await ghostService();
+    const task = await taskDefinition(service.taskDefinition);
+    // The previous release, on the restored cluster (its endpoint, for Ghost and for the sidecar's lease).
+    expect(task.image).toBe(`ghost:${FROM}`);
+    expect(task.hosts).toHaveLength(2);
+    expect(task.hosts.every((host) => host.includes(`${PROJECT}-rollback-`))).toBe(true);
+    await expectSiteLeftClean(service);
+  }, 900_000);
+
+  it('upgrades, then `rollback --backup-point` returns to the previous release with every record', async () => {
+    const applied = await upgrade('apply', applyArgs(await goReport(PINNED)));
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(/Upgraded: Ghost .* runs/);
+    expect(await runningVersion()).toBe(majorMinor(TO));
+    expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
+    const upgraded = await ghostService();
+    expect((await taskDefinition(upgraded.taskDefinition)).image).toBe(PINNED);
+    await expectSiteLeftClean(upgraded);
+    // The order that keeps one writer and a point to return to: maintenance answer, stop, backup point, start.
+    const changes = sent.filter((c) => !c.readOnly).map((c) => c.operation);
+    expect(changes.slice(0, 6)).toEqual([
+      's3:PutObject',
+      'elbv2:CreateRule',
+      'ecs:UpdateService',
+      'rds:CreateDBClusterSnapshot',
+      'backup:StartBackupJob',
+      's3:PutObject',
+    ]);
+
+    const label = /--backup-point (before-[0-9a-z-]+)/.exec(applied.out)?.[1] ?? '';
+    expect(label).not.toBe('');
+    maintenanceSeen = [];
+    const started = Date.now();
+    const rolledBack = await upgrade('rollback', ['--backup-point', label]);
+    log(`rollback command: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(rolledBack.code).toBe(0);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+    expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
+    await expectSiteLeftClean(await ghostService());
+
+    const inputs = sent.map((call) => {
+      const [service, operation] = serviceAndOperation(call.operation);
+      return { service, operation, input: JSON.parse(JSON.stringify(call.input)) };
+    });
+    const problems = await validateAwsInputs(inputs);
+    expect(problems.flatMap((p, i) => (p ? [`${sent[i]?.operation}: ${p}`] : []))).toEqual([]);
+  }, 1_200_000);
+
+  /** After any outcome: writers were told why while Ghost was down, then no maintenance rule, no lock, the circuit breaker as the template has it. */
+  async function expectSiteLeftClean(service: Awaited<ReturnType<typeof ghostService>>): Promise<void> {
+    expect(maintenanceSeen.length).toBeGreaterThan(0);
+    expect(maintenanceSeen.every((body) => /paused/.test(body))).toBe(true);
+    expect(await maintenanceBodies()).toEqual([]);
+    expect(service.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    const lock = await s3
+      .send(new HeadObjectCommand({ Bucket: REPORT_BUCKET, Key: `upgrade-lock/${PROJECT}.json` }))
+      .then(() => 'held')
+      .catch(() => 'free');
+    s3.destroy();
+    expect(lock).toBe('free');
+  }
+});
+
+function majorMinor(version: string): string {
+  return version.split('.').slice(0, 2).join('.');
+}
+
+async function runningVersion(): Promise<string> {
+  const admin = new GhostAdminClient({ url: site.url, adminApiKey: site.adminApiKey });
+  return String(((await admin.site()) as { version?: unknown }).version);
+}
+
+async function ghostService() {
+  const ecs = new ECSClient({ region: PRIMARY });
+  const { services = [] } = await ecs.send(
+    new DescribeServicesCommand({ cluster: names.ecsCluster, services: [names.ecsService] }),
+  );
+  ecs.destroy();
+  const service = services[0];
+  if (!service) throw new Error('no Ghost service in moto');
+  return service;
+}
+
+async function taskDefinition(arn: string | undefined): Promise<{ image: string; hosts: string[] }> {
+  const ecs = new ECSClient({ region: PRIMARY });
+  const { taskDefinition: definition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+  ecs.destroy();
+  const containers = definition?.containerDefinitions ?? [];
+  return {
+    image: containers.find((c) => c.name === 'ghost')?.image ?? '',
+    hosts: containers.flatMap((c) =>
+      (c.environment ?? []).filter((e) => e.name === 'database__connection__host').map((e) => e.value ?? ''),
+    ),
+  };
+}
+
+/** The fixed-response bodies of the listener's maintenance rules, as moto holds them. */
+async function maintenanceBodies(): Promise<string[]> {
+  const elbv2 = new ElasticLoadBalancingV2Client({ region: PRIMARY });
+  const { LoadBalancers = [] } = await elbv2.send(new DescribeLoadBalancersCommand({}));
+  const { Listeners = [] } = await elbv2.send(
+    new DescribeListenersCommand({ LoadBalancerArn: LoadBalancers[0]?.LoadBalancerArn }),
+  );
+  const { Rules = [] } = await elbv2.send(new DescribeRulesCommand({ ListenerArn: Listeners[0]?.ListenerArn }));
+  elbv2.destroy();
+  return Rules.flatMap((r) => r.Actions ?? [])
+    .map((a) => a.FixedResponseConfig?.MessageBody ?? '')
+    .filter((body) => body.includes('ghost-ha:maintenance'));
+}
