@@ -62,6 +62,14 @@ const AT_RUN_TIME: { [K in Operation]?: Partial<InputOf<K>> } = {
   'ecs:UpdateService': { taskDefinition: 'ghost-ha-ghost:42' },
   's3:PutObject': { Key: 'upgrade-reports/5.130.6-to-6.66.0/2026-12-06T23-05-00-000Z.json', Body: '{}' },
   'efs:DeleteFileSystem': { FileSystemId: 'fs-0fedcba9876543210' },
+  'elbv2:CreateRule': {
+    ListenerArn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener/app/ghost-ha/50dc6c495c0c9188/f2f7dc8efc522ab2`,
+    Priority: 9,
+    Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Origin-Verify', Values: ['t'] } }],
+  },
+  'elbv2:DeleteRule': {
+    RuleArn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener-rule/app/ghost-ha/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`,
+  },
   'backup:StartBackupJob': {
     ResourceArn: `arn:aws:elasticfilesystem:eu-west-1:${ACCOUNT}:file-system/${SITE.fileSystemId}`,
     IamRoleArn: `arn:aws:iam::${ACCOUNT}:role/ghost-ha-data-BackupRole-ABC`,

@@ -115,8 +115,55 @@ describe('scripts/upgrade.sh preflight', () => {
       code: 2,
       err: expect.stringContaining("--from '5' is not a version, e.g. --from 5.130.6"),
     });
-    expect(await run('upgrade')).toMatchObject({ code: 2, err: expect.stringContaining("'plan' or 'preflight'") });
+    expect(await run('upgrade')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('one of plan, preflight, apply, rollback'),
+    });
     expect(await run('plan', '--from', '5.130.6', '--to', '6.66.0', '--force')).toMatchObject({ code: 2 });
+  });
+});
+
+describe('scripts/upgrade.sh apply and rollback: the command line', () => {
+  const deployment = [
+    '--region',
+    'eu-west-1',
+    '--cluster-id',
+    'ghost-ha-data-cluster-abc',
+    '--file-system-id',
+    'fs-0123456789abcdef0',
+    '--report-bucket',
+    'ghost-ha-backups-123456789012-eu-west-1',
+  ];
+  const versions = ['--from', '5.130.6', '--to', '6.66.0'];
+  const pinned = `ghost:6.66.0@sha256:${'a'.repeat(64)}`;
+
+  it('needs the deployment, the site, an image pinned by digest and a go report; each refusal names an example', async () => {
+    const url = ['--url', 'https://blog.example.com'];
+    const report = ['--report', 's3://ghost-ha-backups-123456789012-eu-west-1/upgrade-reports/x.json'];
+    expect(await run('apply', ...versions, '--image', pinned, ...report, ...url)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('apply works on the deployment: --region'),
+    });
+    expect(await run('apply', ...versions, '--image', pinned, ...report, ...deployment)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--url is required, e.g. --url https://blog.example.com'),
+    });
+    expect(
+      await run('apply', ...versions, '--image', pinned, ...report, ...deployment, '--url', 'file:///etc/passwd'),
+    ).toMatchObject({ code: 2, err: expect.stringContaining("--url 'file:///etc/passwd' is not a site address") });
+    // A tag can be moved to another build after the rehearsal; a digest cannot.
+    expect(await run('apply', ...versions, '--image', 'ghost:6.66.0', ...report, ...deployment, ...url)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--image 'ghost:6.66.0' is not pinned by digest, e.g. --image ghost:6.66.0@sha256:"),
+    });
+    expect(await run('apply', ...versions, '--image', pinned, ...deployment, ...url)).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--report is required'),
+    });
+    expect(await run('rollback', ...deployment, ...url, '--backup-point', '../../etc')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("--backup-point '../../etc' is not a backup point's label"),
+    });
   });
 });
 

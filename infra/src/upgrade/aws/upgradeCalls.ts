@@ -57,6 +57,36 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
     { family: `${site.project}-upgrade-rehearsal` },
     `the service's task definition with Ghost's image at ${to}'s digest, database host the clone's endpoint, the content volume the restored file system`,
   );
+  // Writers get a 503 saying why while no Ghost runs; readers' GETs fail over to the mirror on it.
+  const maintenanceRule = runtime(
+    'elbv2:CreateRule',
+    region,
+    {
+      Actions: [
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: {
+            StatusCode: '503',
+            ContentType: 'text/plain',
+            MessageBody: 'Ghost is being upgraded…',
+          },
+        },
+      ],
+    },
+    "ListenerArn and Conditions of the rule forwarding CloudFront's requests to Ghost's target group, Priority the free one just before it",
+  );
+  const removeMaintenance = runtime(
+    'elbv2:DeleteRule',
+    region,
+    {},
+    'RuleArn: the maintenance rule, once Ghost is healthy',
+  );
+  const restoreDeployment = runtime(
+    'ecs:UpdateService',
+    region,
+    { cluster: names.ecsCluster, service: names.ecsService },
+    "deploymentConfiguration: the service's own again (the template's circuit breaker with rollback)",
+  );
   return {
     rehearse: [
       runtime(
@@ -102,6 +132,13 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
       runtime('efs:DeleteFileSystem', region, {}, 'the file system the restore job created'),
     ],
     'stop-ghost': [
+      awsCall('s3:PutObject', region, {
+        Bucket: site.reportBucket,
+        Key: `upgrade-lock/${site.project}.json`,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      }),
+      maintenanceRule,
       awsCall('ecs:UpdateService', region, { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 0 }),
     ],
     'backup-point': [
@@ -113,8 +150,14 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
       runtime(
         'backup:StartBackupJob',
         region,
-        { BackupVaultName: names.backupVault },
+        { BackupVaultName: names.backupVault, StartWindowMinutes: 60 },
         `ResourceArn of ${site.fileSystemId} and IamRoleArn of the data stack's backup role`,
+      ),
+      runtime(
+        's3:PutObject',
+        region,
+        { Bucket: site.reportBucket, ContentType: 'application/json', IfNoneMatch: '*' },
+        'the backup point (snapshot, recovery point, previous task definition) under upgrade-backup-points/<label>.json',
       ),
     ],
     'deploy-target': [
@@ -127,9 +170,18 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
       runtime(
         'ecs:UpdateService',
         region,
-        { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 },
-        'taskDefinition: the one just registered',
+        {
+          cluster: names.ecsCluster,
+          service: names.ecsService,
+          desiredCount: 1,
+          forceNewDeployment: true,
+          deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: false } },
+        },
+        "taskDefinition: the one just registered; the circuit breaker's rollback off, so that ECS never starts the old release on a half-migrated database",
       ),
+      removeMaintenance,
+      restoreDeployment,
+      awsCall('s3:DeleteObject', region, { Bucket: site.reportBucket, Key: `upgrade-lock/${site.project}.json` }),
     ],
     rollback: [
       awsCall('ecs:UpdateService', region, { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 0 }),
@@ -141,17 +193,19 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
       ),
       firstInstance(restored),
       runtime(
-        'backup:StartRestoreJob',
+        'ecs:RegisterTaskDefinition',
         region,
-        { ResourceType: 'EFS' },
-        "the backup point's recovery point, restored onto the content file system (Metadata newFileSystem=false)",
+        {},
+        `${from}'s task definition with database__connection__host (Ghost's and the sidecar's) the restored cluster's endpoint`,
       ),
       runtime(
         'ecs:UpdateService',
         region,
-        { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1 },
-        `taskDefinition: ${from}'s, its database host the restored cluster's endpoint`,
+        { cluster: names.ecsCluster, service: names.ecsService, desiredCount: 1, forceNewDeployment: true },
+        'taskDefinition: the one just registered',
       ),
+      removeMaintenance,
+      restoreDeployment,
     ],
   };
 }
