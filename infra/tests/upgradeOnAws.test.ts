@@ -4,6 +4,9 @@
 // included); what AWS would do for the calls that move Ghost (the service's task, the cluster's
 // snapshot and its restore) is played on a real Ghost on MariaDB, upgraded from the compatibility
 // release to the pinned one. Each call is then validated against botocore's models.
+
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeListenersCommand,
@@ -19,7 +22,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
-import { LocalUpgradeSite, MariaDbServer, validateAwsInputs } from '@ghost-ha/testbed';
+import { LocalUpgradeSite, MariaDbServer, REPO_ROOT, validateAwsInputs } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsCall } from '../src/switch/AwsCall.js';
 import { serviceAndOperation } from '../src/switch/AwsCall.js';
@@ -202,6 +205,62 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(await runningVersion()).toBe(majorMinor(FROM));
   }, 120_000);
 
+  it('scripts/upgrade.sh apply does not stop half way at SIGTERM: it goes on (here: to the backup point once the task has stopped)', async () => {
+    const report = await goReport(PINNED);
+    const child = spawn(
+      'bash',
+      [
+        join(REPO_ROOT, 'scripts', 'upgrade.sh'),
+        'apply',
+        ...applyArgs(report),
+        '--url',
+        site.url,
+        '--region',
+        PRIMARY,
+        '--cluster-id',
+        CLUSTERS[PRIMARY],
+        '--file-system-id',
+        bed.deployment.fileSystems.get(PRIMARY) ?? '',
+        '--report-bucket',
+        REPORT_BUCKET,
+      ],
+      { env: { ...process.env, GHOST_ADMIN_API_KEY: site.adminApiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      // Nothing here stops the task (no one plays ECS for this process): the command waits for it.
+      await until(
+        () => /running 1, pending 0/.test(out),
+        60_000,
+        () => out,
+      );
+      child.kill('SIGTERM');
+      await until(
+        () => /SIGTERM received; apply does not stop half way/.test(out),
+        10_000,
+        () => out,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(child.exitCode).toBeNull();
+      // ECS reports the task stopped: the command carries on with the backup point.
+      await bed.moto.reportServiceTasks(PRIMARY, names.ecsCluster, names.ecsService, { running: 0 });
+      await until(
+        () => /Cluster snapshot ghost-ha-before-/.test(out),
+        30_000,
+        () => out,
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+      process.stdout.write(`--- upgrade.sh apply, SIGTERM while Ghost stops\n${out}`);
+      // The site as this test found it: Ghost was never touched (nothing played the calls).
+      await bed.moto.reportServiceTasks(PRIMARY, names.ecsCluster, names.ecsService, { running: 1 });
+    }
+  }, 180_000);
+
   it('a migration failing during the upgrade: rolled back to the snapshot on a restored cluster, the site answers as before', async () => {
     site.tamperBeforeNextBoot = async (database) => {
       await mariadb.rootQuery(`CREATE TABLE \`${database}\`.gifts (id VARCHAR(24) PRIMARY KEY, note TEXT)`);
@@ -226,27 +285,34 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     await expectSiteLeftClean(service);
   }, 900_000);
 
-  it('upgrades, then `rollback --backup-point` returns to the previous release with every record', async () => {
-    const applied = await upgrade('apply', applyArgs(await goReport(PINNED)));
-    expect(applied.code).toBe(0);
-    expect(applied.out).toMatch(/Upgraded: Ghost .* runs/);
+  it('two upgrades at once: one runs, the other is refused by the lock; then `rollback --backup-point` returns to the previous release with every record', async () => {
+    const report = await goReport(PINNED);
+    const outcomes = await Promise.all([upgrade('apply', applyArgs(report)), upgrade('apply', applyArgs(report))]);
+    const applied = outcomes.find((o) => o.code === 0);
+    const refused = outcomes.find((o) => o.code !== 0);
+    expect(applied?.out).toMatch(/Upgraded: Ghost .* runs/);
+    expect(refused?.code).toBe(1);
+    expect(refused?.err).toMatch(/Another upgrade or rollback of ghost-ha holds s3:\/\//);
     expect(await runningVersion()).toBe(majorMinor(TO));
     expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
     const upgraded = await ghostService();
     expect((await taskDefinition(upgraded.taskDefinition)).image).toBe(PINNED);
     await expectSiteLeftClean(upgraded);
     // The order that keeps one writer and a point to return to: maintenance answer, stop, backup point, start.
-    const changes = sent.filter((c) => !c.readOnly).map((c) => c.operation);
+    const lockWrites = (c: AwsCall) =>
+      c.operation === 's3:PutObject' && String(c.input.Key).startsWith('upgrade-lock/');
+    expect(sent.filter(lockWrites)).toHaveLength(2);
+    const changes = sent.filter((c) => !c.readOnly && !lockWrites(c)).map((c) => c.operation);
     expect(changes.slice(0, 6)).toEqual([
-      's3:PutObject',
       'elbv2:CreateRule',
       'ecs:UpdateService',
       'rds:CreateDBClusterSnapshot',
       'backup:StartBackupJob',
       's3:PutObject',
+      'ecs:RegisterTaskDefinition',
     ]);
 
-    const label = /--backup-point (before-[0-9a-z-]+)/.exec(applied.out)?.[1] ?? '';
+    const label = /--backup-point (before-[0-9a-z-]+)/.exec(applied?.out ?? '')?.[1] ?? '';
     expect(label).not.toBe('');
     maintenanceSeen = [];
     const started = Date.now();
@@ -280,6 +346,14 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(lock).toBe('free');
   }
 });
+
+async function until(condition: () => boolean, timeoutMs: number, seen: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms; output so far:\n${seen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 function majorMinor(version: string): string {
   return version.split('.').slice(0, 2).join('.');

@@ -84,6 +84,9 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
         { cause: error },
       );
     }
+    progress(
+      `Backup point ${backupPoint.label} taken (to return to it: upgrade.sh rollback --backup-point ${backupPoint.label})`,
+    );
     let bootMs: number | undefined;
     let failure: string | undefined;
     let after: ContentSnapshot | undefined;
