@@ -210,9 +210,45 @@ describe('the operator role (infra/cloudformation/operator.yaml)', () => {
         .map((r) => r.action),
       // Discovery (efs:DescribeFileSystems by Name tag) is not a planned call.
       'elasticfilesystem:DescribeFileSystems',
+      // What upgrade.sh's tagged creates also need (iamRequestsOf lists them with their calls).
+      'rds:AddTagsToResource',
+      'elasticloadbalancing:AddTags',
     ]);
     const granted = statements.flatMap((s) => [s.Action ?? []].flat());
     expect(granted.filter((action) => !needed.has(action))).toEqual([]);
+  });
+
+  it("refuses what upgrade.sh never does: other objects, another cluster's restore, a rule it did not tag, a role of another stack", () => {
+    const listenerRule = `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener-rule/app/ghost-ha-app-LoadB-1/0a1b/2c3d/9f8e`;
+    const refusedRequests: PolicyRequest[] = [
+      {
+        action: 's3:PutObject',
+        resource: 'arn:aws:s3:::ghost-ha-backups-123456789012-eu-west-1/posts/2026-12-06.json.gz',
+        context: { ...inRegion('eu-west-1'), 's3:ResourceAccount': ACCOUNT },
+      },
+      {
+        action: 's3:DeleteObject',
+        resource: 'arn:aws:s3:::someone-elses-bucket/upgrade-lock/ghost-ha.json',
+        context: { ...inRegion('eu-west-1'), 's3:ResourceAccount': '210987654321' },
+      },
+      {
+        action: 'rds:RestoreDBClusterFromSnapshot',
+        resource: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:ghost-primary`,
+        context: inRegion('eu-west-1'),
+      },
+      { action: 'elasticloadbalancing:DeleteRule', resource: listenerRule, context: inRegion('eu-west-1') },
+      {
+        action: 'elasticloadbalancing:CreateRule',
+        resource: listenerRule.replace('listener-rule', 'listener'),
+        context: inRegion('eu-west-1'),
+      },
+      {
+        action: 'iam:PassRole',
+        resource: `arn:aws:iam::${ACCOUNT}:role/payments-app-TaskRole-1A2B3C`,
+        context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      },
+    ];
+    expect(refusedRequests.filter((request) => isAllowed(statements, request))).toEqual([]);
   });
 
   it('refuses what the switch never does: another service, distribution, file system or stack, or a change set without the CloudFormation role', () => {

@@ -33,7 +33,9 @@ import type { GoNoGoReport } from '../src/upgrade/GoNoGoReport.js';
 import { runUpgrade } from '../src/upgrade/runUpgrade.js';
 import { saveReport } from '../src/upgrade/saveReport.js';
 import { ACCOUNT, CLUSTERS, PRIMARY, PROJECT } from './support/deploymentInMoto.js';
+import { isAllowed } from './support/iamPolicy.js';
 import { MotoRunsGhost } from './support/motoRunsGhost.js';
+import { iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
 import { FROM, type ProductionSite, startProduction, TO } from './support/upgradeTestSite.js';
 
@@ -329,6 +331,12 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     });
     const problems = await validateAwsInputs(inputs);
     expect(problems.flatMap((p, i) => (p ? [`${sent[i]?.operation}: ${p}`] : []))).toEqual([]);
+    // ... and allowed by the operator role (infra/cloudformation/operator.yaml), nothing more needed.
+    const role = operatorStatements(operatorParameters(bed.deployment.distributionId));
+    const scope = { account: ACCOUNT, fileSystemName: `${PROJECT}-content` };
+    const requests = sent.flatMap((call) => iamRequestsOf(call, scope));
+    expect(requests.map((r) => r.action)).toEqual(expect.arrayContaining(['iam:PassRole', 'rds:AddTagsToResource']));
+    expect(requests.filter((request) => !isAllowed(role, request))).toEqual([]);
   }, 1_200_000);
 
   /** After any outcome: writers were told why while Ghost was down, then no maintenance rule, no lock, the circuit breaker as the template has it. */

@@ -243,6 +243,9 @@ export async function createDeployment(options: DeploymentOptions = {}): Promise
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family: `${PROJECT}-ghost`,
+        // The app stack's roles, as CloudFormation names them (<stack>-<logical id>-<suffix>).
+        taskRoleArn: `arn:aws:iam::${ACCOUNT}:role/${PROJECT}-app-TaskRole-1A2B3C4D5E6F`,
+        executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/${PROJECT}-app-ExecutionRole-1A2B3C4D5E6F`,
         // Ghost's official image from Docker Hub (not in ECR), its sidecar from the region's registry.
         containerDefinitions: [
           { name: 'ghost', image: `ghost:${PINNED_VERSIONS.ghostCompatibility}`, memory: 1024, environment: database },

@@ -72,7 +72,7 @@ export const IAM_ACTION: { readonly [K in Operation]: string } = {
   'backup:DescribeBackupJob': 'backup:DescribeBackupJob',
   'rds-data:ExecuteStatement': 'rds-data:ExecuteStatement',
   'secretsmanager:DescribeSecret': 'secretsmanager:DescribeSecret',
-  // The upgrade's calls (infra/src/upgrade): not the switch's, so not the operator role's.
+  // The upgrade's calls (infra/src/upgrade): apply's and rollback's are the operator role's, the rehearsal's on AWS are not.
   'rds:RestoreDBClusterToPointInTime': 'rds:RestoreDBClusterToPointInTime',
   'rds:RestoreDBClusterFromSnapshot': 'rds:RestoreDBClusterFromSnapshot',
   'rds:CreateDBInstance': 'rds:CreateDBInstance',
@@ -101,6 +101,17 @@ type Input = Record<string, unknown>;
 function clusterArn(region: string, account: string, identifier: unknown): string {
   const id = String(identifier);
   return id.startsWith('arn:') ? id : `arn:aws:rds:${region}:${account}:cluster:${id}`;
+}
+
+function snapshotArn(region: string, account: string, identifier: unknown): string {
+  return `arn:aws:rds:${region}:${account}:cluster-snapshot:${String(identifier)}`;
+}
+
+/** Tags given on create: RDS also authorises AddTagsToResource on the new resource. */
+function tagsOnCreate(input: Input, resource: string, context: Record<string, string>): PolicyRequest[] {
+  return Array.isArray(input.Tags) && input.Tags.length > 0
+    ? [{ action: 'rds:AddTagsToResource', resource, context }]
+    : [];
 }
 
 /**
@@ -163,7 +174,11 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
         on(`arn:aws:cloudwatch:${region}:${account}:alarm:${name}`),
       );
     case 'rds:DescribeDBClusterSnapshots':
-      return [on(clusterArn(region, account, input.DBClusterIdentifier))];
+      return [
+        input.DBClusterSnapshotIdentifier !== undefined
+          ? on(snapshotArn(region, account, input.DBClusterSnapshotIdentifier))
+          : on(clusterArn(region, account, input.DBClusterIdentifier)),
+      ];
     case 'rds:CopyDBClusterSnapshot': {
       // Authorised on both snapshots; the source is named at run time (Aurora's point-of-failure one).
       const snapshot = (id: unknown) => `arn:aws:rds:${region}:${account}:cluster-snapshot:${String(id)}`;
@@ -208,26 +223,105 @@ export function iamRequestsOf(call: PlannedCall, scope: RequestScope): PolicyReq
     case 'cloudwatch:GetMetricStatistics':
     case 'ecs:DescribeTaskDefinition':
       return [on('*')];
+    // upgrade.sh apply and rollback.
+    case 's3:PutObject':
+    case 's3:GetObject':
+    case 's3:DeleteObject':
+      return [
+        {
+          action,
+          resource: `arn:aws:s3:::${String(input.Bucket)}/${String(input.Key ?? 'upgrade-backup-points/before-6-66-0-1.json')}`,
+          context: { ...context, 's3:ResourceAccount': account },
+        },
+      ];
+    case 'rds:CreateDBClusterSnapshot':
+      return [
+        on(clusterArn(region, account, input.DBClusterIdentifier)),
+        on(snapshotArn(region, account, input.DBClusterSnapshotIdentifier)),
+        ...tagsOnCreate(input, snapshotArn(region, account, input.DBClusterSnapshotIdentifier), context),
+      ];
+    case 'rds:RestoreDBClusterFromSnapshot': {
+      const restored = clusterArn(region, account, input.DBClusterIdentifier);
+      return [
+        on(restored),
+        on(snapshotArn(region, account, input.SnapshotIdentifier)),
+        ...(input.DBSubnetGroupName
+          ? [on(`arn:aws:rds:${region}:${account}:subgrp:${String(input.DBSubnetGroupName)}`)]
+          : []),
+        ...(input.DBClusterParameterGroupName
+          ? [on(`arn:aws:rds:${region}:${account}:cluster-pg:${String(input.DBClusterParameterGroupName)}`)]
+          : []),
+        ...tagsOnCreate(input, restored, context),
+      ];
+    }
+    case 'rds:CreateDBInstance': {
+      const instance = `arn:aws:rds:${region}:${account}:db:${String(input.DBInstanceIdentifier)}`;
+      return [
+        on(instance),
+        on(clusterArn(region, account, input.DBClusterIdentifier)),
+        ...tagsOnCreate(input, instance, context),
+      ];
+    }
+    case 'rds:DescribeDBInstances':
+      return [on(`arn:aws:rds:${region}:${account}:db:${String(input.DBInstanceIdentifier)}`)];
+    case 'ecs:RegisterTaskDefinition':
+      // Authorised on "*"; each role the task definition names is passed to ECS.
+      return [
+        on('*'),
+        ...[input.taskRoleArn, input.executionRoleArn]
+          .filter((role): role is string => typeof role === 'string')
+          .map((role) => ({
+            action: 'iam:PassRole',
+            resource: role,
+            context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+          })),
+      ];
+    case 'elbv2:DescribeTargetGroups':
+    case 'elbv2:DescribeListeners':
+    case 'elbv2:DescribeRules':
+      return [on('*')];
+    case 'elbv2:CreateRule': {
+      // On the listener; tags on create are also AddTags on the new rule. Their keys are request tags.
+      const tags = Object.fromEntries(
+        ((input.Tags ?? []) as { Key: string; Value?: string }[]).map((t) => [
+          `aws:RequestTag/${t.Key}`,
+          t.Value ?? '',
+        ]),
+      );
+      const listener = String(
+        input.ListenerArn ??
+          `arn:aws:elasticloadbalancing:${region}:${account}:listener/app/ghost-ha-app-LoadB-1/0a1b/2c3d`,
+      );
+      return [
+        { action, resource: listener, context: { ...context, ...tags } },
+        {
+          action: 'elasticloadbalancing:AddTags',
+          resource: `${listener.replace(':listener/', ':listener-rule/')}/9f8e7d6c`,
+          context: { ...context, ...tags },
+        },
+      ];
+    }
+    case 'elbv2:DeleteRule':
+      // The tool deletes only the rule it created, found by its tag: the rule carries it.
+      return [
+        {
+          action,
+          resource: String(
+            input.RuleArn ??
+              `arn:aws:elasticloadbalancing:${region}:${account}:listener-rule/app/ghost-ha-app-LoadB-1/0a1b/2c3d/9f8e`,
+          ),
+          context: { ...context, 'aws:ResourceTag/ghost-ha:maintenance': '5.130.6-to-6.66.0' },
+        },
+      ];
     case 'rds:RestoreDBClusterToPointInTime':
-    case 'rds:RestoreDBClusterFromSnapshot':
-    case 'rds:CreateDBInstance':
     case 'rds:DeleteDBInstance':
     case 'rds:DeleteDBCluster':
-    case 'rds:CreateDBClusterSnapshot':
-    case 'ecs:RegisterTaskDefinition':
     case 'ecs:RunTask':
     case 'ecs:StopTask':
     case 'backup:StartRestoreJob':
     case 'efs:DeleteFileSystem':
-    case 's3:PutObject':
-    case 's3:GetObject':
-    case 's3:DeleteObject':
-    case 'rds:DescribeDBInstances':
-    case 'elbv2:DescribeTargetGroups':
-    case 'elbv2:DescribeListeners':
-    case 'elbv2:DescribeRules':
-    case 'elbv2:CreateRule':
-    case 'elbv2:DeleteRule':
-      throw new Error(`${call.operation} is one of the upgrade's calls, which the operator role does not cover`);
+      throw new Error(
+        `${call.operation} is one of the rehearsal's calls on AWS, which the operator role does not cover`,
+      );
   }
 }
