@@ -7,7 +7,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
 import {
-  LocalUpgradeSite,
+  type LocalUpgradeSite,
   MariaDbServer,
   MOTO_CREDENTIALS,
   MOTO_REGION,
@@ -27,7 +27,15 @@ import {
 import type { GoNoGoReport } from '../src/upgrade/GoNoGoReport.js';
 import { runPreflight } from '../src/upgrade/preflight/runPreflight.js';
 import { rehearseUpgrade } from '../src/upgrade/rehearseUpgrade.js';
-import { FROM, type ProductionSite, preflightInput, startProduction, TO, TO_IMAGE } from './support/upgradeTestSite.js';
+import {
+  FROM,
+  type ProductionSite,
+  preflightInput,
+  startProduction,
+  TO,
+  TO_IMAGE,
+  upgradeSiteOf,
+} from './support/upgradeTestSite.js';
 
 const BOOT_TIMEOUT_MS = 420_000;
 
@@ -47,13 +55,7 @@ const log = (line: string) => process.stdout.write(`  ${line}\n`);
 beforeAll(async () => {
   [mariadb, moto] = await Promise.all([MariaDbServer.start(), MotoServer.start()]);
   production = await startProduction(mariadb);
-  site = new LocalUpgradeSite({
-    mariadb,
-    database: production.database.database,
-    contentDir: production.contentDir,
-    ghost: production.ghost,
-    adminApiKey: production.setUp.adminApiKey,
-  });
+  site = upgradeSiteOf(mariadb, production);
   original = await contentSnapshot(production.admin);
   report = await rehearseUpgrade({
     site,

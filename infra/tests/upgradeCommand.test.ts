@@ -49,6 +49,16 @@ async function run(...argv: string[]) {
 
 const FILES = () => ['--versions-file', versionsFile, '--target-package', targetPackage];
 
+/** A deployment's identifiers, as the operator passes them (without the report bucket). */
+const DEPLOYMENT_ARGS = [
+  '--region',
+  'eu-west-1',
+  '--cluster-id',
+  'ghost-ha-data-cluster-abc',
+  '--file-system-id',
+  'fs-0123456789abcdef0',
+];
+
 describe('scripts/upgrade.sh preflight', () => {
   it('says GO and exits 0 for the supported path, an accepted Node.js and a valid theme', async () => {
     const result = await run(
@@ -124,16 +134,7 @@ describe('scripts/upgrade.sh preflight', () => {
 });
 
 describe('scripts/upgrade.sh apply and rollback: the command line', () => {
-  const deployment = [
-    '--region',
-    'eu-west-1',
-    '--cluster-id',
-    'ghost-ha-data-cluster-abc',
-    '--file-system-id',
-    'fs-0123456789abcdef0',
-    '--report-bucket',
-    'ghost-ha-backups-123456789012-eu-west-1',
-  ];
+  const deployment = [...DEPLOYMENT_ARGS, '--report-bucket', 'ghost-ha-backups-123456789012-eu-west-1'];
   const versions = ['--from', '5.130.6', '--to', '6.66.0'];
   const pinned = `ghost:6.66.0@sha256:${'a'.repeat(64)}`;
 
@@ -169,14 +170,7 @@ describe('scripts/upgrade.sh apply and rollback: the command line', () => {
 
 describe('scripts/upgrade.sh plan', () => {
   it("lists each step's AWS calls when the deployment is named, and refuses half of its identifiers", async () => {
-    const aws = [
-      '--region',
-      'eu-west-1',
-      '--cluster-id',
-      'ghost-ha-data-cluster-abc',
-      '--file-system-id',
-      'fs-0123456789abcdef0',
-    ];
+    const aws = DEPLOYMENT_ARGS;
     const full = await run(
       'plan',
       '--from',

@@ -22,7 +22,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
-import { LocalUpgradeSite, MariaDbServer, REPO_ROOT, validateAwsInputs } from '@ghost-ha/testbed';
+import { type LocalUpgradeSite, MariaDbServer, REPO_ROOT, validateAwsInputs } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsCall } from '../src/switch/AwsCall.js';
 import { serviceAndOperation } from '../src/switch/AwsCall.js';
@@ -37,7 +37,7 @@ import { isAllowed } from './support/iamPolicy.js';
 import { MotoRunsGhost } from './support/motoRunsGhost.js';
 import { iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
-import { FROM, type ProductionSite, startProduction, TO } from './support/upgradeTestSite.js';
+import { FROM, type ProductionSite, startProduction, TO, upgradeSiteOf } from './support/upgradeTestSite.js';
 
 const PINNED = `ghost:${TO}@sha256:${'5e'.repeat(32)}`;
 const REPORT_BUCKET = `${PROJECT}-backups-${ACCOUNT}-${PRIMARY}`;
@@ -64,13 +64,7 @@ const log = (line: string) => process.stdout.write(`  ${line}\n`);
 beforeAll(async () => {
   mariadb = await MariaDbServer.start();
   production = await startProduction(mariadb);
-  site = new LocalUpgradeSite({
-    mariadb,
-    database: production.database.database,
-    contentDir: production.contentDir,
-    ghost: production.ghost,
-    adminApiKey: production.setUp.adminApiKey,
-  });
+  site = upgradeSiteOf(mariadb, production);
   original = await contentSnapshot(production.admin);
 }, 600_000);
 
@@ -116,6 +110,20 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     });
   });
 
+  /** The site's and the deployment's options of apply and rollback. */
+  const siteArgs = () => [
+    '--url',
+    site.url,
+    '--region',
+    PRIMARY,
+    '--cluster-id',
+    CLUSTERS[PRIMARY],
+    '--file-system-id',
+    bed.deployment.fileSystems.get(PRIMARY) ?? '',
+    '--report-bucket',
+    REPORT_BUCKET,
+  ];
+
   /** Runs upgrade.sh's command with the deployment's identifiers; prints its output. */
   async function upgrade(
     command: 'apply' | 'rollback',
@@ -124,23 +132,13 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
   ) {
     let out = '';
     let err = '';
-    const code = await runUpgrade(
-      [
-        command,
-        ...extra,
-        '--url',
-        site.url,
-        '--region',
-        PRIMARY,
-        '--cluster-id',
-        CLUSTERS[PRIMARY],
-        '--file-system-id',
-        bed.deployment.fileSystems.get(PRIMARY) ?? '',
-        '--report-bucket',
-        REPORT_BUCKET,
-      ],
-      { out: (t) => (out += t), err: (t) => (err += t), clients: bed.clients, pacing: PACING, env },
-    );
+    const code = await runUpgrade([command, ...extra, ...siteArgs()], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      clients: bed.clients,
+      pacing: PACING,
+      env,
+    });
     await runner.settled();
     process.stdout.write(`--- upgrade.sh ${command} → exit ${code}\n${out}${err}`);
     log(`what AWS did: ${runner.log.join('; ')}`);
@@ -211,21 +209,7 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     const report = await goReport(PINNED);
     const child = spawn(
       'bash',
-      [
-        join(REPO_ROOT, 'scripts', 'upgrade.sh'),
-        'apply',
-        ...applyArgs(report),
-        '--url',
-        site.url,
-        '--region',
-        PRIMARY,
-        '--cluster-id',
-        CLUSTERS[PRIMARY],
-        '--file-system-id',
-        bed.deployment.fileSystems.get(PRIMARY) ?? '',
-        '--report-bucket',
-        REPORT_BUCKET,
-      ],
+      [join(REPO_ROOT, 'scripts', 'upgrade.sh'), 'apply', ...applyArgs(report), ...siteArgs()],
       { env: { ...process.env, GHOST_ADMIN_API_KEY: site.adminApiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

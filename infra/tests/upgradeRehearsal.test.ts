@@ -5,14 +5,22 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { LocalUpgradeSite, MariaDbServer, MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from '@ghost-ha/testbed';
+import { type LocalUpgradeSite, MariaDbServer, MOTO_CREDENTIALS, MOTO_REGION, MotoServer } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareSnapshots, contentSnapshot, formatComparison } from '../src/upgrade/contentSnapshot.js';
 import { formatReport } from '../src/upgrade/GoNoGoReport.js';
 import { runPreflight } from '../src/upgrade/preflight/runPreflight.js';
 import { rehearseUpgrade } from '../src/upgrade/rehearseUpgrade.js';
 import { saveReport } from '../src/upgrade/saveReport.js';
-import { FROM, type ProductionSite, preflightInput, startProduction, TO, TO_IMAGE } from './support/upgradeTestSite.js';
+import {
+  FROM,
+  type ProductionSite,
+  preflightInput,
+  startProduction,
+  TO,
+  TO_IMAGE,
+  upgradeSiteOf,
+} from './support/upgradeTestSite.js';
 
 const THEMES = fileURLToPath(new URL('./fixtures/themes/', import.meta.url));
 const BUCKET = 'ghost-ha-upgrade-reports';
@@ -55,13 +63,7 @@ async function productionState() {
 }
 
 function site(tamperWithCopy?: (database: string) => Promise<void>): LocalUpgradeSite {
-  const local = new LocalUpgradeSite({
-    mariadb,
-    database: production.database.database,
-    contentDir: production.contentDir,
-    ghost: production.ghost,
-    adminApiKey: production.setUp.adminApiKey,
-  });
+  const local = upgradeSiteOf(mariadb, production);
   local.tamperBeforeNextBoot = tamperWithCopy;
   return local;
 }

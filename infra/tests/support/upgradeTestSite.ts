@@ -6,6 +6,7 @@ import {
   GhostServer,
   ghostInstallDir,
   LocalGhost,
+  LocalUpgradeSite,
   type MariaDbServer,
   makeTemporaryDirectory,
   PINNED_VERSIONS,
@@ -38,6 +39,17 @@ export async function startProduction(mariadb: MariaDbServer, name = 'production
   await setUp.setUp();
   await seed(setUp);
   return { ghost, setUp, admin: setUp.admin, database, contentDir };
+}
+
+/** The test bed's upgrade site over production (its Ghost, database and content). */
+export function upgradeSiteOf(mariadb: MariaDbServer, production: ProductionSite): LocalUpgradeSite {
+  return new LocalUpgradeSite({
+    mariadb,
+    database: production.database.database,
+    contentDir: production.contentDir,
+    ghost: production.ghost,
+    adminApiKey: production.setUp.adminApiKey,
+  });
 }
 
 /**
