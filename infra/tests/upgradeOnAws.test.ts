@@ -22,18 +22,27 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
-import { type LocalUpgradeSite, MariaDbServer, REPO_ROOT, validateAwsInputs } from '@ghost-ha/testbed';
+import {
+  type LocalUpgradeSite,
+  loadEdgeSettings,
+  MariaDbServer,
+  OriginGroupEmulator,
+  REPO_ROOT,
+  validateAwsInputs,
+} from '@ghost-ha/testbed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsCall } from '../src/switch/AwsCall.js';
 import { serviceAndOperation } from '../src/switch/AwsCall.js';
 import { siteNames } from '../src/switch/Deployment.js';
 import type { Pacing } from '../src/switch/poll.js';
+import { chooseProbes } from '../src/upgrade/chooseProbes.js';
 import { type ContentSnapshot, compareSnapshots, contentSnapshot } from '../src/upgrade/contentSnapshot.js';
 import type { GoNoGoReport } from '../src/upgrade/GoNoGoReport.js';
 import { runUpgrade } from '../src/upgrade/runUpgrade.js';
 import { saveReport } from '../src/upgrade/saveReport.js';
-import { ACCOUNT, CLUSTERS, PRIMARY, PROJECT } from './support/deploymentInMoto.js';
+import { ACCOUNT, CLUSTERS, ORIGIN_TOKEN, PRIMARY, PROJECT } from './support/deploymentInMoto.js';
 import { isAllowed } from './support/iamPolicy.js';
+import { ListenerRulesProxy } from './support/listenerRulesProxy.js';
 import { MotoRunsGhost } from './support/motoRunsGhost.js';
 import { iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
@@ -247,18 +256,32 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     }
   }, 180_000);
 
-  it('a migration failing during the upgrade: rolled back to the snapshot on a restored cluster, the site answers as before', async () => {
+  it('a migration failing during the upgrade: rolled back to the snapshot on a restored cluster, the site answers as before; through the edge, readers always get a page and writers the maintenance answer', async () => {
     site.tamperBeforeNextBoot = async (database) => {
       await mariadb.rootQuery(`CREATE TABLE \`${database}\`.gifts (id VARCHAR(24) PRIMARY KEY, note TEXT)`);
     };
+    const edge = await edgeInFrontOfMoto();
     const started = Date.now();
-    const result = await upgrade('apply', applyArgs(await goReport(PINNED)));
+    let traffic: Traffic;
+    let result: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      ({ result, traffic } = await edge.during(upgrade('apply', applyArgs(await goReport(PINNED)))));
+    } finally {
+      await edge.close();
+    }
     log(`apply with a failing migration, rollback included: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`readers: ${tally(traffic.readers)}; writers: ${tally(traffic.writers.map((w) => w.status))}`);
     expect(result.code).toBe(1);
     expect(result.out).toMatch(/ROLLED BACK to Ghost/);
     expect(runner.log.some((line) => line.startsWith(`start ${TO} failed`))).toBe(true);
     expect(await runningVersion()).toBe(majorMinor(FROM));
     expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
+    // Readers: a page every time (Ghost's, or the mirror's while Ghost is down). Writers: Ghost's own
+    // answer, or the 503 that says why, never another 5xx.
+    expect(traffic.readers.filter((status) => status !== 200)).toEqual([]);
+    const maintenance = traffic.writers.filter((w) => w.status === 503 && /being upgraded/.test(w.body));
+    expect(maintenance.length).toBeGreaterThan(0);
+    expect(traffic.writers.filter((w) => w.status >= 500 && !maintenance.includes(w))).toEqual([]);
 
     const operations = sent.map((c) => c.operation);
     expect(operations).toContain('rds:RestoreDBClusterFromSnapshot');
@@ -270,6 +293,85 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(task.hosts.every((host) => host.includes(`${PROJECT}-rollback-`))).toBe(true);
     await expectSiteLeftClean(service);
   }, 900_000);
+
+  /**
+   * CloudFront as edge.yaml configures it (emulated), in front of the moto load balancer's listener
+   * (its rules as moto holds them, forwarding to Ghost while a task runs) and a mirror of the pages
+   * readers read, as the cache-invalidator keeps it.
+   */
+  async function edgeInFrontOfMoto() {
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    await s3.send(
+      new CreateBucketCommand({ Bucket: 'mirror', CreateBucketConfiguration: { LocationConstraint: PRIMARY } }),
+    );
+    const probes = await chooseProbes(production.admin);
+    const readerPaths = ['/', probes.postPath, probes.tagPath, '/rss/'];
+    for (const path of readerPaths) {
+      const page = await fetch(`${site.url}${path}`);
+      expect(page.status).toBe(200);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: 'mirror',
+          Key: `site${path}`,
+          Body: Buffer.from(await page.arrayBuffer()),
+          ContentType: page.headers.get('content-type') ?? 'text/html',
+        }),
+      );
+    }
+    const listener = await ListenerRulesProxy.start({
+      region: PRIMARY,
+      listenerArn: await listenerArn(),
+      targetOf: (group) =>
+        group === bed.deployment.targetGroups.get(PRIMARY) && runner.running ? site.url : undefined,
+    });
+    const edge = await OriginGroupEmulator.start({
+      primary: { id: 'alb', url: listener.url },
+      secondary: { id: 'mirror', client: s3, bucket: 'mirror' },
+      settings: loadEdgeSettings({ parameters: { OriginVerifyToken: ORIGIN_TOKEN } }),
+      timeScale: 1 / 15,
+    });
+    return {
+      /** Readers (a page every 100 ms) and a writer (a sign-in every 500 ms) through the edge while `work` runs. */
+      async during<T>(work: Promise<T>): Promise<{ result: T; traffic: Traffic }> {
+        let done = false;
+        const traffic: Traffic = { readers: [], writers: [] };
+        const reading = (async () => {
+          for (let i = 0; !done && i < 5_000; i++) {
+            edge.invalidate(['/*']);
+            const answer = await fetch(`${edge.url}${readerPaths[i % readerPaths.length]}`, {
+              signal: AbortSignal.timeout(30_000),
+            }).catch(() => undefined);
+            traffic.readers.push(answer?.status ?? 0);
+            await answer?.arrayBuffer().catch(() => undefined);
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        })();
+        const writing = (async () => {
+          for (let i = 0; !done && i < 1_000; i++) {
+            const answer = await fetch(`${edge.url}/ghost/api/admin/session/`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', origin: site.url },
+              body: JSON.stringify({ username: 'nobody@example.com', password: 'not-the-password' }),
+              signal: AbortSignal.timeout(30_000),
+            }).catch(() => undefined);
+            traffic.writers.push({ status: answer?.status ?? 0, body: (await answer?.text().catch(() => '')) ?? '' });
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        })();
+        try {
+          return { result: await work, traffic };
+        } finally {
+          done = true;
+          await Promise.all([reading, writing]);
+        }
+      },
+      async close() {
+        await edge.close();
+        await listener.close();
+        s3.destroy();
+      },
+    };
+  }
 
   it('two upgrades at once: one runs, the other is refused by the lock; then `rollback --backup-point` returns to the previous release with every record', async () => {
     const report = await goReport(PINNED);
@@ -380,14 +482,32 @@ async function taskDefinition(arn: string | undefined): Promise<{ image: string;
   };
 }
 
-/** The fixed-response bodies of the listener's maintenance rules, as moto holds them. */
-async function maintenanceBodies(): Promise<string[]> {
+interface Traffic {
+  readers: number[];
+  writers: { status: number; body: string }[];
+}
+
+function tally(values: readonly number[]): string {
+  const counts = new Map<number, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].map(([value, n]) => `${value}×${n}`).join(', ');
+}
+
+/** The moto load balancer's HTTPS listener in the primary region. */
+async function listenerArn(): Promise<string> {
   const elbv2 = new ElasticLoadBalancingV2Client({ region: PRIMARY });
   const { LoadBalancers = [] } = await elbv2.send(new DescribeLoadBalancersCommand({}));
   const { Listeners = [] } = await elbv2.send(
     new DescribeListenersCommand({ LoadBalancerArn: LoadBalancers[0]?.LoadBalancerArn }),
   );
-  const { Rules = [] } = await elbv2.send(new DescribeRulesCommand({ ListenerArn: Listeners[0]?.ListenerArn }));
+  elbv2.destroy();
+  return Listeners[0]?.ListenerArn ?? '';
+}
+
+/** The fixed-response bodies of the listener's maintenance rules, as moto holds them. */
+async function maintenanceBodies(): Promise<string[]> {
+  const elbv2 = new ElasticLoadBalancingV2Client({ region: PRIMARY });
+  const { Rules = [] } = await elbv2.send(new DescribeRulesCommand({ ListenerArn: await listenerArn() }));
   elbv2.destroy();
   return Rules.flatMap((r) => r.Actions ?? [])
     .map((a) => a.FixedResponseConfig?.MessageBody ?? '')
