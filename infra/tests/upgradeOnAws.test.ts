@@ -155,15 +155,15 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
   }
 
   /** A go report of the rehearsal for `image`, stored as the rehearsal stores it; returns its s3:// address. */
-  async function goReport(image: string): Promise<string> {
+  async function goReport(image: string, at = new Date()): Promise<string> {
     const report: GoNoGoReport = {
       from: FROM,
       to: TO,
       image,
       verdict: 'go',
       reasons: [],
-      startedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
+      startedAt: at.toISOString(),
+      finishedAt: at.toISOString(),
       preflight: [],
       rehearsal: { copyMs: 5_000, bootMs: 30_000, smoke: [], differences: [], copyRemoved: true, copyLabel: 'copy' },
     };
@@ -184,7 +184,7 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     report,
   ];
 
-  it('refuses without the Admin API key, with a go for another build, or while another upgrade holds the lock: nothing changes', async () => {
+  it('refuses without the Admin API key, with a go for another build or an old one, or while another upgrade holds the lock: nothing changes', async () => {
     const report = await goReport(PINNED);
     const noKey = await upgrade('apply', applyArgs(report), {});
     expect(noKey.code).toBe(2);
@@ -193,6 +193,11 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     const other = await upgrade('apply', applyArgs(report, `ghost:${TO}@sha256:${'77'.repeat(32)}`));
     expect(other.code).toBe(1);
     expect(other.err).toMatch(/go was for image .*rehearse this image first/);
+
+    // A go of 8 days ago proved the migrations on other data.
+    const old = await upgrade('apply', applyArgs(await goReport(PINNED, new Date(Date.now() - 8 * 86_400_000))));
+    expect(old.code).toBe(1);
+    expect(old.err).toMatch(/more than 7 days ago: rehearse again/);
 
     // Another operator's upgrade holds the lock (written as apply writes it).
     const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });

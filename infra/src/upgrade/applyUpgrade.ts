@@ -6,6 +6,9 @@ import type { GoNoGoReport } from './GoNoGoReport.js';
 import { compareSmoke, smokeSite } from './smokeSite.js';
 import type { BackupPoint, UpgradeTarget } from './UpgradeSite.js';
 
+/** A go older than this is refused (UpgradeOptions.maxReportAgeMs). */
+export const REPORT_MAX_AGE_MS = 7 * 86_400_000;
+
 export interface UpgradeOptions {
   readonly target: UpgradeTarget;
   readonly from: string;
@@ -14,6 +17,11 @@ export interface UpgradeOptions {
   readonly image: string;
   /** The rehearsal's report: the upgrade runs only after a go for the same upgrade and image. */
   readonly report: GoNoGoReport;
+  /**
+   * How old the go may be (default 7 days): the rehearsal proved the migrations on the data of its
+   * day; weeks later the site holds other data, and a new release of the theme may have come.
+   */
+  readonly maxReportAgeMs?: number;
   /** The longest the target may take to migrate and boot; default 3× the rehearsal's, at least 10 min. */
   readonly bootTimeoutMs?: number;
   readonly now?: () => number;
@@ -55,6 +63,13 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
   if (report.image !== options.image) {
     throw new UpgradeRefusedError(
       `The rehearsal's go was for image ${report.image}, not ${options.image}: rehearse this image first`,
+    );
+  }
+  const age = now() - Date.parse(report.finishedAt);
+  const maxAge = options.maxReportAgeMs ?? REPORT_MAX_AGE_MS;
+  if (!(age <= maxAge)) {
+    throw new UpgradeRefusedError(
+      `The rehearsal finished ${report.finishedAt}, more than ${Math.round(maxAge / 86_400_000)} days ago: rehearse again on today's data`,
     );
   }
   if (report.verdict !== 'go') {
