@@ -55,7 +55,7 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
     'ecs:RegisterTaskDefinition',
     region,
     { family: `${site.project}-upgrade-rehearsal` },
-    `the service's task definition with Ghost's image at ${to}'s digest, database host the clone's endpoint, the content volume the restored file system`,
+    `the service's task definition with Ghost's image at ${to}'s digest, database host the clone's endpoint, and the content copied before Ghost starts: a container of Ghost's image (dependsOn SUCCESS) copies the content volume, mounted read-only, into the task's own storage (ephemeralStorage sized from preflight's figure), which Ghost mounts instead; production's files are never written. (An AWS Backup restore, even to a new file system, nests the files in an aws-backup-restore_<time> directory that only a mount shows.)`,
   );
   // Writers get a 503 saying why while no Ghost runs; readers' GETs fail over to the mirror on it.
   const maintenanceRule = runtime(
@@ -102,12 +102,6 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
         networkOfSource,
       ),
       firstInstance(clone),
-      runtime(
-        'backup:StartRestoreJob',
-        region,
-        { ResourceType: 'EFS' },
-        `the latest recovery point of ${site.fileSystemId} in ${names.backupVault}, restored to a new file system (Metadata newFileSystem=true), and the backup role`,
-      ),
       rehearsalTask,
       runtime(
         'ecs:RunTask',
@@ -129,7 +123,6 @@ export function upgradeCalls(site: AwsUpgradeSite, from: string, to: string, at:
       ),
       awsCall('rds:DeleteDBInstance', region, { DBInstanceIdentifier: `${clone}-1` }),
       awsCall('rds:DeleteDBCluster', region, { DBClusterIdentifier: clone, SkipFinalSnapshot: true }),
-      runtime('efs:DeleteFileSystem', region, {}, 'the file system the restore job created'),
     ],
     'stop-ghost': [
       awsCall('s3:PutObject', region, {
