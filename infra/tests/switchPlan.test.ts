@@ -263,7 +263,7 @@ describe('failover/failback plan', () => {
     expect(out).toContain('{"cluster":"blog","service":"blog-cache-invalidator","desiredCount":0}');
     expect(out).toContain('{"GlobalClusterIdentifier":"blog-global"');
     expect(out).toContain(
-      '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory"]',
+      '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory","blog-invalidator-not-running"]',
     );
   });
 
