@@ -185,6 +185,10 @@ describe('failover/failback apply against moto', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/1\/10 preflight: ok/);
     expect(out).toMatch(/3\/10 route-writes-away: ok/);
+    // The run marks a best-effort step as the plan does: once, from the step's flag.
+    expect(out).toMatch(
+      /3\/10 route-writes-away: Stop sending writes to eu-west-1: [^\n]* now \[best effort\] \(expected/,
+    );
     expect(out).toMatch(/4\/10 check-mirror: ok, no bucket ghost-ha-mirror-123456789012-eu-central-1 in eu-central-1/);
     expect(out).toMatch(/5\/10 stop-and-promote: {3}stop-ghost-eu-west-1: desired 0, running 0/);
     expect(out).toMatch(/5\/10 stop-and-promote: {3}stop-invalidator-eu-west-1: desired 0, running 0/);
