@@ -165,6 +165,12 @@ describe('failover/failback plan', () => {
       'WRITE ecs:UpdateService @eu-west-1 {"cluster":"ghost-ha","service":"ghost-ha-cache-invalidator","desiredCount":0}',
     );
     expect(out).toMatch(/Stop sending writes to eu-west-1: .* \[best effort\]/);
+    // The marker comes from the step's bestEffort flag, once per step line, never also from its title.
+    const stepLines = out.split('\n').filter((line) => /^\d+\. /.test(line));
+    expect(stepLines.filter((line) => line.includes('[best effort]'))).toEqual(
+      stepLines.filter((line) => /\((measure-data-loss|route-writes-away|fence-eu-west-1)\)$/.test(line)),
+    );
+    for (const line of stepLines) expect(line.split('[best effort]').length, line).toBeLessThanOrEqual(2);
     expect(out).toContain(
       'read  cloudwatch:GetMetricStatistics @eu-central-1 {"Namespace":"AWS/RDS","MetricName":"AuroraGlobalDBRPOLag","Dimensions":[{"Name":"DBClusterIdentifier","Value":"ghost-secondary"}],"Period":60,"Statistics":["Maximum"]} + StartTime/EndTime: the last 15 minutes',
     );
@@ -263,7 +269,7 @@ describe('failover/failback plan', () => {
     expect(out).toContain('{"cluster":"blog","service":"blog-cache-invalidator","desiredCount":0}');
     expect(out).toContain('{"GlobalClusterIdentifier":"blog-global"');
     expect(out).toContain(
-      '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory"]',
+      '"AlarmNames":["blog-health-verdict","blog-health-verdict-fail","blog-ecs-cpu","blog-ecs-memory","blog-invalidator-not-running"]',
     );
   });
 

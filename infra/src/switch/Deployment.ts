@@ -32,5 +32,11 @@ export function siteNames(project: string, region: string) {
 }
 
 export function regionalAlarmNames(project: string): string[] {
-  return [`${project}-health-verdict`, `${project}-health-verdict-fail`, `${project}-ecs-cpu`, `${project}-ecs-memory`];
+  return [
+    `${project}-health-verdict`,
+    `${project}-health-verdict-fail`,
+    `${project}-ecs-cpu`,
+    `${project}-ecs-memory`,
+    `${project}-invalidator-not-running`,
+  ];
 }

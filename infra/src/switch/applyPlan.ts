@@ -4,6 +4,7 @@ import type { AwsClients } from './AwsClients.js';
 import type { Pacing } from './poll.js';
 import { formatDuration } from './rtoOnPaper.js';
 import type { SwitchFacts, SwitchPlan } from './SwitchStep.js';
+import { stepHeading } from './stepHeading.js';
 
 export interface StepOutcome {
   readonly id: string;
@@ -28,7 +29,9 @@ export async function applyPlan(
   for (const [index, step] of plan.steps.entries()) {
     const stepStarted = pacing.now();
     const label = `${index + 1}/${plan.steps.length} ${step.id}`;
-    report(`${label}: ${step.title} (expected ${formatDuration(step.expected.seconds)}: ${step.expected.basis})`);
+    report(
+      `${label}: ${stepHeading(step)} (expected ${formatDuration(step.expected.seconds)}: ${step.expected.basis})`,
+    );
     try {
       const detail = await step.run({ clients, pacing, facts, progress: (state) => report(`${label}:   ${state}`) });
       report(`${label}: ok, ${detail} [took ${took(stepStarted)}]`);

@@ -1,6 +1,7 @@
 import { formatCall } from './AwsCall.js';
 import { formatDuration, rtoOnPaper } from './rtoOnPaper.js';
 import type { SwitchPlan } from './SwitchStep.js';
+import { stepHeading } from './stepHeading.js';
 
 /** The plan as operators read it: ordered steps, each with its exact AWS calls and expected duration. */
 export function formatPlan(plan: SwitchPlan, apply: boolean): string {
@@ -17,7 +18,7 @@ export function formatPlan(plan: SwitchPlan, apply: boolean): string {
     '',
   ];
   plan.steps.forEach((step, index) => {
-    lines.push(`${index + 1}. ${step.title}${step.bestEffort ? ' [best effort]' : ''}  (${step.id})`);
+    lines.push(`${index + 1}. ${stepHeading(step)}  (${step.id})`);
     lines.push(`   why: ${step.why}`);
     lines.push('   calls:');
     for (const call of step.calls) lines.push(`     ${call.readOnly ? 'read ' : 'WRITE'} ${formatCall(call)}`);

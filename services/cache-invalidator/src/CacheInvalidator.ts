@@ -30,6 +30,8 @@ import { PathBudget } from './PathBudget.js';
 import { PendingAgeCheck } from './PendingAgeCheck.js';
 import { QuarantineCheck } from './QuarantineCheck.js';
 import type { ReadinessSource } from './ReadinessSource.js';
+import { DEFAULT_REPLAY_MEMORY, RecentSignatures } from './RecentSignatures.js';
+import { SignatureLog } from './SignatureLog.js';
 import { INVALIDATOR_LOG } from './signals.js';
 import { SitePaths } from './sitePaths.js';
 import { type RunningHttpServer, startHttpServer } from './startHttpServer.js';
@@ -57,6 +59,7 @@ export interface CacheInvalidatorDeps {
 /** The pieces that exist once the journal is open. */
 interface Parts {
   journal: Journal<JournalRecord>;
+  signatureLog: SignatureLog;
   queue: InvalidationQueue;
   webhooks: WebhookReceiver;
   secrets: WebhookSecrets | undefined;
@@ -232,12 +235,26 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     // The first read also finds AWSPREVIOUS, so a restart during a rotation's overlap loses nothing.
     await secrets?.reload();
     secrets?.start();
+    // Accepted signatures survive a restart, so a captured delivery cannot be replayed after one.
+    const recentSignatures = new RecentSignatures({
+      toleranceMs: config.signatureToleranceMs,
+      maxEntries: DEFAULT_REPLAY_MEMORY,
+    });
+    const signatureLog = await SignatureLog.open({
+      dir: config.journalDir,
+      recent: recentSignatures,
+      ...(this.#deps.fileSystem ? { fileSystem: this.#deps.fileSystem } : {}),
+      logger,
+      now: this.#now,
+    });
     const webhooks = new WebhookReceiver({
       site: this.site,
       queue,
       metrics: this.metrics,
       webhookSecrets: secrets,
       signatureToleranceMs: config.signatureToleranceMs,
+      recentSignatures,
+      signatureLog,
       now: this.#now,
     });
     const manual = new ManualInvalidation({
@@ -280,7 +297,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
         { maxBodyBytes: config.maxBodyBytes, registry: this.registry, logger },
       ),
     });
-    this.#parts = { journal, queue, webhooks, secrets, manual, readiness, server };
+    this.#parts = { journal, signatureLog, queue, webhooks, secrets, manual, readiness, server };
     this.#log.info({ port: server.port, distributions: config.distributionIds }, INVALIDATOR_LOG.listening);
   }
 
@@ -370,7 +387,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    const { server, queue, journal, readiness, secrets } = this.#started;
+    const { server, queue, journal, signatureLog, readiness, secrets } = this.#started;
     secrets?.stop();
     readiness.setDraining('stopping');
     const closed = server.close();
@@ -388,7 +405,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
     await this.#mirror?.stop();
     server.closeAllConnections();
     await closed;
-    await journal.close();
+    await Promise.all([journal.close(), signatureLog.close()]);
     this.#log.info(INVALIDATOR_LOG.stopped);
   }
 }

@@ -1,3 +1,6 @@
+/** Far above what one Ghost sends in a signature window (33 deliveries a second for 300 s). */
+export const DEFAULT_REPLAY_MEMORY = 10_000;
+
 export interface RecentSignaturesOptions {
   /** How far a signed timestamp may be from now (the signature window): older ones are refused as stale anyway. */
   toleranceMs: number;
@@ -39,8 +42,24 @@ export class RecentSignatures {
     return true;
   }
 
+  /**
+   * Remembers a signature claimed before a restart, unless its timestamp is already outside the
+   * window at `nowMs`; the same bound on count applies as to `claim`.
+   */
+  restore(signature: string, timestampMs: number, nowMs: number): void {
+    if (nowMs - timestampMs > this.#options.toleranceMs) return;
+    this.#seen.delete(signature);
+    this.claim(signature, timestampMs, nowMs);
+  }
+
   release(signature: string): void {
     this.#seen.delete(signature);
+  }
+
+  /** Those still within the window at `nowMs`, in the order claimed (what a restart must remember). */
+  live(nowMs: number): [signature: string, timestampMs: number][] {
+    this.#forgetExpired(nowMs);
+    return [...this.#seen];
   }
 
   /** Claim order is close to timestamp order (each delivery is signed just before it is sent): stop at the first one still inside. */

@@ -5,7 +5,8 @@ import { type HandledEvent, isHandledEvent } from './ghostEvents.js';
 import type { InvalidationQueue } from './InvalidationQueue.js';
 import type { AcceptedEvent } from './JournalRecord.js';
 import { type EventPlan, planEventPaths } from './planEventPaths.js';
-import { RecentSignatures } from './RecentSignatures.js';
+import { DEFAULT_REPLAY_MEMORY, RecentSignatures } from './RecentSignatures.js';
+import type { SignatureLog } from './SignatureLog.js';
 import type { SitePaths } from './sitePaths.js';
 import { type VerifiedSignature, verifyGhostSignature } from './verifyGhostSignature.js';
 import type { WebhookDelivery, WebhookReceiving } from './WebhookReceiving.js';
@@ -21,13 +22,16 @@ export interface WebhookReceiverOptions {
    */
   webhookSecrets: Pick<WebhookSecrets, 'accepted'> | undefined;
   signatureToleranceMs: number;
-  /** How many signatures of accepted deliveries are remembered to refuse replays (default 10,000). */
+  /**
+   * The signatures of accepted deliveries, to refuse replays; default an empty memory of 10,000
+   * (`replayMemory`) over `signatureToleranceMs`. The service passes the one its SignatureLog loaded.
+   */
+  recentSignatures?: RecentSignatures;
   replayMemory?: number;
+  /** Where accepted signatures are written so that a restart still refuses their replays; unset: memory only. */
+  signatureLog?: Pick<SignatureLog, 'record' | 'release'>;
   now: () => number;
 }
-
-/** Far above what one Ghost sends in a signature window (33 deliveries a second for 300 s). */
-const DEFAULT_REPLAY_MEMORY = 10_000;
 
 /**
  * One webhook delivery: a handled event, a valid signature, JSON, a payload of that event; its
@@ -38,7 +42,8 @@ const DEFAULT_REPLAY_MEMORY = 10_000;
  *
  * A signed delivery received again while its signature is still within the window is refused with
  * 409 `replayed_signature` (Ghost signs every delivery afresh, so only a replay repeats one); the
- * signatures are kept in memory only, so a restart forgets them.
+ * signatures are also written to the SignatureLog beside the journal (in parallel with the event,
+ * both durable before the answer), so a restart does not forget them.
  */
 export class WebhookReceiver implements WebhookReceiving {
   readonly #options: WebhookReceiverOptions;
@@ -46,10 +51,12 @@ export class WebhookReceiver implements WebhookReceiving {
 
   constructor(options: WebhookReceiverOptions) {
     this.#options = options;
-    this.#recent = new RecentSignatures({
-      toleranceMs: options.signatureToleranceMs,
-      maxEntries: options.replayMemory ?? DEFAULT_REPLAY_MEMORY,
-    });
+    this.#recent =
+      options.recentSignatures ??
+      new RecentSignatures({
+        toleranceMs: options.signatureToleranceMs,
+        maxEntries: options.replayMemory ?? DEFAULT_REPLAY_MEMORY,
+      });
   }
 
   async receiveWebhook(delivery: WebhookDelivery): Promise<{ id: string; paths: string[] }> {
@@ -70,16 +77,23 @@ export class WebhookReceiver implements WebhookReceiving {
           'this signed delivery was received before (its X-Ghost-Signature is still within the window): a replay is refused',
         );
       }
+      let recorded = false;
       try {
         const plan = this.#plan(event, delivery);
         const accepted: AcceptedEvent = { id: randomUUID(), event, receivedAt: this.#options.now(), plan };
-        await this.#options.queue.accept(accepted);
+        // The signature's write never fails the delivery (SignatureLog logs it): the event is what counts.
+        const written = signature && key ? this.#options.signatureLog?.record(key, signature.timestampMs) : undefined;
+        recorded = written !== undefined;
+        await Promise.all([this.#options.queue.accept(accepted), written]);
         metrics.webhooks.inc({ event, result: 'accepted' });
         metrics.pathsPlanned.inc(plan.paths.length);
         return { id: accepted.id, paths: plan.paths };
       } catch (error) {
         // Not accepted: Ghost may send the same delivery again, which is then judged afresh.
-        if (key) this.#recent.release(key);
+        if (key) {
+          this.#recent.release(key);
+          if (recorded) void this.#options.signatureLog?.release(key);
+        }
         throw error;
       }
     } catch (error) {

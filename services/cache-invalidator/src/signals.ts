@@ -30,6 +30,13 @@ export const INVALIDATOR_LOG = {
   /** Start: torn or corrupt journal lines skipped (fields `skipped`, `skippedCount`). */
   journalSkipped: 'journal: skipped what was not a whole record',
   resuming: 'resuming work found in the journal',
+  /** Start: `JOURNAL_DIR/signatures.log` could not be read (field `error`); the service runs on. */
+  signaturesUnreadable:
+    'replay memory unreadable: deliveries accepted before this start are not refused as replays, and new signatures are kept in memory only until the next start',
+  /** Start: corrupt or torn lines of `signatures.log` skipped (fields `skipped`, `skippedCount`, `remembered`). */
+  signaturesSkipped: 'replay memory: skipped what was not a whole record; those deliveries are not refused as replays',
+  /** Writing `signatures.log` failed: the delivery was taken, but a restart no longer refuses its replay. */
+  signatureNotJournaled: 'could not write the replay memory; a restart forgets the signatures not written',
   /** A new AWSCURRENT webhook secret (field `previousAcceptedUntil`): re-register Ghost's webhooks before then. */
   webhookSecretRotated: 'webhook secret rotated; the previous one is accepted until the overlap ends',
   /** Reading the webhook secret failed or gave a blank value: the last good secrets stay in force. */

@@ -364,7 +364,8 @@ describe('the journal under storage faults: every change answered 2xx is invalid
         INVALIDATION_MAX_WAIT_MS: '60000',
       });
       expect(await ledger.publish(doomed, `crash-${tag}-whole`)).toBe(202);
-      layer.faults.crashAfterBytes = offset;
+      // The offsets are those of journal.log's record; the signature written beside it (signatures.log) is not counted.
+      layer.faults = { crashAfterBytes: offset, crashCountsOnly: 'journal.log' };
       // The record being written when the process dies: never answered 2xx (the 503 stands for no answer).
       const status = await ledger.publish(doomed, `crash-${tag}-torn`);
       const crashedMidRecord = layer.crashed;

@@ -45,7 +45,7 @@ export function switchCloudFront(
   if (options.early) {
     return {
       id: 'route-writes-away',
-      title: `Stop sending writes to ${from.region}: make ${to.originId} CloudFront's first origin and the target of write paths now [best effort]`,
+      title: `Stop sending writes to ${from.region}: make ${to.originId} CloudFront's first origin and the target of write paths now`,
       why: `A partly down ${from.region} would keep taking writes that are lost with it. Until Ghost runs in ${to.region}, writes get errors and readers get the cache and, on a miss, the origin group's other member.`,
       calls: [
         getDistributionConfigCall(deployment),

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { JournalFile, JournalFileSystem } from '../../src/JournalFileSystem.js';
 import { nodeFileSystem } from '../../src/JournalFileSystem.js';
 
@@ -20,6 +21,8 @@ export interface StorageFaults {
   readOnly?: boolean;
   /** After this many more bytes reach the disk the process "dies": the rest of that write and every later call are lost. */
   crashAfterBytes?: number;
+  /** Only bytes written to files of this name count toward `crashAfterBytes` (default: every file). */
+  crashCountsOnly?: string;
 }
 
 /**
@@ -123,14 +126,15 @@ export class FaultyFileSystem implements JournalFileSystem {
       allowed = Math.min(allowed, faults.spaceLeft);
     }
     let crash = false;
-    if (faults.crashAfterBytes !== undefined && faults.crashAfterBytes < allowed) {
+    const counts = faults.crashCountsOnly === undefined || basename(path) === faults.crashCountsOnly;
+    if (counts && faults.crashAfterBytes !== undefined && faults.crashAfterBytes < allowed) {
       allowed = faults.crashAfterBytes;
       crash = true;
     }
     const persisted = allowed > 0 ? await file.write(buffer, offset, allowed, position) : 0;
     if (faults.spaceLeft !== undefined) faults.spaceLeft -= persisted;
     if (faults.writeError !== undefined && faults.tornBytes !== undefined) faults.tornBytes -= persisted;
-    if (faults.crashAfterBytes !== undefined) faults.crashAfterBytes -= persisted;
+    if (counts && faults.crashAfterBytes !== undefined) faults.crashAfterBytes -= persisted;
     if (persisted < length) this.tornWrites.push({ path, asked: length, persisted });
     if (crash) {
       this.#crashed = true;
