@@ -27,7 +27,7 @@ const GHOST_IMAGE = /(?:^|\/)ghost:(\d+\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$/;
  * circuit breaker). Every cluster, a restored one included, is the site's one MariaDB database.
  */
 export class MotoRunsGhost {
-  /** What was done, in order (`stop 5.130.6`, `snapshot …`, `start 6.65.0 failed: …`). */
+  /** What was done, in order (`stop <version>`, `snapshot <id>`, `start <version> failed: …`). */
   readonly log: string[] = [];
   #queue: Promise<void> = Promise.resolve();
   #running: string | undefined;

@@ -117,24 +117,30 @@ export class FaultyFileSystem implements JournalFileSystem {
     let allowed = length;
     let failure: Error | undefined;
     if (faults.writeError !== undefined) {
-      allowed = Math.min(allowed, faults.tornBytes ?? 0);
+      allowed = Math.min(allowed, Math.max(0, faults.tornBytes ?? 0));
       failure = errno(faults.writeError, 'write');
     }
     if (faults.maxBytesPerWrite !== undefined) allowed = Math.min(allowed, faults.maxBytesPerWrite);
     if (faults.spaceLeft !== undefined) {
-      if (faults.spaceLeft === 0) failure = errno('ENOSPC', 'write');
-      allowed = Math.min(allowed, faults.spaceLeft);
+      if (faults.spaceLeft <= 0) failure = errno('ENOSPC', 'write');
+      allowed = Math.min(allowed, Math.max(0, faults.spaceLeft));
     }
     let crash = false;
     const counts = faults.crashCountsOnly === undefined || basename(path) === faults.crashCountsOnly;
     if (counts && faults.crashAfterBytes !== undefined && faults.crashAfterBytes < allowed) {
-      allowed = faults.crashAfterBytes;
+      allowed = Math.max(0, faults.crashAfterBytes);
       crash = true;
     }
+    // Taken before the write is awaited: writers in parallel (the journal and the signature log)
+    // share the space, the torn bytes and the crash budget as they would on one disk.
+    const budgets = (bytes: number) => {
+      if (faults.spaceLeft !== undefined) faults.spaceLeft -= bytes;
+      if (faults.writeError !== undefined && faults.tornBytes !== undefined) faults.tornBytes -= bytes;
+      if (counts && faults.crashAfterBytes !== undefined) faults.crashAfterBytes -= bytes;
+    };
+    budgets(allowed);
     const persisted = allowed > 0 ? await file.write(buffer, offset, allowed, position) : 0;
-    if (faults.spaceLeft !== undefined) faults.spaceLeft -= persisted;
-    if (faults.writeError !== undefined && faults.tornBytes !== undefined) faults.tornBytes -= persisted;
-    if (counts && faults.crashAfterBytes !== undefined) faults.crashAfterBytes -= persisted;
+    budgets(persisted - allowed);
     if (persisted < length) this.tornWrites.push({ path, asked: length, persisted });
     if (crash) {
       this.#crashed = true;
