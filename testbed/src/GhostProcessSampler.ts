@@ -32,7 +32,12 @@ export interface GhostProcessSamplerOptions {
 export class GhostProcessSampler {
   readonly samples: GhostSample[] = [];
   readonly #options: GhostProcessSamplerOptions;
-  readonly #startTimes = new Map<number, string>();
+  /**
+   * The start time first seen per task label and pid. Keyed by both: pids wrap (pid_max can be
+   * 32768) and a new Ghost of another task may get a pid an earlier Ghost had; keyed by pid alone
+   * it would never count as alive, and an overlap with it would go unseen.
+   */
+  readonly #startTimes = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: GhostProcessSamplerOptions) {
@@ -54,7 +59,7 @@ export class GhostProcessSampler {
     const alive: string[] = [];
     const connected: string[] = [];
     for (const { label, pid } of this.#options.processes()) {
-      if (!this.#isAlive(pid)) continue;
+      if (!this.#isAlive(label, pid)) continue;
       alive.push(label);
       if (socketInodes(pid).some((inode) => databaseSockets.has(inode))) connected.push(label);
     }
@@ -109,7 +114,7 @@ export class GhostProcessSampler {
     return smallest;
   }
 
-  #isAlive(pid: number): boolean {
+  #isAlive(label: string, pid: number): boolean {
     let stat: string;
     try {
       stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -120,8 +125,9 @@ export class GhostProcessSampler {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const state = fields[0];
     const startTime = fields[19];
-    const known = this.#startTimes.get(pid);
-    if (known === undefined && startTime) this.#startTimes.set(pid, startTime);
+    const key = `${label}:${pid}`;
+    const known = this.#startTimes.get(key);
+    if (known === undefined && startTime) this.#startTimes.set(key, startTime);
     else if (known !== startTime) return false;
     return state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X';
   }
