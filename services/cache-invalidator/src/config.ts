@@ -81,6 +81,8 @@ export interface MirrorSettings {
   maxAttempts: number;
   /** How often parked paths are tried again. */
   parkedRetryMs: number;
+  /** After a change, how long before the paths Ghost answered 404 for are fetched once more (0: never). */
+  recheckGoneMs: number;
   /** Largest share of the mirror one job may remove. */
   maxRemoveShare: number;
   /** Ghost's content path, mounted read-only: the mirror reads Ghost's redirects file from `data/`. */
@@ -271,6 +273,7 @@ function readMirrorSettings(read: EnvReader): MirrorSettings | undefined {
       max: 86_400_000,
       example: '600000',
     }),
+    recheckGoneMs: read.int('MIRROR_RECHECK_GONE_MS', { default: 3_000, min: 0, max: 600_000, example: '3000' }),
     maxRemoveShare: read.number('MIRROR_MAX_REMOVE_SHARE', { default: 0.25, min: 0, max: 1, example: '0.25' }),
     ghostContentPath: read.string('MIRROR_GHOST_CONTENT_PATH', { optional: true, example: '/var/lib/ghost/content' }),
   };

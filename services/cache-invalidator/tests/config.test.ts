@@ -110,6 +110,7 @@ describe('loadConfig', () => {
       maxCacheSeconds: 600,
       maxAttempts: 5,
       parkedRetryMs: 600_000,
+      recheckGoneMs: 3_000,
       maxRemoveShare: 0.25,
     });
   });

@@ -8,8 +8,8 @@ export interface RefreshJob {
   paths: string[];
   /** Crawl the whole site from its sitemaps, and re-check everything the mirror holds. */
   everything: boolean;
-  /** `retry`: the parked paths, tried again. */
-  source: 'batch' | 'build' | 'retry';
+  /** `retry`: the parked paths, tried again; `recheck`: a batch's paths Ghost answered 404 for, fetched once more. */
+  source: 'batch' | 'build' | 'retry' | 'recheck';
 }
 
 export type MirrorJournalRecord =

@@ -23,6 +23,13 @@ export interface MirrorRefresherOptions {
   maxAttempts: number;
   /** How often parked paths are tried again. */
   parkedRetryMs: number;
+  /**
+   * How long after a batch its paths Ghost answered 404 (or 410) for are fetched once more (0:
+   * never). Ghost sends a webhook as the change is saved and updates its routes (its URL service)
+   * just after: a post published or renamed a moment ago can answer 404 to the first fetch, and no
+   * later event would bring it into the mirror.
+   */
+  recheckGoneMs?: number;
   /** Largest share of the mirror's objects one job may remove (at least `MIN_REMOVALS_PER_JOB`). */
   maxRemoveShare: number;
   /**
@@ -142,6 +149,7 @@ export class MirrorRefresher {
   #idleWaiters: (() => void)[] = [];
   #sleepers = new Set<() => void>();
   #parkedTimer: NodeJS.Timeout | undefined;
+  readonly #rechecks = new Set<NodeJS.Timeout>();
 
   private constructor(options: MirrorRefresherOptions, journal: Journal<MirrorJournalRecord>) {
     this.#options = options;
@@ -244,6 +252,8 @@ export class MirrorRefresher {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#parkedTimer);
+    for (const timer of this.#rechecks) clearTimeout(timer);
+    this.#rechecks.clear();
     for (const wake of this.#sleepers) wake();
     for (const waiter of this.#slotWaiters.splice(0)) waiter.grant();
     while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -398,6 +408,8 @@ export class MirrorRefresher {
     const removals = { allowed: Number.POSITIVE_INFINITY, warned: false };
     const seen = new Set<string>();
     const pending: string[] = [];
+    /** Paths of a batch Ghost answered 404 or 410 for: fetched once more a moment later. */
+    const gone: string[] = [];
     const add = (path: string) => {
       if (seen.has(path)) return;
       if (!isEdgeFilePath(path) && this.#options.fetcher.problemWith(path) !== undefined) return;
@@ -448,6 +460,7 @@ export class MirrorRefresher {
             return;
           }
           for (const next of outcome.found) add(next);
+          if (job.source === 'batch' && outcome.result === 'removed') gone.push(path);
           active.done.set(path, outcome.found);
           await this.#journal
             .append({ type: 'done', jobId: job.id, path, found: outcome.found })
@@ -478,7 +491,30 @@ export class MirrorRefresher {
     stats.durationMs = this.#now() - started;
     this.#log.info({ jobId: job.id, source: job.source, paths: active.done.size, ...stats }, 'mirror refreshed');
     this.#options.onJobFinished?.(job, stats);
+    this.#recheckLater(job, gone);
     return 'finished';
+  }
+
+  /** A job of the batch's gone paths, once `recheckGoneMs` has passed (lost with a restart meanwhile). */
+  #recheckLater(job: RefreshJob, gone: readonly string[]): void {
+    const delay = this.#options.recheckGoneMs ?? 0;
+    if (gone.length === 0 || delay <= 0) return;
+    const timer = setTimeout(() => {
+      this.#rechecks.delete(timer);
+      if (this.#stopped) return;
+      const recheck: RefreshJob = {
+        id: `${job.id}-recheck`,
+        changedAt: job.changedAt,
+        paths: [...gone],
+        everything: false,
+        source: 'recheck',
+      };
+      this.enqueue(recheck).catch((error: unknown) =>
+        this.#log.warn({ error: summarizeError(error), jobId: recheck.id }, 'mirror: could not queue a recheck'),
+      );
+    }, delay);
+    timer.unref();
+    this.#rechecks.add(timer);
   }
 
   /**

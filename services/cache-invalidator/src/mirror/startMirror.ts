@@ -81,6 +81,7 @@ export async function startMirror(deps: MirrorDeps): Promise<{ refresher: Mirror
     retry: deps.retry,
     maxAttempts: settings.maxAttempts,
     parkedRetryMs: settings.parkedRetryMs,
+    recheckGoneMs: settings.recheckGoneMs,
     maxRemoveShare: settings.maxRemoveShare,
     ...(settings.ghostContentPath
       ? {
