@@ -4,7 +4,7 @@
 // a migration failing during the upgrade (rolled back), the upgrade itself, the rollback command.
 // Readers reach the site through CloudFront's origin group as edge.yaml configures it (emulated),
 // with a mirror in moto's S3 holding the pages they read: none of them sees a 5xx meanwhile.
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GhostAdminClient } from '@ghost-ha/core';
 import {
   type LocalUpgradeSite,
@@ -29,6 +29,7 @@ import { runPreflight } from '../src/upgrade/preflight/runPreflight.js';
 import { rehearseUpgrade } from '../src/upgrade/rehearseUpgrade.js';
 import {
   FROM,
+  mirrorPages,
   type ProductionSite,
   preflightInput,
   startProduction,
@@ -77,18 +78,7 @@ beforeAll(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'mirror' }));
   const probes = await chooseProbes(production.admin);
   readerPaths = ['/', probes.postPath, probes.tagPath, '/rss/', '/sitemap.xml'];
-  for (const path of readerPaths) {
-    const page = await fetch(`${site.url}${path}`);
-    expect(page.status).toBe(200);
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: 'mirror',
-        Key: `site${path}`,
-        Body: Buffer.from(await page.arrayBuffer()),
-        ContentType: page.headers.get('content-type') ?? 'text/html',
-      }),
-    );
-  }
+  await mirrorPages(s3, 'mirror', site.url, readerPaths);
   edge = await OriginGroupEmulator.start({
     primary: { id: 'alb', url: site.url },
     secondary: { id: 'mirror', client: s3, bucket: 'mirror' },

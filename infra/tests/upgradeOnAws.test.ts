@@ -46,7 +46,14 @@ import { ListenerRulesProxy } from './support/listenerRulesProxy.js';
 import { MotoRunsGhost } from './support/motoRunsGhost.js';
 import { iamRequestsOf, operatorParameters, operatorStatements } from './support/operatorRequests.js';
 import { useSwitchTestBed } from './support/switchTestBed.js';
-import { FROM, type ProductionSite, startProduction, TO, upgradeSiteOf } from './support/upgradeTestSite.js';
+import {
+  FROM,
+  mirrorPages,
+  type ProductionSite,
+  startProduction,
+  TO,
+  upgradeSiteOf,
+} from './support/upgradeTestSite.js';
 
 const PINNED = `ghost:${TO}@sha256:${'5e'.repeat(32)}`;
 const REPORT_BUCKET = `${PROJECT}-backups-${ACCOUNT}-${PRIMARY}`;
@@ -311,18 +318,7 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     );
     const probes = await chooseProbes(production.admin);
     const readerPaths = ['/', probes.postPath, probes.tagPath, '/rss/'];
-    for (const path of readerPaths) {
-      const page = await fetch(`${site.url}${path}`);
-      expect(page.status).toBe(200);
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: 'mirror',
-          Key: `site${path}`,
-          Body: Buffer.from(await page.arrayBuffer()),
-          ContentType: page.headers.get('content-type') ?? 'text/html',
-        }),
-      );
-    }
+    await mirrorPages(s3, 'mirror', site.url, readerPaths);
     const listener = await ListenerRulesProxy.start({
       region: PRIMARY,
       listenerArn: await listenerArn(),

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { summarizeError } from '@ghost-ha/core';
 import { UpgradeLockedError, UpgradeRefusedError, UpgradeRollbackFailedError, UpgradeUsageError } from '../errors.js';
 import type { AwsClients } from '../switch/AwsClients.js';
@@ -6,11 +5,11 @@ import type { Pacing } from '../switch/poll.js';
 import { runAwsUpgrade } from './aws/runAwsUpgrade.js';
 import { upgradeCalls } from './aws/upgradeCalls.js';
 import { formatUpgradePlan } from './formatUpgradePlan.js';
-import type { GoNoGoReport } from './GoNoGoReport.js';
 import { planUpgrade } from './planUpgrade.js';
 import { fileGhostReleases, type GhostReleases, npmGhostReleases } from './preflight/GhostReleases.js';
 import { formatFinding, verdictOf } from './preflight/PreflightFinding.js';
 import { runPreflight } from './preflight/runPreflight.js';
+import { readReport } from './readReport.js';
 import { parseUpgradeArgs, UPGRADE_USAGE } from './UpgradeRequest.js';
 
 export interface UpgradeIo {
@@ -79,20 +78,4 @@ export async function runUpgrade(argv: readonly string[], io: UpgradeIo): Promis
     io.err(`Unexpected ${name}: ${message}\n`);
     return 1;
   }
-}
-
-/** A rehearsal's report, refused when it is about another upgrade. */
-async function readReport(file: string, from: string, to: string): Promise<GoNoGoReport> {
-  let report: GoNoGoReport;
-  try {
-    report = JSON.parse(await readFile(file, 'utf8')) as GoNoGoReport;
-  } catch (error) {
-    throw new UpgradeUsageError(`--report '${file}' is not a readable report: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (report.from !== from || report.to !== to) {
-    throw new UpgradeUsageError(`--report '${file}' is about ${report.from} → ${report.to}, not ${from} → ${to}.`);
-  }
-  return report;
 }

@@ -74,8 +74,10 @@ export class ListenerRulesProxy {
     const ordered = [...Rules].sort((a, b) => priority(a) - priority(b));
     const rule = ordered.find((r) => (r.Conditions ?? []).every((c) => matches(c, req)));
     const action = rule?.Actions?.find((a) => a.Type === 'fixed-response' || a.Type === 'forward');
-    const answer = (status: number, type: string, body: string) => {
+    const record = (status: number) =>
       this.answered.push({ priority: rule?.Priority ?? 'none', method: req.method ?? '', path: req.url ?? '', status });
+    const answer = (status: number, type: string, body: string) => {
+      record(status);
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
@@ -93,12 +95,7 @@ export class ListenerRulesProxy {
         new URL(req.url ?? '/', target),
         { method: req.method, headers: req.headers },
         (reply) => {
-          this.answered.push({
-            priority: rule?.Priority ?? 'none',
-            method: req.method ?? '',
-            path: req.url ?? '',
-            status: reply.statusCode ?? 0,
-          });
+          record(reply.statusCode ?? 0);
           res.writeHead(reply.statusCode ?? 502, reply.headers);
           reply.pipe(res).on('finish', resolve);
         },

@@ -1,5 +1,6 @@
 import { statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { GhostAdminClient } from '@ghost-ha/core';
 import {
   type DatabaseSettings,
@@ -39,6 +40,30 @@ export async function startProduction(mariadb: MariaDbServer, name = 'production
   await setUp.setUp();
   await seed(setUp);
   return { ghost, setUp, admin: setUp.admin, database, contentDir };
+}
+
+/**
+ * The mirror as the cache-invalidator keeps it (key = the edge's MirrorPrefix `site` + the path):
+ * each of `paths` as Ghost at `siteUrl` serves it now, which must be a 200.
+ */
+export async function mirrorPages(
+  s3: S3Client,
+  bucket: string,
+  siteUrl: string,
+  paths: readonly string[],
+): Promise<void> {
+  for (const path of paths) {
+    const page = await fetch(`${siteUrl}${path}`);
+    if (page.status !== 200) throw new Error(`${path} answered ${page.status}, not 200: nothing to mirror`);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `site${path}`,
+        Body: Buffer.from(await page.arrayBuffer()),
+        ContentType: page.headers.get('content-type') ?? 'text/html',
+      }),
+    );
+  }
 }
 
 /** The test bed's upgrade site over production (its Ghost, database and content). */

@@ -1,14 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { createLogger } from '@ghost-ha/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
 import { INVALIDATOR_LOG } from '../src/signals.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
 import { captured, webhookOf } from './support/fixtures.js';
-import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
+import { newJournalDir, startInvalidator, unreachableCloudFront } from './support/startInvalidator.js';
 
 const SECRET = 'replay-restart-secret';
 type LogLine = Record<string, unknown> & { msg: string };
@@ -28,12 +27,7 @@ describe('a replayed delivery is refused across a restart of the service', () =>
         done();
       },
     });
-    const cloudFront = new CloudFrontClient({
-      region: 'us-east-1',
-      endpoint: 'http://127.0.0.1:9',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const cloudFront = unreachableCloudFront();
     const service = await startInvalidator(
       {
         SITE_URL: captured.siteUrl,

@@ -1,11 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { createLogger } from '@ghost-ha/core';
 import { describe, expect, it } from 'vitest';
 import { INVALIDATOR_LOG, INVALIDATOR_LOG_FIELDS } from '../src/signals.js';
-import { newJournalDir, startInvalidator } from './support/startInvalidator.js';
+import { newJournalDir, startInvalidator, unreachableCloudFront } from './support/startInvalidator.js';
 
 type LogLine = Record<string, unknown> & { msg: string };
 
@@ -23,12 +22,7 @@ describe('INVALIDATOR_LOG: the messages operators search for are the ones the se
     // What a crash in the middle of a write leaves: a record without its end.
     await writeFile(join(journalDir, 'journal.log'), '0badc0de {"type":"event","id":"torn');
     // Nothing listens on port 9: every send fails as a network error and is retried.
-    const cloudFront = new CloudFrontClient({
-      region: 'us-east-1',
-      endpoint: 'http://127.0.0.1:9',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const cloudFront = unreachableCloudFront();
     const service = await startInvalidator(
       {
         SITE_URL: 'https://example.com',

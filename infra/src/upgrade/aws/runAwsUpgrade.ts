@@ -1,13 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { UpgradeUsageError } from '../../errors.js';
-import { awsCall } from '../../switch/AwsCall.js';
 import { AwsClients } from '../../switch/AwsClients.js';
 import { type Pacing, REAL_PACING } from '../../switch/poll.js';
-import { sendCall } from '../../switch/sendCall.js';
 import { applyUpgrade, rollBack, type UpgradeOutcome } from '../applyUpgrade.js';
 import { formatComparison } from '../contentSnapshot.js';
-import type { GoNoGoReport } from '../GoNoGoReport.js';
+import { readReport } from '../readReport.js';
 import type { UpgradeRequest } from '../UpgradeRequest.js';
 import { AwsUpgradeTarget } from './AwsUpgradeTarget.js';
 
@@ -79,12 +76,10 @@ export async function runAwsUpgrade(request: UpgradeRequest, io: AwsUpgradeIo): 
         await release();
       }
     }
-    const report = await readReport(request.reportFile ?? '', clients, site.region);
-    if (report.from !== request.from || report.to !== request.to) {
-      throw new UpgradeUsageError(
-        `--report is about ${report.from} → ${report.to}, not ${request.from} → ${request.to}.`,
-      );
-    }
+    const report = await readReport(request.reportFile ?? '', request.from, request.to, {
+      clients,
+      region: site.region,
+    });
     const outcome = await applyUpgrade({
       target,
       from: request.from,
@@ -99,28 +94,6 @@ export async function runAwsUpgrade(request: UpgradeRequest, io: AwsUpgradeIo): 
     return outcome.result === 'upgraded' ? 0 : 1;
   } finally {
     if (!io.clients) clients.destroy();
-  }
-}
-
-/** The go report, from a file or from s3://bucket/key (read in the deployment's region). */
-async function readReport(source: string, clients: AwsClients, region: string): Promise<GoNoGoReport> {
-  let text: string;
-  try {
-    const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(upgrade-reports\/[0-9A-Za-z./-]{1,400}\.json)$/.exec(
-      source,
-    );
-    if (source.startsWith('s3://') && !s3) throw new Error('not s3://<bucket>/upgrade-reports/….json');
-    if (s3) {
-      const { Body } = await sendCall(clients, awsCall('s3:GetObject', region, { Bucket: s3[1], Key: s3[2] }, true));
-      text = (await Body?.transformToString()) ?? '';
-    } else {
-      text = await readFile(source, 'utf8');
-    }
-    return JSON.parse(text) as GoNoGoReport;
-  } catch (error) {
-    throw new UpgradeUsageError(`--report '${source}' is not a readable report: ${(error as Error).message}`, {
-      cause: error,
-    });
   }
 }
 

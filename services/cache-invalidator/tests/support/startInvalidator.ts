@@ -1,4 +1,4 @@
-import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger, SecretsLoader } from '@ghost-ha/core';
 import { makeTemporaryDirectory } from '@ghost-ha/testbed';
@@ -23,6 +23,16 @@ export const FAST_SETTINGS: Record<string, string> = {
   // tests/siteChangedBudget.test.ts sets the period it tests.
   SITE_CHANGED_MIN_INTERVAL_MS: '0',
 };
+
+/** A CloudFront client aimed where nothing listens (port 9): every send fails at once as a network error. */
+export function unreachableCloudFront(): CloudFrontClient {
+  return new CloudFrontClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+}
 
 /** A journal directory, removed after the test file (by the Vitest setup). */
 export async function newJournalDir(): Promise<string> {
