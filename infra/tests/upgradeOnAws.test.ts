@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   HeadObjectCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
@@ -226,6 +227,74 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(await runningVersion()).toBe(majorMinor(FROM));
   }, 120_000);
 
+  /** Clients whose requests give up after 1 s (the SDK retries twice), with `stalled` calls not played on Ghost: AWS never carried them out. */
+  function clientsWithStalled(stalled: (call: AwsCall) => boolean): void {
+    bed.replaceClients({
+      s3ForcePathStyle: true,
+      requestTimeoutMs: 1_000,
+      onCall: (call) => {
+        sent.push(call);
+        if (!stalled(call)) runner.observe(call);
+      },
+    });
+  }
+
+  it('ECS stalls (its reads answer, UpdateService never does): apply ends in bounded time, Ghost 5 still serves writers (no maintenance answer left), the lock is released', async () => {
+    const report = await goReport(PINNED);
+    clientsWithStalled((call) => call.operation === 'ecs:UpdateService');
+    await bed.moto.stall('ecs:UpdateService');
+    const started = Date.now();
+    let result: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      result = await upgrade('apply', applyArgs(report));
+    } finally {
+      await bed.moto.endStalls();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    log(`apply against a stalled ECS: exit ${result.code} after ${seconds.toFixed(1)} s`);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/Stopping Ghost failed \(.+\); Ghost 5\.130\.6 runs again, nothing was changed/);
+    expect(result.out).toMatch(/still runs .*nothing to start/);
+    expect(seconds).toBeLessThan(90);
+    // What writers get is Ghost again, not the maintenance answer; nothing was snapshotted or migrated.
+    expect(await maintenanceBodies()).toEqual([]);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+    expect(sent.map((c) => c.operation)).not.toContain('rds:CreateDBClusterSnapshot');
+    const service = await ghostService();
+    expect(service.desiredCount).toBe(1);
+    expect(service.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
+    expect(await lockState()).toBe('free');
+  }, 300_000);
+
+  it("S3 stalls the lock's removal after a successful upgrade: apply still reports the upgrade (exit 0) and says how to remove the lock; removed that way, rollback runs", async () => {
+    const report = await goReport(PINNED);
+    clientsWithStalled(() => false);
+    await bed.moto.stall('s3:DELETE');
+    let applied: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      applied = await upgrade('apply', applyArgs(report));
+    } finally {
+      await bed.moto.endStalls();
+    }
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(/Upgraded: Ghost .* runs/);
+    const removal = /Once S3 answers: (aws s3api delete-object --bucket (\S+) --key (\S+))/.exec(applied.out);
+    expect(removal?.[1]).toBeDefined();
+    expect(await runningVersion()).toBe(majorMinor(TO));
+    expect(await lockState()).toBe('held');
+    const refused = await upgrade('rollback', ['--backup-point', backupLabelOf(applied.out)]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/Another upgrade or rollback of ghost-ha holds/);
+    // The operator runs the printed command; then the rollback goes through.
+    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+    await s3.send(new DeleteObjectCommand({ Bucket: removal?.[2], Key: removal?.[3] }));
+    s3.destroy();
+    const rolledBack = await upgrade('rollback', ['--backup-point', backupLabelOf(applied.out)]);
+    expect(rolledBack.code).toBe(0);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+    expect(await lockState()).toBe('free');
+  }, 900_000);
+
   it('scripts/upgrade.sh apply does not stop half way at SIGTERM: it goes on (here: to the backup point once the task has stopped)', async () => {
     const report = await goReport(PINNED);
     const child = spawn(
@@ -401,7 +470,7 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
       'ecs:RegisterTaskDefinition',
     ]);
 
-    const label = /--backup-point (before-[0-9a-z-]+)/.exec(applied?.out ?? '')?.[1] ?? '';
+    const label = backupLabelOf(applied?.out ?? '');
     expect(label).not.toBe('');
     maintenanceSeen = [];
     const started = Date.now();
@@ -432,15 +501,27 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(maintenanceSeen.every((body) => /paused/.test(body))).toBe(true);
     expect(await maintenanceBodies()).toEqual([]);
     expect(service.deploymentConfiguration?.deploymentCircuitBreaker).toEqual({ enable: true, rollback: true });
-    const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
-    const lock = await s3
-      .send(new HeadObjectCommand({ Bucket: REPORT_BUCKET, Key: `upgrade-lock/${PROJECT}.json` }))
-      .then(() => 'held')
-      .catch(() => 'free');
-    s3.destroy();
-    expect(lock).toBe('free');
+    expect(await lockState()).toBe('free');
   }
 });
+
+/** The backup point an apply printed (`upgrade.sh rollback --backup-point before-…`). */
+function backupLabelOf(out: string): string {
+  return /--backup-point (before-[0-9a-z-]+)/.exec(out)?.[1] ?? '';
+}
+
+/** Whether the upgrade lock object exists in the report bucket. */
+async function lockState(): Promise<'held' | 'free'> {
+  const s3 = new S3Client({ region: PRIMARY, forcePathStyle: true });
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: REPORT_BUCKET, Key: `upgrade-lock/${PROJECT}.json` }));
+    return 'held';
+  } catch {
+    return 'free';
+  } finally {
+    s3.destroy();
+  }
+}
 
 async function until(condition: () => boolean, timeoutMs: number, seen: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

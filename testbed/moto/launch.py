@@ -4,7 +4,7 @@ file system (test control: GET /ghost-ha/recovery-point?arn=... lists what a rec
 files on EFS file systems (POST /ghost-ha/efs-write/<fs>?name=..., refused when read-only; GET
 /ghost-ha/efs-files/<fs>), the RDS Data API's heartbeat query (heartbeats written with POST
 /ghost-ha/heartbeat/<region>?holder=...), CloudFront's IfMatch (ETag) on UpdateDistribution, EFS replication (both sides, with state) and file-system protection, and simulated
-regional outages; a restore from a global database member's snapshot (moto fails on it); ECS services whose tasks start and stop when the test says so (POST
+regional outages and stalled operations (POST /ghost-ha/stall?operation=REGEX, see outage.py); a restore from a global database member's snapshot (moto fails on it); ECS services whose tasks start and stop when the test says so (POST
 /ghost-ha/ecs-service/<region>/<cluster>/<service> {"running": 1, "rolloutState": "COMPLETED"}), with their
 deploymentConfiguration kept; timings set over HTTP (POST /ghost-ha/timing {"rebuild_seconds": 2}, reset by
 moto's reset); EFS replication paused or in error on request (POST
@@ -113,6 +113,10 @@ def main() -> None:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [json.dumps({"files": files}).encode()]
         handle = outage.wrap(lambda e, s: original_call(self, e, s), reset_extensions)
+        # Before the conditional-write lock: a stalled write must not hold up the others.
+        stalled = outage.stall_if_asked(environ, start_response)
+        if stalled is not None:
+            return stalled
         conditional = environ.get("REQUEST_METHOD") == "PUT" and (
             "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MATCH" in environ
         )

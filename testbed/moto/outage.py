@@ -1,7 +1,14 @@
 """Regions that do not answer: every request signed for such a region gets a 503, as from a
 region-wide outage, or (hang mode) no answer for HANG_SECONDS first, as from a region whose
-endpoints accept connections and then stall; tests switch it on and off over HTTP."""
+endpoints accept connections and then stall; tests switch it on and off over HTTP.
 
+Partial failures too: operations that stall (POST /ghost-ha/stall?operation=REGEX, DELETE ends
+them) get no answer for HANG_SECONDS, then a 503, and are not carried out, while every other call
+is answered (reads work, writes hang). REGEX is matched in full against "service:Operation": the
+SigV4 scope's service and the operation's name (X-Amz-Target's or the query protocol's Action),
+or the HTTP method for REST services (s3:DELETE, backup:PUT)."""
+
+import io
 import json
 import re
 import threading
@@ -16,8 +23,10 @@ _down: dict[str, str] = {}
 _ended: dict[str, float] = {}
 # When each region's current outage started.
 _started: dict[str, float] = {}
+_stalled: list[re.Pattern[str]] = []
 _lock = threading.Lock()
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
 
 
 def is_down(region: str) -> bool:
@@ -42,8 +51,44 @@ def _mode(region: str) -> str | None:
         return _down.get(region)
 
 
+def operation_of(environ: dict[str, Any]) -> str:
+    """"service:Operation" of a signed request; reads (and puts back) a query protocol's form body."""
+    service_match = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = service_match.group(1) if service_match else "?"
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        return f"{service}:{target.rsplit('.', 1)[-1]}"
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        if action:
+            return f"{service}:{action}"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action", [""])[0]
+    return f"{service}:{action or environ.get('REQUEST_METHOD', 'GET')}"
+
+
+def stall_if_asked(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes] | None:
+    """A stalled operation's answer (after HANG_SECONDS), or None to answer the request as usual."""
+    with _lock:
+        patterns = list(_stalled)
+    if not patterns or "HTTP_AUTHORIZATION" not in environ:
+        return None
+    operation = operation_of(environ)
+    if not any(pattern.fullmatch(operation) for pattern in patterns):
+        return None
+    time.sleep(HANG_SECONDS)
+    start_response(
+        "503 Service Unavailable",
+        [("Content-Type", "application/json"), ("x-amzn-ErrorType", "ServiceUnavailable")],
+    )
+    return [json.dumps({"message": f"{operation} stalled (simulated)"}).encode()]
+
+
 def reset() -> None:
     with _lock:
+        _stalled.clear()
         _down.clear()
         _ended.clear()
         _started.clear()
@@ -68,6 +113,20 @@ def wrap(app: Callable[..., Any], on_reset: Callable[[], None]) -> Callable[...,
                         _ended[region] = time.time()
                         _started.pop(region, None)
                 body = json.dumps({"down": _down}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        if path == "/ghost-ha/stall":
+            with _lock:
+                if method == "POST":
+                    pattern = parse_qs(environ.get("QUERY_STRING", "")).get("operation", [""])[0]
+                    try:
+                        _stalled.append(re.compile(pattern))
+                    except re.error as error:
+                        start_response("400 Bad Request", [("Content-Type", "application/json")])
+                        return [json.dumps({"message": f"operation: {error}"}).encode()]
+                elif method == "DELETE":
+                    _stalled.clear()
+                body = json.dumps({"stalled": [p.pattern for p in _stalled]}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         if path == "/moto-api/reset" and method == "POST":

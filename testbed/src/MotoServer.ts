@@ -97,6 +97,23 @@ export class MotoServer {
     await this.#outage('DELETE', region);
   }
 
+  /**
+   * Extended server only: every call whose "service:Operation" matches `operation` in full (e.g.
+   * `ecs:UpdateService`, `s3:DELETE`; the HTTP method for REST services) gets no answer for 20 s,
+   * then a 503, and is not carried out; every other call is answered. `endStalls` ends them all.
+   */
+  async stall(operation: string): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/stall?operation=${encodeURIComponent(operation)}`, {
+      method: 'POST',
+    });
+    if (!response.ok) throw new Error(`moto stall control answered ${response.status}: ${await response.text()}`);
+  }
+
+  async endStalls(): Promise<void> {
+    const response = await fetch(`${this.endpoint}/ghost-ha/stall`, { method: 'DELETE' });
+    if (!response.ok) throw new Error(`moto stall control answered ${response.status}`);
+  }
+
   async #outage(method: 'POST' | 'DELETE', region: string): Promise<void> {
     const response = await fetch(`${this.endpoint}/ghost-ha/outage/${region}`, { method });
     if (!response.ok) throw new Error(`moto outage control answered ${response.status} (started without extended?)`);

@@ -47,9 +47,14 @@ export interface BackupPoint {
 export interface UpgradeTarget {
   readonly url: string;
   readonly adminApiKey: string;
-  /** Takes the upgrade lock; throws UpgradeLockedError (errors.ts) when another upgrade holds it. Returns its release. */
+  /**
+   * Takes the upgrade lock; throws UpgradeLockedError (errors.ts) when another upgrade holds it.
+   * Returns its release, which never throws (a lock it cannot remove is reported with how to remove it).
+   */
   lock(): Promise<() => Promise<void>>;
   stopGhost(): Promise<void>;
+  /** How an operator starts the release that ran before, by hand (when the tool's own start failed). */
+  howToStartByHand?(): string;
   /** Starts `version` on production's data; throws when it exits (a failed migration) or does not answer in time. */
   startGhost(version: string, timeoutMs: number): Promise<void>;
   backup(label: string, version: string): Promise<BackupPoint>;

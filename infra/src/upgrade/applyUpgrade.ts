@@ -84,20 +84,18 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
     const before = await contentSnapshot(admin);
     progress(`Stopping Ghost ${from}`);
     const stopped = now();
-    await target.stopGhost();
+    try {
+      await target.stopGhost();
+    } catch (error) {
+      return await startAgain(target, from, bootTimeoutMs, 'Stopping Ghost', error, progress);
+    }
     const stopMs = now() - stopped;
     progress('Taking the backup point');
     let backupPoint: BackupPoint;
     try {
       backupPoint = await target.backup(`before-${to.replaceAll('.', '-')}-${now()}`, from);
     } catch (error) {
-      // Nothing has changed yet: the running release goes back to serving, and the upgrade stops.
-      progress(`The backup point failed: starting Ghost ${from} again`);
-      await target.startGhost(from, bootTimeoutMs);
-      throw new UpgradeRefusedError(
-        `The backup point failed (${error instanceof Error ? error.message : String(error)}); Ghost ${from} runs again, nothing was changed`,
-        { cause: error },
-      );
+      return await startAgain(target, from, bootTimeoutMs, 'The backup point', error, progress);
     }
     progress(
       `Backup point ${backupPoint.label} taken (to return to it: upgrade.sh rollback --backup-point ${backupPoint.label})`,
@@ -160,6 +158,38 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
   } finally {
     await release();
   }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/**
+ * After a failure before the target started (nothing migrated): the running release serves again
+ * and the upgrade stops, or, when starting it fails too, an error that says how to start it by hand.
+ */
+async function startAgain(
+  target: UpgradeTarget,
+  from: string,
+  bootTimeoutMs: number,
+  what: string,
+  error: unknown,
+  progress: (line: string) => void,
+): Promise<never> {
+  progress(`${what} failed (${firstLine(error)}): starting Ghost ${from} again`);
+  try {
+    await target.startGhost(from, bootTimeoutMs);
+  } catch (startError) {
+    throw new UpgradeRollbackFailedError(
+      `${what} failed (${firstLine(error)}) and so did starting Ghost ${from} again (${firstLine(startError)}). ` +
+        `Nothing was migrated: the database is as it was. Ghost may not be serving writers. Once the cause is fixed, start Ghost ${from} again: ` +
+        (target.howToStartByHand?.() ?? 'start its previous task as it ran'),
+      { cause: startError },
+    );
+  }
+  throw new UpgradeRefusedError(`${what} failed (${firstLine(error)}); Ghost ${from} runs again, nothing was changed`, {
+    cause: error,
+  });
 }
 
 /** The rollback: whatever runs stopped, the backup point restored, its release started. Returns its time. */

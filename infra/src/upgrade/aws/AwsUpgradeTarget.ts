@@ -47,6 +47,10 @@ export function backupPointKey(label: string): string {
   return `upgrade-backup-points/${label}.json`;
 }
 
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
 /** `PreconditionFailed` (412) or `ConditionalRequestConflict` (409): someone else's object is there. */
 function isConditionFailure(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -132,12 +136,32 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         { cause: error },
       );
     }
+    // Never throws: the outcome of the upgrade is what the operator must read, not the lock's.
     return async () => {
-      await sendCall(
-        clients,
-        awsCall('s3:DeleteObject', this.#region, { Bucket: site.reportBucket, Key: this.lockKey }),
-      );
+      try {
+        await sendCall(
+          clients,
+          awsCall('s3:DeleteObject', this.#region, { Bucket: site.reportBucket, Key: this.lockKey }),
+        );
+      } catch (error) {
+        this.#progress(
+          `Warning: the upgrade lock s3://${site.reportBucket}/${this.lockKey} could not be removed (${firstLine(error)}); ` +
+            `it refuses the next upgrade or rollback until removed. Once S3 answers: aws s3api delete-object --bucket ${site.reportBucket} --key ${this.lockKey}`,
+        );
+      }
     };
+  }
+
+  /** The AWS CLI commands that start `version` again as it ran before (after both the tool's stop and its start failed). */
+  howToStartByHand(): string {
+    const n = this.#names;
+    return [
+      `aws ecs update-service --region ${this.#region} --cluster ${n.ecsCluster} --service ${n.ecsService}` +
+        `${this.#previousTaskDefinition ? ` --task-definition ${this.#previousTaskDefinition}` : ''} --desired-count 1`,
+      ...(this.#maintenanceRule
+        ? [`aws elbv2 delete-rule --region ${this.#region} --rule-arn ${this.#maintenanceRule}`]
+        : []),
+    ].join('; then ');
   }
 
   async stopGhost(): Promise<void> {
@@ -272,6 +296,18 @@ export class AwsUpgradeTarget implements UpgradeTarget {
       }));
     } else {
       taskDefinition = previous;
+    }
+    const stillRunning =
+      taskDefinition === service.taskDefinition &&
+      service.desiredCount === 1 &&
+      service.runningCount === 1 &&
+      (service.deployments ?? []).length === 1;
+    if (stillRunning) {
+      // A stop that never took (its call failed): the running task is the one to keep, not replace.
+      this.#progress(`Ghost ${version} still runs (${taskDefinition}): nothing to start`);
+      await this.#removeMaintenance();
+      await this.#waitForRelease(version, timeoutMs);
+      return;
     }
     this.#progress(`Ghost ${version}: ${taskDefinition}`);
     await sendCall(
