@@ -46,6 +46,18 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
 
   const pathOf = (post: GhostPost) => new URL(post.url as string).pathname;
 
+  /** Where the mirror's copy of `path` first differs from Ghost's answer, for the failure message. */
+  async function whereDifferent(path: string | undefined): Promise<string> {
+    if (path === undefined) return '';
+    const [ghost, mirror] = await Promise.all([bed.anonymous(path), bed.mirrored(path)]);
+    if (!mirror) return `; ${path}: Ghost ${ghost.status}, the mirror has nothing`;
+    const [a, b] = [mirror.body.toString(), ghost.body.toString()];
+    let at = 0;
+    while (at < a.length && a[at] === b[at]) at++;
+    const around = (text: string) => JSON.stringify(text.slice(Math.max(0, at - 80), at + 120));
+    return `; ${path} (Ghost ${ghost.status}) first differs at byte ${at}: mirror ${around(a)}, Ghost ${around(b)}`;
+  }
+
   /** Waits until the mirror holds exactly what Ghost serves an anonymous reader at each path (or nothing where Ghost has nothing). */
   async function mirrorMatchesGhost(step: string, paths: string[], since: number): Promise<void> {
     const mismatched = async () => {
@@ -69,8 +81,10 @@ describe('the static mirror: real Ghost behind the gate → invalidator → moto
         timeoutMs: FRESH_WITHIN_MS,
         intervalMs: 100,
       },
-    ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}; still different: ${last.join(', ')}`);
+    ).catch(async (error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}; still different: ${last.join(', ')}${await whereDifferent(last[0])}`,
+      );
     });
     // The state matched when the last check began (a check reads several pages one by one).
     freshness[step] = checkedFrom - since;

@@ -12,27 +12,42 @@ export type ProxyMode = 'pass' | 'reset' | '503' | 'hang';
 export class RecordingProxy {
   url = '';
   mode: ProxyMode = 'pass';
-  readonly requests: { method: string; path: string; headers: IncomingHttpHeaders; mode: ProxyMode }[] = [];
+  /** Each request as it came, with the status it was answered (once answered; none when reset or hung). */
+  readonly requests: {
+    method: string;
+    path: string;
+    headers: IncomingHttpHeaders;
+    mode: ProxyMode;
+    status?: number;
+  }[] = [];
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
   private constructor(target: URL) {
     this.#server = createServer((req, res) => {
       const mode = this.mode;
-      this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, mode });
+      const recorded: (typeof this.requests)[number] = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        mode,
+      };
+      this.requests.push(recorded);
       if (mode === 'reset') {
         req.socket.destroy();
         return;
       }
       if (mode === 'hang') return;
       if (mode === '503') {
+        recorded.status = 503;
         res.writeHead(503, { 'Content-Type': 'text/plain' }).end('injected outage\n');
         return;
       }
       const forwarded = request(
         { hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          recorded.status = answer.statusCode ?? 502;
+          res.writeHead(recorded.status, answer.headers);
           answer.pipe(res);
         },
       );
