@@ -295,6 +295,43 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(await lockState()).toBe('free');
   }, 900_000);
 
+  it("ECS's reads stall for 8 s as the target boots: apply waits them out and the upgrade goes through (a read AWS did not answer is no reason to roll back)", async () => {
+    const report = await goReport(PINNED);
+    let stallEnds: Promise<void> | undefined;
+    bed.replaceClients({
+      s3ForcePathStyle: true,
+      requestTimeoutMs: 1_000,
+      onCall: (call) => {
+        sent.push(call);
+        runner.observe(call);
+        const targetStarts =
+          call.operation === 'ecs:UpdateService' && call.input.desiredCount === 1 && call.input.taskDefinition;
+        if (targetStarts && !stallEnds) {
+          stallEnds = bed.moto
+            .stall('ecs:DescribeServices')
+            .then(() => new Promise((resolve) => setTimeout(resolve, 8_000)))
+            .then(() => bed.moto.endStalls());
+        }
+      },
+    });
+    let applied: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      applied = await upgrade('apply', applyArgs(report));
+    } finally {
+      await stallEnds;
+      await bed.moto.endStalls();
+    }
+    expect(stallEnds).toBeDefined();
+    expect(applied.out).toMatch(/no answer \(TimeoutError/);
+    expect(applied.code).toBe(0);
+    expect(applied.out).toMatch(/Upgraded: Ghost .* runs/);
+    expect(await runningVersion()).toBe(majorMinor(TO));
+    expect(sent.map((c) => c.operation)).not.toContain('rds:RestoreDBClusterFromSnapshot');
+    // Back to the release the other tests start from.
+    expect((await upgrade('rollback', ['--backup-point', backupLabelOf(applied.out)])).code).toBe(0);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+  }, 900_000);
+
   it('scripts/upgrade.sh apply does not stop half way at SIGTERM: it goes on (here: to the backup point once the task has stopped)', async () => {
     const report = await goReport(PINNED);
     const child = spawn(

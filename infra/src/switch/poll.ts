@@ -16,9 +16,17 @@ export const REAL_PACING: Pacing = {
   timeoutScale: 1,
 };
 
+export interface PollOptions {
+  /**
+   * Errors of `check` that say nothing about what is waited for (an API that did not answer this
+   * time): the wait goes on until its deadline, with the error as the state seen.
+   */
+  readonly transient?: (error: unknown) => boolean;
+}
+
 /**
  * Calls `check` until it returns `{ done: true }`; `state` describes what was seen, for progress
- * and for the timeout's message. Errors from `check` propagate at once.
+ * and for the timeout's message. Errors from `check` propagate at once, but those `transient` accepts.
  */
 export async function poll(
   what: string,
@@ -26,11 +34,16 @@ export async function poll(
   pacing: Pacing,
   check: () => Promise<{ done: boolean; state: string }>,
   onProgress: (state: string) => void = () => {},
+  options: PollOptions = {},
 ): Promise<string> {
   const deadline = pacing.now() + timeoutMs * pacing.timeoutScale;
   let last = '';
   for (;;) {
-    const { done, state } = await check();
+    const { done, state } = await check().catch((error: unknown) => {
+      if (!options.transient?.(error)) throw error;
+      const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      return { done: false, state: `no answer (${name}: ${message.split('\n')[0]})` };
+    });
     if (state !== last) onProgress(state);
     last = state;
     if (done) return state;

@@ -4,10 +4,11 @@ import { GhostAdminClient } from '@ghost-ha/core';
 import { UpgradeLockedError } from '../../errors.js';
 import { awsCall } from '../../switch/AwsCall.js';
 import type { AwsClients } from '../../switch/AwsClients.js';
-import { type Pacing, poll } from '../../switch/poll.js';
+import { type Pacing, type PollOptions, poll } from '../../switch/poll.js';
 import { sendCall } from '../../switch/sendCall.js';
 import type { BackupPoint, UpgradeTarget } from '../UpgradeSite.js';
 import { type AwsUpgradeSite, conventionalNames } from './AwsUpgradeSite.js';
+import { isTransientAwsFailure } from './isTransientAwsFailure.js';
 
 /** A backup point on AWS: a cluster snapshot, a recovery point of the content, and the task definition that ran. */
 export interface AwsBackupPoint extends BackupPoint {
@@ -36,6 +37,8 @@ export interface AwsUpgradeTargetOptions {
 }
 
 const MINUTE = 60_000;
+/** A read AWS did not answer this time is no verdict on what is waited for: the wait goes on to its deadline. */
+const WAITS: PollOptions = { transient: isTransientAwsFailure };
 /** Ghost's container in the app stack's task definition (app.yaml). */
 const GHOST_CONTAINER = 'ghost';
 const DATABASE_HOST = 'database__connection__host';
@@ -190,6 +193,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         };
       },
       (state) => this.#progress(`  ${state}`),
+      WAITS,
     );
   }
 
@@ -254,6 +258,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         };
       },
       (state) => this.#progress(`  ${state}`),
+      WAITS,
     );
     const point: AwsBackupPoint = {
       label,
@@ -343,6 +348,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         };
       },
       (state) => this.#progress(`  ${state}`),
+      WAITS,
     );
     await this.#removeMaintenance();
     await this.#waitForRelease(version, Math.max(0, deadline - pacing.now()) / pacing.timeoutScale);
@@ -404,6 +410,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         return { done: cluster.Status === 'available' && endpoint !== '', state: `cluster ${cluster.Status}` };
       },
       (state) => this.#progress(`  ${state}`),
+      WAITS,
     );
     this.#restoredHost = endpoint;
     this.#progress(
@@ -614,6 +621,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         return { done: answered === expected, state: `Admin API: ${answered}` };
       },
       (state) => this.#progress(`  ${state}`),
+      WAITS,
     );
   }
 }
