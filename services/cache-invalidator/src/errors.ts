@@ -41,11 +41,17 @@ export class WebhookRegistrationError extends Error {
 /** Ghost (through the gate) did not give a usable answer for a page: retried later, nothing changes in the mirror. */
 export class MirrorFetchError extends Error {
   readonly path: string;
+  /**
+   * Ghost, or the gate in front of it, answered 503 or 429: the site is unavailable or busy, which
+   * says nothing against this path, so such a failure never parks it.
+   */
+  readonly siteUnavailable: boolean;
 
-  constructor(path: string, message: string, options?: { cause?: unknown }) {
+  constructor(path: string, message: string, options?: { cause?: unknown; siteUnavailable?: boolean }) {
     super(message, options);
     this.name = 'MirrorFetchError';
     this.path = path;
+    this.siteUnavailable = options?.siteUnavailable ?? false;
   }
 }
 

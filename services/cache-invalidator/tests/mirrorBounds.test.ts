@@ -276,6 +276,30 @@ describe('the mirror keeps to the site and to bounded work (stand-in origin, mot
     expect((await keys('retry')).map((object) => object.key)).toEqual(['retry/flaky/']);
   }, 60_000);
 
+  it('a path answered 503 or 429 (Ghost or its gate unavailable, not the page) is retried while that lasts and never parked', async () => {
+    origin.route('/robots.txt', { kind: 'page', contentType: 'text/plain', body: 'User-agent: *\n' });
+    origin.route('/busy/', { kind: 'status', status: 503 });
+    origin.route('/throttled/', { kind: 'status', status: 429 });
+    const refresher = await startRefresher('busy', { MIRROR_MAX_ATTEMPTS: '2', MIRROR_PARKED_RETRY_MS: '600000' });
+    await refresher.enqueue({
+      id: 'busy',
+      changedAt: Date.now(),
+      paths: ['/busy/', '/throttled/'],
+      everything: false,
+      source: 'batch',
+    });
+    // Twice the attempts after which a failing page is parked, while the site's robots.txt answers.
+    await waitFor(
+      async () => (origin.requestsFor('/busy/') >= 4 && origin.requestsFor('/throttled/') >= 4 ? true : undefined),
+      { what: 'four answers each', timeoutMs: 15_000, intervalMs: 20 },
+    );
+    expect(refresher.parkedPaths()).toEqual([]);
+    origin.route('/busy/', { kind: 'page', contentType: 'text/html', body: '<h1>back</h1>' });
+    origin.route('/throttled/', { kind: 'page', contentType: 'text/html', body: '<h1>back too</h1>' });
+    expect(await refresher.idle(30_000)).toBe(true);
+    expect((await keys('busy')).map((object) => object.key).sort()).toEqual(['busy/busy/', 'busy/throttled/']);
+  }, 60_000);
+
   it('a takedown goes before a running full crawl; crawls queued behind it merge into one', async () => {
     const pages = Array.from({ length: 20 }, (_, i) => `/p-${i}/`);
     origin.route('/', { kind: 'page', contentType: 'text/html', body: '<h1>home</h1>' });

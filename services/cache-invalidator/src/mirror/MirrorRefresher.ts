@@ -813,8 +813,9 @@ export class MirrorRefresher {
   /**
    * Runs one path's fetch until it works. A failing fetch counts an attempt; after `maxAttempts`,
    * if the site itself still answers (`/robots.txt`, or `/` for that path), the path is parked; while
-   * the site does not answer, Ghost is down and the path is retried as long as it takes. Store
-   * failures (S3 down) are retried without counting: no path is to blame.
+   * the site does not answer, Ghost is down and the path is retried as long as it takes. A 503 or
+   * 429 (Ghost or its gate unavailable or busy), and store failures (S3 down), are retried without
+   * counting: no path is to blame.
    */
   async #attempting(
     job: RefreshJob,
@@ -829,7 +830,8 @@ export class MirrorRefresher {
       } catch (error) {
         const kind = error instanceof MirrorFetchError ? 'fetch' : 'store';
         this.#options.onError?.(kind);
-        if (kind === 'fetch' && ++failures >= this.#options.maxAttempts) {
+        const countsAgainstPath = kind === 'fetch' && !(error as MirrorFetchError).siteUnavailable;
+        if (countsAgainstPath && ++failures >= this.#options.maxAttempts) {
           if (await this.#siteAnswers(path)) return this.#park(job, path, error);
         }
         const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt, 20)) * (0.75 + this.#random() * 0.5);

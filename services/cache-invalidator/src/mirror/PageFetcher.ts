@@ -237,7 +237,9 @@ export class PageFetcher {
       const target = this.#sitePathOf(location);
       return { kind: 'gone', status, ...(target ? { location: target } : {}) };
     }
-    throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`);
+    throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`, {
+      siteUnavailable: status === 503 || status === 429,
+    });
   }
 
   async #notFoundPageOf(
@@ -247,7 +249,11 @@ export class PageFetcher {
     stopTimer: () => void,
   ): Promise<FetchOutcome> {
     const { status } = response;
-    if (status >= 500 || status === 429) throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`);
+    if (status >= 500 || status === 429) {
+      throw new MirrorFetchError(path, `Ghost answered ${status} for ${path}`, {
+        siteUnavailable: status === 503 || status === 429,
+      });
+    }
     if (status !== 404) return { kind: 'refused', reason: `Ghost answered ${status}, not its 404 page` };
     if (response.headers.getSetCookie().length > 0 || response.headers.has('set-cookie')) {
       return { kind: 'personal', reason: 'sets a cookie' };
