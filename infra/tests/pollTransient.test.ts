@@ -6,7 +6,14 @@ import { isTransientAwsFailure } from '../src/upgrade/aws/isTransientAwsFailure.
 /** A clock that moves only when the wait sleeps. */
 function fakePacing(): Pacing {
   let now = 0;
-  return { intervalMs: 1_000, now: () => now, sleep: async (ms) => void (now += ms), timeoutScale: 1 };
+  return {
+    intervalMs: 1_000,
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    timeoutScale: 1,
+  };
 }
 
 const timeout = Object.assign(new Error('a request has exceeded the configured 1000 ms requestTimeout'), {

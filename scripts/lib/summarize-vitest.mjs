@@ -25,7 +25,8 @@ for (const file of files.length > 0 ? files : ['.test-results/vitest.json']) {
       }
       // A file that failed outside any test (an import error, a hook) has no failed test to name.
       if (suite.status === 'failed' && failedTests.length === 0) {
-        failures.push(`${file}: ${where}\n    ${String(suite.message ?? '').split('\n')[0].slice(0, 400)}`);
+        const firstLine = String(suite.message ?? '').split('\n')[0];
+        failures.push(`${file}: ${where}\n    ${firstLine.slice(0, 400)}`);
       }
     }
   } catch {

@@ -2,6 +2,7 @@ import { GhostAdminClient } from '@ghost-ha/core';
 import { UpgradeRefusedError, UpgradeRollbackFailedError } from '../errors.js';
 import { chooseProbes } from './chooseProbes.js';
 import { type ContentSnapshot, compareSnapshots, contentSnapshot, type SnapshotComparison } from './contentSnapshot.js';
+import { firstLineOf } from './firstLineOf.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
 import { compareSmoke, smokeSite } from './smokeSite.js';
 import type { BackupPoint, UpgradeTarget } from './UpgradeSite.js';
@@ -128,14 +129,14 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
         timings: { stopMs, backupMs: backupPoint.ms, bootMs: bootMs ?? 0, writersDownMs: now() - stopped },
       };
     }
-    progress(`Rolling back to ${from}: ${failure?.split('\n')[0]}`);
+    progress(`Rolling back to ${from}: ${firstLineOf(failure ?? '')}`);
     let rollbackMs: number;
     try {
       rollbackMs = await rollBack(target, backupPoint, bootTimeoutMs, now);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new UpgradeRollbackFailedError(
-        `The upgrade failed (${failure?.split('\n')[0]}) and so did its rollback (${reason.split('\n')[0]}). ` +
+        `The upgrade failed (${firstLineOf(failure ?? '')}) and so did its rollback (${firstLineOf(reason)}). ` +
           `Ghost is not serving writers. Once the cause is fixed: upgrade.sh rollback --backup-point ${backupPoint.label}`,
         { cause: error },
       );
@@ -160,10 +161,6 @@ export async function applyUpgrade(options: UpgradeOptions): Promise<UpgradeOutc
   }
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
-
 /**
  * After a failure before the target started (nothing migrated): the running release serves again
  * and the upgrade stops, or, when starting it fails too, an error that says how to start it by hand.
@@ -176,20 +173,23 @@ async function startAgain(
   error: unknown,
   progress: (line: string) => void,
 ): Promise<never> {
-  progress(`${what} failed (${firstLine(error)}): starting Ghost ${from} again`);
+  progress(`${what} failed (${firstLineOf(error)}): starting Ghost ${from} again`);
   try {
     await target.startGhost(from, bootTimeoutMs);
   } catch (startError) {
     throw new UpgradeRollbackFailedError(
-      `${what} failed (${firstLine(error)}) and so did starting Ghost ${from} again (${firstLine(startError)}). ` +
+      `${what} failed (${firstLineOf(error)}) and so did starting Ghost ${from} again (${firstLineOf(startError)}). ` +
         `Nothing was migrated: the database is as it was. Ghost may not be serving writers. Once the cause is fixed, start Ghost ${from} again: ` +
         (target.howToStartByHand?.() ?? 'start its previous task as it ran'),
       { cause: startError },
     );
   }
-  throw new UpgradeRefusedError(`${what} failed (${firstLine(error)}); Ghost ${from} runs again, nothing was changed`, {
-    cause: error,
-  });
+  throw new UpgradeRefusedError(
+    `${what} failed (${firstLineOf(error)}); Ghost ${from} runs again, nothing was changed`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** The rollback: whatever runs stopped, the backup point restored, its release started. Returns its time. */

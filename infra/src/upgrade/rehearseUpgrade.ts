@@ -1,5 +1,6 @@
 import { GhostAdminClient } from '@ghost-ha/core';
 import { chooseProbes } from './chooseProbes.js';
+import { firstLineOf } from './firstLineOf.js';
 import type { GoNoGoReport } from './GoNoGoReport.js';
 import { formatFinding, type PreflightFinding, verdictOf } from './preflight/PreflightFinding.js';
 import { compareSmoke, type SmokePage, smokeSite } from './smokeSite.js';
@@ -90,7 +91,7 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
   }
   const differences = failure ? [] : [...compareSmoke(before, after), ...rollbackDifferences];
   const reasons = [
-    ...(failure ? [`${phase} failed: ${firstLine(failure)}`] : []),
+    ...(failure ? [`${phase} failed: ${firstLineOf(failure)}`] : []),
     ...differences.map((difference) => `smoke test: ${difference}`),
   ];
   return {
@@ -111,8 +112,4 @@ export async function rehearseUpgrade(options: RehearsalOptions): Promise<GoNoGo
       copyLabel: label,
     },
   };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }

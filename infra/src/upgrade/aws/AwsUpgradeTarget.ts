@@ -6,6 +6,7 @@ import { awsCall } from '../../switch/AwsCall.js';
 import type { AwsClients } from '../../switch/AwsClients.js';
 import { type Pacing, type PollOptions, poll } from '../../switch/poll.js';
 import { sendCall } from '../../switch/sendCall.js';
+import { firstLineOf } from '../firstLineOf.js';
 import type { BackupPoint, UpgradeTarget } from '../UpgradeSite.js';
 import { type AwsUpgradeSite, conventionalNames } from './AwsUpgradeSite.js';
 import { isTransientAwsFailure } from './isTransientAwsFailure.js';
@@ -48,10 +49,6 @@ const MAINTENANCE_TAG = 'ghost-ha:maintenance';
 /** `ghost-ha-before-6-65-0-…` as a key of the report bucket. */
 export function backupPointKey(label: string): string {
   return `upgrade-backup-points/${label}.json`;
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
 /** `PreconditionFailed` (412) or `ConditionalRequestConflict` (409): someone else's object is there. */
@@ -148,7 +145,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
         );
       } catch (error) {
         this.#progress(
-          `Warning: the upgrade lock s3://${site.reportBucket}/${this.lockKey} could not be removed (${firstLine(error)}); ` +
+          `Warning: the upgrade lock s3://${site.reportBucket}/${this.lockKey} could not be removed (${firstLineOf(error)}); ` +
             `it refuses the next upgrade or rollback until removed. Once S3 answers: aws s3api delete-object --bucket ${site.reportBucket} --key ${this.lockKey}`,
         );
       }
