@@ -132,7 +132,9 @@ export class AwsUpgradeTarget implements UpgradeTarget {
       const held = await this.#readObject(this.lockKey).catch(() => 'unreadable');
       throw new UpgradeLockedError(
         `Another upgrade or rollback of ${site.project} holds s3://${site.reportBucket}/${this.lockKey} (${held}). ` +
-          `If none runs (the command was killed), check the site, then: aws s3api delete-object --bucket ${site.reportBucket} --key ${this.lockKey}`,
+          `If none runs (the command was killed), Ghost may be stopped or half upgraded and writers may still get the maintenance answer (a listener rule tagged ${MAINTENANCE_TAG}). ` +
+          `Check the site, then remove the lock: aws s3api delete-object --bucket ${site.reportBucket} --key ${this.lockKey}; ` +
+          'then `upgrade.sh rollback --backup-point before-…` (the label the killed command printed) or `upgrade.sh apply` again, which takes the maintenance rule over and removes it at the end',
         { cause: error },
       );
     }
