@@ -33,7 +33,7 @@ const denied = Object.assign(new Error('not authorized'), {
   name: 'AccessDeniedException',
   $metadata: { httpStatusCode: 400 },
 });
-const verdict = new Error('The deployment of Ghost 6.65.0 failed: tasks failed to start');
+const verdict = new Error('The deployment of the target failed: tasks failed to start');
 
 describe('isTransientAwsFailure', () => {
   it('takes a timeout, throttling, a 5xx and a dropped connection for "no answer this time"', () => {
