@@ -332,6 +332,35 @@ describe(`upgrade.sh apply and rollback on the stand-ins (Ghost ${FROM} → ${TO
     expect(await runningVersion()).toBe(majorMinor(FROM));
   }, 900_000);
 
+  it('a failing migration whose automatic rollback fails too (RDS stalls the restore): the error names the rollback command, writers keep the maintenance answer, and that command, once RDS answers, brings Ghost 5 back with every record', async () => {
+    site.tamperBeforeNextBoot = async (database) => {
+      await mariadb.rootQuery(`CREATE TABLE \`${database}\`.gifts (id VARCHAR(24) PRIMARY KEY, note TEXT)`);
+    };
+    let stalling = true;
+    clientsWithStalled((call) => stalling && call.operation === 'rds:RestoreDBClusterFromSnapshot');
+    await bed.moto.stall('rds:RestoreDBClusterFromSnapshot');
+    let failed: Awaited<ReturnType<typeof upgrade>>;
+    try {
+      failed = await upgrade('apply', applyArgs(await goReport(PINNED)));
+    } finally {
+      await bed.moto.endStalls();
+      stalling = false;
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/ROLLBACK FAILED: The upgrade failed \(.+\) and so did its rollback/);
+    const command = /upgrade\.sh rollback --backup-point (before-[0-9a-z-]+)/.exec(failed.err);
+    expect(command?.[1]).toBeDefined();
+    // Ghost is down; writers read why, readers are on the mirror; the command does not hold the lock.
+    expect((await maintenanceBodies()).length).toBe(1);
+    expect(await lockState()).toBe('free');
+
+    const rolledBack = await upgrade('rollback', ['--backup-point', command?.[1] ?? '']);
+    expect(rolledBack.code).toBe(0);
+    expect(await runningVersion()).toBe(majorMinor(FROM));
+    expect(compareSnapshots(original, await contentSnapshot(production.admin)).differences).toEqual([]);
+    await expectSiteLeftClean(await ghostService());
+  }, 900_000);
+
   it('scripts/upgrade.sh apply does not stop half way at SIGTERM: it goes on (here: to the backup point once the task has stopped)', async () => {
     const report = await goReport(PINNED);
     const child = spawn(

@@ -17,6 +17,12 @@ export interface AwsBackupPoint extends BackupPoint {
   readonly recoveryPointArn: string;
   /** The task definition that ran on it: the rollback starts it again. */
   readonly taskDefinitionArn: string;
+  /**
+   * The service's deployment configuration before the upgrade: a rollback puts it back, even when
+   * an upgrade that failed left the circuit breaker's rollback off (as it must while the database
+   * may be half migrated). Absent in records written before it was kept.
+   */
+  readonly deploymentConfiguration?: DeploymentConfiguration;
   /** Where the point is recorded in the report bucket, for `upgrade.sh rollback --backup-point`. */
   readonly key: string;
 }
@@ -199,7 +205,9 @@ export class AwsUpgradeTarget implements UpgradeTarget {
   async backup(label: string, version: string): Promise<AwsBackupPoint> {
     const { clients, pacing, site } = this.#options;
     const started = pacing.now();
-    const taskDefinitionArn = this.#previousTaskDefinition ?? (await this.#service()).taskDefinition ?? '';
+    const service = await this.#service();
+    const taskDefinitionArn = this.#previousTaskDefinition ?? service.taskDefinition ?? '';
+    const deploymentConfiguration = this.#previousDeployment ?? service.deploymentConfiguration;
     const snapshotIdentifier = `${site.project}-${label}`;
     const tags = [{ Key: 'ghost-ha:upgrade', Value: `${this.#options.from}-to-${this.#options.to}` }];
     this.#progress(`Cluster snapshot ${snapshotIdentifier}`);
@@ -266,6 +274,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
       snapshotIdentifier,
       recoveryPointArn,
       taskDefinitionArn,
+      ...(deploymentConfiguration ? { deploymentConfiguration } : {}),
       key: backupPointKey(label),
     };
     await sendCall(
@@ -359,6 +368,7 @@ export class AwsUpgradeTarget implements UpgradeTarget {
     const aws = point as Partial<AwsBackupPoint>;
     const snapshot = aws.snapshotIdentifier ?? point.label;
     this.#previousTaskDefinition = aws.taskDefinitionArn ?? this.#previousTaskDefinition;
+    this.#previousDeployment = aws.deploymentConfiguration ?? this.#previousDeployment;
     const source = await this.#cluster(site.clusterIdentifier);
     const writer = source.DBClusterMembers?.find((m) => m.IsClusterWriter) ?? source.DBClusterMembers?.[0];
     const { DBInstances = [] } = writer?.DBInstanceIdentifier
