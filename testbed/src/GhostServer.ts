@@ -227,11 +227,34 @@ export class GhostServer {
       tags?: string[];
       titlePrefix?: string;
       resource?: 'posts' | 'pages';
+      /**
+       * Each published post gets a second of its own, in the last `count` seconds before now that
+       * no published post holds yet (the oldest first). Ghost stores published_at to the second and
+       * lists by `published_at desc` alone (its Content API's default order, which the theme's
+       * listings and {{#get}} use), so posts created in the same second come in whatever order
+       * MariaDB returns them, which can change between two requests with no change to the site: a
+       * test that compares two renders of a listing needs this. Two such batches interleave.
+       */
+      distinctSeconds?: boolean;
     } = {},
   ): Promise<GhostPost[]> {
     const posts: GhostPost[] = [];
     const prefix = options.titlePrefix ?? 'Seeded post';
+    const published = (options.status ?? 'published') === 'published';
+    const seconds: number[] = [];
+    if (options.distinctSeconds && published) {
+      const existing = await this.admin.browse(options.resource ?? 'posts', {
+        limit: 100,
+        filter: 'status:published',
+        fields: 'published_at',
+      });
+      const taken = new Set(existing.items.map((post) => Math.floor(Date.parse(String(post.published_at)) / 1000)));
+      for (let second = Math.floor(Date.now() / 1000) - 1; seconds.length < count; second--) {
+        if (!taken.has(second)) seconds.unshift(second);
+      }
+    }
     for (let i = 0; i < count; i++) {
+      const second = seconds[i];
       posts.push(
         await this.admin.add(
           options.resource ?? 'posts',
@@ -240,6 +263,7 @@ export class GhostServer {
             html: `<p>Body of ${prefix.toLowerCase()} ${i + 1}.</p>`,
             status: options.status ?? 'published',
             tags: options.tags ?? [],
+            ...(second !== undefined ? { published_at: new Date(second * 1000).toISOString() } : {}),
           },
           { source: 'html' },
         ),
