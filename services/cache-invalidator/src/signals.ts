@@ -76,6 +76,8 @@ export const INVALIDATOR_LOG = {
   webhooksRegistered: 'webhooks registered',
   /** After a rotation: Ghost's webhooks set to the new secret (fields `updated`, `missing`, `failed`). */
   webhookSecretsUpdated: "Ghost's webhooks updated to the new secret",
+  /** After a rotation: a webhook Ghost did not take (fields as above); tried again at the next reload. */
+  webhookSecretsUpdateFailed: "some of Ghost's webhooks kept the previous secret; tried again at the next reload",
   /** A rotation with no webhook ids kept: Ghost's webhooks must be updated by hand (README runbook). */
   webhookSecretsNotUpdated:
     "webhook secret rotated but this service knows no webhook ids: update Ghost's webhooks by hand",

@@ -43,7 +43,8 @@ export async function updateGhostWebhookSecrets(request: SecretUpdateRequest): P
       else result.failed.push(event);
     }
   }
-  const level = result.failed.length > 0 ? 'error' : 'info';
-  log[level](result, INVALIDATOR_LOG.webhookSecretsUpdated);
+  // Distinct messages: an operator (or a test) waiting for "updated" must not read it for a failure.
+  if (result.failed.length > 0) log.error(result, INVALIDATOR_LOG.webhookSecretsUpdateFailed);
+  else log.info(result, INVALIDATOR_LOG.webhookSecretsUpdated);
   return result;
 }

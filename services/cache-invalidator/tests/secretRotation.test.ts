@@ -192,7 +192,13 @@ describe('webhook secret rotation (real Ghost, Secrets Manager in moto)', () => 
           .map((m) => `${m[1]}=${m[2]}`)
           .sort();
       };
-      await expect.poll(published, { timeout: 20_000, interval: 250 }).toEqual([`accepted=${mine.length}`]);
+      await expect
+        .poll(published, { timeout: 20_000, interval: 250 })
+        .toEqual([`accepted=${mine.length}`])
+        .catch((error: unknown) => {
+          // What the service saw, for the failure message.
+          throw new Error(`${(error as Error).message}\nthe service's log:\n${child.tail(6000)}`);
+        });
       await expect
         .poll(
           async () => {
