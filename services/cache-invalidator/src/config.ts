@@ -110,8 +110,10 @@ export function loadConfig(env: Env): CacheInvalidatorConfig {
     webhookSecretId: read.string('WEBHOOK_SECRET_ID', { optional: true, example: 'ghost/webhook-secret' }),
     webhookSecretReloadMs:
       read.int('WEBHOOK_SECRET_RELOAD_SECONDS', { default: 60, min: 1, max: 3600, example: '60' }) * 1000,
+    // At least a minute: Ghost retries a delivery it timed out (2 s) five times over about half a
+    // minute with the signature it first made; a shorter overlap refuses those made with the old secret.
     webhookSecretOverlapMs:
-      read.int('WEBHOOK_SECRET_OVERLAP_SECONDS', { default: 3600, min: 1, max: 7 * 86_400, example: '3600' }) * 1000,
+      read.int('WEBHOOK_SECRET_OVERLAP_SECONDS', { default: 3600, min: 60, max: 7 * 86_400, example: '3600' }) * 1000,
     allowUnsignedWebhooks: read.bool('ALLOW_UNSIGNED_WEBHOOKS', { default: false, example: 'false' }),
     signatureToleranceMs:
       read.int('WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS', { default: 300, min: 1, max: 86_400, example: '300' }) * 1000,

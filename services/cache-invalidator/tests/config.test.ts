@@ -19,6 +19,13 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 describe('loadConfig', () => {
+  it('refuses a webhook secret overlap shorter than Ghost retries a delivery (a minute)', () => {
+    expect(problemsOf({ ...minimal, WEBHOOK_SECRET_OVERLAP_SECONDS: '20' }).join('\n')).toMatch(
+      /WEBHOOK_SECRET_OVERLAP_SECONDS.*60/,
+    );
+    expect(problemsOf({ ...minimal, WEBHOOK_SECRET_OVERLAP_SECONDS: '60' })).toEqual([]);
+  });
+
   it('reads a minimal environment with documented defaults', () => {
     expect(loadConfig(minimal)).toMatchObject({
       port: 3000,
