@@ -54,6 +54,8 @@ export interface CacheInvalidatorDeps {
   readWebhookSecret?: () => Promise<WebhookSecretVersions>;
   /** After a rotation is seen, with the new secret: updates Ghost's webhooks (main.ts); `false`: try again. */
   onWebhookSecretRotated?: (secret: string) => Promise<boolean>;
+  /** A delivery verified with the previous secret, with its signed time (main.ts: GhostWebhookSecretKeeper). */
+  onPreviousSecretDelivery?: (event: string, signedAtMs: number) => void;
 }
 
 /** The pieces that exist once the journal is open. */
@@ -253,6 +255,7 @@ export class CacheInvalidator implements WebhookReceiving, ManualRequests, Readi
       metrics: this.metrics,
       webhookSecrets: secrets,
       signatureToleranceMs: config.signatureToleranceMs,
+      ...(this.#deps.onPreviousSecretDelivery ? { onPreviousSecretDelivery: this.#deps.onPreviousSecretDelivery } : {}),
       recentSignatures,
       signatureLog,
       now: this.#now,

@@ -23,6 +23,11 @@ export interface WebhookReceiverOptions {
   webhookSecrets: Pick<WebhookSecrets, 'accepted'> | undefined;
   signatureToleranceMs: number;
   /**
+   * A delivery verified with the previous secret, with its signed time: Ghost still signs with it
+   * (GhostWebhookSecretKeeper sets the webhook again when that is after the change).
+   */
+  onPreviousSecretDelivery?: (event: HandledEvent, signedAtMs: number) => void;
+  /**
    * The signatures of accepted deliveries, to refuse replays; default an empty memory of 10,000
    * (`replayMemory`) over `signatureToleranceMs`. The service passes the one its SignatureLog loaded.
    */
@@ -66,7 +71,7 @@ export class WebhookReceiver implements WebhookReceiving {
       if (!isHandledEvent(event)) {
         throw new RequestRejectedError(404, 'unknown_event', `'${event}' is not an event this service handles`);
       }
-      const signature = this.#verify(delivery);
+      const signature = this.#verify(event, delivery);
       // Keyed by event too: Ghost signs the body and timestamp, not the URL, so two events with the
       // same payload signed in the same millisecond share a signature, each delivered once to its URL.
       const key = signature ? `${event} ${signature.digest}` : undefined;
@@ -109,7 +114,7 @@ export class WebhookReceiver implements WebhookReceiving {
   }
 
   /** The signature (401 when it is not Ghost's); undefined when unsigned webhooks are taken. */
-  #verify(delivery: WebhookDelivery): VerifiedSignature | undefined {
+  #verify(event: HandledEvent, delivery: WebhookDelivery): VerifiedSignature | undefined {
     const { webhookSecrets } = this.#options;
     if (!webhookSecrets) return undefined;
     const [current, ...others] = webhookSecrets.accepted();
@@ -131,6 +136,7 @@ export class WebhookReceiver implements WebhookReceiving {
         try {
           const verified = check(previous);
           this.#options.metrics.previousSecretDeliveries.inc();
+          this.#options.onPreviousSecretDelivery?.(event, verified.timestampMs);
           return verified;
         } catch {
           // The refusal reported is the current secret's.

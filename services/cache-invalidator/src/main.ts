@@ -3,12 +3,12 @@ import { createLogger, EmfPublisher, type MainContext, runMain, SecretsLoader, s
 import { CacheInvalidator } from './CacheInvalidator.js';
 import { loadConfig } from './config.js';
 import { createCloudFrontClient } from './createCloudFrontClient.js';
+import { GhostWebhookSecretKeeper } from './GhostWebhookSecretKeeper.js';
 import { createMirrorS3Client } from './mirror/startMirror.js';
 import { RegisteredWebhooks } from './RegisteredWebhooks.js';
 import { registerGhostWebhooks } from './registerGhostWebhooks.js';
 import { readWebhookSecretVersions, resolveSecrets } from './resolveSecrets.js';
 import { INVALIDATOR_LOG, INVALIDATOR_SIGNALS } from './signals.js';
-import { updateGhostWebhookSecrets } from './updateGhostWebhookSecrets.js';
 
 const logger = createLogger({ service: 'cache-invalidator', level: process.env.LOG_LEVEL ?? 'info' });
 const log = logger.child({ module: 'main' });
@@ -31,27 +31,24 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
     adminApiKey ??= Promise.resolve(config.registerWebhooksOnStart ? resolved.ghostAdminApiKey : undefined);
     return adminApiKey;
   };
-  // A rotation seen: Ghost's webhooks get the new secret while the previous one is still accepted;
-  // a webhook Ghost did not take is tried again at the next reload.
-  const onWebhookSecretRotated = async (secret: string): Promise<boolean> => {
-    const [key, ids] = await Promise.all([adminKey(), registered.load()]);
-    if (!key || Object.keys(ids).length === 0) {
-      log.warn({ registerWebhooksOnStart: config.registerWebhooksOnStart }, INVALIDATOR_LOG.webhookSecretsNotUpdated);
-      return true;
-    }
-    const result = await updateGhostWebhookSecrets({
-      ghostUrl: config.ghostAdminUrl,
-      adminApiKey: key,
-      ids,
-      secret,
-      logger,
-    });
-    return result.failed.length === 0;
-  };
+  // A rotation seen: Ghost's webhooks get the new secret while the previous one is still accepted,
+  // are set again after the deliveries then in flight, and whenever Ghost puts the previous one back.
+  const keeper = new GhostWebhookSecretKeeper({
+    ghostUrl: config.ghostAdminUrl,
+    adminApiKey: adminKey,
+    ids: () => registered.load(),
+    overlapMs: config.webhookSecretOverlapMs,
+    now: Date.now,
+    logger,
+  });
   const service = await CacheInvalidator.start(resolved, {
     logger,
     ...(webhookSecretId
-      ? { readWebhookSecret: () => readWebhookSecretVersions(loader(), webhookSecretId), onWebhookSecretRotated }
+      ? {
+          readWebhookSecret: () => readWebhookSecretVersions(loader(), webhookSecretId),
+          onWebhookSecretRotated: (secret: string) => keeper.rotated(secret),
+          onPreviousSecretDelivery: (event: string, signedAtMs: number) => keeper.signedWithPrevious(event, signedAtMs),
+        }
       : {}),
     cloudFront: createCloudFrontClient(process.env),
     ...(config.mirror ? { s3: createMirrorS3Client(config.mirror, process.env) } : {}),
@@ -67,7 +64,13 @@ async function main({ onStop, onExit }: MainContext): Promise<undefined> {
     // Flushers run after the stop, so the last EMF publish carries the final counts.
     onExit(() => emf.stop());
   }
-  onStop(() => service.stop(), { timeoutMs: config.shutdownGraceMs + STOP_MARGIN_MS });
+  onStop(
+    async () => {
+      keeper.stop();
+      await service.stop();
+    },
+    { timeoutMs: config.shutdownGraceMs + STOP_MARGIN_MS },
+  );
 
   if (config.registerWebhooksOnStart && config.publicUrl) {
     const key = await adminKey();

@@ -78,6 +78,17 @@ export const INVALIDATOR_LOG = {
   webhookSecretsUpdated: "Ghost's webhooks updated to the new secret",
   /** After a rotation: a webhook Ghost did not take (fields as above); tried again at the next reload. */
   webhookSecretsUpdateFailed: "some of Ghost's webhooks kept the previous secret; tried again at the next reload",
+  /** The second setting, once deliveries in flight at the change were answered, or a correction (field `updated`). */
+  webhookSecretsSetAgain: "Ghost's webhooks set to the new secret again",
+  /** That setting failed for some (fields as above); a delivery still signed with the previous secret sets its webhook again. */
+  webhookSecretsSetAgainFailed:
+    "setting Ghost's webhooks to the new secret again failed; a delivery still signed with the previous secret sets its webhook again",
+  /**
+   * Ghost put the previous secret back on a webhook (fields `event`, `signedAt`, `setAt`): after each
+   * delivery Ghost saves the whole webhook row it read, undoing a secret set in between. Set again.
+   */
+  webhookSecretPutBack:
+    'Ghost signed a delivery with the previous secret after its webhook was set to the new one; setting it again',
   /** A rotation with no webhook ids kept: Ghost's webhooks must be updated by hand (README runbook). */
   webhookSecretsNotUpdated:
     "webhook secret rotated but this service knows no webhook ids: update Ghost's webhooks by hand",

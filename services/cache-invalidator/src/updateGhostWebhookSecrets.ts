@@ -1,5 +1,4 @@
-import { GhostAdminClient, GhostApiError, type Logger } from '@ghost-ha/core';
-import { INVALIDATOR_LOG } from './signals.js';
+import { GhostAdminClient, GhostApiError } from '@ghost-ha/core';
 
 export interface SecretUpdateRequest {
   ghostUrl: string;
@@ -7,7 +6,6 @@ export interface SecretUpdateRequest {
   /** Ghost's webhook ids by event, as registration returned them. */
   ids: Readonly<Record<string, string>>;
   secret: string;
-  logger: Logger;
   fetch?: typeof fetch;
 }
 
@@ -21,11 +19,10 @@ export interface SecretUpdateResult {
 /**
  * Sets the signing secret of each webhook this service registered: `PUT /webhooks/:id/` with
  * `secret` (Ghost's `webhooks.edit` takes it, for the integration that owns the webhook). Each
- * webhook is tried once; a failure is reported, never thrown, as the previous secret is still
- * accepted for the overlap and the runbook's manual step remains.
+ * webhook is tried once; a failure is reported, never thrown (GhostWebhookSecretKeeper logs and
+ * retries).
  */
 export async function updateGhostWebhookSecrets(request: SecretUpdateRequest): Promise<SecretUpdateResult> {
-  const log = request.logger.child({ module: 'updateGhostWebhookSecrets' });
   const ghost = new GhostAdminClient({
     url: request.ghostUrl,
     adminApiKey: request.adminApiKey,
@@ -43,8 +40,5 @@ export async function updateGhostWebhookSecrets(request: SecretUpdateRequest): P
       else result.failed.push(event);
     }
   }
-  // Distinct messages: an operator (or a test) waiting for "updated" must not read it for a failure.
-  if (result.failed.length > 0) log.error(result, INVALIDATOR_LOG.webhookSecretsUpdateFailed);
-  else log.info(result, INVALIDATOR_LOG.webhookSecretsUpdated);
   return result;
 }

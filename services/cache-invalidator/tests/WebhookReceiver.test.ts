@@ -139,6 +139,32 @@ describe('WebhookReceiver', () => {
     });
   });
 
+  it('tells who keeps Ghost on the current secret of each delivery signed with the previous one, with its signed time', async () => {
+    const seen: [string, number][] = [];
+    const webhooks = new WebhookReceiver({
+      site,
+      queue: testQueue.queue,
+      metrics,
+      webhookSecrets: { accepted: () => [SECRET, 'previous-secret'] },
+      signatureToleranceMs: 300_000,
+      onPreviousSecretDelivery: (event, signedAtMs) => void seen.push([event, signedAtMs]),
+      now: Date.now,
+    });
+    const signedAt = Date.now() - 1_000;
+    await webhooks.receiveWebhook({
+      event: 'post.published',
+      rawBody: published,
+      signature: signGhostPayload('previous-secret', published, signedAt),
+    });
+    await webhooks.receiveWebhook({
+      event: 'post.published.edited',
+      rawBody: published,
+      signature: signGhostPayload(SECRET, published, signedAt),
+    });
+    expect(seen).toEqual([['post.published', signedAt]]);
+    expect((await metrics.previousSecretDeliveries.get()).values[0]?.value).toBe(1);
+  });
+
   it('takes an unsigned delivery when no secret is configured (ALLOW_UNSIGNED_WEBHOOKS)', async () => {
     const result = await receiver(undefined).receiveWebhook({
       event: 'post.published',

@@ -12,6 +12,7 @@ import {
 } from '@ghost-ha/testbed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInvalidator } from '../src/CacheInvalidator.js';
+import { RegisteredWebhooks } from '../src/RegisteredWebhooks.js';
 import { signGhostPayload } from '../src/verifyGhostSignature.js';
 import { webhookOf } from './support/fixtures.js';
 import { startServiceProcess } from './support/serviceProcess.js';
@@ -147,6 +148,7 @@ describe('webhook secret rotation (real Ghost, Secrets Manager in moto)', () => 
     await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: `{"webhookSecret":"${first}"}` }));
     const distribution = await createDistribution(cloudFront, 'rotation-registering');
     const port = await freePort();
+    const journalDir = await newJournalDir();
     const child = await startServiceProcess('cache-invalidator-rotation', {
       ...moto.awsEnv(),
       PORT: String(port),
@@ -155,7 +157,7 @@ describe('webhook secret rotation (real Ghost, Secrets Manager in moto)', () => 
       WEBHOOK_SECRET_ID: secretId,
       WEBHOOK_SECRET_RELOAD_SECONDS: '1',
       WEBHOOK_SECRET_OVERLAP_SECONDS: String(OVERLAP_SECONDS),
-      JOURNAL_DIR: await newJournalDir(),
+      JOURNAL_DIR: journalDir,
       INVALIDATION_WINDOW_MS: '200',
       WILDCARD_THRESHOLD: '3000',
       MAX_PATHS_PER_BATCH: '3000',
@@ -179,7 +181,15 @@ describe('webhook secret rotation (real Ghost, Secrets Manager in moto)', () => 
       );
       await publish(3);
       await logged("Ghost's webhooks updated to the new secret", 'the webhooks updated');
+      // Ghost's own write-back, made certain: after each delivery Ghost saves the whole webhook row it
+      // read before the answer (last_triggered_*), so a secret set in between is undone. Here the
+      // post.published webhook is put back on the first secret, as that race leaves it.
+      const ids = await new RegisteredWebhooks(journalDir).load();
+      await ghost.admin.request('PUT', `/webhooks/${ids['post.published']}/`, {
+        body: { webhooks: [{ secret: first }] },
+      });
       await publish(3);
+      await logged('signed a delivery with the previous secret after', 'the reverted webhook seen');
       const wait = rotated + OVERLAP_SECONDS * 1000 + 1000 - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       // Past the overlap: Ghost signs with the new secret, so these are still accepted.
