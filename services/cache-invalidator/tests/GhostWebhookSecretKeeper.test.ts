@@ -100,14 +100,17 @@ describe('GhostWebhookSecretKeeper', () => {
     // Made before the change and retried by Ghost: nothing to correct.
     keeper.signedWithPrevious('post.published', setAt - 500);
     keeper.signedWithPrevious('post.published', setAt);
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(3_000);
     expect(puts).toHaveLength(2);
 
     // Signed after the change with the previous secret: Ghost put it back.
     clock.now += 2_000;
     keeper.signedWithPrevious('post.published', setAt + 1_500);
     keeper.signedWithPrevious('post.published', setAt + 1_600);
-    await vi.advanceTimersByTimeAsync(0);
+    // Not while Ghost records the answer to the delivery that showed it: that would be undone too.
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(puts).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(100);
     expect(puts.slice(2)).toEqual([{ id: IDS['post.published'], secret: 'new' }]);
     expect(lines.slice(1).map((line) => [line.msg, line.event])).toEqual([
       [INVALIDATOR_LOG.webhookSecretPutBack, 'post.published'],
@@ -117,11 +120,11 @@ describe('GhostWebhookSecretKeeper', () => {
     // Still signed with it after the correction, and past the interval: set again.
     clock.now += 5_000;
     keeper.signedWithPrevious('post.published', clock.now - 100);
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(3_000);
     expect(puts).toHaveLength(4);
     // An event this service did not register is not its to correct.
     keeper.signedWithPrevious('member.added', clock.now);
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(3_000);
     expect(puts).toHaveLength(4);
     keeper.stop();
   });
