@@ -15,6 +15,12 @@ export const CORRECTION_INTERVAL_MS = 5_000;
  */
 export const CORRECTION_DELAY_MS = 3_000;
 
+interface Target {
+  secret: string;
+  adminApiKey: string;
+  ids: Readonly<Record<string, string>>;
+}
+
 export interface GhostWebhookSecretKeeperOptions {
   ghostUrl: string;
   /** The Admin API key; unset: the webhooks are updated by hand (README runbook). */
@@ -44,7 +50,7 @@ export class GhostWebhookSecretKeeper {
   readonly #options: GhostWebhookSecretKeeperOptions;
   readonly #log: Logger;
   /** What the last rotation set: the secret, the key and the ids it was set with. */
-  #target: { secret: string; adminApiKey: string; ids: Readonly<Record<string, string>> } | undefined;
+  #target: Target | undefined;
   /** By event: when Ghost last took the current secret for its webhook. */
   readonly #setAt = new Map<string, number>();
   readonly #lastCorrection = new Map<string, number>();
@@ -67,17 +73,18 @@ export class GhostWebhookSecretKeeper {
       return true;
     }
     this.stop();
-    this.#target = { secret, adminApiKey, ids };
+    const target: Target = { secret, adminApiKey, ids };
+    this.#target = target;
     this.#setAt.clear();
     this.#lastCorrection.clear();
-    const result = await this.#set(ids);
+    const result = await this.#set(target, ids);
     if (result.failed.length > 0) {
       this.#log.error(result, INVALIDATOR_LOG.webhookSecretsUpdateFailed);
       return false;
     }
     this.#log.info(result, INVALIDATOR_LOG.webhookSecretsUpdated);
     const settleMs = Math.min(GHOST_DELIVERY_WINDOW_MS, this.#options.overlapMs / 2);
-    this.#settleTimer = setTimeout(() => void this.#setAgain(ids, secret), settleMs);
+    this.#settleTimer = setTimeout(() => void this.#setAgain(target, ids), settleMs);
     this.#settleTimer.unref();
     return true;
   }
@@ -102,7 +109,7 @@ export class GhostWebhookSecretKeeper {
     );
     const timer = setTimeout(() => {
       this.#correctionTimers.delete(timer);
-      void this.#setAgain({ [event]: id }, target.secret);
+      void this.#setAgain(target, { [event]: id });
     }, CORRECTION_DELAY_MS);
     timer.unref();
     this.#correctionTimers.add(timer);
@@ -116,18 +123,16 @@ export class GhostWebhookSecretKeeper {
     this.#correctionTimers.clear();
   }
 
-  async #setAgain(ids: Readonly<Record<string, string>>, secret: string): Promise<void> {
+  async #setAgain(target: Target, ids: Readonly<Record<string, string>>): Promise<void> {
     // A newer rotation has its own settings.
-    if (this.#target?.secret !== secret) return;
-    const result = await this.#set(ids);
+    if (this.#target !== target) return;
+    const result = await this.#set(target, ids);
     if (result.failed.length > 0) this.#log.warn(result, INVALIDATOR_LOG.webhookSecretsSetAgainFailed);
     else this.#log.info(result, INVALIDATOR_LOG.webhookSecretsSetAgain);
   }
 
-  /** PUTs the target secret on `ids`; never throws. Each webhook Ghost took is stamped with the time. */
-  async #set(ids: Readonly<Record<string, string>>): Promise<SecretUpdateResult> {
-    const target = this.#target;
-    if (!target) return { updated: [], missing: [], failed: Object.keys(ids) };
+  /** PUTs the target's secret on `ids`; never throws. Each webhook Ghost took is stamped with the time. */
+  async #set(target: Target, ids: Readonly<Record<string, string>>): Promise<SecretUpdateResult> {
     const result = await updateGhostWebhookSecrets({
       ghostUrl: this.#options.ghostUrl,
       adminApiKey: target.adminApiKey,
