@@ -117,6 +117,8 @@ export class EcsTaskModel {
   readonly #containers = new Map<string, Container>();
   readonly #volumes = new Map<string, string>();
   #stopping: Promise<void> | undefined;
+  /** Container starts under way (laying out the image, up to its process started). */
+  readonly #starting = new Set<Promise<void>>();
   /** An essential container exited: ECS stops the task after its reaction, for that reason. */
   #essentialExited = false;
   #metadata: Server | undefined;
@@ -312,7 +314,20 @@ export class EcsTaskModel {
     return 'met';
   }
 
-  async #startContainer(container: Container): Promise<void> {
+  /**
+   * Starts a container. A start under way is waited for by `#stop`: an image lays out files in the
+   * container's root, and one finishing after `destroy` removed the task's directory would make it
+   * again (and left it behind).
+   */
+  #startContainer(container: Container): Promise<void> {
+    const starting = this.#launch(container);
+    this.#starting.add(starting);
+    const forget = () => void this.#starting.delete(starting);
+    starting.then(forget, forget);
+    return starting;
+  }
+
+  async #launch(container: Container): Promise<void> {
     const definition = container.definition;
     const image = (this.#options.images ?? localImages)(definition.image);
     if (!image) throw new Error(`no local image for '${definition.image}'`);
@@ -489,6 +504,9 @@ export class EcsTaskModel {
     this.status = 'STOPPING';
     this.stoppingAt = Date.now();
     this.#changed();
+    // A start under way ends first: it then sees the task stopping and runs nothing, or its process
+    // is stopped below like the others.
+    await Promise.allSettled([...this.#starting]);
     const dependents = (name: string) =>
       [...this.#containers.values()].filter((other) =>
         other.definition.dependsOn.some((dependency) => dependency.containerName === name),

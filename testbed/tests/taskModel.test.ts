@@ -1,5 +1,6 @@
 // @module-tag integration
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -316,6 +317,40 @@ describe('ECS semantics of the task model', () => {
     await task.stop();
     expect(task.container('restarts').status).toBe('STOPPED');
   }, 120_000);
+
+  it('destroyed while an image is being laid out: the container never runs and the directory does not come back', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let layingOut = false;
+    // An image that writes its layout into the container's root once the gate opens, as Ghost's does.
+    const slowImages: ImageResolver = (image) =>
+      image === 'test/program'
+        ? async (context) => {
+            layingOut = true;
+            await gate;
+            await mkdir(join(context.rootDir, 'layout'), { recursive: true });
+            await writeFile(join(context.rootDir, 'layout', 'config.json'), '{}');
+            return { command: process.execPath, args: ['-e', PROGRAM], cwd: context.rootDir, env: {} };
+          }
+        : undefined;
+    const task = await EcsTaskModel.start({ definition: definition([container('main')]), efsRoot, images: slowImages });
+    await waitFor(async () => (layingOut ? true : undefined), { what: 'the layout begun', timeoutMs: 10_000 });
+    const opened = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        release();
+        resolve();
+      }, 300),
+    );
+    await task.destroy();
+    await opened;
+    // Whatever the layout did has happened by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(task.dir), `${task.dir} is left`).toBe(false);
+    expect(task.process('main')).toBeUndefined();
+    expect(task.status).toBe('STOPPED');
+  });
 
   it('starts a HEALTHY dependency first, maps ports per task, and translates the environment', async () => {
     const ready = 'READY_FILE';
